@@ -1,0 +1,62 @@
+// Runs an argv (never a shell string) and returns its exit code and output.
+// LocalRunner runs here; the SSH runner (adaptors/ssh) runs on another host and is the
+// only place that joins an argv into a shell line (with quote()). Wrap a runner to
+// record or inject failures in tests (see ForwardingRunner).
+// Thread-safety: run() may be called concurrently.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cuttle {
+
+struct CommandResult {
+  int exit_code = 0;  // 128+N when killed by signal N
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+struct CommandOptions {
+  std::string stdin_text;
+  std::optional<std::chrono::milliseconds> timeout;  // kill and throw Timeout when exceeded
+};
+
+class CommandRunner {
+ public:
+  virtual ~CommandRunner() = default;
+  // Throws ConnectionFailed when the command could not be started at all on a remote
+  // host; a command that starts and exits non-zero is a normal result.
+  // REQUIRES: argv is not empty.
+  virtual CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {}) = 0;
+  // "local", "ssh://alice@hpc:22"
+  virtual std::string describe() const = 0;
+};
+
+// Forwards every call; derive to decorate a runner (fault injection, recording).
+class ForwardingRunner : public CommandRunner {
+ public:
+  explicit ForwardingRunner(std::shared_ptr<CommandRunner> target) : target_(std::move(target)) {}
+  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options) override {
+    return target_->run(argv, options);
+  }
+  std::string describe() const override { return target_->describe(); }
+
+ protected:
+  std::shared_ptr<CommandRunner> target_;
+};
+
+// Runs argv on this machine with posix_spawnp; PATH lookup for argv[0].
+class LocalRunner : public CommandRunner {
+ public:
+  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {}) override;
+  std::string describe() const override { return "local"; }
+};
+
+// Runs the command and throws CommandFailed (argv, exit code, stderr) unless it exits 0.
+CommandResult run_checked(CommandRunner& runner, const std::vector<std::string>& argv,
+                          const CommandOptions& options = {});
+
+}  // namespace cuttle

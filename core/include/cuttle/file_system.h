@@ -1,0 +1,80 @@
+// The file operations staging needs, on this machine (LocalFileSystem) or another one
+// (SftpFileSystem in adaptors/ssh). Transfers stream; no whole file is held in memory.
+// Errors: StagingFailed naming the path and the reason (no such file, permission
+// denied, disk full). Thread-safety: methods may be called concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cuttle {
+
+struct FileInfo {
+  enum class Type { kFile, kDirectory, kSymlink, kOther };
+  Type type = Type::kFile;
+  std::uint64_t size = 0;
+  std::uint32_t mode = 0;  // permission bits
+};
+
+// A stream being read; read() returns 0 at the end.
+class FileReader {
+ public:
+  virtual ~FileReader() = default;
+  virtual std::size_t read(char* buffer, std::size_t size) = 0;
+};
+
+// A stream being written; commit() makes the file visible under its name (atomically
+// where the file system allows). Destroying an uncommitted writer discards the file.
+class FileWriter {
+ public:
+  virtual ~FileWriter() = default;
+  virtual void write(const char* data, std::size_t size) = 0;
+  virtual void commit() = 0;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  virtual std::string describe() const = 0;
+
+  // Does not follow a final symlink. nullopt when the path does not exist.
+  virtual std::optional<FileInfo> stat(const std::string& path) = 0;
+  // Like `mkdir -p` with the given mode for created directories.
+  virtual void create_directories(const std::string& path, std::uint32_t mode = 0755) = 0;
+  virtual std::vector<std::string> list(const std::string& directory) = 0;
+  // Removes a file, or a directory tree (never following symlinks). Absent is fine.
+  virtual void remove_all(const std::string& path) = 0;
+  virtual std::string read_file(const std::string& path) = 0;  // small files only
+  // Writes atomically (temporary file + rename).
+  virtual void write_file(const std::string& path, const std::string& content,
+                          std::uint32_t mode = 0644) = 0;
+  // Resolves symlinks; StagingFailed when the path does not exist.
+  virtual std::string real_path(const std::string& path) = 0;
+  virtual std::unique_ptr<FileReader> open_read(const std::string& path) = 0;
+  virtual std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) = 0;
+};
+
+// Streams `from_path` on `from` to `to_path` on `to`, keeping the exec bit.
+void copy_file(FileSystem& from, const std::string& from_path, FileSystem& to,
+               const std::string& to_path);
+
+class LocalFileSystem : public FileSystem {
+ public:
+  std::string describe() const override { return "local"; }
+  std::optional<FileInfo> stat(const std::string& path) override;
+  void create_directories(const std::string& path, std::uint32_t mode = 0755) override;
+  std::vector<std::string> list(const std::string& directory) override;
+  void remove_all(const std::string& path) override;
+  std::string read_file(const std::string& path) override;
+  void write_file(const std::string& path, const std::string& content,
+                  std::uint32_t mode = 0644) override;
+  std::string real_path(const std::string& path) override;
+  std::unique_ptr<FileReader> open_read(const std::string& path) override;
+  std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override;
+};
+
+}  // namespace cuttle

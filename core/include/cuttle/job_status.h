@@ -1,0 +1,47 @@
+// What a scheduler knows about one job at one moment. Thread-safety: value type.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cuttle/job_state.h"
+
+namespace cuttle {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// The outcome of one finished attempt of a job that was retried.
+struct AttemptRecord {
+  int attempt = 1;
+  std::string backend_id;  // the adaptor's id of that attempt
+  JobState state = JobState::kNew;
+  std::optional<int> exit_code;
+  std::string reason;
+  std::optional<TimePoint> started;
+  std::optional<TimePoint> finished;
+};
+
+struct JobStatus {
+  std::string id;
+  JobState state = JobState::kNew;
+  std::string native_state;  // the scheduler's own word ("PENDING", "R", "exited")
+  std::string reason;        // for a human
+  std::optional<int> exit_code;
+  std::optional<std::string> error;  // set when state is kError (or a staging failure)
+  std::optional<TimePoint> submitted;
+  std::optional<TimePoint> started;
+  std::optional<TimePoint> finished;
+  std::optional<TimePoint> deadline;  // when the time allocation runs out, if known
+  int attempt = 1;
+  std::vector<AttemptRecord> attempts;  // earlier attempts, oldest first
+  std::map<std::string, std::string> scheduler_info;
+
+  bool running() const { return state == JobState::kRunning; }
+  bool done() const { return is_final(state); }
+};
+
+}  // namespace cuttle

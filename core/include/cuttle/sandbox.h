@@ -1,0 +1,58 @@
+// A directory per job under a configured root on the target: stage in, run with it as
+// the working directory, stage out (stdout/stderr even when the job failed), clean up by
+// policy. Every relative path is normalised and must stay inside its root: "..",
+// absolute paths and symlinks that escape are refused: InvalidJobDescription naming the
+// field when the description is at fault, StagingFailed when the file system is.
+// Thread-safety: one Sandbox per job; not shared between threads without a lock.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cuttle/file_system.h"
+#include "cuttle/job_description.h"
+
+namespace cuttle {
+
+// Normalises `relative` ("a/./b//c" -> "a/b/c") and checks it stays inside its root.
+// Throws InvalidJobDescription(field, reason) for empty, absolute, ".."-escaping paths
+// and NUL bytes.
+std::string confine_relative_path(std::string_view relative, const std::string& field);
+
+enum class CleanupPolicy {
+  kNever,      // keep the directory
+  kOnSuccess,  // remove when the job Completed
+  kAlways,     // remove once output has been staged out
+};
+
+class Sandbox {
+ public:
+  // `root` is an absolute directory on `target`; the sandbox is root/<job_key>.
+  // REQUIRES: job_key is a single path component of [A-Za-z0-9._-].
+  Sandbox(std::shared_ptr<FileSystem> target, std::string root, std::string job_key);
+
+  const std::string& path() const { return path_; }
+  // Absolute path on the target of a confined relative name.
+  std::string resolve(std::string_view relative, const std::string& field) const;
+
+  void create();
+  // Copies every stage_in entry from `client` into the sandbox. Sources are paths on the
+  // client; a source that is a symlink pointing outside `client_root` (when non-empty)
+  // is refused. Throws StagingFailed naming the entry.
+  void stage_in(FileSystem& client, const JobDescription& description,
+                const std::string& client_root = {});
+  // Copies every stage_out entry back; a missing file is reported, not fatal to others.
+  // Returns the list of problems ("stage_out[1]: no such file out.txt"), empty when all
+  // went well. Refuses sandbox entries that are symlinks escaping the sandbox.
+  std::vector<std::string> stage_out(FileSystem& client, const JobDescription& description,
+                                     const std::string& client_root = {});
+  void cleanup();
+
+ private:
+  std::shared_ptr<FileSystem> target_;
+  std::string root_;
+  std::string path_;
+};
+
+}  // namespace cuttle

@@ -1,0 +1,111 @@
+// The interface every adaptor implements, and how callers open one.
+// Thread-safety: every Scheduler method may be called from any thread concurrently.
+// Listeners registered with subscribe() are called on the adaptor's own thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cuttle/credential.h"
+#include "cuttle/job_description.h"
+#include "cuttle/job_status.h"
+#include "cuttle/location.h"
+
+namespace cuttle {
+
+struct Capabilities {
+  bool extend = false;        // extend() moves the deadline
+  bool staging = true;        // stage_in / stage_out
+  bool detached = false;      // jobs survive the process that submitted them
+  bool queues = false;        // queues() lists something meaningful
+  bool containers = false;    // container_image is honoured
+  bool multi_node = false;    // nodes > 1
+  bool native_time_limit = false;  // the backend enforces max_runtime itself
+};
+
+struct QueueInfo {
+  std::string name;
+  bool is_default = false;
+  std::string state;  // "up", "down", ...
+  std::map<std::string, std::string> info;
+};
+
+using StatusListener = std::function<void(const JobStatus&)>;
+
+class Subscription;
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  virtual std::string adaptor_name() const = 0;
+  virtual const Location& location() const = 0;
+  virtual Capabilities capabilities() const = 0;
+
+  // Validates the description (InvalidJobDescription naming the field) and starts the
+  // job. Returns its id. Never leaves a half-submitted job behind on failure.
+  virtual std::string submit(const JobDescription& description) = 0;
+
+  // Many jobs, one round trip to the backend. Unknown ids throw NoSuchJob.
+  // REQUIRES: ids are distinct. The result is in the order of `ids`.
+  virtual std::vector<JobStatus> statuses(const std::vector<std::string>& ids) = 0;
+  JobStatus status(const std::string& id);
+
+  // Idempotent: cancelling a finished or already cancelled job does nothing and
+  // returns its status.
+  virtual JobStatus cancel(const std::string& id) = 0;
+
+  // Block until the job runs (or is done) / is done, or `timeout` passes. On timeout
+  // they return the latest status (check .running() / .done()); they never throw Timeout.
+  virtual JobStatus wait_until_running(const std::string& id, std::chrono::milliseconds timeout);
+  virtual JobStatus wait_until_done(const std::string& id, std::chrono::milliseconds timeout);
+
+  // Adds `by` to the job's time allocation. Unsupported where the backend forbids it.
+  virtual JobStatus extend(const std::string& id, std::chrono::seconds by);
+
+  virtual std::vector<QueueInfo> queues();
+  // Ids of the jobs this scheduler knows about (in `queue` when not empty).
+  virtual std::vector<std::string> jobs(const std::string& queue = {}) = 0;
+
+  // Ids of jobs whose name is exactly `name`. Used to recover a submit whose result
+  // was lost in a crash. Default: Unsupported.
+  virtual std::vector<std::string> find_by_name(const std::string& name);
+
+  // Every state change of every job this scheduler watches is delivered to `listener`
+  // on the adaptor's thread. Drop the Subscription to stop.
+  [[nodiscard]] virtual std::shared_ptr<Subscription> subscribe(StatusListener listener) = 0;
+
+  // Start watching a job submitted by another process (re-attach). Default: status()
+  // succeeds and the id is remembered by the adaptor.
+  virtual void track(const std::string& id) = 0;
+
+ protected:
+  Scheduler() = default;
+};
+
+// Keeps a listener registered while alive.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+};
+
+// How to open a scheduler: location + properties + credential.
+struct SchedulerOptions {
+  std::map<std::string, std::string> properties;
+  Credential credential;
+};
+
+// Opens a scheduler through the global registry (register_builtin_adaptors() must have
+// run; open_scheduler calls it if nothing is registered yet). The result is wrapped
+// so that retry limits and max runtime behave the same on every adaptor.
+std::shared_ptr<Scheduler> open_scheduler(const std::string& location,
+                                          const SchedulerOptions& options = {});
+
+}  // namespace cuttle

@@ -1,0 +1,53 @@
+// Machinery every adaptor shares: the table of last known statuses, the transition
+// validator applied to every observation, listeners, and the waits built on them.
+// Adaptors derive from SchedulerBase, implement submit/statuses/cancel/jobs/track, and
+// call publish() whenever they observe a job's state.
+// Thread-safety: all methods are safe to call concurrently; publish() calls listeners
+// on the calling thread after releasing its lock.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cuttle/scheduler.h"
+
+namespace cuttle::detail {
+
+class SchedulerBase : public Scheduler {
+ public:
+  JobStatus wait_until_running(const std::string& id, std::chrono::milliseconds timeout) override;
+  JobStatus wait_until_done(const std::string& id, std::chrono::milliseconds timeout) override;
+  std::shared_ptr<Subscription> subscribe(StatusListener listener) override;
+
+ protected:
+  // Records an observation. An invalid transition (e.g. out of a final state) is
+  // dropped and the cached status is returned unchanged; a valid one that changes
+  // state, reason or exit code wakes waiters and calls every listener.
+  // Returns the status now cached.
+  JobStatus publish(JobStatus status);
+  std::optional<JobStatus> cached(const std::string& id) const;
+  // Ids whose cached state is not final.
+  std::vector<std::string> active_ids() const;
+  // Forget a job (e.g. after retention); waiters see NoSuchJob.
+  void forget(const std::string& id);
+
+  // Called by the waits when a job is not cached yet: defaults to track(id) and a
+  // publish of status(id).
+  virtual void ensure_known(const std::string& id);
+
+ private:
+  JobStatus wait_for(const std::string& id, std::chrono::milliseconds timeout, bool until_done);
+
+  struct ListenerEntry;
+  class SubscriptionImpl;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, JobStatus> table_;
+  std::shared_ptr<std::vector<std::shared_ptr<ListenerEntry>>> listeners_;
+};
+
+}  // namespace cuttle::detail

@@ -1,0 +1,57 @@
+// The conformance suite: behaviour every Scheduler must show, written once against the
+// interface. An adaptor configuration joins it with one *_conformance.cc file:
+//
+//   #include "tests/conformance/conformance.h"
+//   CUTTLE_CONFORMANCE(LocalAttached, [] {
+//     cuttle::conformance::Target t;
+//     t.location = "local://";
+//     t.properties = {{"mode", "attached"}};
+//     return t;
+//   }());
+//
+// Switches in Target turn off what an adaptor cannot do (as Arrow's allow_* hooks).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "cuttle/cuttle.h"
+
+namespace cuttle::conformance {
+
+struct Target {
+  std::string location;                          // e.g. "ssh://root@127.0.0.1:2222"
+  std::map<std::string, std::string> properties;  // adaptor properties
+  Credential credential;
+  // Called once before the suite (e.g. to check the server from tests/env is up). It
+  // should GTEST_SKIP() locally, or FAIL() when the CI environment variable is set.
+  std::function<void()> require;
+  std::chrono::seconds job_timeout{60};  // generous bound for one short job to finish
+  bool supports_staging = true;
+  bool supports_extend = false;
+  bool detached = false;  // jobs survive the submitting Scheduler object
+  // Paths the test creates on the target are under this directory (must exist there).
+  // Empty: a fresh local temporary directory (local and any target sharing this disk).
+  std::string scratch_dir;
+};
+
+class ConformanceTest : public ::testing::TestWithParam<Target> {
+ protected:
+  void SetUp() override;
+  std::shared_ptr<Scheduler> open(const std::map<std::string, std::string>& extra = {});
+  const Target& target() const { return GetParam(); }
+  std::string scratch_;  // a directory for this test's files
+  std::shared_ptr<Scheduler> scheduler_;
+};
+
+}  // namespace cuttle::conformance
+
+#define CUTTLE_CONFORMANCE(Name, target_expr)                                          \
+  INSTANTIATE_TEST_SUITE_P(Name, ::cuttle::conformance::ConformanceTest,               \
+                           ::testing::Values(target_expr),                             \
+                           [](const auto&) { return std::string(#Name); })
