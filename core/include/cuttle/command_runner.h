@@ -30,7 +30,8 @@ class CommandRunner {
   // Throws ConnectionFailed when the command could not be started at all on a remote
   // host; a command that starts and exits non-zero is a normal result.
   // REQUIRES: argv is not empty.
-  virtual CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {}) = 0;
+  virtual CommandResult run(const std::vector<std::string>& argv,
+                            const CommandOptions& options = {}) = 0;
   // "local", "ssh://alice@hpc:22"
   virtual std::string describe() const = 0;
 };
@@ -51,7 +52,8 @@ class ForwardingRunner : public CommandRunner {
 // Runs argv on this machine with posix_spawnp; PATH lookup for argv[0].
 class LocalRunner : public CommandRunner {
  public:
-  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {}) override;
+  CommandResult run(const std::vector<std::string>& argv,
+                    const CommandOptions& options = {}) override;
   std::string describe() const override { return "local"; }
 };
 

@@ -38,7 +38,8 @@ class Error : public std::runtime_error {
 
 class InvalidArgument : public Error {
  public:
-  explicit InvalidArgument(const std::string& message) : Error(ErrorKind::kInvalidArgument, message) {}
+  explicit InvalidArgument(const std::string& message)
+      : Error(ErrorKind::kInvalidArgument, message) {}
 };
 
 // Names the offending field ("arguments[2]", "environment.PATH", "stage_in[0].destination").
@@ -74,7 +75,8 @@ class AuthenticationFailed : public Error {
 
 class ConnectionFailed : public Error {
  public:
-  explicit ConnectionFailed(const std::string& message) : Error(ErrorKind::kConnectionFailed, message) {}
+  explicit ConnectionFailed(const std::string& message)
+      : Error(ErrorKind::kConnectionFailed, message) {}
 };
 
 class CommandFailed : public Error {

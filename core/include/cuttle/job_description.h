@@ -31,7 +31,7 @@ struct JobDescription {
   std::string stdin_path;         // empty: /dev/null
   std::string stdout_path;        // relative paths are relative to the working directory
   std::string stderr_path;
-  std::string queue;  // empty: the scheduler's default queue
+  std::string queue;                                // empty: the scheduler's default queue
   std::optional<std::chrono::seconds> max_runtime;  // the time allocation
   std::optional<int> nodes;
   std::optional<int> tasks;

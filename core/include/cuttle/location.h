@@ -1,7 +1,7 @@
 // Where a scheduler lives: one parsed URI of the form
 //   scheme[+transport]://[user@]host[:port][/path][?key=value&...]
-// e.g. local://  ssh://alice@hpc:2222  slurm+ssh://alice@login.hpc  kubernetes://api:6443?namespace=jobs
-// Parsed once, by Location::parse. Thread-safety: value type.
+// e.g. local://  ssh://alice@hpc:2222  slurm+ssh://alice@login.hpc
+// kubernetes://api:6443?namespace=jobs Parsed once, by Location::parse. Thread-safety: value type.
 #pragma once
 
 #include <cstdint>

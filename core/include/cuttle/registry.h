@@ -38,7 +38,8 @@ class Registry {
   bool empty() const;
 
   // Parses the location, validates properties, and calls the factory (unwrapped).
-  std::shared_ptr<Scheduler> create(const Location& location, const SchedulerOptions& options) const;
+  std::shared_ptr<Scheduler> create(const Location& location,
+                                    const SchedulerOptions& options) const;
 
  private:
   mutable std::mutex mutex_;

@@ -19,12 +19,12 @@
 namespace cuttle {
 
 struct Capabilities {
-  bool extend = false;        // extend() moves the deadline
-  bool staging = true;        // stage_in / stage_out
-  bool detached = false;      // jobs survive the process that submitted them
-  bool queues = false;        // queues() lists something meaningful
-  bool containers = false;    // container_image is honoured
-  bool multi_node = false;    // nodes > 1
+  bool extend = false;             // extend() moves the deadline
+  bool staging = true;             // stage_in / stage_out
+  bool detached = false;           // jobs survive the process that submitted them
+  bool queues = false;             // queues() lists something meaningful
+  bool containers = false;         // container_image is honoured
+  bool multi_node = false;         // nodes > 1
   bool native_time_limit = false;  // the backend enforces max_runtime itself
 };
 

@@ -41,6 +41,9 @@ struct MarkerState {
   std::optional<TimePoint> finished;
   std::optional<int> exit_code;
   bool cancelled = false;
+  // The recorded pid answered `kill -0` on the host that read the markers (a hint for
+  // local and ssh jobs; meaningless for batch jobs on other nodes).
+  bool alive = false;
 };
 
 // One argv that reads the markers of every sandbox given (one round trip for all):

@@ -1,0 +1,96 @@
+// JobDescription::validate: every rule a description must satisfy before any adaptor
+// sees it, each failure naming its field.
+#include "cuttle/job_description.h"
+
+#include "cuttle/error.h"
+
+namespace cuttle {
+namespace {
+
+void no_nul(const std::string& value, const std::string& field) {
+  if (value.find('\0') != std::string::npos) {
+    throw InvalidJobDescription(field, "contains a NUL byte");
+  }
+}
+
+bool is_env_name(const std::string& name) {
+  if (name.empty()) return false;
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!alpha(name[0])) return false;
+  for (char c : name) {
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+void positive(const std::optional<int>& value, const char* field) {
+  if (value && *value <= 0) {
+    throw InvalidJobDescription(field, "must be at least 1, got " + std::to_string(*value));
+  }
+}
+
+void check_staging(const std::vector<StagingEntry>& entries, const std::string& list) {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const std::string field = list + "[" + std::to_string(i) + "]";
+    if (entries[i].source.empty()) throw InvalidJobDescription(field + ".source", "is empty");
+    no_nul(entries[i].source, field + ".source");
+    no_nul(entries[i].destination, field + ".destination");
+  }
+}
+
+}  // namespace
+
+void JobDescription::validate() const {
+  if (executable.empty()) throw InvalidJobDescription("executable", "is empty");
+  no_nul(executable, "executable");
+  no_nul(name, "name");
+  if (name.find('\n') != std::string::npos || name.find('\r') != std::string::npos) {
+    throw InvalidJobDescription("name", "contains a line break");
+  }
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    no_nul(arguments[i], "arguments[" + std::to_string(i) + "]");
+  }
+  for (const auto& [key, value] : environment) {
+    if (!is_env_name(key)) {
+      throw InvalidJobDescription("environment",
+                                  "'" + key + "' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    no_nul(value, "environment." + key);
+  }
+  no_nul(working_directory, "working_directory");
+  no_nul(stdin_path, "stdin_path");
+  no_nul(stdout_path, "stdout_path");
+  no_nul(stderr_path, "stderr_path");
+  no_nul(queue, "queue");
+  if (queue.find_first_of("\n\r") != std::string::npos) {
+    throw InvalidJobDescription("queue", "contains a line break");
+  }
+  if (max_runtime && max_runtime->count() <= 0) {
+    throw InvalidJobDescription("max_runtime", "must be positive");
+  }
+  positive(nodes, "nodes");
+  positive(tasks, "tasks");
+  positive(cores_per_task, "cores_per_task");
+  if (memory_bytes && *memory_bytes == 0)
+    throw InvalidJobDescription("memory_bytes", "must be positive");
+  for (std::size_t i = 0; i < scheduler_arguments.size(); ++i) {
+    const std::string field = "scheduler_arguments[" + std::to_string(i) + "]";
+    no_nul(scheduler_arguments[i], field);
+    if (scheduler_arguments[i].find_first_of("\n\r") != std::string::npos) {
+      throw InvalidJobDescription(field, "contains a line break");
+    }
+    if (scheduler_arguments[i].empty()) throw InvalidJobDescription(field, "is empty");
+  }
+  no_nul(container_image, "container_image");
+  check_staging(stage_in, "stage_in");
+  check_staging(stage_out, "stage_out");
+  if (retry_limit < 0) throw InvalidJobDescription("retry_limit", "must not be negative");
+  if (retry_limit > 100) throw InvalidJobDescription("retry_limit", "must be at most 100");
+  for (const auto& [key, value] : labels) {
+    if (key.empty()) throw InvalidJobDescription("labels", "a label name is empty");
+    no_nul(key, "labels");
+    no_nul(value, "labels." + key);
+  }
+}
+
+}  // namespace cuttle
