@@ -59,7 +59,16 @@ std::shared_ptr<Scheduler> Registry::create(const Location& location,
                                             const SchedulerOptions& options) const {
   // Descriptors are never removed, so the reference stays valid outside the lock.
   const AdaptorDescriptor& adaptor = for_scheme(location.full_scheme());
-  Properties properties(adaptor.properties, options.properties);
+  // Query keys that name a declared property ("local://?mode=detached") are properties;
+  // explicit options win over them. Other query keys are the adaptor's to interpret.
+  std::map<std::string, std::string> values;
+  for (const auto& [key, value] : location.query) {
+    for (const auto& declared : adaptor.properties) {
+      if (declared.name == key) values[key] = value;
+    }
+  }
+  for (const auto& [key, value] : options.properties) values[key] = value;
+  Properties properties(adaptor.properties, values);
   return adaptor.factory(location, properties, options.credential);
 }
 

@@ -37,7 +37,8 @@ class Registry {
   const AdaptorDescriptor& for_scheme(const std::string& full_scheme) const;
   bool empty() const;
 
-  // Parses the location, validates properties, and calls the factory (unwrapped).
+  // Validates properties and calls the factory (unwrapped). Location query keys that
+  // name a declared property count as properties (explicit options win).
   std::shared_ptr<Scheduler> create(const Location& location,
                                     const SchedulerOptions& options) const;
 
