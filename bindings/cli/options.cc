@@ -1,0 +1,236 @@
+// Flag parsing: every flag that takes a value names itself in its error.
+#include "bindings/cli/options.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+#include "cuttle/error.h"
+#include "cuttle/properties.h"
+
+namespace cuttle::cli {
+
+const char* const kUsage = R"(usage: cuttle VERB [OPTIONS] ...
+
+Verbs:
+  adaptors                          list adaptors, their location forms and properties
+  submit LOCATION [OPTIONS] -- CMD [ARGS...]
+                                    submit a job; prints its id (--wait: waits and exits
+                                    with the job's exit code)
+  status LOCATION JOB...            show the status of jobs
+  wait LOCATION JOB                 wait until the job is done; exit with its exit code
+  cancel LOCATION JOB...            cancel jobs (a finished job is left as it is)
+  extend LOCATION JOB DURATION      add DURATION to the job's time allocation
+  list LOCATION [--queue Q]         list the jobs the scheduler knows
+  queues LOCATION                   list queues
+  serve [--config FILE]             run the REST service (default 127.0.0.1:9998)
+  version                           print the version
+
+Scheduler options:
+  -p, --property KEY=VALUE          adaptor property (see `cuttle adaptors`); repeatable
+  --identity FILE                   SSH private key file
+  --passphrase-env VAR              read the key's passphrase from environment variable VAR
+  --password-env VAR                password authentication, from environment variable VAR
+  --token-env VAR                   bearer token from environment variable VAR
+  --user NAME                       user name for the credential
+Job options (submit):
+  --name NAME        --env KEY=VALUE    --cwd DIR          --stdin FILE
+  --stdout FILE      --stderr FILE      --queue NAME       --max-runtime DURATION
+  --nodes N          --tasks N          --cores-per-task N --memory SIZE
+  --scheduler-arg ARG                   --image IMAGE      --retry N
+  --label KEY=VALUE  --stage-in SRC[:DEST]                 --stage-out SRC[:DEST]
+Output:
+  --wait             wait for the job (submit)
+  --timeout DURATION bound a wait; exit 124 if the job is still not done
+  --json             machine-readable output on stdout
+Exit codes: the job's exit code with --wait/wait; 2 bad usage; 1 other errors;
+  124 wait timed out or time allocation expired; 130 cancelled; 125 system error.
+Durations: 90, 30s, 5m, 2h, 1d. Sizes: 512, 4K, 16M, 2G.
+)";
+
+namespace {
+
+std::pair<std::string, std::string> key_value(const std::string& flag, const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InvalidArgument(flag + ": expected KEY=VALUE, got '" + text + "'");
+  }
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+int positive_int(const std::string& flag, const std::string& text) {
+  char* end = nullptr;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || value < 0 || value > 1'000'000) {
+    throw InvalidArgument(flag + ": expected a non-negative whole number, got '" + text + "'");
+  }
+  return static_cast<int>(value);
+}
+
+std::string env_value(const std::string& flag, const std::string& var) {
+  const char* value = std::getenv(var.c_str());
+  if (value == nullptr)
+    throw InvalidArgument(flag + ": environment variable " + var + " is not set");
+  return value;
+}
+
+StagingEntry staging(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) return {text, ""};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+template <typename F>
+auto with_flag(const std::string& flag, F parse) {
+  try {
+    return parse();
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(flag + ": " + e.what());
+  }
+}
+
+using Handler = std::function<void(Options&, const std::string&)>;
+
+const std::map<std::string, Handler>& value_flags() {
+  static const std::map<std::string, Handler> flags = {
+      {"--property",
+       [](Options& o, const std::string& v) {
+         auto [k, val] = key_value("--property", v);
+         o.scheduler.properties[k] = val;
+       }},
+      {"--identity",
+       [](Options& o, const std::string& v) {
+         o.scheduler.credential.kind = Credential::Kind::kKeyFile;
+         o.scheduler.credential.key_file = v;
+       }},
+      {"--passphrase-env",
+       [](Options& o, const std::string& v) {
+         o.scheduler.credential.secret = env_value("--passphrase-env", v);
+       }},
+      {"--password-env",
+       [](Options& o, const std::string& v) {
+         o.scheduler.credential.kind = Credential::Kind::kPassword;
+         o.scheduler.credential.secret = env_value("--password-env", v);
+       }},
+      {"--token-env",
+       [](Options& o, const std::string& v) {
+         o.scheduler.credential.kind = Credential::Kind::kToken;
+         o.scheduler.credential.secret = env_value("--token-env", v);
+       }},
+      {"--user", [](Options& o, const std::string& v) { o.scheduler.credential.user = v; }},
+      {"--name", [](Options& o, const std::string& v) { o.job.name = v; }},
+      {"--env",
+       [](Options& o, const std::string& v) {
+         auto [k, val] = key_value("--env", v);
+         o.job.environment[k] = val;
+       }},
+      {"--cwd", [](Options& o, const std::string& v) { o.job.working_directory = v; }},
+      {"--stdin", [](Options& o, const std::string& v) { o.job.stdin_path = v; }},
+      {"--stdout", [](Options& o, const std::string& v) { o.job.stdout_path = v; }},
+      {"--stderr", [](Options& o, const std::string& v) { o.job.stderr_path = v; }},
+      {"--queue",
+       [](Options& o, const std::string& v) {
+         o.job.queue = v;
+         o.queue_filter = v;
+       }},
+      {"--max-runtime",
+       [](Options& o, const std::string& v) {
+         auto ms = with_flag("--max-runtime", [&] { return parse_duration(v); });
+         o.job.max_runtime = std::chrono::duration_cast<std::chrono::seconds>(ms);
+         if (o.job.max_runtime->count() == 0) throw InvalidArgument("--max-runtime: at least 1s");
+       }},
+      {"--nodes",
+       [](Options& o, const std::string& v) { o.job.nodes = positive_int("--nodes", v); }},
+      {"--tasks",
+       [](Options& o, const std::string& v) { o.job.tasks = positive_int("--tasks", v); }},
+      {"--cores-per-task",
+       [](Options& o, const std::string& v) {
+         o.job.cores_per_task = positive_int("--cores-per-task", v);
+       }},
+      {"--memory",
+       [](Options& o, const std::string& v) {
+         o.job.memory_bytes = with_flag("--memory", [&] { return parse_size(v); });
+       }},
+      {"--scheduler-arg",
+       [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
+      {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},
+      {"--retry",
+       [](Options& o, const std::string& v) { o.job.retry_limit = positive_int("--retry", v); }},
+      {"--label",
+       [](Options& o, const std::string& v) {
+         auto [k, val] = key_value("--label", v);
+         o.job.labels[k] = val;
+       }},
+      {"--stage-in",
+       [](Options& o, const std::string& v) { o.job.stage_in.push_back(staging(v)); }},
+      {"--stage-out",
+       [](Options& o, const std::string& v) { o.job.stage_out.push_back(staging(v)); }},
+      {"--timeout",
+       [](Options& o, const std::string& v) {
+         o.timeout = with_flag("--timeout", [&] { return parse_duration(v); });
+       }},
+  };
+  return flags;
+}
+
+}  // namespace
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  std::size_t i = 0;
+  if (i < args.size() && !args[i].empty() && args[i][0] != '-') o.verb = args[i++];
+  for (; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--") {
+      o.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
+    if (arg == "-h" || arg == "--help") {
+      o.help = true;
+      continue;
+    }
+    if (arg == "--wait") {
+      o.wait = true;
+      continue;
+    }
+    if (arg == "--json") {
+      o.json = true;
+      continue;
+    }
+    if (arg == "-p") arg = "--property";
+    std::string value;
+    bool inline_value = false;
+    if (arg.rfind("--", 0) == 0) {
+      auto eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        inline_value = true;
+      }
+    }
+    if (!arg.empty() && arg[0] == '-' && arg != "-") {
+      auto it = value_flags().find(arg);
+      if (it == value_flags().end()) {
+        throw InvalidArgument("unknown option '" + arg + "' (see cuttle --help)");
+      }
+      if (!inline_value) {
+        if (i + 1 >= args.size()) throw InvalidArgument(arg + ": needs a value");
+        value = args[++i];
+      }
+      it->second(o, value);
+      continue;
+    }
+    if (o.verb.empty()) {
+      o.verb = arg;
+    } else {
+      o.positional.push_back(arg);
+    }
+  }
+  if (!o.command.empty()) {
+    o.job.executable = o.command[0];
+    o.job.arguments.assign(o.command.begin() + 1, o.command.end());
+  }
+  return o;
+}
+
+}  // namespace cuttle::cli
