@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything, builds, starts the real servers (tests/env/*.sh), and runs every
+# test: unit, conformance, integration (ctest), the Python tests (pytest), and the
+# out-of-tree find_package(cuttle) check. Servers are stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${CUTTLE_BUILD_DIR:-build}
+
+scripts/install-deps.sh
+scripts/build.sh
+
+envs=()
+stop_envs() {
+  for env in "${envs[@]}"; do "$env" stop >/dev/null 2>&1 || true; done
+}
+trap stop_envs EXIT
+for env in tests/env/*.sh; do
+  [ -x "$env" ] || continue
+  echo "== starting $(basename "$env" .sh)" >&2
+  exports=$("$env" start) || { echo "test environment $env failed to start" >&2; exit 1; }
+  eval "$exports"
+  envs+=("$env")
+done
+
+status=0
+echo "== ctest" >&2
+ctest --test-dir "$build" --output-on-failure --timeout 600 -j2 || status=1
+
+if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
+  echo "== pytest" >&2
+  PYTHONPATH="$root/$build/bindings/python${PYTHONPATH:+:$PYTHONPATH}" \
+    /usr/bin/python3 -m pytest -q tests/python || status=1
+fi
+
+echo "== find_package(cuttle) from an out-of-tree project" >&2
+prefix=$(mktemp -d)
+cmake --install "$build" --prefix "$prefix" >/dev/null
+cmake -S examples/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer-build" >/dev/null
+set +e
+LD_LIBRARY_PATH="$prefix/lib:$prefix/lib/x86_64-linux-gnu" "$prefix/consumer-build/hello_cuttle" local:// 3
+rc=$?
+set -e
+if [ "$rc" -eq 3 ]; then echo "consumer: 1 passed, 0 failed"; else echo "consumer: 0 passed, 1 failed (exit $rc)"; status=1; fi
+rm -rf "$prefix"
+exit $status
