@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Installs what Cuttle needs, builds it, makes `import cuttle` work for python3, and
+# starts the REST service on 127.0.0.1:9998 (embedded SQLite store, local adaptor).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --build-only
+scripts/build.sh
+build=${CUTTLE_BUILD_DIR:-build}
+if [ -x scripts/install-python.sh ]; then scripts/install-python.sh "$build" || true; fi
+exec "$build/bindings/cli/cuttle" serve "$@"
