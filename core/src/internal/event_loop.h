@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
 namespace cuttle::detail {
 
@@ -13,6 +14,9 @@ class EventLoop {
   boost::asio::io_context& context() { return context_; }
   // True on the loop's own thread.
   bool on_loop_thread() const;
+  // Stops the loop and joins its thread, waiting a bounded time for a running handler.
+  // Idempotent; called at process exit. Timers may still be created and cancelled after.
+  void shutdown();
   ~EventLoop();
 
  private:
