@@ -1,0 +1,634 @@
+// The batch engine: everything a batch scheduler adaptor does except the dialect's argv
+// and parsers.
+#include "adaptors/batch/batch_scheduler.h"
+
+#include <pwd.h>
+#include <unistd.h>
+#include <cstdlib>
+#include <set>
+
+#include "adaptors/batch/job_script.h"
+#include "adaptors/batch/resolution.h"
+#include "cuttle/error.h"
+#include "internal/log.h"
+#include "internal/wrapper_script.h"
+
+namespace cuttle::detail {
+namespace {
+
+constexpr const char* kComponent = "batch";
+
+std::string join_path(const std::string& dir, const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  if (!dir.empty() && dir.back() == '/') return dir + path;
+  return dir + "/" + path;
+}
+
+std::string local_home() {
+  if (const char* home = std::getenv("HOME"); home && *home) return home;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  throw InternalError("cannot find the home directory for the sandbox root; set sandbox.root");
+}
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 300 ? line.substr(0, 300) + "..." : line;
+}
+
+}  // namespace
+
+std::vector<PropertyDescriptor> batch_property_descriptors() {
+  return {
+      {"poll.interval.min", PropertyType::kDuration, "1s",
+       "poll interval right after a submit or a change"},
+      {"poll.interval.max", PropertyType::kDuration, "5s",
+       "poll interval bound while nothing changes"},
+      {"lost.grace", PropertyType::kDuration, "60s",
+       "how long a job may be missing from queue, accounting and markers before it is "
+       "reported Error (lost)"},
+      {"command.timeout", PropertyType::kDuration, "60s",
+       "bound on one scheduler command; exceeding it counts as the scheduler not answering"},
+      {"sandbox.root", PropertyType::kString, "",
+       "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
+      {"sandbox.cleanup", PropertyType::kString, "never",
+       "remove a job's sandbox: never, on-success, always"},
+  };
+}
+
+BatchSettings batch_settings_from(const Properties& properties) {
+  BatchSettings settings;
+  settings.poll_min = properties.get_duration("poll.interval.min");
+  settings.poll_max = properties.get_duration("poll.interval.max");
+  settings.lost_grace = properties.get_duration("lost.grace");
+  settings.command_timeout = properties.get_duration("command.timeout");
+  settings.sandbox_root = properties.get_string("sandbox.root");
+  if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
+    throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
+  }
+  const std::string cleanup = properties.get_string("sandbox.cleanup");
+  if (cleanup == "never") {
+    settings.cleanup = CleanupPolicy::kNever;
+  } else if (cleanup == "on-success") {
+    settings.cleanup = CleanupPolicy::kOnSuccess;
+  } else if (cleanup == "always") {
+    settings.cleanup = CleanupPolicy::kAlways;
+  } else {
+    throw InvalidArgument("sandbox.cleanup must be never, on-success or always: " + cleanup);
+  }
+  if (settings.poll_min.count() <= 0) throw InvalidArgument("poll.interval.min must be positive");
+  return settings;
+}
+
+BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
+                               std::unique_ptr<BatchDialect> dialect,
+                               std::shared_ptr<CommandRunner> runner,
+                               std::shared_ptr<FileSystem> files, BatchSettings settings)
+    : adaptor_name_(std::move(adaptor_name)),
+      location_(std::move(location)),
+      dialect_(std::move(dialect)),
+      runner_(std::move(runner)),
+      files_(std::move(files)),
+      settings_(std::move(settings)),
+      sandbox_root_(settings_.sandbox_root),
+      interval_(settings_.poll_min, settings_.poll_max),
+      next_poll_(std::chrono::steady_clock::now() + settings_.poll_min) {
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+BatchScheduler::~BatchScheduler() {
+  {
+    std::lock_guard lock(poll_mutex_);
+    stop_ = true;
+  }
+  poll_cv_.notify_all();
+  if (poller_.joinable()) poller_.join();
+}
+
+CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
+                                  const CommandOptions& options) {
+  CommandOptions bounded = options;
+  if (!bounded.timeout) bounded.timeout = settings_.command_timeout;
+  ++commands_run_;
+  try {
+    return runner_->run(argv, bounded);
+  } catch (const Timeout& e) {
+    throw ConnectionFailed(dialect_->name() + " did not answer on " + runner_->describe() + ": " +
+                           argv[0] + " timed out (" + e.what() + ")");
+  }
+}
+
+std::pair<CommandOutcome, CommandResult> BatchScheduler::run_classified(
+    const std::vector<std::string>& argv, const CommandOptions& options) {
+  CommandResult result = run(argv, options);
+  const CommandOutcome outcome = dialect_->classify(argv, result);
+  if (outcome == CommandOutcome::kSchedulerDown) {
+    throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
+                           runner_->describe() + " (" + argv[0] +
+                           "): " + first_line(result.stderr_text));
+  }
+  if (outcome == CommandOutcome::kFailed) {
+    throw CommandFailed(argv, result.exit_code, result.stderr_text);
+  }
+  return {outcome, std::move(result)};
+}
+
+std::string BatchScheduler::sandbox_root() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!sandbox_root_.empty()) return sandbox_root_;
+  }
+  // Relative to the home directory of the account the commands run as.
+  const bool local = dynamic_cast<LocalFileSystem*>(files_.get()) != nullptr;
+  const std::string home = local ? local_home() : files_->real_path(".");
+  std::lock_guard lock(mutex_);
+  if (sandbox_root_.empty()) sandbox_root_ = join_path(home, ".cuttle/jobs");
+  return sandbox_root_;
+}
+
+std::string BatchScheduler::submit(const JobDescription& description) {
+  description.validate();
+  check_scheduler_arguments(description.scheduler_arguments);
+  const std::string key = new_job_key();
+  const std::string job_name = batch_job_name(description.name, key);
+  const std::string root = sandbox_root();
+  files_->create_directories(root, 0700);
+  Sandbox sandbox(files_, root, key);
+  sandbox.create();
+  const std::string markers = join_path(sandbox.path(), kMarkerDir);
+  std::string id;
+  try {
+    LocalFileSystem client;
+    sandbox.stage_in(client, description);
+
+    WrapperPaths paths;
+    paths.sandbox = sandbox.path();
+    paths.working_directory =
+        description.working_directory.empty()
+            ? sandbox.path()
+            : (description.working_directory[0] == '/'
+                   ? description.working_directory
+                   : sandbox.resolve(description.working_directory, "working_directory"));
+    if (paths.working_directory != sandbox.path()) {
+      files_->create_directories(paths.working_directory);
+    }
+    paths.stdin_path = description.stdin_path.empty()
+                           ? "/dev/null"
+                           : join_path(paths.working_directory, description.stdin_path);
+    paths.stdout_path =
+        join_path(paths.working_directory,
+                  description.stdout_path.empty() ? "stdout.txt" : description.stdout_path);
+    paths.stderr_path =
+        join_path(paths.working_directory,
+                  description.stderr_path.empty() ? "stderr.txt" : description.stderr_path);
+
+    files_->create_directories(markers, 0700);
+    const std::string wrapper_path = join_path(markers, "wrapper.sh");
+    files_->write_file(wrapper_path, render_wrapper(description, paths), 0755);
+
+    DirectiveContext context;
+    context.job_name = job_name;
+    context.working_directory = paths.working_directory;
+    context.scheduler_stdout = join_path(markers, "batch.out");
+    context.scheduler_stderr = join_path(markers, "batch.err");
+    const std::string script =
+        render_job_script(dialect_->render_directives(description, context), wrapper_path);
+
+    CommandOptions options;
+    std::vector<std::string> argv;
+    if (dialect_->submit_reads_stdin()) {
+      options.stdin_text = script;
+      argv = dialect_->submit_argv({});
+    } else {
+      const std::string script_path = join_path(markers, "job.sh");
+      files_->write_file(script_path, script, 0755);
+      argv = dialect_->submit_argv(script_path);
+    }
+    try {
+      auto [outcome, result] = run_classified(argv, options);
+      id = dialect_->parse_submit(result);
+    } catch (const ConnectionFailed&) {
+      // The submit may have reached the scheduler before the answer was lost. The job
+      // name carries our key: cancel what we find so no half-submitted job stays behind.
+      try {
+        for (const std::string& orphan : ids_named(job_name)) run(dialect_->cancel_argv(orphan));
+      } catch (const Error&) {
+      }
+      throw;
+    }
+  } catch (...) {
+    try {
+      sandbox.cleanup();
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+  try {
+    files_->write_file(join_path(markers, "backend"), id + "\n", 0644);
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, kComponent, "could not record the backend id",
+        {{"id", id}, {"error", e.what()}});
+  }
+  {
+    std::lock_guard lock(mutex_);
+    Tracked& tracked = tracked_[id];
+    tracked.sandbox = sandbox.path();
+    tracked.description = description;
+  }
+  JobStatus status;
+  status.id = id;
+  status.state = JobState::kQueued;
+  status.native_state = "submitted";
+  status.submitted = Clock::now();
+  status.scheduler_info["name"] = job_name;
+  status.scheduler_info["sandbox"] = sandbox.path();
+  publish(status);
+  wake_poller_soon();
+  return id;
+}
+
+std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<std::string>& ids) {
+  for (int attempt = 0;; ++attempt) {
+    const std::vector<std::string> argv = dialect_->status_argv(ids);
+    CommandResult result = run(argv);
+    const CommandOutcome outcome = dialect_->classify(argv, result);
+    if (outcome == CommandOutcome::kFailed && attempt == 0 && dialect_->fall_back_status(result)) {
+      continue;
+    }
+    if (outcome == CommandOutcome::kSchedulerDown) {
+      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
+                             runner_->describe() + " (" + argv[0] +
+                             "): " + first_line(result.stderr_text));
+    }
+    if (outcome == CommandOutcome::kFailed) {
+      throw CommandFailed(argv, result.exit_code, result.stderr_text);
+    }
+    std::map<std::string, NativeJob> found;
+    if (outcome != CommandOutcome::kOk) return found;
+    const std::set<std::string> wanted(ids.begin(), ids.end());
+    for (NativeJob& job : dialect_->parse_status(result.stdout_text)) {
+      if (wanted.count(job.id)) found[job.id] = std::move(job);
+    }
+    return found;
+  }
+}
+
+std::map<std::string, NativeJob> BatchScheduler::query_accounting(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, NativeJob> found;
+  {
+    std::lock_guard lock(mutex_);
+    if (accounting_ == Accounting::kDisabled) return found;
+  }
+  const auto argv = dialect_->accounting_argv(ids);
+  if (!argv) {
+    std::lock_guard lock(mutex_);
+    accounting_ = Accounting::kDisabled;
+    return found;
+  }
+  const CommandResult result = run(*argv);
+  switch (dialect_->classify(*argv, result)) {
+    case CommandOutcome::kAccountingDisabled: {
+      std::lock_guard lock(mutex_);
+      accounting_ = Accounting::kDisabled;
+      log(LogLevel::kInfo, kComponent, "accounting storage is disabled; using marker files",
+          {{"scheduler", runner_->describe()}});
+      return found;
+    }
+    case CommandOutcome::kOk:
+      break;
+    case CommandOutcome::kUnknownJob:
+      return found;
+    default:
+      log(LogLevel::kWarn, kComponent, "accounting did not answer",
+          {{"stderr", first_line(result.stderr_text)}});
+      return found;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    accounting_ = Accounting::kEnabled;
+  }
+  const std::set<std::string> wanted(ids.begin(), ids.end());
+  for (NativeJob& job : dialect_->parse_accounting(result.stdout_text)) {
+    if (wanted.count(job.id)) found[job.id] = std::move(job);
+  }
+  return found;
+}
+
+void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
+  std::string root;
+  std::optional<std::string> key;
+  if (job) key = job_key_from_name(job->name);
+  if (key) root = sandbox_root();
+  std::lock_guard lock(mutex_);
+  Tracked& tracked = tracked_[id];
+  if (tracked.sandbox.empty() && key) tracked.sandbox = join_path(root, *key);
+}
+
+std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::string>& ids) {
+  std::map<std::string, NativeJob> queue = query_status(ids);
+  std::vector<std::string> missing;
+  for (const std::string& id : ids) {
+    if (queue.count(id)) {
+      remember(id, &queue[id]);
+    } else {
+      missing.push_back(id);
+    }
+  }
+  std::map<std::string, NativeJob> accounting;
+  if (!missing.empty()) accounting = query_accounting(missing);
+  for (auto& [id, job] : accounting) remember(id, &job);
+
+  std::map<std::string, Tracked> tracked;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : ids) {
+      auto it = tracked_.find(id);
+      if (it != tracked_.end()) tracked[id] = it->second;
+    }
+  }
+  auto find = [](auto& map, const std::string& id) {
+    auto it = map.find(id);
+    return it == map.end() ? std::nullopt : std::optional(it->second);
+  };
+
+  std::vector<std::string> sandboxes;
+  for (const std::string& id : ids) {
+    auto it = tracked.find(id);
+    if (it == tracked.end() || it->second.sandbox.empty()) continue;
+    if (needs_marker(find(queue, id), find(accounting, id)))
+      sandboxes.push_back(it->second.sandbox);
+  }
+  std::map<std::string, MarkerState> markers;
+  if (!sandboxes.empty()) {
+    const CommandResult result = run(read_markers_argv(sandboxes));
+    if (result.exit_code == 0) {
+      markers = parse_markers(result.stdout_text, sandboxes);
+    } else {
+      log(LogLevel::kWarn, kComponent, "reading marker files failed",
+          {{"stderr", first_line(result.stderr_text)}});
+    }
+  }
+
+  std::map<std::string, JobStatus> resolved;
+  const TimePoint now = Clock::now();
+  for (const std::string& id : ids) {
+    auto it = tracked.find(id);
+    const bool is_tracked = it != tracked.end();
+    Observation o;
+    o.id = id;
+    o.queue = find(queue, id);
+    o.accounting = find(accounting, id);
+    if (is_tracked) {
+      o.cancel_requested = it->second.cancel_requested;
+      o.missing_since = it->second.missing_since;
+      if (!it->second.sandbox.empty()) o.marker = find(markers, it->second.sandbox);
+    }
+    o.now = now;
+    o.grace = settings_.lost_grace;
+    Resolution r = resolve(o);
+    if (is_tracked) {
+      std::lock_guard lock(mutex_);
+      Tracked& t = tracked_[id];
+      if (r.missing) {
+        if (!t.missing_since) t.missing_since = now;
+      } else {
+        t.missing_since.reset();
+      }
+    }
+    if (r.status) {
+      if (is_tracked && !it->second.sandbox.empty()) {
+        r.status->scheduler_info["sandbox"] = it->second.sandbox;
+      }
+      resolved[id] = std::move(*r.status);
+    }
+  }
+  return resolved;
+}
+
+void BatchScheduler::finish_job(JobStatus& status) {
+  Tracked tracked;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tracked_.find(status.id);
+    if (it == tracked_.end() || it->second.sandbox.empty()) return;
+    tracked = it->second;
+  }
+  const std::string root = sandbox_root();
+  const std::string sandbox_path = tracked.sandbox;
+  const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
+  if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
+  Sandbox sandbox(files_, root, key);
+  if (tracked.description && !tracked.description->stage_out.empty()) {
+    JobStatus staging = status;
+    staging.state = JobState::kStagingOut;
+    staging.exit_code.reset();
+    publish(staging);
+    try {
+      LocalFileSystem client;
+      const std::vector<std::string> problems = sandbox.stage_out(client, *tracked.description);
+      if (!problems.empty()) {
+        std::string text;
+        for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
+        status.reason += (status.reason.empty() ? "" : "; ") + std::string("stage-out: ") + text;
+        status.scheduler_info["stage_out_problems"] = text;
+      }
+    } catch (const Error& e) {
+      status.reason += std::string("; stage-out failed: ") + e.what();
+      status.scheduler_info["stage_out_problems"] = e.what();
+    }
+  }
+  const bool clean =
+      settings_.cleanup == CleanupPolicy::kAlways ||
+      (settings_.cleanup == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted);
+  if (clean && tracked.description) {
+    try {
+      sandbox.cleanup();
+    } catch (const Error& e) {
+      log(LogLevel::kWarn, kComponent, "sandbox cleanup failed", {{"error", e.what()}});
+    }
+  }
+}
+
+JobStatus BatchScheduler::publish_observed(JobStatus status) {
+  const std::optional<JobStatus> previous = cached(status.id);
+  if (is_final(status.state) && !(previous && previous->done())) finish_job(status);
+  if (previous) {
+    status.attempt = previous->attempt;
+    if (!status.submitted) status.submitted = previous->submitted;
+    for (const auto& [key, value] : previous->scheduler_info)
+      status.scheduler_info.emplace(key, value);
+  }
+  return publish(std::move(status));
+}
+
+std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& ids) {
+  std::vector<JobStatus> out(ids.size());
+  std::vector<std::string> query;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto status = cached(ids[i]);
+    if (status && status->done()) {
+      out[i] = *status;
+    } else {
+      query.push_back(ids[i]);
+    }
+  }
+  if (query.empty()) return out;
+  std::map<std::string, JobStatus> published;
+  {
+    std::lock_guard lock(observe_mutex_);
+    for (auto& [id, status] : observe(query)) published[id] = publish_observed(std::move(status));
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (out[i].id == ids[i]) continue;
+    if (auto it = published.find(ids[i]); it != published.end()) {
+      out[i] = it->second;
+    } else if (auto status = cached(ids[i])) {
+      out[i] = *status;  // missing, within the grace window: the last known status
+    } else {
+      throw NoSuchJob(ids[i]);
+    }
+  }
+  return out;
+}
+
+JobStatus BatchScheduler::cancel(const std::string& id) {
+  if (auto status = cached(id); status && status->done()) return *status;
+  std::string sandbox;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = tracked_.find(id); it != tracked_.end()) sandbox = it->second.sandbox;
+  }
+  if (!sandbox.empty()) {
+    try {
+      files_->write_file(join_path(join_path(sandbox, kMarkerDir), "cancelled"), "", 0644);
+    } catch (const Error& e) {
+      log(LogLevel::kDebug, kComponent, "could not write the cancel marker", {{"error", e.what()}});
+    }
+  }
+  const auto [outcome, result] = run_classified(dialect_->cancel_argv(id));
+  if (outcome == CommandOutcome::kUnknownJob) {
+    // Already finished or purged: a no-op, unless nobody ever knew the job.
+    (void)result;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = tracked_.find(id); it != tracked_.end()) it->second.cancel_requested = true;
+  }
+  wake_poller_soon();
+  return statuses({id}).front();
+}
+
+JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by) {
+  if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
+  if (auto status = cached(id); status && status->done()) {
+    throw InvalidArgument("extend: job " + id + " is already " +
+                          std::string(to_string(status->state)));
+  }
+  std::map<std::string, NativeJob> found = query_status({id});
+  auto it = found.find(id);
+  if (it == found.end()) throw NoSuchJob(id);
+  const auto argv = dialect_->extend_argv(it->second, by);
+  if (!argv) throw Unsupported(dialect_->name() + ": extend is not supported");
+  const auto [outcome, result] = run_classified(*argv);
+  if (outcome == CommandOutcome::kForbidden) {
+    throw Unsupported(dialect_->name() + " does not allow raising the time limit here: " +
+                      first_line(result.stderr_text));
+  }
+  if (outcome == CommandOutcome::kUnknownJob) throw NoSuchJob(id);
+  return statuses({id}).front();
+}
+
+std::vector<QueueInfo> BatchScheduler::queues() {
+  const auto argv = dialect_->queues_argv();
+  return dialect_->parse_queues(run_classified(argv).second.stdout_text);
+}
+
+std::vector<std::string> BatchScheduler::jobs(const std::string& queue) {
+  const auto [outcome, result] = run_classified(dialect_->list_argv(queue));
+  std::vector<std::string> ids;
+  if (outcome != CommandOutcome::kOk) return ids;
+  for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+    if (queue.empty() || job.queue == queue) ids.push_back(job.id);
+  }
+  return ids;
+}
+
+std::vector<std::string> BatchScheduler::ids_named(const std::string& job_name) {
+  const auto [outcome, result] = run_classified(dialect_->list_argv({}));
+  std::vector<std::string> ids;
+  if (outcome != CommandOutcome::kOk) return ids;
+  for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+    if (job.name == job_name) ids.push_back(job.id);
+  }
+  return ids;
+}
+
+std::vector<std::string> BatchScheduler::find_by_name(const std::string& name) {
+  const std::string wanted = sanitized_job_name(name);
+  const auto [outcome, result] = run_classified(dialect_->list_argv({}));
+  std::vector<std::string> ids;
+  if (outcome != CommandOutcome::kOk) return ids;
+  for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+    if (job_key_from_name(job.name) && name_part_of(job.name) == wanted) ids.push_back(job.id);
+  }
+  return ids;
+}
+
+void BatchScheduler::track(const std::string& id) {
+  statuses({id});  // throws NoSuchJob; remembers the job and its sandbox
+  remember(id, nullptr);
+  wake_poller_soon();
+}
+
+void BatchScheduler::wake_poller_soon() {
+  {
+    std::lock_guard lock(poll_mutex_);
+    interval_.reset();
+    next_poll_ = std::min(next_poll_, std::chrono::steady_clock::now() + interval_.current());
+  }
+  poll_cv_.notify_all();
+}
+
+void BatchScheduler::poll_loop() {
+  std::unique_lock lock(poll_mutex_);
+  while (!stop_) {
+    while (!stop_ && std::chrono::steady_clock::now() < next_poll_) {
+      poll_cv_.wait_until(lock, next_poll_);
+    }
+    if (stop_) break;
+    lock.unlock();
+    std::vector<std::string> ids;
+    {
+      std::lock_guard guard(mutex_);
+      for (const auto& [id, tracked] : tracked_) ids.push_back(id);
+    }
+    std::vector<std::string> active;
+    for (const std::string& id : ids) {
+      auto status = cached(id);
+      if (!status || !status->done()) active.push_back(id);
+    }
+    bool changed = false;
+    if (!active.empty()) {
+      try {
+        std::lock_guard guard(observe_mutex_);
+        for (auto& [id, status] : observe(active)) {
+          const auto previous = cached(id);
+          const JobStatus now = publish_observed(std::move(status));
+          if (!previous || previous->state != now.state) changed = true;
+        }
+      } catch (const std::exception& e) {
+        log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
+            {{"scheduler", runner_->describe()}, {"error", e.what()}});
+      }
+    }
+    lock.lock();
+    if (changed) {
+      interval_.reset();
+    } else {
+      interval_.back_off();
+    }
+    next_poll_ = std::chrono::steady_clock::now() + interval_.current();
+  }
+}
+
+}  // namespace cuttle::detail

@@ -1,0 +1,116 @@
+// The one batch-scheduler engine: sandbox + wrapper, staging through a FileSystem,
+// submission, ONE status command per poll for every tracked job, final-state
+// resolution (queue, accounting, markers, grace), cancel, extend, queue listing.
+// A BatchDialect supplies the scheduler-specific argv and parsers; a CommandRunner and
+// FileSystem say where they run (this machine, or a host over SSH).
+// Thread-safety: as Scheduler; one poll thread per instance publishes changes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adaptors/batch/dialect.h"
+#include "adaptors/batch/poll_interval.h"
+#include "cuttle/command_runner.h"
+#include "cuttle/file_system.h"
+#include "cuttle/properties.h"
+#include "cuttle/sandbox.h"
+#include "internal/scheduler_base.h"
+
+namespace cuttle::detail {
+
+// Properties every batch adaptor accepts (poll bounds, grace, sandbox root, cleanup,
+// command timeout).
+std::vector<PropertyDescriptor> batch_property_descriptors();
+
+struct BatchSettings {
+  std::chrono::milliseconds poll_min{1000};
+  std::chrono::milliseconds poll_max{5000};
+  std::chrono::milliseconds lost_grace{60000};
+  std::chrono::milliseconds command_timeout{60000};
+  std::string sandbox_root;  // absolute on the target; empty: <home>/.cuttle/jobs
+  CleanupPolicy cleanup = CleanupPolicy::kNever;
+};
+BatchSettings batch_settings_from(const Properties& properties);
+
+class BatchScheduler : public SchedulerBase {
+ public:
+  BatchScheduler(std::string adaptor_name, Location location, std::unique_ptr<BatchDialect> dialect,
+                 std::shared_ptr<CommandRunner> runner, std::shared_ptr<FileSystem> files,
+                 BatchSettings settings);
+  ~BatchScheduler() override;
+
+  std::string adaptor_name() const override { return adaptor_name_; }
+  const Location& location() const override { return location_; }
+  Capabilities capabilities() const override { return dialect_->capabilities(); }
+
+  std::string submit(const JobDescription& description) override;
+  std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
+  JobStatus cancel(const std::string& id) override;
+  JobStatus extend(const std::string& id, std::chrono::seconds by) override;
+  std::vector<QueueInfo> queues() override;
+  std::vector<std::string> jobs(const std::string& queue = {}) override;
+  std::vector<std::string> find_by_name(const std::string& name) override;
+  void track(const std::string& id) override;
+
+  // How many scheduler commands this instance has run (status, accounting, markers,
+  // submit, ...). For tests and benchmarks.
+  std::uint64_t commands_run() const { return commands_run_.load(); }
+
+ private:
+  struct Tracked {
+    std::string sandbox;                        // empty when the job was not submitted by Cuttle
+    std::optional<JobDescription> description;  // for stage-out, when submitted here
+    bool cancel_requested = false;
+    std::optional<TimePoint> missing_since;
+  };
+
+  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {});
+  // Runs argv and turns scheduler-down / failure outcomes into exceptions; returns the
+  // outcome (kOk, kUnknownJob, kForbidden or kAccountingDisabled) and the result.
+  std::pair<CommandOutcome, CommandResult> run_classified(const std::vector<std::string>& argv,
+                                                          const CommandOptions& options = {});
+  std::string sandbox_root();
+  std::vector<std::string> ids_named(const std::string& job_name);
+  // One round of observation for `ids`: status (one command), accounting for the missing
+  // (probed once), markers (one command), grace. Returns the statuses it could resolve.
+  std::map<std::string, JobStatus> observe(const std::vector<std::string>& ids);
+  std::map<std::string, NativeJob> query_status(const std::vector<std::string>& ids);
+  std::map<std::string, NativeJob> query_accounting(const std::vector<std::string>& ids);
+  JobStatus publish_observed(JobStatus status);
+  void finish_job(JobStatus& status);
+  void remember(const std::string& id, const NativeJob* job);
+  void poll_loop();
+  void wake_poller_soon();
+
+  const std::string adaptor_name_;
+  const Location location_;
+  std::unique_ptr<BatchDialect> dialect_;
+  std::shared_ptr<CommandRunner> runner_;
+  std::shared_ptr<FileSystem> files_;
+  const BatchSettings settings_;
+  std::atomic<std::uint64_t> commands_run_{0};
+
+  std::mutex mutex_;  // guards tracked_, sandbox_root_, accounting_
+  std::map<std::string, Tracked> tracked_;
+  std::string sandbox_root_;
+  enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;
+
+  std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
+
+  std::mutex poll_mutex_;
+  std::condition_variable poll_cv_;
+  PollInterval interval_;
+  std::chrono::steady_clock::time_point next_poll_;
+  bool stop_ = false;
+  std::thread poller_;
+};
+
+}  // namespace cuttle::detail

@@ -1,0 +1,93 @@
+// Job script rendering shared by every batch dialect.
+#include "adaptors/batch/job_script.h"
+
+#include "cuttle/error.h"
+#include "cuttle/shell.h"
+
+namespace cuttle::detail {
+namespace {
+
+constexpr std::size_t kKeyLength = 21;  // "c" + 20 hex, as new_job_key()
+constexpr std::size_t kMaxNameLength = 64;
+
+bool is_key(std::string_view text) {
+  if (text.size() != kKeyLength || text[0] != 'c') return false;
+  for (char c : text.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+}  // namespace
+
+std::string directive_value(std::string_view value, const std::string& field) {
+  for (char c : value) {
+    if (c == '\n' || c == '\r') {
+      throw InvalidJobDescription(field, "a newline would end the scheduler directive");
+    }
+    if (c == '\0') throw InvalidJobDescription(field, "NUL byte");
+  }
+  return quote(value);
+}
+
+std::string directive_line(std::string_view prefix, std::string_view option, std::string_view value,
+                           const std::string& field) {
+  std::string line(prefix);
+  line += ' ';
+  line += option;
+  line += directive_value(value, field);
+  line += '\n';
+  return line;
+}
+
+void check_scheduler_arguments(const std::vector<std::string>& arguments) {
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    const std::string field = "scheduler_arguments[" + std::to_string(i) + "]";
+    const std::string& argument = arguments[i];
+    if (argument.empty() || argument[0] != '-') {
+      throw InvalidJobDescription(field, "must be an option starting with '-'");
+    }
+    for (unsigned char c : argument) {
+      if (c < 0x20 || c == 0x7f) {
+        throw InvalidJobDescription(field, "control characters (newlines) are not allowed");
+      }
+    }
+  }
+}
+
+std::string render_job_script(const std::string& directives, const std::string& wrapper_path) {
+  return "#!/bin/sh\n" + directives + "exec /bin/sh " + quote(wrapper_path) + "\n";
+}
+
+std::string sanitized_job_name(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, kMaxNameLength)) out += is_name_char(c) ? c : '_';
+  return out;
+}
+
+std::string batch_job_name(std::string_view name, std::string_view job_key) {
+  if (name.empty()) return std::string(job_key);
+  return sanitized_job_name(name) + "." + std::string(job_key);
+}
+
+std::optional<std::string> job_key_from_name(std::string_view job_name) {
+  if (is_key(job_name)) return std::string(job_name);
+  if (job_name.size() > kKeyLength && job_name[job_name.size() - kKeyLength - 1] == '.') {
+    std::string_view key = job_name.substr(job_name.size() - kKeyLength);
+    if (is_key(key)) return std::string(key);
+  }
+  return std::nullopt;
+}
+
+std::string name_part_of(std::string_view job_name) {
+  if (!job_key_from_name(job_name)) return std::string(job_name);
+  if (job_name.size() == kKeyLength) return {};
+  return std::string(job_name.substr(0, job_name.size() - kKeyLength - 1));
+}
+
+}  // namespace cuttle::detail

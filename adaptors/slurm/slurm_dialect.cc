@@ -1,0 +1,182 @@
+// Slurm: the few pieces that differ from other batch schedulers.
+#include "adaptors/slurm/slurm_dialect.h"
+
+#include "adaptors/batch/job_script.h"
+#include "adaptors/batch/text.h"
+#include "adaptors/slurm/slurm_parsers.h"
+#include "cuttle/error.h"
+
+namespace cuttle::detail::slurm {
+namespace {
+
+constexpr std::string_view kPrefix = "#SBATCH";
+
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string joined;
+  for (const std::string& id : ids) joined += (joined.empty() ? "" : ",") + id;
+  return joined;
+}
+
+// Slurm expands %j, %u ... in --output/--error names; %% is a literal %.
+std::string escape_percent(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    out += c;
+    if (c == '%') out += '%';
+  }
+  return out;
+}
+
+bool contains(const std::string& text, std::string_view needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+std::string command_name(const std::vector<std::string>& argv) {
+  const std::string& first = argv.front();
+  return first.substr(first.rfind('/') + 1);
+}
+
+}  // namespace
+
+Capabilities SlurmDialect::capabilities() const {
+  Capabilities c;
+  c.extend = true;
+  c.staging = true;
+  c.detached = true;
+  c.queues = true;
+  c.multi_node = true;
+  c.native_time_limit = true;
+  return c;
+}
+
+std::string SlurmDialect::render_directives(const JobDescription& d,
+                                            const DirectiveContext& context) const {
+  std::string out;
+  out += directive_line(kPrefix, "--job-name=", context.job_name, "name");
+  out += directive_line(kPrefix, "--chdir=", context.working_directory, "working_directory");
+  out +=
+      directive_line(kPrefix, "--output=", escape_percent(context.scheduler_stdout), "stdout_path");
+  out +=
+      directive_line(kPrefix, "--error=", escape_percent(context.scheduler_stderr), "stderr_path");
+  if (!d.queue.empty()) out += directive_line(kPrefix, "--partition=", d.queue, "queue");
+  if (d.nodes) out += directive_line(kPrefix, "--nodes=", std::to_string(*d.nodes), "nodes");
+  if (d.tasks) out += directive_line(kPrefix, "--ntasks=", std::to_string(*d.tasks), "tasks");
+  if (d.cores_per_task) {
+    out += directive_line(kPrefix, "--cpus-per-task=", std::to_string(*d.cores_per_task),
+                          "cores_per_task");
+  }
+  if (d.memory_bytes) {
+    const std::uint64_t mib = (*d.memory_bytes + (1u << 20) - 1) >> 20;
+    out +=
+        directive_line(kPrefix, "--mem=", std::to_string(mib == 0 ? 1 : mib) + "M", "memory_bytes");
+  }
+  if (d.max_runtime) {
+    out += directive_line(kPrefix, "--time=", std::to_string(ceil_minutes(*d.max_runtime)),
+                          "max_runtime");
+  }
+  check_scheduler_arguments(d.scheduler_arguments);
+  for (std::size_t i = 0; i < d.scheduler_arguments.size(); ++i) {
+    out += std::string(kPrefix) + " " +
+           directive_value(d.scheduler_arguments[i],
+                           "scheduler_arguments[" + std::to_string(i) + "]") +
+           "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> SlurmDialect::submit_argv(const std::string&) const {
+  return {"sbatch", "--parsable"};
+}
+
+std::string SlurmDialect::parse_submit(const CommandResult& result) const {
+  return parse_sbatch(result.stdout_text);
+}
+
+std::vector<std::string> SlurmDialect::status_argv(const std::vector<std::string>& ids) const {
+  return {"squeue", "--noheader", "--states=all", "--jobs=" + join_ids(ids),
+          "--format=" + std::string(kSqueueFormat)};
+}
+
+std::vector<NativeJob> SlurmDialect::parse_status(const std::string& output) const {
+  return parse_squeue(output);
+}
+
+std::optional<std::vector<std::string>> SlurmDialect::accounting_argv(
+    const std::vector<std::string>& ids) const {
+  return std::vector<std::string>{"sacct",
+                                  "-X",
+                                  "-P",
+                                  "--noheader",
+                                  std::string("--delimiter=") + kSeparator,
+                                  "--jobs=" + join_ids(ids),
+                                  "--format=" + std::string(kSacctFormat)};
+}
+
+std::vector<NativeJob> SlurmDialect::parse_accounting(const std::string& output) const {
+  return parse_sacct(output);
+}
+
+std::vector<std::string> SlurmDialect::cancel_argv(const std::string& id) const {
+  return {"scancel", id};
+}
+
+std::vector<std::string> SlurmDialect::queues_argv() const {
+  return {"sinfo", "--noheader", "--format=" + std::string(kSinfoFormat)};
+}
+
+std::vector<QueueInfo> SlurmDialect::parse_queues(const std::string& output) const {
+  return parse_sinfo(output);
+}
+
+std::vector<std::string> SlurmDialect::list_argv(const std::string& queue) const {
+  std::vector<std::string> argv = {"squeue", "--noheader", "--states=all", "--me",
+                                   "--format=" + std::string(kSqueueFormat)};
+  if (!queue.empty()) argv.push_back("--partition=" + queue);
+  return argv;
+}
+
+std::vector<NativeJob> SlurmDialect::parse_list(const std::string& output) const {
+  return parse_squeue(output);
+}
+
+std::optional<std::vector<std::string>> SlurmDialect::extend_argv(const NativeJob& job,
+                                                                  std::chrono::seconds by) const {
+  if (!job.time_limit) {
+    throw InvalidArgument("extend: Slurm job " + job.id + " has no time limit to extend");
+  }
+  const long minutes = ceil_minutes(*job.time_limit + by);
+  return std::vector<std::string>{"scontrol", "update", "JobId=" + job.id,
+                                  "TimeLimit=" + std::to_string(minutes)};
+}
+
+CommandOutcome SlurmDialect::classify(const std::vector<std::string>& argv,
+                                      const CommandResult& result) const {
+  const std::string& err = result.stderr_text;
+  if (contains(err, "accounting storage is disabled")) return CommandOutcome::kAccountingDisabled;
+  if (contains(err, "Unable to contact slurm controller") || contains(err, "Socket timed out") ||
+      contains(err, "Zero Bytes were transmitted") ||
+      contains(err, "Communication connection failure") ||
+      contains(err, "Slurm backup controller in standby mode") ||
+      contains(err, "Unable to establish connection")) {
+    return CommandOutcome::kSchedulerDown;
+  }
+  // Exit 127: the command is not installed where it runs (a login node without Slurm).
+  if (result.exit_code == 127) return CommandOutcome::kFailed;
+  const std::string command = command_name(argv);
+  if (contains(err, "Invalid job id specified")) return CommandOutcome::kUnknownJob;
+  if (command == "scancel" && (contains(err, "already completing or completed") ||
+                               contains(err, "Job/step already completing"))) {
+    return CommandOutcome::kUnknownJob;
+  }
+  if (command == "scontrol" &&
+      (contains(err, "Access/permission denied") || contains(err, "permission denied") ||
+       contains(err, "Requested time limit is invalid") ||
+       contains(err, "Job violates accounting/QOS policy") ||
+       contains(err, "exceeds partition time limit"))) {
+    return CommandOutcome::kForbidden;
+  }
+  if (result.exit_code != 0) return CommandOutcome::kFailed;
+  return CommandOutcome::kOk;
+}
+
+}  // namespace cuttle::detail::slurm

@@ -1,0 +1,115 @@
+#!/bin/sh
+# Starts (or stops) a real single-node Slurm 22.05 on this machine for the tests:
+# munged as user munge, slurmctld + slurmd as root, accounting off, a low MinJobAge so
+# finished jobs leave the queue during a test. `start` is idempotent and prints the
+# export lines the tests read; everything else goes to stderr.
+# Usage: eval "$(tests/env/slurm.sh start)"; tests/env/slurm.sh stop
+set -eu
+STATE=/tmp/cuttle-env/slurm
+CONF=/etc/slurm/slurm.conf
+HOST=$(hostname -s)
+
+log() { echo "slurm.sh: $*" >&2; }
+
+ready() {
+  sinfo -h -o '%t' 2>/dev/null | grep -Eq '^(idle|mix|alloc)'
+}
+
+print_exports() {
+  echo "export CUTTLE_TEST_SLURM=1"
+  echo "export CUTTLE_TEST_SLURM_PARTITION=debug"
+  echo "export CUTTLE_TEST_SLURM_MIN_JOB_AGE=10"
+  echo "export CUTTLE_TEST_TORQUE=1"
+}
+
+start_munge() {
+  if pgrep -u munge -x munged >/dev/null 2>&1; then return; fi
+  mkdir -p /etc/munge /var/lib/munge /var/log/munge /run/munge
+  if [ ! -s /etc/munge/munge.key ]; then
+    dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
+  fi
+  chown munge:munge /etc/munge /etc/munge/munge.key /var/lib/munge /var/log/munge /run/munge
+  chmod 400 /etc/munge/munge.key
+  chmod 700 /etc/munge /var/lib/munge /var/log/munge
+  chmod 755 /run/munge
+  su -s /bin/sh munge -c /usr/sbin/munged >&2 || { log "munged failed to start"; exit 1; }
+}
+
+write_conf() {
+  mkdir -p /etc/slurm "$STATE/spool/ctld" "$STATE/spool/d" "$STATE/log"
+  cpus=$(nproc)
+  mem_mb=$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)
+  cat >"$CONF" <<CONF
+# Written by tests/env/slurm.sh for Cuttle's tests: a throwaway single-node cluster.
+ClusterName=cuttle
+SlurmctldHost=$HOST
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+StateSaveLocation=$STATE/spool/ctld
+SlurmdSpoolDir=$STATE/spool/d
+SlurmctldPidFile=$STATE/slurmctld.pid
+SlurmdPidFile=$STATE/slurmd.pid
+SlurmctldLogFile=$STATE/log/slurmctld.log
+SlurmdLogFile=$STATE/log/slurmd.log
+SlurmctldPort=6817
+SlurmdPort=6818
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+MinJobAge=10
+SchedulerType=sched/backfill
+SchedulerParameters=sched_interval=1
+KillWait=5
+InactiveLimit=0
+SlurmctldTimeout=60
+SlurmdTimeout=300
+MaxJobCount=20000
+NodeName=$HOST CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:64
+CONF
+  # The Torque wrappers and the tools read the same file.
+}
+
+start() {
+  start_munge
+  if ! pgrep -x slurmctld >/dev/null 2>&1; then
+    [ -f "$CONF" ] && grep -q 'tests/env/slurm.sh' "$CONF" || write_conf
+    /usr/sbin/slurmctld >&2 || { log "slurmctld failed; see $STATE/log/slurmctld.log"; exit 1; }
+  fi
+  if ! pgrep -x slurmd >/dev/null 2>&1; then
+    /usr/sbin/slurmd >&2 || { log "slurmd failed; see $STATE/log/slurmd.log"; exit 1; }
+  fi
+  i=0
+  while ! ready; do
+    i=$((i + 1))
+    if [ $i -gt 60 ]; then
+      log "the node did not become idle within 30 s:"; sinfo >&2 || true; exit 1
+    fi
+    # A node left down by an earlier run comes back here.
+    [ $((i % 10)) -eq 5 ] && scontrol update nodename="$HOST" state=resume >/dev/null 2>&1 || true
+    sleep 0.5
+  done
+  log "ready: $(sinfo -h -o '%P %t %D' | tr '\n' ' ')"
+  print_exports
+}
+
+stop() {
+  for daemon in slurmd slurmctld; do
+    pid=$(pgrep -x "$daemon" || true)
+    [ -n "$pid" ] && kill $pid 2>/dev/null || true
+  done
+  log "stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
