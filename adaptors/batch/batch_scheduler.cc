@@ -263,10 +263,14 @@ std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<
       throw CommandFailed(argv, result.exit_code, result.stderr_text);
     }
     std::map<std::string, NativeJob> found;
-    if (outcome != CommandOutcome::kOk) return found;
-    const std::set<std::string> wanted(ids.begin(), ids.end());
+    if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return found;
+    std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds
+    for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
     for (NativeJob& job : dialect_->parse_status(result.stdout_text)) {
-      if (wanted.count(job.id)) found[job.id] = std::move(job);
+      auto it = wanted.find(dialect_->canonical_id(job.id));
+      if (it == wanted.end()) continue;
+      job.id = it->second;
+      found[it->second] = std::move(job);
     }
     return found;
   }
@@ -307,9 +311,13 @@ std::map<std::string, NativeJob> BatchScheduler::query_accounting(
     std::lock_guard lock(mutex_);
     accounting_ = Accounting::kEnabled;
   }
-  const std::set<std::string> wanted(ids.begin(), ids.end());
+  std::map<std::string, std::string> wanted;
+  for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
   for (NativeJob& job : dialect_->parse_accounting(result.stdout_text)) {
-    if (wanted.count(job.id)) found[job.id] = std::move(job);
+    auto it = wanted.find(dialect_->canonical_id(job.id));
+    if (it == wanted.end()) continue;
+    job.id = it->second;
+    found[it->second] = std::move(job);
   }
   return found;
 }

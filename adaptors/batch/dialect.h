@@ -45,7 +45,8 @@ struct NativeJob {
 // How a scheduler command ended, as far as the engine must react.
 enum class CommandOutcome {
   kOk,
-  kUnknownJob,          // the id(s) are not (or no longer) known: not an error for status
+  kUnknownJob,          // some id is not (or no longer) known: not an error for status; the
+                        // output still lists the known ones
   kSchedulerDown,       // the controller did not answer: transient, nothing changes
   kForbidden,           // the site does not allow this (e.g. raising a time limit)
   kAccountingDisabled,  // normal on sites without accounting storage
@@ -77,6 +78,9 @@ class BatchDialect {
   virtual std::vector<std::string> submit_argv(const std::string& script_path) const = 0;
   // Throws CommandFailed-like InternalError when the output carries no id.
   virtual std::string parse_submit(const CommandResult& result) const = 0;
+
+  // The form of an id two commands agree on ("123" for Torque's "123.server.domain").
+  virtual std::string canonical_id(const std::string& id) const { return id; }
 
   // ONE command for every id. Finished jobs still known to the scheduler are included.
   virtual std::vector<std::string> status_argv(const std::vector<std::string>& ids) const = 0;

@@ -35,6 +35,17 @@ std::string directive_value(std::string_view value, const std::string& field) {
   return quote(value);
 }
 
+std::string directive_word(std::string_view value, const std::string& field) {
+  const std::string quoted = directive_value(value, field);
+  if (value.empty()) return quoted;
+  for (char c : value) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       std::string_view("_=:.,+/@%-").find(c) != std::string_view::npos;
+    if (!plain) return quoted;
+  }
+  return std::string(value);
+}
+
 std::string directive_line(std::string_view prefix, std::string_view option, std::string_view value,
                            const std::string& field) {
   std::string line(prefix);

@@ -15,6 +15,10 @@ namespace cuttle::detail {
 // for a newline, carriage return or NUL, which would end the directive early.
 std::string directive_value(std::string_view value, const std::string& field);
 
+// Like directive_value, but a value of only [A-Za-z0-9_=:.,+/@%-] is left unquoted (for
+// directive parsers that do not strip quotes everywhere, such as Torque's).
+std::string directive_word(std::string_view value, const std::string& field);
+
 // "<prefix> <option><quoted value>\n", e.g. ("#SBATCH", "--chdir=", "/a b") ->
 // "#SBATCH --chdir='/a b'\n".
 std::string directive_line(std::string_view prefix, std::string_view option, std::string_view value,

@@ -56,6 +56,12 @@ Resolution resolve(const Observation& o) {
       if (!status.started) status.started = from_marker.started;
       if (!status.finished) status.finished = from_marker.finished;
     }
+    // A kill we asked for explains a signal death (Torque reports qdel as exit 271).
+    if (o.cancel_requested &&
+        (status.state == JobState::kFailed || status.state == JobState::kError)) {
+      status.state = JobState::kCancelled;
+      status.error.reset();
+    }
     return {status, false};
   }
   if (marker_final(o.marker)) {
