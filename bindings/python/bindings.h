@@ -1,0 +1,14 @@
+// The parts of the native module cuttle._cuttle, each bound by one function, called in
+// this order by module.cc. Thread-safety: called once, at import, with the GIL held.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace cuttle::python {
+
+void bind_errors(pybind11::module_& module);     // errors.cc
+void bind_model(pybind11::module_& module);      // model.cc: value types, adaptors()
+void bind_scheduler(pybind11::module_& module);  // scheduler.cc: Scheduler, Job, Subscription
+void bind_tracker(pybind11::module_& module);    // tracker.cc: Tracker, TrackedChange
+
+}  // namespace cuttle::python

@@ -1,0 +1,85 @@
+"""Cuttle: one API to run jobs on local processes, SSH hosts, Slurm, Torque and Kubernetes.
+
+    import cuttle
+    with cuttle.Scheduler("local://") as s:
+        job = s.submit(cuttle.JobDescription(executable="/bin/sh", arguments=["-c", "exit 4"]))
+        print(s.wait_until_done(job).exit_code)   # 4
+
+Every blocking call releases the GIL; waits can be interrupted with Ctrl-C. Listeners
+(Scheduler.subscribe, Tracker.add_listener) run on Cuttle's own threads with the GIL
+taken. Errors derive from cuttle.Error. See docs/python.md.
+"""
+
+from ._state import JobState
+from ._cuttle import (
+    AdaptorDescriptor,
+    AttemptRecord,
+    AuthenticationFailed,
+    Capabilities,
+    CommandFailed,
+    ConnectionFailed,
+    Credential,
+    Error,
+    InternalError,
+    InvalidArgument,
+    InvalidJobDescription,
+    Job,
+    JobDescription,
+    JobStatus,
+    Location,
+    NoSuchJob,
+    PropertyDescriptor,
+    QueueInfo,
+    Scheduler,
+    StagingEntry,
+    StagingFailed,
+    Subscription,
+    Timeout,
+    TrackedChange,
+    Tracker,
+    Unsupported,
+    __version__,
+    adaptors,
+)
+
+__all__ = [
+    "AdaptorDescriptor",
+    "AttemptRecord",
+    "AuthenticationFailed",
+    "Capabilities",
+    "CommandFailed",
+    "ConnectionFailed",
+    "Credential",
+    "Error",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidJobDescription",
+    "Job",
+    "JobDescription",
+    "JobState",
+    "JobStatus",
+    "Location",
+    "NoSuchJob",
+    "PropertyDescriptor",
+    "QueueInfo",
+    "Scheduler",
+    "StagingEntry",
+    "StagingFailed",
+    "Subscription",
+    "Timeout",
+    "TrackedChange",
+    "Tracker",
+    "Unsupported",
+    "__version__",
+    "adaptors",
+]
+
+# Classes print as cuttle.X (not cuttle._cuttle.X) in help() and tracebacks.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) and _obj.__module__ == "cuttle._cuttle":
+        try:
+            _obj.__module__ = "cuttle"
+        except (AttributeError, TypeError):
+            pass
+del _name, _obj
