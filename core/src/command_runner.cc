@@ -63,13 +63,26 @@ struct Pipe {
   throw InternalError(what + ": " + std::strerror(err));
 }
 
+// A process started with a standard stream closed (a daemon) hands out 0, 1 or 2 for our
+// pipes; the child's dup2 onto 0/1/2 would then overwrite one pipe end with another.
+Fd above_standard_streams(Fd fd) {
+  if (fd.get() > STDERR_FILENO) {
+    return fd;
+  }
+  int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  if (moved < 0) {
+    throw_system("fcntl", errno);
+  }
+  return Fd(moved);
+}
+
 Pipe make_pipe() {
   int fds[2];
   // O_CLOEXEC: a concurrent spawn on another thread must not inherit our ends.
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     throw_system("pipe2", errno);
   }
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
+  return Pipe{above_standard_streams(Fd(fds[0])), above_standard_streams(Fd(fds[1]))};
 }
 
 void set_nonblocking(int fd) {

@@ -1,6 +1,7 @@
 // LocalRunner: argv reaches the program byte for byte, outputs of any size come back,
 // stdin is fed, timeouts kill the whole process group, missing programs behave as in sh.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -177,6 +178,21 @@ TEST(LocalRunner, MissingAbsoluteExecutableGives127) {
 TEST(LocalRunner, NonExecutableFileGives126) {
   LocalRunner runner;
   EXPECT_EQ(runner.run({"/etc/hostname"}).exit_code, 126);
+}
+
+TEST(LocalRunner, WorksWhenTheCallerHasClosedItsStandardInput) {
+  // A daemon may run without fd 0; our pipes must not land on the child's stream numbers.
+  int saved = ::dup(STDIN_FILENO);
+  ASSERT_GE(saved, 0);
+  ::close(STDIN_FILENO);
+  LocalRunner runner;
+  CommandOptions options;
+  options.stdin_text = "through the pipe";
+  CommandResult result = runner.run({"cat"}, options);
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "through the pipe");
 }
 
 TEST(LocalRunner, EmptyArgvIsRefused) {
