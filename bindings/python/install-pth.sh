@@ -1,7 +1,7 @@
 #!/bin/sh
 # Makes the cuttle package importable by the python3 first on PATH (or by $PYTHON):
 # writes cuttle.pth, holding one directory, into that interpreter's site-packages.
-#   bindings/python/install-pth.sh [DIR]     DIR holds cuttle/ (default: ./build/python)
+#   bindings/python/install-pth.sh [DIR]     DIR holds cuttle/ (default: ./build/bindings/python)
 #   bindings/python/install-pth.sh --remove
 # Any CPython 3.11 can use the extension (it is built for 3.11).
 set -eu
@@ -16,7 +16,7 @@ if os.path.exists(path):
 PY
   exit 0
 fi
-dir=${1:-build/python}
+dir=${1:-build/bindings/python}
 if [ ! -d "$dir/cuttle" ]; then
   echo "install-pth.sh: $dir/cuttle does not exist (build first, or pass the directory)" >&2
   exit 1
