@@ -1,0 +1,377 @@
+#include "bindings/rest/config.h"
+
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "cuttle/error.h"
+#include "cuttle/properties.h"
+
+namespace cuttle::rest {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
+  throw InvalidArgument(origin + ": " + key + ": " + why);
+}
+
+class Reader {
+ public:
+  Reader(const json& object, std::string origin, std::string prefix)
+      : object_(object), origin_(std::move(origin)), prefix_(std::move(prefix)) {
+    if (!object_.is_object())
+      bad(origin_, prefix_.empty() ? "(top)" : prefix_, "must be an object");
+  }
+  // Every key of the object must be one of `known`.
+  void only(const std::set<std::string>& known) const {
+    for (const auto& [key, value] : object_.items()) {
+      if (!known.count(key)) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        bad(origin_, path(key), "unknown key (valid: " + list + ")");
+      }
+    }
+  }
+  bool has(const std::string& key) const {
+    return object_.contains(key) && !object_[key].is_null();
+  }
+  const json& at(const std::string& key) const { return object_.at(key); }
+  std::string path(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "." + key;
+  }
+
+  std::string str(const std::string& key, const std::string& fallback) const {
+    if (!has(key)) return fallback;
+    if (!object_[key].is_string()) bad(origin_, path(key), "must be a string");
+    return object_[key].get<std::string>();
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    if (!has(key)) return fallback;
+    if (!object_[key].is_boolean()) bad(origin_, path(key), "must be true or false");
+    return object_[key].get<bool>();
+  }
+  std::uint64_t count(const std::string& key, std::uint64_t fallback) const {
+    if (!has(key)) return fallback;
+    const auto& v = object_[key];
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+    if (v.is_string()) {
+      try {
+        return parse_size(v.get<std::string>());
+      } catch (const Error& e) {
+        bad(origin_, path(key), e.what());
+      }
+    }
+    bad(origin_, path(key), "must be a non-negative integer");
+  }
+  std::chrono::milliseconds duration(const std::string& key,
+                                     std::chrono::milliseconds fallback) const {
+    if (!has(key)) return fallback;
+    const auto& v = object_[key];
+    if (v.is_number_unsigned()) return std::chrono::seconds(v.get<std::uint64_t>());
+    if (!v.is_string()) bad(origin_, path(key), "must be a duration such as \"30s\" or \"5m\"");
+    try {
+      return parse_duration(v.get<std::string>());
+    } catch (const Error& e) {
+      bad(origin_, path(key), e.what());
+    }
+  }
+  std::vector<std::string> strings(const std::string& key) const {
+    std::vector<std::string> out;
+    if (!has(key)) return out;
+    if (!object_[key].is_array()) bad(origin_, path(key), "must be a list of strings");
+    for (const auto& v : object_[key]) {
+      if (!v.is_string()) bad(origin_, path(key), "must be a list of strings");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  std::map<std::string, std::string> string_map(const std::string& key) const {
+    std::map<std::string, std::string> out;
+    if (!has(key)) return out;
+    if (!object_[key].is_object()) bad(origin_, path(key), "must be an object of strings");
+    for (const auto& [k, v] : object_[key].items()) {
+      if (v.is_string()) {
+        out[k] = v.get<std::string>();
+      } else if (v.is_number() || v.is_boolean()) {
+        out[k] = v.dump();
+      } else {
+        bad(origin_, path(key) + "." + k, "must be a string");
+      }
+    }
+    return out;
+  }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  const json& object_;
+  std::string origin_;
+  std::string prefix_;
+};
+
+void parse_listen(const std::string& origin, const std::string& text, Config& config) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) bad(origin, "listen", "must be host:port");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos) {
+    bad(origin, "listen", "port must be a number");
+  }
+  const unsigned long port = std::stoul(port_text);
+  if (port > 65535) bad(origin, "listen", "port must be at most 65535");
+  config.listen_host = host;
+  config.listen_port = static_cast<std::uint16_t>(port);
+}
+
+Credential parse_credential(const Reader& r, const std::string& key) {
+  Credential credential;
+  if (!r.has(key)) return credential;
+  Reader c(r.at(key), r.origin(), r.path(key));
+  c.only({"kind", "user", "key_file", "passphrase", "password", "token"});
+  const std::string kind = c.str("kind", "default");
+  credential.user = c.str("user", "");
+  if (kind == "default") {
+    credential.kind = Credential::Kind::kDefault;
+  } else if (kind == "key_file") {
+    credential.kind = Credential::Kind::kKeyFile;
+    credential.key_file = c.str("key_file", "");
+    credential.secret = c.str("passphrase", "");
+  } else if (kind == "password") {
+    credential.kind = Credential::Kind::kPassword;
+    credential.secret = c.str("password", "");
+  } else if (kind == "token") {
+    credential.kind = Credential::Kind::kToken;
+    credential.secret = c.str("token", "");
+  } else {
+    bad(r.origin(), c.path("kind"), "must be default, key_file, password or token");
+  }
+  return credential;
+}
+
+}  // namespace
+
+bool Config::listens_on_loopback() const {
+  return listen_host == "localhost" || listen_host == "::1" || listen_host.rfind("127.", 0) == 0;
+}
+
+const SchedulerConfig* Config::find_scheduler(const std::string& name) const {
+  for (const auto& s : schedulers) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string user_data_directory() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/cuttle";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.local/share/cuttle";
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 15];
+  }
+  return out;
+}
+
+Config default_config() {
+  Config config;
+  const std::string data = user_data_directory();
+  config.schedulers.push_back({"local", "local://", {{{"mode", "detached"}}, {}}});
+  config.default_scheduler = "local";
+  config.sandbox_root = data + "/sandboxes";
+  const char* home = std::getenv("HOME");
+  if (home && *home) config.job_roots.push_back(home);
+  config.job_roots.push_back("/tmp");
+  config.store.kind = "sqlite";
+  config.store.path = data + "/jobs.db";
+  config.tokens_disabled = true;
+  return config;
+}
+
+Config parse_config(const std::string& json_text, const std::string& origin) {
+  json root = json::parse(json_text, nullptr, false);
+  if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
+  Reader r(root, origin, "");
+  r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
+          "jobdir_roots", "callbacks", "store", "instance", "auth", "poll_interval", "retention",
+          "limits", "submit_workers", "http_threads", "delete_sandbox_on_cancel"});
+  Config config = default_config();
+  if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
+  config.public_url = r.str("public_url", "");
+  while (!config.public_url.empty() && config.public_url.back() == '/')
+    config.public_url.pop_back();
+
+  if (r.has("tls")) {
+    Reader t(r.at("tls"), origin, "tls");
+    t.only({"enabled", "certificate", "private_key", "ca"});
+    config.tls.enabled = t.boolean("enabled", true);
+    config.tls.certificate = t.str("certificate", "");
+    config.tls.private_key = t.str("private_key", "");
+    config.tls.ca = t.str("ca", "");
+  }
+  if (r.has("schedulers")) {
+    config.schedulers.clear();
+    Reader s(r.at("schedulers"), origin, "schedulers");
+    for (const auto& [name, value] : r.at("schedulers").items()) {
+      Reader one(value, origin, "schedulers." + name);
+      one.only({"location", "properties", "credential"});
+      SchedulerConfig sc;
+      sc.name = name;
+      sc.location = one.str("location", "");
+      if (sc.location.empty()) bad(origin, one.path("location"), "is required");
+      sc.options.properties = one.string_map("properties");
+      sc.options.credential = parse_credential(one, "credential");
+      config.schedulers.push_back(std::move(sc));
+    }
+    config.default_scheduler = config.schedulers.empty() ? "" : config.schedulers.front().name;
+  }
+  config.default_scheduler = r.str("default_scheduler", config.default_scheduler);
+  config.sandbox_root = r.str("sandbox_root", config.sandbox_root);
+  if (r.has("jobdir_roots")) config.job_roots = r.strings("jobdir_roots");
+  config.delete_sandbox_on_cancel = r.boolean("delete_sandbox_on_cancel", true);
+
+  if (r.has("callbacks")) {
+    Reader c(r.at("callbacks"), origin, "callbacks");
+    c.only({"mac", "retry_initial", "retry_max", "give_up_after", "timeout", "workers"});
+    config.callback_retry_initial = c.duration("retry_initial", config.callback_retry_initial);
+    config.callback_retry_max = c.duration("retry_max", config.callback_retry_max);
+    config.callback_give_up_after = c.duration("give_up_after", config.callback_give_up_after);
+    config.callback_timeout = c.duration("timeout", config.callback_timeout);
+    config.callback_workers = c.count("workers", config.callback_workers);
+    if (config.callback_workers == 0) bad(origin, "callbacks.workers", "must be at least 1");
+    if (c.has("mac")) {
+      if (!c.at("mac").is_array()) bad(origin, "callbacks.mac", "must be a list");
+      std::size_t i = 0;
+      for (const auto& entry : c.at("mac")) {
+        Reader m(entry, origin, "callbacks.mac[" + std::to_string(i++) + "]");
+        m.only({"scope", "id", "key", "algorithm"});
+        MacKey key{m.str("scope", ""), m.str("id", ""), m.str("key", ""),
+                   m.str("algorithm", "hmac-sha-1")};
+        if (key.scope.empty()) bad(origin, m.path("scope"), "is required (host:port or *)");
+        if (key.id.empty() || key.key.empty()) bad(origin, m.path("id"), "id and key are required");
+        if (key.algorithm != "hmac-sha-1" && key.algorithm != "hmac-sha-256") {
+          bad(origin, m.path("algorithm"), "must be hmac-sha-1 or hmac-sha-256");
+        }
+        config.mac_keys.push_back(std::move(key));
+      }
+    }
+  }
+  if (r.has("store")) {
+    Reader s(r.at("store"), origin, "store");
+    s.only({"kind", "path", "connection"});
+    config.store.kind = s.str("kind", "sqlite");
+    config.store.path = s.str("path", config.store.path);
+    config.store.connection = s.str("connection", "");
+    if (config.store.kind != "sqlite" && config.store.kind != "postgresql") {
+      bad(origin, "store.kind", "must be sqlite or postgresql");
+    }
+    if (config.store.kind == "postgresql" && config.store.connection.empty()) {
+      bad(origin, "store.connection", "is required for postgresql");
+    }
+  }
+  config.instance = r.str("instance", config.instance);
+  if (r.has("auth")) {
+    Reader a(r.at("auth"), origin, "auth");
+    a.only({"tokens", "disable_tokens"});
+    config.tokens_disabled = a.boolean("disable_tokens", false);
+    if (a.has("tokens")) {
+      if (!a.at("tokens").is_array()) bad(origin, "auth.tokens", "must be a list");
+      std::size_t i = 0;
+      for (const auto& entry : a.at("tokens")) {
+        Reader t(entry, origin, "auth.tokens[" + std::to_string(i++) + "]");
+        t.only({"name", "sha256"});
+        TokenConfig token{t.str("name", ""), t.str("sha256", "")};
+        if (token.sha256.size() != 64 ||
+            token.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+          bad(origin, t.path("sha256"),
+              "must be 64 lower-case hex digits (sha256sum of the token)");
+        }
+        config.tokens.push_back(std::move(token));
+      }
+    }
+  } else {
+    // A config file without an auth section asks for tokens: safe by default.
+    config.tokens_disabled = false;
+  }
+  config.poll_interval = r.duration("poll_interval", config.poll_interval);
+  if (r.has("retention")) {
+    Reader t(r.at("retention"), origin, "retention");
+    t.only({"finished_jobs"});
+    if (t.has("finished_jobs")) config.retain_finished = t.duration("finished_jobs", {});
+  }
+  if (r.has("limits")) {
+    Reader l(r.at("limits"), origin, "limits");
+    l.only({"max_body_bytes", "max_arguments", "max_staged_files", "max_environment",
+            "max_string_bytes", "max_json_depth"});
+    config.limits.max_body_bytes = l.count("max_body_bytes", config.limits.max_body_bytes);
+    config.limits.max_arguments = l.count("max_arguments", config.limits.max_arguments);
+    config.limits.max_staged_files = l.count("max_staged_files", config.limits.max_staged_files);
+    config.limits.max_environment = l.count("max_environment", config.limits.max_environment);
+    config.limits.max_string_bytes = l.count("max_string_bytes", config.limits.max_string_bytes);
+    config.limits.max_json_depth = l.count("max_json_depth", config.limits.max_json_depth);
+  }
+  config.submit_workers = r.count("submit_workers", config.submit_workers);
+  config.http_threads = r.count("http_threads", config.http_threads);
+  if (config.submit_workers == 0) bad(origin, "submit_workers", "must be at least 1");
+  if (config.http_threads < 2) bad(origin, "http_threads", "must be at least 2");
+  return config;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InvalidArgument("cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+void validate(const Config& config) {
+  if (config.schedulers.empty())
+    throw InvalidArgument("config: schedulers: at least one is required");
+  if (!config.find_scheduler(config.default_scheduler)) {
+    throw InvalidArgument("config: default_scheduler: no scheduler named '" +
+                          config.default_scheduler + "'");
+  }
+  if (config.job_roots.empty())
+    throw InvalidArgument("config: jobdir_roots: at least one is required");
+  for (const auto& root : config.job_roots) {
+    if (root.empty() || root.front() != '/') {
+      throw InvalidArgument("config: jobdir_roots: '" + root + "' must be an absolute path");
+    }
+  }
+  if (config.tokens_disabled && !config.listens_on_loopback()) {
+    throw InvalidArgument(
+        "config: auth.disable_tokens: tokens can only be turned off when listening on loopback "
+        "(listen is " +
+        config.listen_host + ")");
+  }
+  if (!config.tokens_disabled && config.tokens.empty()) {
+    throw InvalidArgument(
+        "config: auth.tokens: no bearer token configured (add one, or set auth.disable_tokens "
+        "on a loopback-only service)");
+  }
+  if (config.tls.enabled && (config.tls.certificate.empty() || config.tls.private_key.empty())) {
+    throw InvalidArgument("config: tls: certificate and private_key are required");
+  }
+  if (config.store.kind == "sqlite" && config.store.path.empty()) {
+    throw InvalidArgument("config: store.path: required for sqlite");
+  }
+}
+
+}  // namespace cuttle::rest

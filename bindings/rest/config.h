@@ -1,0 +1,101 @@
+// The service configuration (`cuttle serve --config FILE`, JSON; see docs/config.md) and
+// the embedded default a new user starts with. Thread-safety: value types.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cuttle/scheduler.h"
+
+namespace cuttle::rest {
+
+struct SchedulerConfig {
+  std::string name;
+  std::string location;  // "local://", "slurm+ssh://alice@hpc", ...
+  SchedulerOptions options;
+};
+
+// A MAC key used to sign status callbacks sent to one host:port.
+struct MacKey {
+  std::string scope;  // "host:port"; "*" matches every callback target
+  std::string id;
+  std::string key;
+  std::string algorithm = "hmac-sha-1";  // or "hmac-sha-256"
+};
+
+struct TokenConfig {
+  std::string name;    // who holds it (logged, never the token)
+  std::string sha256;  // lower-case hex SHA-256 of the token
+};
+
+struct StoreConfig {
+  std::string kind = "sqlite";  // "sqlite" | "postgresql"
+  std::string path;             // sqlite: database file
+  std::string connection;       // postgresql: libpq connection string
+};
+
+struct TlsConfig {
+  bool enabled = false;
+  std::string certificate;  // PEM file
+  std::string private_key;  // PEM file
+  std::string ca;           // optional PEM file of CAs used to check callback servers
+};
+
+struct Limits {
+  std::uint64_t max_body_bytes = 1 << 20;
+  std::size_t max_arguments = 1024;
+  std::size_t max_staged_files = 1024;
+  std::size_t max_environment = 1024;
+  std::size_t max_string_bytes = 64 * 1024;
+  std::size_t max_json_depth = 32;
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 9998;
+  std::string public_url;  // base of job URLs; empty: taken from the request's Host
+  TlsConfig tls;
+  std::vector<SchedulerConfig> schedulers;
+  std::string default_scheduler;
+  std::string sandbox_root;            // handed to adaptors that declare a sandbox root
+  std::vector<std::string> job_roots;  // jobdir must lie under one of these
+  std::vector<MacKey> mac_keys;
+  std::chrono::milliseconds callback_retry_initial{500};
+  std::chrono::milliseconds callback_retry_max{60'000};
+  std::chrono::milliseconds callback_give_up_after{24 * 3600 * 1000};
+  std::chrono::milliseconds callback_timeout{10'000};
+  std::size_t callback_workers = 4;
+  StoreConfig store;
+  std::string instance = "default";  // owner of the jobs this process accepts
+  std::vector<TokenConfig> tokens;
+  bool tokens_disabled = false;  // only honoured when listening on loopback
+  std::chrono::milliseconds poll_interval{5'000};
+  std::optional<std::chrono::milliseconds> retain_finished;  // empty: keep forever
+  bool delete_sandbox_on_cancel = true;
+  Limits limits;
+  std::size_t submit_workers = 4;
+  std::size_t http_threads = 64;
+
+  bool listens_on_loopback() const;
+  const SchedulerConfig* find_scheduler(const std::string& name) const;
+};
+
+// Parses a config file; throws InvalidArgument naming the key and the reason.
+Config load_config_file(const std::string& path);
+Config parse_config(const std::string& json_text, const std::string& origin);
+// 127.0.0.1:9998, the local adaptor in detached mode, SQLite in the user's data
+// directory ($XDG_DATA_HOME, else ~/.local/share/cuttle), no tokens.
+Config default_config();
+// Checks cross-field rules (tokens, default scheduler, roots); throws InvalidArgument.
+void validate(const Config& config);
+
+// $XDG_DATA_HOME/cuttle or ~/.local/share/cuttle.
+std::string user_data_directory();
+// Lower-case hex SHA-256 (tokens are stored that way).
+std::string sha256_hex(const std::string& data);
+
+}  // namespace cuttle::rest

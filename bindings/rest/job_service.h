@@ -1,0 +1,138 @@
+// The REST service's engine, free of HTTP: accepts jobs (intent stored first), submits
+// them on worker threads, turns every state change the schedulers report into one
+// journal transaction and, when the job has a callback URL, one outbox entry; re-attaches
+// to unfinished jobs after a restart; answers the queries the HTTP layer needs from an
+// in-memory copy of this instance's jobs.
+// Thread-safety: every public method may be called from any thread after start().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bindings/rest/callback_outbox.h"
+#include "bindings/rest/config.h"
+#include "bindings/rest/job_request.h"
+#include "bindings/rest/job_store.h"
+#include "bindings/rest/metrics.h"
+#include "cuttle/scheduler.h"
+
+namespace cuttle::rest {
+
+class JobService {
+ public:
+  // Opens the store and every configured scheduler; throws InvalidArgument (config) or
+  // Error (a scheduler could not be opened).
+  explicit JobService(Config config);
+  ~JobService();
+  JobService(const JobService&) = delete;
+  JobService& operator=(const JobService&) = delete;
+
+  // Re-attaches to unfinished jobs, resumes undelivered callbacks, starts the threads.
+  void start();
+  void stop();
+
+  // Stores the intent and queues the submit; returns the new job id.
+  std::string submit(const JobRequest& request);
+  // The status document as JSON text; nullopt for an unknown id.
+  std::optional<std::string> document(const std::string& id);
+  struct Page {
+    std::vector<std::string> ids;
+    std::string next_token;  // empty: no more
+  };
+  // `states` are reference words (RUNNING, ...); RequestError for a bad token.
+  Page list(const std::vector<std::string>& states, std::size_t limit, const std::string& token);
+  // Idempotent. `delete_output`: also remove what the job left in its sandbox.
+  // nullopt for an unknown id.
+  std::optional<std::string> cancel(const std::string& id, bool delete_output);
+  // RequestError 409 when the job is done or the scheduler cannot extend.
+  std::optional<std::string> extend(const std::string& id, std::chrono::seconds by);
+  // The journal after `after_seq`; nullopt for an unknown id.
+  std::optional<std::vector<EventRow>> events(const std::string& id, std::int64_t after_seq);
+  // Blocks until something is journaled for any job or `timeout` passes.
+  void wait_for_change(std::chrono::milliseconds timeout);
+  bool is_final(const std::string& id);
+
+  std::string metrics_text();
+  nlohmann::json health();
+  const Config& config() const { return config_; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  struct Entry {
+    std::string id;
+    std::string scheduler_name;
+    std::string backend_id;
+    JobRequest request;
+    nlohmann::json echo;
+    JobStatus status;
+    std::string document;
+    std::string status_json;
+    bool final = false;
+    bool cancel_requested = false;
+    int misses = 0;  // polls in a row where the scheduler did not know the job
+    std::int64_t created_ms = 0;
+  };
+  struct Observation {
+    std::string scheduler;
+    JobStatus status;
+  };
+
+  std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
+  void open_schedulers();
+  void recover();
+  void submit_loop();
+  void submit_one(const std::string& id);
+  void apply_loop();
+  void poll_loop();
+  void poll_once();
+  void retention_loop();
+  void observe(const std::string& scheduler, const JobStatus& status);
+  // Records a state change of our job `id`: journal, outbox, cache.
+  void apply(const std::string& id, JobStatus status);
+  void delete_sandbox_output(const Entry& entry);
+  std::string render(const nlohmann::json& echo, const std::string& status_json) const;
+  std::optional<std::string> document_from_store(const std::string& id);
+  std::shared_ptr<Entry> find(const std::string& id) const;
+
+  Config config_;
+  Metrics metrics_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<CallbackOutbox> outbox_;
+  std::map<std::string, std::shared_ptr<Scheduler>> schedulers_;
+  std::vector<std::shared_ptr<Subscription>> subscriptions_;
+
+  mutable std::shared_mutex cache_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> cache_;
+  std::map<std::pair<std::string, std::string>, std::string> by_backend_;  // (sched, backend) -> id
+  std::map<std::pair<std::string, std::string>, JobStatus> early_;  // seen before submit returned
+
+  std::mutex apply_mutex_;  // one state change at a time: journal order == cache order
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_wake_;
+  std::deque<std::string> submit_queue_;
+  std::deque<Observation> observations_;
+
+  std::mutex change_mutex_;
+  std::condition_variable change_wake_;
+  std::uint64_t change_count_ = 0;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_wake_;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace cuttle::rest
