@@ -35,7 +35,10 @@ int main(int argc, char** argv) {
     std::cerr << "cuttle: invalid job: " << e.what() << "\n";
     return 2;
   } catch (const cuttle::Error& e) {
-    std::cerr << "cuttle: " << cuttle::to_string(e.kind()) << ": " << e.what() << "\n";
+    // Name the kind of failure unless the message already starts with it.
+    const std::string kind = cuttle::to_string(e.kind());
+    const std::string message = e.what();
+    std::cerr << "cuttle: " << (message.rfind(kind, 0) == 0 ? "" : kind + ": ") << message << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "cuttle: " << e.what() << "\n";
