@@ -28,8 +28,12 @@ void apply_state(NativeJob& job, std::string_view native, std::string_view reaso
   }
   const bool has_reason = !reason.empty() && reason != "None" && reason != "(null)";
   if (has_reason) {
-    job.reason = std::string(reason);
     job.info["reason"] = std::string(reason);
+    // A final job keeps whatever reason it last had ("Resources" on a cancelled
+    // pending job): say what the state means first.
+    job.reason = mapping && is_final(mapping->state)
+                     ? std::string(mapping->meaning) + " (" + std::string(reason) + ")"
+                     : std::string(reason);
   } else if (mapping) {
     job.reason = std::string(mapping->meaning);
   } else {

@@ -1,0 +1,133 @@
+// Final-state resolution: a job that left the queue is never Completed by default; the
+// marker gives its true exit code; without one it waits out the grace window and then
+// is Error "lost".
+#include <gtest/gtest.h>
+
+#include "adaptors/batch/poll_interval.h"
+#include "adaptors/batch/resolution.h"
+
+namespace cuttle::detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+NativeJob job(std::optional<JobState> state, std::string native, bool from_marker = false) {
+  NativeJob j;
+  j.id = "42";
+  j.state = state;
+  j.native_state = std::move(native);
+  j.exit_code_from_marker = from_marker;
+  return j;
+}
+
+MarkerState marker_with_exit(int code) {
+  MarkerState m;
+  m.exists = true;
+  m.exit_code = code;
+  return m;
+}
+
+Observation base() {
+  Observation o;
+  o.id = "42";
+  o.now = Clock::now();
+  o.grace = 60s;
+  return o;
+}
+
+TEST(BatchResolution, QueueStateWins) {
+  Observation o = base();
+  o.queue = job(JobState::kRunning, "RUNNING");
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kRunning);
+  EXPECT_FALSE(r.missing);
+}
+
+TEST(BatchResolution, FailedInQueueTakesTheExitCodeFromTheMarker) {
+  Observation o = base();
+  o.queue = job(JobState::kFailed, "FAILED", true);
+  EXPECT_TRUE(needs_marker(o.queue, std::nullopt));
+  o.marker = marker_with_exit(5);
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kFailed);
+  EXPECT_EQ(r.status->exit_code, 5);
+  EXPECT_EQ(r.status->native_state, "FAILED");
+}
+
+TEST(BatchResolution, VanishedJobWithMarkerReportsItsTrueExitCode) {
+  Observation o = base();
+  EXPECT_TRUE(needs_marker(std::nullopt, std::nullopt));
+  o.marker = marker_with_exit(3);
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kFailed);
+  EXPECT_EQ(r.status->exit_code, 3);
+}
+
+TEST(BatchResolution, VanishedJobIsNeverCompletedWithoutAMarker) {
+  Observation o = base();
+  MarkerState running;  // the wrapper started but wrote no exit code
+  running.exists = true;
+  o.marker = running;
+  Resolution r = resolve(o);
+  EXPECT_FALSE(r.status);
+  EXPECT_TRUE(r.missing);
+  o.missing_since = o.now - 30s;
+  EXPECT_FALSE(resolve(o).status);
+  o.missing_since = o.now - 61s;
+  r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kError);
+  EXPECT_EQ(r.status->reason, "lost");
+  EXPECT_TRUE(r.status->error);
+}
+
+TEST(BatchResolution, AccountingResolvesAJobTheQueueForgot) {
+  Observation o = base();
+  NativeJob acct = job(JobState::kFailed, "FAILED");
+  acct.exit_code = 7;
+  o.accounting = acct;
+  EXPECT_FALSE(needs_marker(std::nullopt, o.accounting));
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->exit_code, 7);
+}
+
+TEST(BatchResolution, FinishedWithoutHowIsResolvedByTheMarker) {
+  Observation o = base();
+  o.queue = job(std::nullopt, "C", true);  // Torque C without exit_status
+  EXPECT_TRUE(needs_marker(o.queue, std::nullopt));
+  o.marker = marker_with_exit(0);
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kCompleted);
+  EXPECT_EQ(r.status->native_state, "C");
+}
+
+TEST(BatchResolution, CancelWeAskedForExplainsAKill) {
+  Observation o = base();
+  NativeJob killed = job(JobState::kFailed, "C");
+  killed.exit_code = 137;
+  o.queue = killed;
+  o.cancel_requested = true;
+  EXPECT_EQ(resolve(o).status->state, JobState::kCancelled);
+  Observation gone = base();
+  gone.cancel_requested = true;
+  EXPECT_EQ(resolve(gone).status->state, JobState::kCancelled);
+}
+
+TEST(BatchPollInterval, FastAfterAChangeSlowerWhileNothingChanges) {
+  PollInterval interval(1000ms, 5000ms);
+  EXPECT_EQ(interval.current(), 1000ms);
+  for (int i = 0; i < 20; ++i) interval.back_off();
+  EXPECT_EQ(interval.current(), 5000ms);
+  interval.reset();
+  EXPECT_EQ(interval.current(), 1000ms);
+  interval.back_off();
+  EXPECT_GT(interval.current(), 1000ms);
+}
+
+}  // namespace
+}  // namespace cuttle::detail
