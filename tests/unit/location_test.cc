@@ -48,9 +48,9 @@ TEST(Location, DecodesPercentEscapes) {
 }
 
 TEST(Location, RoundTripsThroughToString) {
-  for (const char* text : {"local://", "slurm://", "ssh://alice@hpc:2222",
-                           "kubernetes://api.example:6443?namespace=jobs",
-                           "torque+ssh://u@h/p/q?a=1&b=x%20y"}) {
+  for (const char* text :
+       {"local://", "slurm://", "ssh://alice@hpc:2222",
+        "kubernetes://api.example:6443?namespace=jobs", "torque+ssh://u@h/p/q?a=1&b=x%20y"}) {
     Location l = Location::parse(text);
     EXPECT_EQ(Location::parse(l.to_string()), l) << text;
   }
@@ -73,9 +73,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "ssh://h:99999999999999999999", "ssh://h:2x", "ssh://h:", "ssh://[::1",
                       "ssh://[zz]", "ssh://[::1]x", "ssh://user:secret@host", "ssh://@host",
                       "ssh://h o", "ssh://h\n", "ssh://h/\x01", "ssh://h;rm", "ssh://h$(id)",
-                      "ssh://h`id`", "ssh://h#frag", "ssh://h?a=1&a=2", "ssh://h?=1",
-                      "ssh://h/%zz", "ssh://h/%4", "ssh://h/%00", "ssh://h/%0a", "slurm+://h",
-                      "slurm+s$h://h", "ssh://:22", "ssh://u@"));
+                      "ssh://h`id`", "ssh://h#frag", "ssh://h?a=1&a=2", "ssh://h?=1", "ssh://h/%zz",
+                      "ssh://h/%4", "ssh://h/%00", "ssh://h/%0a", "slurm+://h", "slurm+s$h://h",
+                      "ssh://:22", "ssh://u@"));
 
 TEST(Location, ControlCharacterIsNotEchoedRaw) {
   try {

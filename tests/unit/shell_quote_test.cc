@@ -21,19 +21,21 @@ std::string through_shell(const std::string& text) {
 
 class HostileText : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(HostileText, ArrivesByteForByteThroughSh) { EXPECT_EQ(through_shell(GetParam()), GetParam()); }
+TEST_P(HostileText, ArrivesByteForByteThroughSh) {
+  EXPECT_EQ(through_shell(GetParam()), GetParam());
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Quote, HostileText,
     ::testing::Values(std::string(""), std::string("plain"), std::string("two words"),
                       std::string("it's"), std::string("'"), std::string("''"),
-                      std::string("\"double\""), std::string("line\nbreak"),
-                      std::string("\n"), std::string("$(touch /tmp/cuttle-pwned)"),
-                      std::string("`id`"), std::string("${HOME}"), std::string("$HOME"),
-                      std::string("*"), std::string("?[a-z]*"), std::string("~"),
-                      std::string("a;b&c|d>e<f"), std::string("back\\slash\\"),
-                      std::string("tab\there"), std::string("\xff\xfe non-utf8 \x80"),
-                      std::string("-n"), std::string("!event"), std::string("#comment")));
+                      std::string("\"double\""), std::string("line\nbreak"), std::string("\n"),
+                      std::string("$(touch /tmp/cuttle-pwned)"), std::string("`id`"),
+                      std::string("${HOME}"), std::string("$HOME"), std::string("*"),
+                      std::string("?[a-z]*"), std::string("~"), std::string("a;b&c|d>e<f"),
+                      std::string("back\\slash\\"), std::string("tab\there"),
+                      std::string("\xff\xfe non-utf8 \x80"), std::string("-n"),
+                      std::string("!event"), std::string("#comment")));
 
 TEST(Quote, CommandSubstitutionIsNeverExecuted) {
   testing::TempDir dir;
