@@ -1,0 +1,60 @@
+"""Ctrl-C interrupts blocking waits (they wait in short slices, checking for signals)."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+BLOCKED_IN_WAIT = """
+import sys, cuttle
+s = cuttle.Scheduler("local://")
+job = s.submit(executable="sleep", arguments=["60"])
+{prepare}
+print("waiting", flush=True)
+try:
+    {wait}
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    s.cancel(job)
+    sys.exit(42)
+print("returned", flush=True)
+"""
+
+
+def interrupt(prepare, wait):
+    code = textwrap.dedent(BLOCKED_IN_WAIT).format(prepare=prepare, wait=wait)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy()
+    )
+    try:
+        assert process.stdout.readline() == b"waiting\n", process.stderr.read()
+        time.sleep(0.3)  # let it block inside the wait
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+        elapsed = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 42, (out, err)
+    assert b"interrupted" in out
+    assert elapsed < 1.0, f"KeyboardInterrupt took {elapsed:.2f}s"
+
+
+def test_ctrl_c_interrupts_wait_until_done():
+    interrupt("", "s.wait_until_done(job)")
+
+
+def test_ctrl_c_interrupts_wait_until_done_with_a_timeout():
+    interrupt("", "s.wait_until_done(job, timeout=3600)")
+
+
+def test_ctrl_c_interrupts_job_wait():
+    interrupt("s.wait_until_running(job, timeout=30)", "job.wait_until_done()")
+
+
+def test_ctrl_c_interrupts_tracker_wait_idle():
+    interrupt("t = cuttle.Tracker(); t.watch(s, job)", "t.wait_idle()")
