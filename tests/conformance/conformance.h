@@ -25,7 +25,7 @@
 namespace cuttle::conformance {
 
 struct Target {
-  std::string location;                          // e.g. "ssh://root@127.0.0.1:2222"
+  std::string location;                           // e.g. "ssh://root@127.0.0.1:2222"
   std::map<std::string, std::string> properties;  // adaptor properties
   Credential credential;
   // Called once before the suite (e.g. to check the server from tests/env is up). It
@@ -35,10 +35,16 @@ struct Target {
   bool supports_staging = true;
   bool supports_extend = false;
   bool detached = false;  // jobs survive the submitting Scheduler object
+  // Properties that leave room for one running job only, so a second job stays queued
+  // (local: max.concurrent=1). Empty: the tests that need a queued job are skipped.
+  std::map<std::string, std::string> one_slot_properties;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;
 };
+
+// Names the target in test output instead of dumping its bytes.
+void PrintTo(const Target& target, std::ostream* os);
 
 class ConformanceTest : public ::testing::TestWithParam<Target> {
  protected:
@@ -51,7 +57,8 @@ class ConformanceTest : public ::testing::TestWithParam<Target> {
 
 }  // namespace cuttle::conformance
 
-#define CUTTLE_CONFORMANCE(Name, target_expr)                                          \
-  INSTANTIATE_TEST_SUITE_P(Name, ::cuttle::conformance::ConformanceTest,               \
-                           ::testing::Values(target_expr),                             \
+// (gtest pastes the suite name into identifiers, so it must be unqualified here.)
+#define CUTTLE_CONFORMANCE(Name, target_expr)                                     \
+  using ConformanceTest = ::cuttle::conformance::ConformanceTest;                 \
+  INSTANTIATE_TEST_SUITE_P(Name, ConformanceTest, ::testing::Values(target_expr), \
                            [](const auto&) { return std::string(#Name); })

@@ -1,0 +1,128 @@
+// Reading and writing the marker files of detached local jobs with plain POSIX calls
+// (one open+read per file; re-attaching to many jobs stays cheap).
+#include "adaptors/local/detached_record.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "adaptors/local/process.h"
+#include "cuttle/file_system.h"
+
+namespace cuttle::detail::local {
+namespace {
+
+std::optional<long long> parse_number(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || errno != 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+bool is_job_key(std::string_view id) {
+  if (id.size() != 21 || id[0] != 'c') return false;
+  for (char c : id.substr(1)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string marker_path(const std::string& sandbox, const char* name) {
+  return sandbox + "/" + kMarkerDir + "/" + name;
+}
+
+std::string read_marker(const std::string& sandbox, const char* name) {
+  int fd = ::open(marker_path(sandbox, name).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string content;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return content;
+}
+
+void write_marker(const std::string& sandbox, const char* name, const std::string& content) {
+  LocalFileSystem().write_file(marker_path(sandbox, name), content);
+}
+
+DetachedRecord read_record(const std::string& sandbox) {
+  DetachedRecord record;
+  struct stat info;
+  if (::stat((sandbox + "/" + kMarkerDir).c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return record;
+  }
+  record.exists = true;
+  record.markers.exists = true;
+  auto exit_code = parse_number(read_marker(sandbox, "exit"));
+  if (exit_code && *exit_code >= 0 && *exit_code < 256) {
+    record.markers.exit_code = static_cast<int>(*exit_code);
+  }
+  if (::access(marker_path(sandbox, "cancelled").c_str(), F_OK) == 0) {
+    record.markers.cancelled = true;
+  }
+  if (auto started = parse_number(read_marker(sandbox, "started"))) {
+    record.markers.started = TimePoint(std::chrono::seconds(*started));
+  }
+  if (auto finished = parse_number(read_marker(sandbox, "finished"))) {
+    record.markers.finished = TimePoint(std::chrono::seconds(*finished));
+  }
+  const std::string spawn = read_marker(sandbox, "pid.start");
+  auto space = spawn.find(' ');
+  if (space != std::string::npos) {
+    auto pid = parse_number(spawn.substr(0, space));
+    auto ticks = parse_number(spawn.substr(space + 1));
+    if (pid && ticks && *pid > 0 && *ticks >= 0) {
+      record.pid = static_cast<pid_t>(*pid);
+      record.markers.pid = static_cast<long>(*pid);
+      record.start_ticks = static_cast<std::uint64_t>(*ticks);
+    }
+  }
+  record.has_stage_out = ::access(marker_path(sandbox, "stage_out").c_str(), F_OK) == 0;
+  record.staged_out = ::access(marker_path(sandbox, "staged_out").c_str(), F_OK) == 0;
+  return record;
+}
+
+bool wrapper_alive(const DetachedRecord& record) {
+  if (!record.pid || !record.start_ticks) return false;
+  auto ticks = process_start_time(*record.pid);
+  return ticks && *ticks == *record.start_ticks;
+}
+
+std::string encode_staging(const std::vector<StagingEntry>& entries) {
+  std::string text;
+  for (const auto& entry : entries) {
+    text += entry.source;
+    text.push_back('\0');
+    text += entry.destination;
+    text.push_back('\0');
+  }
+  return text;
+}
+
+std::vector<StagingEntry> decode_staging(const std::string& text) {
+  std::vector<StagingEntry> entries;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto a = text.find('\0', pos);
+    if (a == std::string::npos) break;
+    auto b = text.find('\0', a + 1);
+    if (b == std::string::npos) break;
+    entries.push_back({text.substr(pos, a - pos), text.substr(a + 1, b - a - 1)});
+    pos = b + 1;
+  }
+  return entries;
+}
+
+}  // namespace cuttle::detail::local

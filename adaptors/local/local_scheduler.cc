@@ -1,0 +1,775 @@
+// LocalScheduler: submit (attached or detached), exits through pidfds on the shared
+// event loop, cancel with a grace period, a concurrency limit, staging, and re-attaching
+// to detached jobs from their sandbox.
+#include "adaptors/local/local_scheduler.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "adaptors/local/background.h"
+#include "adaptors/local/detached_record.h"
+#include "cuttle/error.h"
+#include "cuttle/sandbox.h"
+#include "internal/event_loop.h"
+#include "internal/log.h"
+#include "internal/wrapper_script.h"
+
+namespace cuttle::detail::local {
+
+struct LocalScheduler::Job {
+  std::string id;
+  std::string name;
+  bool detached = false;
+  bool child = true;           // our child, reaped here (false: re-attached)
+  JobDescription description;  // trimmed to stage_out once started
+  std::unique_ptr<Sandbox> sandbox;
+  std::optional<Environment> environment;  // only when the job adds variables
+  std::string wrapper;                     // detached: the wrapper script's path
+  TimePoint submitted;
+  std::optional<TimePoint> started;
+  // Guarded by LocalScheduler::mutex_.
+  pid_t pid = -1;
+  std::uint64_t start_ticks = 0;
+  bool holds_slot = false;
+  bool queued = false;
+  bool cancel_requested = false;
+  bool concluded = false;  // a final state is being or has been published
+  bool watching = false;
+  std::atomic<bool> exited{false};
+  // Event loop thread only, once watching.
+  std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
+  std::unique_ptr<boost::asio::steady_timer> kill_timer;
+};
+
+namespace {
+
+std::atomic<std::uint64_t> g_attached_number{1};
+
+bool needs_sandbox(const JobDescription& description) {
+  return !description.stage_in.empty() || !description.stage_out.empty();
+}
+
+// Every staging path is checked before anything is created, so a refused description
+// leaves nothing behind.
+void check_staging_paths(const JobDescription& description) {
+  for (std::size_t i = 0; i < description.stage_in.size(); ++i) {
+    const auto& entry = description.stage_in[i];
+    const std::string field = "stage_in[" + std::to_string(i) + "].destination";
+    if (!entry.destination.empty()) {
+      confine_relative_path(entry.destination, field);
+    } else if (!entry.source.empty() && entry.source.front() != '/') {
+      confine_relative_path(entry.source, "stage_in[" + std::to_string(i) + "].source");
+    }
+  }
+  for (std::size_t i = 0; i < description.stage_out.size(); ++i) {
+    confine_relative_path(description.stage_out[i].source,
+                          "stage_out[" + std::to_string(i) + "].source");
+  }
+}
+
+std::string absolute_in(const std::string& directory, const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  return directory + "/" + path;
+}
+
+std::string current_directory() {
+  char buffer[4096];
+  return ::getcwd(buffer, sizeof buffer) ? std::string(buffer) : std::string("/");
+}
+
+bool can_open(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// Names the field at fault when posix_spawn failed (only on this failure path).
+[[noreturn]] void throw_spawn_error(const SpawnSpec& spec, int err) {
+  const std::string reason = std::strerror(err);
+  const std::string wd =
+      spec.working_directory.empty() ? current_directory() : spec.working_directory;
+  struct stat info;
+  if (!spec.working_directory.empty() &&
+      (::stat(wd.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) ||
+       ::access(wd.c_str(), X_OK) != 0)) {
+    throw InvalidJobDescription("working_directory", "cannot enter " + wd);
+  }
+  if (!spec.stdin_path.empty() && !can_open(absolute_in(wd, spec.stdin_path), O_RDONLY)) {
+    throw InvalidJobDescription("stdin_path", "cannot open " + spec.stdin_path);
+  }
+  if (!spec.stdout_path.empty() &&
+      !can_open(absolute_in(wd, spec.stdout_path), O_WRONLY | O_CREAT | O_APPEND)) {
+    throw InvalidJobDescription("stdout_path", "cannot open " + spec.stdout_path);
+  }
+  if (!spec.stderr_path.empty() &&
+      !can_open(absolute_in(wd, spec.stderr_path), O_WRONLY | O_CREAT | O_APPEND)) {
+    throw InvalidJobDescription("stderr_path", "cannot open " + spec.stderr_path);
+  }
+  switch (err) {
+    case ENOENT:
+    case EACCES:
+    case ENOEXEC:
+    case ENOTDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+    case EISDIR:
+      throw InvalidJobDescription("executable", "cannot start " + spec.executable + ": " + reason);
+    default:
+      throw InternalError("local: cannot start " + spec.executable + ": " + reason);
+  }
+}
+
+void write_file_plain(const std::string& path, const std::string& content, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw StagingFailed("cannot create " + path + ": " + std::strerror(errno));
+  const char* data = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw StagingFailed("cannot write " + path + ": " + std::strerror(err));
+    }
+    data += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+void kill_and_reap(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace
+
+LocalScheduler::LocalScheduler(Location location, LocalOptions options)
+    : location_(std::move(location)),
+      options_(std::move(options)),
+      file_system_(std::make_shared<LocalFileSystem>()) {
+  // Start the loop (and capture the environment) now rather than inside the first submit.
+  EventLoop::shared();
+  Environment::inherited();
+}
+
+Capabilities LocalScheduler::capabilities() const {
+  Capabilities c;
+  c.staging = true;
+  c.detached = options_.detached;
+  c.native_time_limit = false;
+  return c;
+}
+
+// ---- submit ---------------------------------------------------------------------------
+
+std::string LocalScheduler::submit(const JobDescription& description) {
+  description.validate();
+  check_staging_paths(description);
+  JobPtr job = options_.detached ? prepare_detached(description) : prepare_attached(description);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_.emplace(job->id, job);
+  }
+  if (!admit(job)) {
+    publish(base_status(*job, JobState::kQueued, "queued"));
+    return job->id;
+  }
+  try {
+    start(job);
+  } catch (...) {
+    release_slot(job);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.erase(job->id);
+    }
+    if (job->sandbox) {
+      try {
+        job->sandbox->cleanup();
+      } catch (const Error&) {
+        // The submit error is what the caller needs; a leftover directory is harmless.
+      }
+    }
+    throw;
+  }
+  return job->id;
+}
+
+LocalScheduler::JobPtr LocalScheduler::prepare_attached(const JobDescription& description) {
+  auto job = std::make_shared<Job>();
+  job->id = "local-" + std::to_string(g_attached_number.fetch_add(1));
+  job->name = description.name;
+  job->description = description;
+  job->submitted = Clock::now();
+  if (!description.environment.empty()) {
+    job->environment = Environment::inherited().with(description.environment);
+  }
+  if (needs_sandbox(description)) {
+    job->sandbox = std::make_unique<Sandbox>(file_system_, options_.sandbox_root, new_job_key());
+    job->sandbox->create();
+    try {
+      job->sandbox->stage_in(*file_system_, description);
+    } catch (...) {
+      job->sandbox->cleanup();
+      throw;
+    }
+  }
+  return job;
+}
+
+LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& description) {
+  auto job = std::make_shared<Job>();
+  job->id = new_job_key();
+  job->name = description.name;
+  job->detached = true;
+  job->description = description;
+  job->submitted = Clock::now();
+  job->sandbox = std::make_unique<Sandbox>(file_system_, options_.sandbox_root, job->id);
+  const std::string& dir = job->sandbox->path();
+  job->sandbox->create();
+  try {
+    file_system_->create_directories(dir + "/" + kMarkerDir, 0700);
+    if (!description.name.empty())
+      write_file_plain(marker_path(dir, "name"), description.name, 0644);
+    job->sandbox->stage_in(*file_system_, description);
+    if (!description.stage_out.empty()) {
+      write_file_plain(marker_path(dir, "stage_out"), encode_staging(description.stage_out), 0644);
+    }
+    WrapperPaths paths;
+    paths.sandbox = dir;
+    paths.working_directory = description.working_directory.empty()
+                                  ? dir
+                                  : absolute_in(current_directory(), description.working_directory);
+    const std::string& wd = paths.working_directory;
+    paths.stdin_path =
+        description.stdin_path.empty() ? "/dev/null" : absolute_in(wd, description.stdin_path);
+    paths.stdout_path = description.stdout_path.empty() ? dir + "/stdout.txt"
+                                                        : absolute_in(wd, description.stdout_path);
+    paths.stderr_path = description.stderr_path.empty() ? dir + "/stderr.txt"
+                                                        : absolute_in(wd, description.stderr_path);
+    job->wrapper = marker_path(dir, "wrapper.sh");
+    write_file_plain(job->wrapper, render_wrapper(description, paths), 0700);
+  } catch (...) {
+    job->sandbox->cleanup();
+    throw;
+  }
+  return job;
+}
+
+bool LocalScheduler::admit(const JobPtr& job) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (options_.max_concurrent != 0 && running_ >= options_.max_concurrent) {
+    job->queued = true;
+    queue_.push_back(job);
+    return false;
+  }
+  ++running_;
+  job->holds_slot = true;
+  return true;
+}
+
+SpawnSpec LocalScheduler::spawn_spec(const Job& job) const {
+  SpawnSpec spec;
+  spec.environment = job.environment ? &*job.environment : &Environment::inherited();
+  if (job.detached) {
+    spec.executable = "/bin/sh";
+    spec.argv = {"/bin/sh", job.wrapper};
+    spec.working_directory = job.sandbox->path();
+    spec.stdout_path = "/dev/null";
+    spec.stderr_path = "/dev/null";
+    spec.new_session = true;
+    return spec;
+  }
+  const JobDescription& d = job.description;
+  spec.executable = d.executable;
+  spec.argv.reserve(d.arguments.size() + 1);
+  spec.argv.push_back(d.executable);
+  spec.argv.insert(spec.argv.end(), d.arguments.begin(), d.arguments.end());
+  spec.working_directory = d.working_directory;
+  if (spec.working_directory.empty() && job.sandbox) spec.working_directory = job.sandbox->path();
+  spec.stdin_path = d.stdin_path;
+  spec.stdout_path = d.stdout_path;
+  spec.stderr_path = d.stderr_path;
+  return spec;
+}
+
+void LocalScheduler::start(const JobPtr& job) {
+  const SpawnSpec spec = spawn_spec(*job);
+  const pid_t pid = spawn_process(spec);
+  if (pid < 0) throw_spawn_error(spec, -pid);
+  const int fd = open_pidfd(pid);
+  if (fd < 0) {
+    const int err = errno;
+    kill_and_reap(pid);
+    throw InternalError(std::string("local: pidfd_open failed: ") + std::strerror(err));
+  }
+  std::uint64_t ticks = 0;
+  if (job->detached) {
+    try {
+      ticks = process_start_time(pid).value_or(0);
+      write_marker(job->sandbox->path(), "pid.start",
+                   std::to_string(pid) + " " + std::to_string(ticks));
+    } catch (...) {
+      ::close(fd);
+      kill_and_reap(pid);
+      throw;
+    }
+  }
+  bool cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job->pid = pid;
+    job->start_ticks = ticks;
+    job->started = Clock::now();
+    job->queued = false;
+    job->watching = true;
+    cancelled = job->cancel_requested;
+    // Only the stage-out list is needed from here on.
+    JobDescription kept;
+    kept.stage_out = std::move(job->description.stage_out);
+    job->description = std::move(kept);
+    job->environment.reset();
+  }
+  publish(base_status(*job, JobState::kRunning, "running"));
+  watch(job, fd);
+  if (cancelled) {
+    signal_group(job, SIGTERM);
+    arm_kill_timer(job);
+  }
+}
+
+void LocalScheduler::start_queued(const JobPtr& job) {
+  try {
+    start(job);
+  } catch (const Error& e) {
+    JobStatus status = base_status(*job, JobState::kError, "spawn failed");
+    status.reason = e.what();
+    status.error = e.what();
+    status.finished = Clock::now();
+    release_slot(job);
+    conclude(job, std::move(status));
+  }
+}
+
+// ---- exits ----------------------------------------------------------------------------
+
+void LocalScheduler::watch(const JobPtr& job, int pidfd) {
+  auto& context = EventLoop::shared().context();
+  try {
+    job->pidfd = std::make_unique<boost::asio::posix::stream_descriptor>(context, pidfd);
+  } catch (const std::exception& e) {
+    ::close(pidfd);
+    throw InternalError(std::string("local: cannot watch a pidfd: ") + e.what());
+  }
+  job->pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                         [weak = weak_from_this(), job](const boost::system::error_code& ec) {
+                           if (ec == boost::asio::error::operation_aborted) return;
+                           on_readable(weak, job);
+                         });
+}
+
+void LocalScheduler::on_readable(const std::weak_ptr<LocalScheduler>& weak, const JobPtr& job) {
+  std::shared_ptr<LocalScheduler> self = weak.lock();
+  std::optional<ExitInfo> exit;
+  {
+    // Reaping and marking the job exited happen together, so cancel() never signals a
+    // process group whose leader was already reaped.
+    std::unique_lock<std::mutex> lock;
+    if (self) lock = std::unique_lock<std::mutex>(self->mutex_);
+    if (job->child) {
+      exit = try_reap(job->pidfd->native_handle());
+      if (!exit) {
+        lock = {};
+        job->pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                               [weak, job](const boost::system::error_code& ec) {
+                                 if (ec == boost::asio::error::operation_aborted) return;
+                                 on_readable(weak, job);
+                               });
+        return;
+      }
+    }
+    job->exited = true;
+  }
+  boost::system::error_code ignored;
+  job->pidfd->close(ignored);
+  if (job->kill_timer) job->kill_timer->cancel();
+  if (self) self->finish(job, exit);
+}
+
+void LocalScheduler::finish(const JobPtr& job, const std::optional<ExitInfo>& exit) {
+  conclude(job, final_status(*job, exit));
+  release_slot(job);
+}
+
+JobStatus LocalScheduler::final_status(const Job& job, const std::optional<ExitInfo>& exit) const {
+  bool cancelled;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled = job.cancel_requested;
+  }
+  if (job.detached) {
+    DetachedRecord record = read_record(job.sandbox->path());
+    if (cancelled) record.markers.cancelled = true;
+    JobStatus status = final_status_from_marker(job.id, record.markers);
+    JobStatus base = base_status(job, status.state, status.native_state);
+    base.reason = status.reason;
+    base.error = status.error;
+    base.exit_code = status.exit_code;
+    base.finished = status.finished ? status.finished : Clock::now();
+    if (status.started) base.started = status.started;
+    return base;
+  }
+  JobStatus status = base_status(job, JobState::kFailed, "exited");
+  status.finished = Clock::now();
+  status.exit_code = exit ? exit->exit_code : 255;
+  std::string how = !exit          ? "ended"
+                    : exit->signal ? "killed by " + signal_name(*exit->signal)
+                                   : "exited with code " + std::to_string(exit->exit_code);
+  if (cancelled) {
+    status.state = JobState::kCancelled;
+    status.native_state = "cancelled";
+    status.reason = "cancelled by user (" + how + ")";
+  } else if (exit && exit->exit_code == 0) {
+    status.state = JobState::kCompleted;
+    status.reason = how;
+  } else {
+    status.reason = how;
+    if (exit && exit->signal) status.scheduler_info["signal"] = std::to_string(*exit->signal);
+  }
+  return status;
+}
+
+// Publishes the final state, after stage-out (on the background worker) when the job has
+// a stage-out list, then cleans the sandbox up by policy.
+void LocalScheduler::conclude(const JobPtr& job, JobStatus status) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (job->concluded) return;
+    job->concluded = true;
+  }
+  std::vector<StagingEntry> stage_out;
+  if (job->detached && job->sandbox) {
+    DetachedRecord record = read_record(job->sandbox->path());
+    if (record.has_stage_out && !record.staged_out) {
+      stage_out = decode_staging(read_marker(job->sandbox->path(), "stage_out"));
+    }
+  } else if (job->sandbox) {
+    stage_out = job->description.stage_out;
+  }
+  const bool cleanup = job->sandbox && options_.cleanup != CleanupPolicy::kNever;
+  if (stage_out.empty() && !cleanup) {
+    publish(std::move(status));
+    return;
+  }
+  auto finish_files = [weak = weak_from_this(), job, status = std::move(status),
+                       stage_out = std::move(stage_out)]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!stage_out.empty()) {
+      JobDescription list;
+      list.stage_out = std::move(stage_out);
+      try {
+        std::vector<std::string> problems = job->sandbox->stage_out(*self->file_system_, list);
+        if (!problems.empty()) {
+          std::string text;
+          for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+          status.error = "stage-out: " + text;
+          status.scheduler_info["stage_out"] = text;
+        }
+        if (job->detached)
+          write_marker(job->sandbox->path(), "staged_out", status.error.value_or(""));
+      } catch (const Error& e) {
+        status.state = JobState::kError;
+        status.error = std::string("stage-out failed: ") + e.what();
+        status.reason = *status.error;
+      }
+    }
+    const auto policy = self->options_.cleanup;
+    if (policy == CleanupPolicy::kAlways ||
+        (policy == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted)) {
+      try {
+        job->sandbox->cleanup();
+      } catch (const Error& e) {
+        log(LogLevel::kWarn, "local", "sandbox cleanup failed",
+            {{"job", job->id}, {"error", e.what()}});
+      }
+    }
+    self->publish(std::move(status));
+  };
+  if (stage_out.empty()) {
+    finish_files();
+    return;
+  }
+  publish(base_status(*job, JobState::kStagingOut, "staging-out"));
+  run_in_background(std::move(finish_files));
+}
+
+void LocalScheduler::release_slot(const JobPtr& job) {
+  std::vector<JobPtr> ready;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!job->holds_slot) return;
+    job->holds_slot = false;
+    --running_;
+    while (!queue_.empty() &&
+           (options_.max_concurrent == 0 || running_ < options_.max_concurrent)) {
+      JobPtr next = std::move(queue_.front());
+      queue_.pop_front();
+      next->holds_slot = true;
+      ++running_;
+      ready.push_back(std::move(next));
+    }
+  }
+  for (const JobPtr& next : ready) start_queued(next);
+}
+
+// ---- cancel ---------------------------------------------------------------------------
+
+void LocalScheduler::signal_group(const JobPtr& job, int signal) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (job->exited || job->pid <= 0) return;
+  if (!job->child) {
+    // Not our child: the pid could have been reused since; only signal our wrapper.
+    auto ticks = process_start_time(job->pid);
+    if (!ticks || *ticks != job->start_ticks) return;
+  }
+  ::kill(-job->pid, signal);
+}
+
+void LocalScheduler::arm_kill_timer(const JobPtr& job) {
+  auto& context = EventLoop::shared().context();
+  boost::asio::post(context,
+                    [weak = weak_from_this(), job, grace = options_.cancel_grace, &context] {
+                      if (job->exited) return;
+                      job->kill_timer = std::make_unique<boost::asio::steady_timer>(context, grace);
+                      job->kill_timer->async_wait([weak, job](const boost::system::error_code& ec) {
+                        if (ec) return;
+                        if (auto self = weak.lock()) {
+                          self->signal_group(job, SIGKILL);
+                        } else if (!job->exited && job->child) {
+                          ::kill(-job->pid, SIGKILL);
+                        }
+                      });
+                    });
+}
+
+JobStatus LocalScheduler::cancel(const std::string& id) {
+  JobPtr job = find(id);
+  if (!job) {
+    if (!options_.detached) throw NoSuchJob(id);
+    job = attach(id);
+  }
+  bool was_queued = false;
+  bool newly = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Finished, finishing or already cancelled: nothing to do.
+    if (!job->concluded && !job->exited && !job->cancel_requested) {
+      newly = true;
+      job->cancel_requested = true;
+      if (job->queued) {
+        job->queued = false;
+        was_queued = true;
+        for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+          if (*it == job) {
+            queue_.erase(it);
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (!newly) return status(id);
+  if (job->detached) {
+    try {
+      write_marker(job->sandbox->path(), "cancelled", "");
+    } catch (const Error& e) {
+      log(LogLevel::kWarn, "local", "cannot write the cancelled marker",
+          {{"job", id}, {"error", e.what()}});
+    }
+  }
+  if (was_queued) {
+    JobStatus status = base_status(*job, JobState::kCancelled, "cancelled");
+    status.reason = "cancelled by user before it started";
+    status.finished = Clock::now();
+    conclude(job, std::move(status));
+  } else {
+    signal_group(job, SIGTERM);
+    arm_kill_timer(job);
+  }
+  auto now = cached(id);
+  return now ? *now : base_status(*job, JobState::kRunning, "running");
+}
+
+// ---- lookups --------------------------------------------------------------------------
+
+LocalScheduler::JobPtr LocalScheduler::find(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : it->second;
+}
+
+std::string LocalScheduler::sandbox_of(const std::string& id) const {
+  return options_.sandbox_root + "/" + id;
+}
+
+JobStatus LocalScheduler::base_status(const Job& job, JobState state, std::string native) const {
+  JobStatus status;
+  status.id = job.id;
+  status.state = state;
+  status.native_state = std::move(native);
+  status.submitted = job.submitted;
+  status.started = job.started;
+  if (job.pid > 0) status.scheduler_info["pid"] = std::to_string(job.pid);
+  if (job.sandbox) status.scheduler_info["sandbox"] = job.sandbox->path();
+  return status;
+}
+
+std::vector<JobStatus> LocalScheduler::statuses(const std::vector<std::string>& ids) {
+  std::vector<JobStatus> result;
+  result.reserve(ids.size());
+  for (const std::string& id : ids) {
+    JobPtr job = find(id);
+    if (!job) {
+      if (!options_.detached) throw NoSuchJob(id);
+      job = attach(id);
+    }
+    bool refresh;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      refresh = job->detached && !job->watching && !job->concluded && !job->queued;
+    }
+    if (refresh) {
+      result.push_back(observe_detached(job));
+      continue;
+    }
+    auto status = cached(id);
+    result.push_back(status ? *status : base_status(*job, JobState::kNew, "new"));
+  }
+  return result;
+}
+
+void LocalScheduler::track(const std::string& id) {
+  if (find(id)) return;
+  if (!options_.detached) throw NoSuchJob(id);
+  attach(id);
+}
+
+LocalScheduler::JobPtr LocalScheduler::attach(const std::string& id) {
+  if (!is_job_key(id)) throw NoSuchJob(id);
+  const std::string dir = sandbox_of(id);
+  if (!read_record(dir).exists) throw NoSuchJob(id);
+  auto job = std::make_shared<Job>();
+  job->id = id;
+  job->detached = true;
+  job->child = false;
+  job->name = read_marker(dir, "name");
+  job->sandbox = std::make_unique<Sandbox>(file_system_, options_.sandbox_root, id);
+  struct stat info;
+  if (::stat(dir.c_str(), &info) == 0) {
+    job->submitted = TimePoint(std::chrono::seconds(info.st_mtim.tv_sec));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto [it, inserted] = jobs_.emplace(id, job);
+    if (!inserted) return it->second;
+  }
+  observe_detached(job);
+  return job;
+}
+
+// Reads a detached job's sandbox and publishes what it shows; starts watching the
+// wrapper through a pidfd while it still runs.
+JobStatus LocalScheduler::observe_detached(const JobPtr& job) {
+  const std::string& dir = job->sandbox->path();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    DetachedRecord record = read_record(dir);
+    if (!record.exists) throw NoSuchJob(job->id);
+    job->started = record.markers.started;
+    if (!record.markers.exit_code && record.pid && wrapper_alive(record)) {
+      int fd = open_pidfd(*record.pid);
+      // Checked again with the pidfd held: it now names that very process.
+      if (fd >= 0 && !wrapper_alive(record)) {
+        ::close(fd);
+        fd = -1;
+      }
+      if (fd < 0) continue;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (job->watching || job->concluded) {
+          ::close(fd);
+          break;
+        }
+        job->pid = *record.pid;
+        job->start_ticks = *record.start_ticks;
+        job->watching = true;
+      }
+      JobStatus running = publish(base_status(*job, JobState::kRunning, "running"));
+      watch(job, fd);
+      return running;
+    }
+    if (!record.markers.exit_code && !record.pid && !record.markers.cancelled) {
+      return publish(base_status(*job, JobState::kQueued, "starting"));
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job->exited = true;
+    }
+    conclude(job, final_status(*job, std::nullopt));
+    break;
+  }
+  auto status = cached(job->id);
+  return status ? *status : base_status(*job, JobState::kNew, "new");
+}
+
+std::vector<std::string> LocalScheduler::jobs(const std::string& queue) {
+  if (!queue.empty()) return {};
+  std::vector<std::string> ids;
+  if (!options_.detached) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ids.reserve(jobs_.size());
+    for (const auto& [id, job] : jobs_) ids.push_back(id);
+    return ids;
+  }
+  DIR* directory = ::opendir(options_.sandbox_root.c_str());
+  if (!directory) return ids;
+  while (const dirent* entry = ::readdir(directory)) {
+    std::string name = entry->d_name;
+    if (is_job_key(name) && read_record(sandbox_of(name)).exists) ids.push_back(name);
+  }
+  ::closedir(directory);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::string> LocalScheduler::find_by_name(const std::string& name) {
+  std::vector<std::string> ids;
+  if (!options_.detached) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, job] : jobs_) {
+      if (job->name == name) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+  for (const std::string& id : jobs()) {
+    if (read_marker(sandbox_of(id), "name") == name) ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace cuttle::detail::local
