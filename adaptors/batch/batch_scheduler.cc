@@ -35,6 +35,21 @@ std::string first_line(const std::string& text) {
   return line.size() > 300 ? line.substr(0, 300) + "..." : line;
 }
 
+// Job ids every batch scheduler prints: digits first, then [A-Za-z0-9._+[]-] (Slurm
+// arrays "12_3", het jobs "12+0", Torque "12.server", "12[].server"). Anything else is
+// refused before it reaches a command line.
+bool plausible_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 200 || id[0] < '0' || id[0] > '9') return false;
+  for (char c : id) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '.' || c == '_' || c == '-' || c == '+' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr const char* kStageOutPlan = "stage_out";
+
 }  // namespace
 
 std::vector<PropertyDescriptor> batch_property_descriptors() {
@@ -52,6 +67,8 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
        "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
       {"sandbox.cleanup", PropertyType::kString, "never",
        "remove a job's sandbox: never, on-success, always"},
+      {"queue", PropertyType::kString, "",
+       "queue (partition) for jobs that name none; empty: the scheduler's default"},
   };
 }
 
@@ -62,6 +79,7 @@ BatchSettings batch_settings_from(const Properties& properties) {
   settings.lost_grace = properties.get_duration("lost.grace");
   settings.command_timeout = properties.get_duration("command.timeout");
   settings.sandbox_root = properties.get_string("sandbox.root");
+  settings.default_queue = properties.get_string("queue");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
@@ -90,18 +108,24 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
       files_(std::move(files)),
       settings_(std::move(settings)),
       sandbox_root_(settings_.sandbox_root),
-      interval_(settings_.poll_min, settings_.poll_max),
-      next_poll_(std::chrono::steady_clock::now() + settings_.poll_min) {
-  poller_ = std::thread([this] { poll_loop(); });
+      poll_(std::make_shared<PollState>(settings_.poll_min, settings_.poll_max)) {
+  poll_->next_poll = std::chrono::steady_clock::now() + settings_.poll_min;
 }
 
 BatchScheduler::~BatchScheduler() {
   {
-    std::lock_guard lock(poll_mutex_);
-    stop_ = true;
+    std::lock_guard lock(poll_->mutex);
+    poll_->stop = true;
   }
-  poll_cv_.notify_all();
-  if (poller_.joinable()) poller_.join();
+  poll_->cv.notify_all();
+  if (poller_.joinable()) {
+    // The last reference may be dropped by the poll thread itself (a listener).
+    if (poller_.get_id() == std::this_thread::get_id()) {
+      poller_.detach();
+    } else {
+      poller_.join();
+    }
+  }
 }
 
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
@@ -145,8 +169,14 @@ std::string BatchScheduler::sandbox_root() {
   return sandbox_root_;
 }
 
-std::string BatchScheduler::submit(const JobDescription& description) {
-  description.validate();
+std::string BatchScheduler::submit(const JobDescription& requested) {
+  requested.validate();
+  JobDescription description = requested;
+  if (description.queue.empty()) description.queue = settings_.default_queue;
+  for (std::size_t i = 0; i < description.stage_out.size(); ++i) {
+    confine_relative_path(description.stage_out[i].source,
+                          "stage_out[" + std::to_string(i) + "].source");
+  }
   check_scheduler_arguments(description.scheduler_arguments);
   const std::string key = new_job_key();
   const std::string job_name = batch_job_name(description.name, key);
@@ -182,6 +212,14 @@ std::string BatchScheduler::submit(const JobDescription& description) {
                   description.stderr_path.empty() ? "stderr.txt" : description.stderr_path);
 
     files_->create_directories(markers, 0700);
+    if (!description.stage_out.empty()) {
+      // So that a scheduler object that re-attaches later can still stage out.
+      std::string plan;
+      for (const StagingEntry& e : description.stage_out) {
+        plan += e.source + '\0' + e.destination + '\0';
+      }
+      files_->write_file(join_path(markers, kStageOutPlan), plan, 0600);
+    }
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
     files_->write_file(wrapper_path, render_wrapper(description, paths), 0755);
 
@@ -232,7 +270,9 @@ std::string BatchScheduler::submit(const JobDescription& description) {
     std::lock_guard lock(mutex_);
     Tracked& tracked = tracked_[id];
     tracked.sandbox = sandbox.path();
+    tracked.job_name = job_name;
     tracked.description = description;
+    tracked.max_runtime = description.max_runtime;
   }
   JobStatus status;
   status.id = id;
@@ -330,6 +370,7 @@ void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
   std::lock_guard lock(mutex_);
   Tracked& tracked = tracked_[id];
   if (tracked.sandbox.empty() && key) tracked.sandbox = join_path(root, *key);
+  if (tracked.job_name.empty() && job) tracked.job_name = job->name;
 }
 
 std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::string>& ids) {
@@ -394,9 +435,18 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
     o.now = now;
     o.grace = settings_.lost_grace;
     Resolution r = resolve(o);
+    if (is_tracked && r.status && it->second.expire_requested && is_final(r.status->state) &&
+        r.status->state != JobState::kCompleted) {
+      r.status->state = JobState::kExpired;
+      r.status->reason = "max runtime reached; ended by Cuttle";
+      r.status->error.reset();
+    }
     if (is_tracked) {
       std::lock_guard lock(mutex_);
       Tracked& t = tracked_[id];
+      if (r.status && r.status->state == JobState::kRunning && !t.first_seen_running) {
+        t.first_seen_running = r.status->started.value_or(now);
+      }
       if (r.missing) {
         if (!t.missing_since) t.missing_since = now;
       } else {
@@ -426,6 +476,7 @@ void BatchScheduler::finish_job(JobStatus& status) {
   const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
   if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
   Sandbox sandbox(files_, root, key);
+  if (!tracked.description) tracked.description = load_stage_out_plan(sandbox_path);
   if (tracked.description && !tracked.description->stage_out.empty()) {
     JobStatus staging = status;
     staging.state = JobState::kStagingOut;
@@ -439,10 +490,12 @@ void BatchScheduler::finish_job(JobStatus& status) {
         for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
         status.reason += (status.reason.empty() ? "" : "; ") + std::string("stage-out: ") + text;
         status.scheduler_info["stage_out_problems"] = text;
+        if (!status.error) status.error = "stage-out: " + text;
       }
     } catch (const Error& e) {
       status.reason += std::string("; stage-out failed: ") + e.what();
       status.scheduler_info["stage_out_problems"] = e.what();
+      if (!status.error) status.error = std::string("stage-out failed: ") + e.what();
     }
   }
   const bool clean =
@@ -454,6 +507,28 @@ void BatchScheduler::finish_job(JobStatus& status) {
     } catch (const Error& e) {
       log(LogLevel::kWarn, kComponent, "sandbox cleanup failed", {{"error", e.what()}});
     }
+  }
+}
+
+std::optional<JobDescription> BatchScheduler::load_stage_out_plan(const std::string& sandbox) {
+  const std::string path = join_path(join_path(sandbox, kMarkerDir), kStageOutPlan);
+  try {
+    if (!files_->stat(path)) return std::nullopt;
+    const std::string plan = files_->read_file(path);
+    JobDescription d;
+    std::size_t at = 0;
+    while (at < plan.size()) {
+      const std::size_t a = plan.find('\0', at);
+      const std::size_t b = a == std::string::npos ? a : plan.find('\0', a + 1);
+      if (b == std::string::npos) break;
+      d.stage_out.push_back({plan.substr(at, a - at), plan.substr(a + 1, b - a - 1)});
+      at = b + 1;
+    }
+    return d;
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, kComponent, "could not read the stage-out plan",
+        {{"sandbox", sandbox}, {"error", e.what()}});
+    return std::nullopt;
   }
 }
 
@@ -473,6 +548,7 @@ std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& 
   std::vector<JobStatus> out(ids.size());
   std::vector<std::string> query;
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (!plausible_job_id(ids[i])) throw NoSuchJob(ids[i]);
     auto status = cached(ids[i]);
     if (status && status->done()) {
       out[i] = *status;
@@ -481,6 +557,7 @@ std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& 
     }
   }
   if (query.empty()) return out;
+  ensure_poller();  // jobs first seen here are watched from now on
   std::map<std::string, JobStatus> published;
   {
     std::lock_guard lock(observe_mutex_);
@@ -500,6 +577,7 @@ std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& 
 }
 
 JobStatus BatchScheduler::cancel(const std::string& id) {
+  if (!plausible_job_id(id)) throw NoSuchJob(id);
   if (auto status = cached(id); status && status->done()) return *status;
   std::string sandbox;
   {
@@ -528,6 +606,7 @@ JobStatus BatchScheduler::cancel(const std::string& id) {
 
 JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by) {
   if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
+  if (!plausible_job_id(id)) throw NoSuchJob(id);
   if (auto status = cached(id); status && status->done()) {
     throw InvalidArgument("extend: job " + id + " is already " +
                           std::string(to_string(status->state)));
@@ -554,9 +633,17 @@ std::vector<QueueInfo> BatchScheduler::queues() {
 std::vector<std::string> BatchScheduler::jobs(const std::string& queue) {
   const auto [outcome, result] = run_classified(dialect_->list_argv(queue));
   std::vector<std::string> ids;
-  if (outcome != CommandOutcome::kOk) return ids;
-  for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
-    if (queue.empty() || job.queue == queue) ids.push_back(job.id);
+  std::set<std::string> seen;
+  if (outcome == CommandOutcome::kOk) {
+    for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+      if ((queue.empty() || job.queue == queue) && seen.insert(job.id).second) ids.push_back(job.id);
+    }
+  }
+  // Jobs we watch that the scheduler already forgot are still known here.
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, tracked] : tracked_) {
+    const bool in_queue = queue.empty() || (tracked.description && tracked.description->queue == queue);
+    if (in_queue && seen.insert(id).second) ids.push_back(id);
   }
   return ids;
 }
@@ -575,9 +662,18 @@ std::vector<std::string> BatchScheduler::find_by_name(const std::string& name) {
   const std::string wanted = sanitized_job_name(name);
   const auto [outcome, result] = run_classified(dialect_->list_argv({}));
   std::vector<std::string> ids;
-  if (outcome != CommandOutcome::kOk) return ids;
-  for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
-    if (job_key_from_name(job.name) && name_part_of(job.name) == wanted) ids.push_back(job.id);
+  std::set<std::string> seen;
+  auto matches = [&](const std::string& job_name) {
+    return job_key_from_name(job_name) && name_part_of(job_name) == wanted;
+  };
+  if (outcome == CommandOutcome::kOk) {
+    for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+      if (matches(job.name) && seen.insert(job.id).second) ids.push_back(job.id);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, tracked] : tracked_) {
+    if (matches(tracked.job_name) && seen.insert(id).second) ids.push_back(id);
   }
   return ids;
 }
@@ -588,54 +684,113 @@ void BatchScheduler::track(const std::string& id) {
   wake_poller_soon();
 }
 
-void BatchScheduler::wake_poller_soon() {
-  {
-    std::lock_guard lock(poll_mutex_);
-    interval_.reset();
-    next_poll_ = std::min(next_poll_, std::chrono::steady_clock::now() + interval_.current());
-  }
-  poll_cv_.notify_all();
+void BatchScheduler::ensure_poller() {
+  std::call_once(poller_started_, [this] {
+    std::weak_ptr<BatchScheduler> weak = weak_from_this();
+    if (weak.expired()) return;  // not owned by a shared_ptr: callers poll through statuses()
+    poller_ = std::thread([weak, state = poll_] {
+      while (true) {
+        {
+          std::unique_lock lock(state->mutex);
+          while (!state->stop && std::chrono::steady_clock::now() < state->next_poll) {
+            state->cv.wait_until(lock, state->next_poll);
+          }
+          if (state->stop) return;
+        }
+        std::shared_ptr<BatchScheduler> self = weak.lock();
+        if (!self) return;
+        self->poll_once();
+      }
+    });
+  });
 }
 
-void BatchScheduler::poll_loop() {
-  std::unique_lock lock(poll_mutex_);
-  while (!stop_) {
-    while (!stop_ && std::chrono::steady_clock::now() < next_poll_) {
-      poll_cv_.wait_until(lock, next_poll_);
+void BatchScheduler::wake_poller_soon() {
+  ensure_poller();
+  {
+    std::lock_guard lock(poll_->mutex);
+    poll_->interval.reset();
+    poll_->next_poll =
+        std::min(poll_->next_poll, std::chrono::steady_clock::now() + poll_->interval.current());
+  }
+  poll_->cv.notify_all();
+}
+
+std::optional<TimePoint> BatchScheduler::enforce_deadlines() {
+  std::vector<std::string> expired;
+  std::optional<TimePoint> next;
+  const TimePoint now = Clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, tracked] : tracked_) {
+      if (!tracked.max_runtime || !tracked.first_seen_running || tracked.expire_requested) continue;
+      const TimePoint deadline = *tracked.first_seen_running + *tracked.max_runtime;
+      if (deadline <= now) {
+        expired.push_back(id);
+      } else if (!next || deadline < *next) {
+        next = deadline;
+      }
     }
-    if (stop_) break;
-    lock.unlock();
+  }
+  for (const std::string& id : expired) {
+    auto status = cached(id);
+    if (status && status->done()) continue;
+    try {
+      run_classified(dialect_->cancel_argv(id));
+      std::lock_guard lock(mutex_);
+      tracked_[id].expire_requested = true;
+      tracked_[id].cancel_requested = true;
+    } catch (const Error& e) {
+      log(LogLevel::kWarn, kComponent, "could not end a job at its max runtime",
+          {{"id", id}, {"error", e.what()}});
+    }
+  }
+  if (!expired.empty()) next = now;
+  return next;
+}
+
+void BatchScheduler::poll_once() {
+  std::vector<std::string> active;
+  {
     std::vector<std::string> ids;
     {
       std::lock_guard guard(mutex_);
       for (const auto& [id, tracked] : tracked_) ids.push_back(id);
     }
-    std::vector<std::string> active;
     for (const std::string& id : ids) {
       auto status = cached(id);
       if (!status || !status->done()) active.push_back(id);
     }
-    bool changed = false;
-    if (!active.empty()) {
-      try {
-        std::lock_guard guard(observe_mutex_);
-        for (auto& [id, status] : observe(active)) {
-          const auto previous = cached(id);
-          const JobStatus now = publish_observed(std::move(status));
-          if (!previous || previous->state != now.state) changed = true;
-        }
-      } catch (const std::exception& e) {
-        log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
-            {{"scheduler", runner_->describe()}, {"error", e.what()}});
+  }
+  bool changed = false;
+  std::optional<TimePoint> deadline;
+  if (!active.empty()) {
+    try {
+      std::lock_guard guard(observe_mutex_);
+      for (auto& [id, status] : observe(active)) {
+        const auto previous = cached(id);
+        const JobStatus now = publish_observed(std::move(status));
+        if (!previous || previous->state != now.state) changed = true;
       }
+    } catch (const std::exception& e) {
+      log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
+          {{"scheduler", runner_->describe()}, {"error", e.what()}});
     }
-    lock.lock();
-    if (changed) {
-      interval_.reset();
-    } else {
-      interval_.back_off();
-    }
-    next_poll_ = std::chrono::steady_clock::now() + interval_.current();
+    deadline = enforce_deadlines();
+  }
+  std::lock_guard lock(poll_->mutex);
+  if (changed) {
+    poll_->interval.reset();
+  } else {
+    poll_->interval.back_off();
+  }
+  const auto now = std::chrono::steady_clock::now();
+  poll_->next_poll = now + poll_->interval.current();
+  if (deadline) {
+    // Look again right after the earliest max runtime runs out.
+    const auto until = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        *deadline - Clock::now() + std::chrono::milliseconds(100));
+    poll_->next_poll = std::min(poll_->next_poll, now + std::max(until, {}));
   }
 }
 

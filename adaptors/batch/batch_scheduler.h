@@ -36,11 +36,12 @@ struct BatchSettings {
   std::chrono::milliseconds lost_grace{60000};
   std::chrono::milliseconds command_timeout{60000};
   std::string sandbox_root;  // absolute on the target; empty: <home>/.cuttle/jobs
+  std::string default_queue;  // for jobs that name none; empty: the scheduler's default
   CleanupPolicy cleanup = CleanupPolicy::kNever;
 };
 BatchSettings batch_settings_from(const Properties& properties);
 
-class BatchScheduler : public SchedulerBase {
+class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this<BatchScheduler> {
  public:
   BatchScheduler(std::string adaptor_name, Location location, std::unique_ptr<BatchDialect> dialect,
                  std::shared_ptr<CommandRunner> runner, std::shared_ptr<FileSystem> files,
@@ -67,8 +68,12 @@ class BatchScheduler : public SchedulerBase {
  private:
   struct Tracked {
     std::string sandbox;                        // empty when the job was not submitted by Cuttle
+    std::string job_name;                       // the scheduler-side name, when known
     std::optional<JobDescription> description;  // for stage-out, when submitted here
+    std::optional<std::chrono::seconds> max_runtime;
+    std::optional<TimePoint> first_seen_running;
     bool cancel_requested = false;
+    bool expire_requested = false;  // we ended it at its max runtime
     std::optional<TimePoint> missing_since;
   };
 
@@ -87,7 +92,15 @@ class BatchScheduler : public SchedulerBase {
   JobStatus publish_observed(JobStatus status);
   void finish_job(JobStatus& status);
   void remember(const std::string& id, const NativeJob* job);
-  void poll_loop();
+  // Ends running jobs past their max runtime (the scheduler's own limit only has minute
+  // precision); returns the earliest deadline still ahead.
+  std::optional<TimePoint> enforce_deadlines();
+  // The stage-out list a re-attached job's sandbox recorded at submit.
+  std::optional<JobDescription> load_stage_out_plan(const std::string& sandbox);
+  // One poll round: observe every active job with one status command, publish, end jobs
+  // past their max runtime, and schedule the next round.
+  void poll_once();
+  void ensure_poller();
   void wake_poller_soon();
 
   const std::string adaptor_name_;
@@ -105,11 +118,18 @@ class BatchScheduler : public SchedulerBase {
 
   std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
 
-  std::mutex poll_mutex_;
-  std::condition_variable poll_cv_;
-  PollInterval interval_;
-  std::chrono::steady_clock::time_point next_poll_;
-  bool stop_ = false;
+  // Shared with the poll thread, which holds the scheduler only by a weak pointer during
+  // its waits, so dropping the last reference ends it (even from a listener on it).
+  struct PollState {
+    PollState(std::chrono::milliseconds min, std::chrono::milliseconds max) : interval(min, max) {}
+    std::mutex mutex;
+    std::condition_variable cv;
+    PollInterval interval;
+    std::chrono::steady_clock::time_point next_poll;
+    bool stop = false;
+  };
+  std::shared_ptr<PollState> poll_;
+  std::once_flag poller_started_;
   std::thread poller_;
 };
 

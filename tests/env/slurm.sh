@@ -18,6 +18,7 @@ ready() {
 print_exports() {
   echo "export CUTTLE_TEST_SLURM=1"
   echo "export CUTTLE_TEST_SLURM_PARTITION=debug"
+  echo "export CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION=one"
   echo "export CUTTLE_TEST_SLURM_MIN_JOB_AGE=10"
   echo "export CUTTLE_TEST_TORQUE=1"
 }
@@ -73,6 +74,8 @@ SlurmdTimeout=300
 MaxJobCount=20000
 NodeName=$HOST CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:64
+# Every job here takes the whole node, so a second one stays queued (tests of Queued).
+PartitionName=one Nodes=$HOST MaxTime=INFINITE State=UP OverSubscribe=EXCLUSIVE
 CONF
   # The Torque wrappers and the tools read the same file.
 }
@@ -80,7 +83,7 @@ CONF
 start() {
   start_munge
   if ! pgrep -x slurmctld >/dev/null 2>&1; then
-    [ -f "$CONF" ] && grep -q 'tests/env/slurm.sh' "$CONF" || write_conf
+    write_conf
     /usr/sbin/slurmctld >&2 || { log "slurmctld failed; see $STATE/log/slurmctld.log"; exit 1; }
   fi
   if ! pgrep -x slurmd >/dev/null 2>&1; then

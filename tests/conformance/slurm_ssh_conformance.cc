@@ -1,0 +1,58 @@
+// The conformance suite for slurm+ssh:// through the real sshd of tests/env/sshd.sh to
+// the real Slurm of tests/env/slurm.sh (both on this machine, so the sandbox root and
+// the scratch files are on the disk both sides see).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/conformance/conformance.h"
+
+namespace {
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::string sandbox_root() {
+  static const std::string root = [] {
+    std::string path = "/tmp/cuttle-slurm-ssh-conformance-" + std::to_string(::getpid());
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(sandbox_root(), ignored);
+    });
+    return path;
+  }();
+  return root;
+}
+
+cuttle::conformance::Target slurm_ssh_target() {
+  cuttle::conformance::Target t;
+  t.location = "slurm+ssh://" + env("CUTTLE_TEST_SSH_USER") + "@" + env("CUTTLE_TEST_SSH_HOST") +
+               ":" + env("CUTTLE_TEST_SSH_PORT");
+  t.properties = {{"sandbox.root", sandbox_root()},
+                  {"poll.interval.min", "250ms"},
+                  {"poll.interval.max", "1s"},
+                  {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
+                  {"ssh.config", "/dev/null"}};
+  t.credential = cuttle::Credential::key(env("CUTTLE_TEST_SSH_KEY"));
+  const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
+  if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
+  t.require = [] {
+    std::string missing;
+    if (env("CUTTLE_TEST_SLURM").empty()) missing += " Slurm (tests/env/slurm.sh)";
+    if (env("CUTTLE_TEST_SSH_HOST").empty()) missing += " sshd (tests/env/sshd.sh)";
+    if (missing.empty()) return;
+    if (std::getenv("CI")) FAIL() << "not running:" << missing;
+    GTEST_SKIP() << "not running:" << missing;
+  };
+  t.job_timeout = std::chrono::seconds(60);
+  t.supports_extend = true;
+  t.detached = true;
+  return t;
+}
+
+}  // namespace
+
+CUTTLE_CONFORMANCE(SlurmSsh, slurm_ssh_target());

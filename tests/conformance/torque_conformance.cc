@@ -1,0 +1,45 @@
+// The conformance suite for torque:// against Slurm's Torque wrappers (slurm-wlm-torque:
+// qsub, qstat -f, qdel over the real Slurm of tests/env/slurm.sh) — a real third-party
+// Torque CLI without qstat -x, so the adaptor's qstat -f fallback is what runs here.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/conformance/conformance.h"
+
+namespace {
+
+std::string sandbox_root() {
+  static const std::string root = [] {
+    std::string path = "/tmp/cuttle-torque-conformance-" + std::to_string(::getpid());
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(sandbox_root(), ignored);
+    });
+    return path;
+  }();
+  return root;
+}
+
+cuttle::conformance::Target torque_target() {
+  cuttle::conformance::Target t;
+  t.location = "torque://";
+  t.properties = {{"sandbox.root", sandbox_root()},
+                  {"poll.interval.min", "250ms"},
+                  {"poll.interval.max", "1s"}};
+  const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
+  if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
+  t.require = [] {
+    if (std::getenv("CUTTLE_TEST_TORQUE")) return;
+    if (std::getenv("CI")) FAIL() << "no Torque CLI: eval \"$(tests/env/slurm.sh start)\"";
+    GTEST_SKIP() << "no Torque CLI: eval \"$(tests/env/slurm.sh start)\"";
+  };
+  t.job_timeout = std::chrono::seconds(60);
+  t.detached = true;
+  return t;
+}
+
+}  // namespace
+
+CUTTLE_CONFORMANCE(Torque, torque_target());
