@@ -98,6 +98,7 @@ void JobService::stop() {
   if (stopping_.exchange(true)) return;
   { std::lock_guard lock(queue_mutex_); }
   queue_wake_.notify_all();
+  observe_wake_.notify_all();
   { std::lock_guard lock(stop_mutex_); }
   stop_wake_.notify_all();
   for (auto& t : threads_) {
@@ -321,7 +322,7 @@ void JobService::observe(const std::string& scheduler_name, const JobStatus& sta
     std::lock_guard lock(queue_mutex_);
     observations_.push_back({scheduler_name, status});
   }
-  queue_wake_.notify_all();
+  observe_wake_.notify_one();
 }
 
 void JobService::apply_loop() {
@@ -329,7 +330,7 @@ void JobService::apply_loop() {
     std::deque<Observation> batch;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_wake_.wait(lock, [&] { return stopping_ || !observations_.empty(); });
+      observe_wake_.wait(lock, [&] { return stopping_ || !observations_.empty(); });
       if (stopping_) return;
       batch.swap(observations_);
     }

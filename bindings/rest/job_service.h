@@ -121,7 +121,8 @@ class JobService {
   std::mutex apply_mutex_;  // one state change at a time: journal order == cache order
 
   std::mutex queue_mutex_;
-  std::condition_variable queue_wake_;
+  std::condition_variable queue_wake_;    // submit workers
+  std::condition_variable observe_wake_;  // the apply thread
   std::deque<std::string> submit_queue_;
   std::deque<Observation> observations_;
 

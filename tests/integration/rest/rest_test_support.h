@@ -1,0 +1,363 @@
+// Helpers for the REST integration tests: start the real service binary as a separate
+// process on a free loopback port, talk HTTP to it, and receive its status callbacks in
+// a small HTTP server that checks the MAC signature.
+// Thread-safety: CallbackServer records from its own threads under a lock; the rest is
+// used from the test thread.
+#pragma once
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bindings/rest/mac_auth.h"
+#include "cuttle/command_runner.h"
+
+extern char** environ;
+
+namespace cuttle::rest::testing {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+inline std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A fresh directory under /tmp for one test (removed by the destructor).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    std::string pattern = "/tmp/cuttle-rest-" + tag + "-XXXXXX";
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct HttpResult {
+  int status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+};
+
+inline HttpResult http(const std::string& method, std::uint16_t port, const std::string& target,
+                       const std::string& body = {},
+                       const std::map<std::string, std::string>& headers = {}) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(20, 0));
+  Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [k, v] : headers) request.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    if (!request.has("Content-Type")) request.setContentType("application/json");
+  }
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  HttpResult result;
+  result.status = response.getStatus();
+  for (const auto& [k, v] : response) result.headers[k] = v;
+  Poco::StreamCopier::copyToString(in, result.body);
+  return result;
+}
+
+// The service binary: the `cuttle` command when it carries the REST service, else the
+// test-only stand-in built next to the tests.
+inline std::vector<std::string> service_command() {
+  const char* dir = std::getenv("CUTTLE_BINARY_DIR");
+  const std::string binary_dir = dir ? dir : ".";
+  const std::string cli = binary_dir + "/bindings/cli/cuttle";
+  if (fs::exists(cli)) {
+    cuttle::LocalRunner runner;
+    try {
+      auto r = runner.run({cli, "serve", "--help"}, {{}, std::chrono::milliseconds(10000)});
+      if (r.exit_code == 0 && r.stdout_text.find("joblauncher") != std::string::npos) {
+        return {cli, "serve"};
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  return {binary_dir + "/rest_test_serve"};
+}
+
+// One running service process.
+class ServiceProcess {
+ public:
+  ServiceProcess(std::string config_path, std::string log_path)
+      : config_path_(std::move(config_path)), log_path_(std::move(log_path)) {}
+  ~ServiceProcess() { stop(); }
+
+  // Starts and waits (bounded) until GET /health answers on `port`.
+  bool start(std::uint16_t port, const std::vector<std::string>& extra = {}) {
+    port_ = port;
+    std::vector<std::string> argv = service_command();
+    argv.push_back("--config");
+    argv.push_back(config_path_);
+    for (const auto& a : extra) argv.push_back(a);
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = status;
+        pid_ = -1;
+        return false;
+      }
+      try {
+        if (http("GET", port_, "/health").status == 200) return true;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  // SIGTERM and wait; returns the exit code (or -1).
+  int stop() {
+    if (pid_ <= 0) return exit_code();
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 300; ++i) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_status_ = status;
+        return exit_code();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill9();
+    return -1;
+  }
+
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_status_ = status;
+    pid_ = -1;
+  }
+
+  int exit_code() const { return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1; }
+  std::string log() const { return read_file(log_path_); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::string config_path_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int exit_status_ = 0;
+  std::uint16_t port_ = 0;
+};
+
+// A minimal service config as JSON, rooted at `dir`.
+inline json base_config(const std::string& dir, std::uint16_t port) {
+  return json{{"listen", "127.0.0.1:" + std::to_string(port)},
+              {"auth", {{"disable_tokens", true}}},
+              {"store", {{"kind", "sqlite"}, {"path", dir + "/state/jobs.db"}}},
+              {"sandbox_root", dir + "/state/sandboxes"},
+              {"jobdir_roots", json::array({dir + "/jobs"})},
+              {"poll_interval", "1s"},
+              {"callbacks", {{"retry_initial", "100ms"}, {"retry_max", "1s"}}},
+              {"schedulers",
+               {{"local", {{"location", "local://"}, {"properties", {{"mode", "detached"}}}}}}}};
+}
+
+// Waits (bounded) until `predicate` holds.
+inline bool eventually(const std::function<bool()>& predicate, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return predicate();
+}
+
+inline json job_document(std::uint16_t port, const std::string& location) {
+  const auto path = location.substr(location.find("/job/"));
+  auto r = http("GET", port, path);
+  return r.status == 200 ? json::parse(r.body) : json();
+}
+
+// Receives status callbacks. Answers 503 to the first `fail_first` PUTs of each path
+// (to exercise retries), 200 afterwards. Checks the MAC with the given key when set.
+class CallbackServer {
+ public:
+  struct Received {
+    std::string path;
+    std::string authorization;
+    json body;
+    bool mac_ok = false;
+    int answered = 0;
+  };
+
+  CallbackServer(std::optional<MacKey> key = std::nullopt, int fail_first = 0)
+      : key_(std::move(key)), fail_first_(fail_first), port_(free_port()) {
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(16);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this),
+                                                      Poco::Net::ServerSocket(port_), params);
+    server_->start();
+  }
+  ~CallbackServer() { server_->stopAll(true); }
+
+  std::uint16_t port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::vector<Received> received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  // Accepted (200) callbacks for one path, in arrival order.
+  std::vector<Received> accepted(const std::string& path) const {
+    std::vector<Received> out;
+    for (const auto& r : received()) {
+      if (r.path == path && r.answered == 200) out.push_back(r);
+    }
+    return out;
+  }
+
+ private:
+  class Handler : public Poco::Net::HTTPRequestHandler {
+   public:
+    explicit Handler(CallbackServer& owner) : owner_(owner) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+      std::string body;
+      Poco::StreamCopier::copyToString(request.stream(), body);
+      Received r;
+      r.path = request.getURI();
+      r.authorization = request.get("Authorization", "");
+      r.body = json::parse(body, nullptr, false);
+      r.mac_ok = owner_.check_mac(request, r.authorization);
+      {
+        std::lock_guard lock(owner_.mutex_);
+        const int seen = owner_.attempts_[r.path]++;
+        r.answered = request.getMethod() != "PUT" ? 405 : seen < owner_.fail_first_ ? 503 : 200;
+        owner_.received_.push_back(r);
+      }
+      response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(r.answered));
+      response.setContentLength(0);
+      response.send();
+    }
+
+   private:
+    CallbackServer& owner_;
+  };
+  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+   public:
+    explicit Factory(CallbackServer& owner) : owner_(owner) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(owner_);
+    }
+
+   private:
+    CallbackServer& owner_;
+  };
+
+  bool check_mac(const Poco::Net::HTTPServerRequest& request, const std::string& header) const {
+    if (!key_) return header.empty();
+    auto fields = parse_mac_header(header);
+    if (!fields || (*fields)["id"] != key_->id) return false;
+    std::string host = request.getHost();
+    std::uint16_t port = 80;
+    if (auto colon = host.rfind(':'); colon != std::string::npos) {
+      port = static_cast<std::uint16_t>(std::stoi(host.substr(colon + 1)));
+      host.resize(colon);
+    }
+    const std::string expected =
+        mac_sign(key_->algorithm, key_->key,
+                 mac_normalized_string((*fields)["ts"], (*fields)["nonce"], request.getMethod(),
+                                       request.getURI(), host, port));
+    return constant_time_equal(expected, (*fields)["mac"]);
+  }
+
+  std::optional<MacKey> key_;
+  int fail_first_;
+  std::uint16_t port_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  mutable std::mutex mutex_;
+  std::vector<Received> received_;
+  std::map<std::string, int> attempts_;
+};
+
+// Fails in CI, skips locally: for tests that need a server that is not running.
+#define CUTTLE_REQUIRE_ENV(var)                                                 \
+  do {                                                                          \
+    if (!std::getenv(var)) {                                                    \
+      const char* ci = std::getenv("CI");                                       \
+      if (ci && std::string(ci) == "true") FAIL() << var << " is not set (CI)"; \
+      GTEST_SKIP() << var << " is not set; start tests/env/postgres.sh";        \
+    }                                                                           \
+  } while (0)
+
+}  // namespace cuttle::rest::testing
