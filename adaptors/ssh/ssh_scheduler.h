@@ -1,0 +1,88 @@
+// The ssh:// scheduler: jobs run detached on a remote host through the shared sandbox
+// wrapper (setsid + nohup, so they survive a dropped connection), one sandbox per job
+// under sandbox.root on the remote. The state of ALL active jobs of one scheduler comes
+// from ONE remote command per poll, on a background thread that runs only while jobs
+// are active. The final state comes from the wrapper's markers: a job whose process
+// vanished without an exit marker is Error "lost", never Completed. Staging in and out
+// (and the job's stdout/stderr files) move through SFTP.
+// Thread-safety: as Scheduler; listeners are called on the poll thread (or the caller's).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adaptors/ssh/remote.h"
+#include "cuttle/sandbox.h"
+#include "internal/scheduler_base.h"
+#include "internal/wrapper_script.h"
+
+namespace cuttle::detail {
+
+struct SshSchedulerOptions {
+  std::string sandbox_root = "~/.cuttle/jobs";  // on the remote; "~" is the remote home
+  std::chrono::milliseconds poll_interval{1000};
+  std::chrono::milliseconds cancel_grace{5000};
+  std::chrono::milliseconds start_grace{30000};  // a wrapper must record its pid within this
+  CleanupPolicy cleanup = CleanupPolicy::kNever;
+};
+
+// The ssh:// properties: ssh_property_descriptors() plus the scheduler's own.
+std::vector<PropertyDescriptor> ssh_scheduler_property_descriptors();
+SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties);
+
+class SshScheduler : public SchedulerBase {
+ public:
+  SshScheduler(Location location, Remote remote, SshSchedulerOptions options);
+  ~SshScheduler() override;
+
+  std::string adaptor_name() const override { return "ssh"; }
+  const Location& location() const override { return location_; }
+  Capabilities capabilities() const override;
+  std::string submit(const JobDescription& description) override;
+  std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
+  JobStatus cancel(const std::string& id) override;
+  std::vector<std::string> jobs(const std::string& queue = {}) override;
+  std::vector<std::string> find_by_name(const std::string& name) override;
+  void track(const std::string& id) override;
+
+ private:
+  struct Job {
+    std::string sandbox;                        // absolute, on the remote
+    std::optional<JobDescription> description;  // unknown for re-attached jobs
+    TimePoint submitted;
+    int dead_polls = 0;  // polls that found the wrapper gone without an exit marker
+  };
+
+  const std::string& sandbox_root();
+  std::string launch(const std::string& sandbox, const std::string& wrapper);
+  // One remote command for all `ids`; publishes and returns what it observed.
+  std::map<std::string, JobStatus> poll(const std::vector<std::string>& ids);
+  JobStatus observe(const std::string& id, Job& job, const MarkerState& marker);
+  JobStatus finish(const std::string& id, JobStatus status);
+  std::vector<std::string> active_jobs();
+  void poll_loop();
+  void wake_poller();
+
+  const Location location_;
+  const Remote remote_;
+  const SshSchedulerOptions options_;
+  std::shared_ptr<FileSystem> client_files_;
+
+  std::mutex mutex_;  // guards jobs_, root_, stopping_
+  std::map<std::string, Job> jobs_;
+  std::string root_;
+  std::string home_;
+  bool stopping_ = false;
+  bool kicked_ = false;
+  std::condition_variable poll_wake_;
+  std::recursive_mutex poll_mutex_;  // one poll at a time (thread and statuses())
+  std::thread poller_;
+};
+
+}  // namespace cuttle::detail

@@ -1,0 +1,70 @@
+// Shared by the ssh integration tests: the sshd started by tests/env/sshd.sh, as
+// exported in CUTTLE_TEST_SSH_*. A missing server skips a test locally and fails it in
+// CI (CI=true).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "cuttle/cuttle.h"
+
+namespace cuttle::ssh_test {
+
+inline std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+inline bool in_ci() {
+  std::string ci = env("CI");
+  return ci == "true" || ci == "1";
+}
+
+// True when the sshd environment is there; otherwise records the skip/failure reason.
+#define CUTTLE_REQUIRE_SSHD()                                                           \
+  do {                                                                                  \
+    if (::cuttle::ssh_test::env("CUTTLE_TEST_SSH_PORT").empty()) {                      \
+      if (::cuttle::ssh_test::in_ci()) {                                                \
+        FAIL() << "CUTTLE_TEST_SSH_* not set: run eval \"$(tests/env/sshd.sh start)\""; \
+      }                                                                                 \
+      GTEST_SKIP() << "no test sshd: run eval \"$(tests/env/sshd.sh start)\" first";    \
+    }                                                                                   \
+  } while (0)
+
+inline std::string user() { return env("CUTTLE_TEST_SSH_USER"); }
+inline std::string host() { return env("CUTTLE_TEST_SSH_HOST"); }
+inline std::string port() { return env("CUTTLE_TEST_SSH_PORT"); }
+inline std::string jump_port() { return env("CUTTLE_TEST_SSH_JUMP_PORT"); }
+inline std::string key() { return env("CUTTLE_TEST_SSH_KEY"); }
+inline std::string known_hosts() { return env("CUTTLE_TEST_SSH_KNOWN_HOSTS"); }
+inline std::string env_script() { return env("CUTTLE_TEST_SSH_ENV_SCRIPT"); }
+
+inline std::string location(const std::string& scheme = "ssh") {
+  return scheme + "://" + user() + "@" + host() + ":" + port();
+}
+
+// Strict host-key checking against the test known_hosts; no ~/.ssh/config.
+inline std::map<std::string, std::string> properties() {
+  return {{"ssh.known_hosts", known_hosts()}, {"ssh.config", "none"}};
+}
+
+inline Credential credential() { return Credential::key(key()); }
+
+inline std::string read_local(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline void write_local(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+}  // namespace cuttle::ssh_test
