@@ -82,9 +82,11 @@ void JobService::start() {
         [this, scheduler_name](const JobStatus& status) { observe(scheduler_name, status); }));
   }
   outbox_ = std::make_unique<CallbackOutbox>(config_, *store_, metrics_);
+  // Undelivered callbacks first: they are older than anything recovery records, and
+  // loading them after recovery would queue its new entries twice.
+  for (const auto& row : store_->pending_callbacks(config_.instance)) outbox_->enqueue(row);
   threads_.emplace_back([this] { apply_loop(); });
   recover();
-  for (const auto& row : store_->pending_callbacks(config_.instance)) outbox_->enqueue(row);
   for (std::size_t i = 0; i < config_.submit_workers; ++i) {
     threads_.emplace_back([this] { submit_loop(); });
   }

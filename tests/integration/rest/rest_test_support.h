@@ -258,8 +258,9 @@ class CallbackServer {
     int answered = 0;
   };
 
-  CallbackServer(std::optional<MacKey> key = std::nullopt, int fail_first = 0)
-      : key_(std::move(key)), fail_first_(fail_first), port_(free_port()) {
+  CallbackServer(std::optional<MacKey> key = std::nullopt, int fail_first = 0,
+                 std::uint16_t port = 0)
+      : key_(std::move(key)), fail_first_(fail_first), port_(port ? port : free_port()) {
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this),

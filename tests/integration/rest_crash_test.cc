@@ -1,0 +1,82 @@
+// kill -9 of the service with 200 local detached jobs in flight: after a restart every
+// job reaches its true final state, no job was started twice, and every callback URL got
+// exactly one terminal PUT.
+#include <gtest/gtest.h>
+
+#include "tests/integration/rest/rest_test_support.h"
+
+namespace cuttle::rest::testing {
+namespace {
+
+constexpr int kJobs = 200;
+
+TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
+  CallbackServer receiver;
+  TempDir dir("crash");
+  const std::uint16_t port = free_port();
+  fs::create_directories(dir.path() + "/jobs");
+  json config = base_config(dir.path(), port);
+  config["submit_workers"] = 2;
+  write_file(dir.path() + "/config.json", config.dump(2));
+  ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
+  ASSERT_TRUE(service.start(port)) << service.log();
+
+  std::vector<std::string> locations;
+  for (int i = 0; i < kJobs; ++i) {
+    const json request = {
+        {"jobdir", dir.path() + "/jobs"},
+        {"executable", "/bin/sh"},
+        {"arguments", {"-c", "sleep " + std::to_string(i % 5) + "; exit " + std::to_string(i % 4)}},
+        {"status_callback_url", receiver.url("/cb/" + std::to_string(i))}};
+    auto r = http("POST", port, "/job", request.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    locations.push_back(r.headers["Location"]);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  service.kill9();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(service.start(port)) << service.log();
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = http("GET", port, "/job?state=INITIAL,PENDING,RUNNING");
+        return r.status == 200 && json::parse(r.body).empty();
+      },
+      std::chrono::seconds(120)))
+      << service.log();
+
+  for (int i = 0; i < kJobs; ++i) {
+    const json doc = job_document(port, locations[static_cast<std::size_t>(i)]);
+    EXPECT_EQ(doc["status"]["state"], "DONE") << i << " " << doc;
+    EXPECT_EQ(doc["status"]["exitCode"], i % 4) << i;
+  }
+  // One sandbox per job: nothing was submitted twice.
+  std::size_t sandboxes = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
+    sandboxes += entry.is_directory() ? 1 : 0;
+  }
+  EXPECT_EQ(sandboxes, static_cast<std::size_t>(kJobs));
+
+  // Every callback URL receives exactly one terminal PUT, and it is the last one.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (int i = 0; i < kJobs; ++i) {
+          auto got = receiver.accepted("/cb/" + std::to_string(i));
+          if (got.empty() || got.back().body["status"]["done"] != true) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(60)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  for (int i = 0; i < kJobs; ++i) {
+    const auto got = receiver.accepted("/cb/" + std::to_string(i));
+    int terminal = 0;
+    for (const auto& r : got) terminal += r.body["status"]["done"] == true ? 1 : 0;
+    EXPECT_EQ(terminal, 1) << "job " << i;
+    EXPECT_EQ(got.back().body["status"]["exitCode"], i % 4) << "job " << i;
+  }
+  EXPECT_EQ(service.stop(), 0);
+}
+
+}  // namespace
+}  // namespace cuttle::rest::testing
