@@ -375,6 +375,7 @@ void LocalScheduler::watch(const JobPtr& job, int pidfd) {
     ::close(pidfd);
     throw InternalError(std::string("local: cannot watch a pidfd: ") + e.what());
   }
+  note_pidfd_opened();
   job->pidfd->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                          [weak = weak_from_this(), job](const boost::system::error_code& ec) {
                            if (ec == boost::asio::error::operation_aborted) return;
@@ -406,6 +407,7 @@ void LocalScheduler::on_readable(const std::weak_ptr<LocalScheduler>& weak, cons
   }
   boost::system::error_code ignored;
   job->pidfd->close(ignored);
+  note_pidfd_closed();
   if (job->kill_timer) job->kill_timer->cancel();
   if (self) self->finish(job, exit);
 }

@@ -2,15 +2,21 @@
 #include "adaptors/local/process.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
 extern char** environ;
 
@@ -51,6 +57,8 @@ class SpawnSetup {
     sigaddset(&defaults, SIGTERM);
     sigaddset(&defaults, SIGCHLD);
     if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr_, &defaults);
+    // Only 0, 1 and 2 reach the job, whatever else this process has open.
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions_, 3);
     // chdir first, so that relative redirections are relative to the working directory.
     if (rc == 0 && !spec.working_directory.empty()) {
       rc = posix_spawn_file_actions_addchdir_np(&actions_, spec.working_directory.c_str());
@@ -77,7 +85,83 @@ class SpawnSetup {
   posix_spawn_file_actions_t actions_;
 };
 
+pid_t spawn_here(const SpawnSpec& spec) {
+  SpawnSetup setup;
+  int rc = setup.configure(spec);
+  if (rc != 0) return -rc;
+  std::vector<char*> argv;
+  argv.reserve(spec.argv.size() + 1);
+  for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const bool search = spec.executable.find('/') == std::string::npos;
+  rc = (search ? posix_spawnp : posix_spawn)(&pid, spec.executable.c_str(), setup.actions(),
+                                             setup.attr(), argv.data(), spec.environment->envp());
+  return rc == 0 ? pid : -rc;
+}
+
+// Past this many watched jobs, spawns move to the Spawner thread.
+constexpr int kDirectSpawnLimit = 256;
+std::atomic<int> g_open_pidfds{0};
+
+// A thread whose descriptor table is private and holds only 0, 1 and 2: children copy
+// and close nothing else. Spawns are handed over one at a time; the caller waits.
+class Spawner {
+ public:
+  Spawner() {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  pid_t spawn(const SpawnSpec& spec) {
+    Request request{&spec};
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(&request);
+    }
+    wake_.notify_one();
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return request.done; });
+    return request.result;
+  }
+
+ private:
+  struct Request {
+    const SpawnSpec* spec;
+    pid_t result = -EAGAIN;
+    bool done = false;
+  };
+
+  void loop() {
+    // Closing is only safe once the table is this thread's own copy.
+    if (::unshare(CLONE_FILES) == 0) ::syscall(SYS_close_range, 3u, ~0u, 0u);
+    for (;;) {
+      Request* request;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return !queue_.empty(); });
+        request = queue_.front();
+        queue_.pop_front();
+      }
+      pid_t pid = spawn_here(*request->spec);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        request->result = pid;
+        request->done = true;
+      }
+      done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::deque<Request*> queue_;
+};
+
 }  // namespace
+
+void note_pidfd_opened() { g_open_pidfds.fetch_add(1, std::memory_order_relaxed); }
+void note_pidfd_closed() { g_open_pidfds.fetch_sub(1, std::memory_order_relaxed); }
 
 const Environment& Environment::inherited() {
   static const Environment captured = [] {
@@ -116,18 +200,10 @@ void Environment::rebuild_pointers() {
 }
 
 pid_t spawn_process(const SpawnSpec& spec) {
-  SpawnSetup setup;
-  int rc = setup.configure(spec);
-  if (rc != 0) return -rc;
-  std::vector<char*> argv;
-  argv.reserve(spec.argv.size() + 1);
-  for (const auto& arg : spec.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const bool search = spec.executable.find('/') == std::string::npos;
-  rc = (search ? posix_spawnp : posix_spawn)(&pid, spec.executable.c_str(), setup.actions(),
-                                             setup.attr(), argv.data(), spec.environment->envp());
-  return rc == 0 ? pid : -rc;
+  if (g_open_pidfds.load(std::memory_order_relaxed) < kDirectSpawnLimit) return spawn_here(spec);
+  // Never destroyed: its detached thread may still use it while the process exits.
+  static Spawner* spawner = new Spawner;
+  return spawner->spawn(spec);
 }
 
 int open_pidfd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }

@@ -42,7 +42,15 @@ struct SpawnSpec {
 };
 
 // Starts the process; its pid is also its process group id. Returns -errno on failure.
+// The child gets descriptors 0, 1 and 2 only. While few jobs are watched the calling
+// thread spawns; past that, a thread with its own small descriptor table does (a spawn
+// copies and closes the spawning table, which holds one pidfd per running job, so
+// spawning there would cost O(running jobs) each).
 pid_t spawn_process(const SpawnSpec& spec);
+
+// Counts the pidfds this process holds for watched jobs (drives the choice above).
+void note_pidfd_opened();
+void note_pidfd_closed();
 
 // A pidfd for `pid` (close-on-exec), or -1 with errno set.
 int open_pidfd(pid_t pid);

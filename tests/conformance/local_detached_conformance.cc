@@ -10,14 +10,16 @@
 namespace {
 
 std::string sandbox_root() {
-  static const std::string root = [] {
-    std::string path = "/tmp/cuttle-local-detached-conformance-" + std::to_string(::getpid());
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(sandbox_root(), ignored);
-    });
-    return path;
+  // Constructed before the exit handler is registered, so it outlives the handler.
+  static const std::string root =
+      "/tmp/cuttle-local-detached-conformance-" + std::to_string(::getpid());
+  static const bool registered = [] {
+    return std::atexit([] {
+             std::error_code ignored;
+             std::filesystem::remove_all(root, ignored);
+           }) == 0;
   }();
+  (void)registered;
   return root;
 }
 
