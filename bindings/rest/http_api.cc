@@ -51,6 +51,8 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       status = send_error(response, e.status(), e.field(), e.reason());
     } catch (const InvalidJobDescription& e) {
       status = send_error(response, 400, e.field(), e.reason());
+    } catch (const InvalidArgument& e) {
+      status = send_error(response, 400, "(request)", e.what());
     } catch (const NoSuchJob& e) {
       status = send_error(response, 404, "id", e.what());
     } catch (const Poco::Net::NetException&) {

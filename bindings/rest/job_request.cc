@@ -97,6 +97,8 @@ std::string confined(const std::string& name, const std::string& field) {
     return confine_relative_path(name, field);
   } catch (const InvalidJobDescription& e) {
     reject(e.field(), e.reason());
+  } catch (const Error& e) {
+    reject(field, e.what());
   }
 }
 
