@@ -234,6 +234,9 @@ class ManagedScheduler : public SchedulerBase,
       status.state = JobState::kExpired;
       status.reason = "time allocation of " +
                       seconds_text(job->allocation.value_or(std::chrono::seconds(0))) + " ran out";
+    } else if (final && job->cancelled && reported.state != JobState::kCompleted) {
+      // Killing a job may surface as a signal exit; the user asked for a cancel.
+      status.state = JobState::kCancelled;
     } else if (final && should_retry(*job, reported.state)) {
       status = begin_retry(logical, *job, reported);
       lock.unlock();

@@ -64,6 +64,7 @@ class FakeScheduler : public detail::SchedulerBase {
       std::lock_guard<std::mutex> lock(mutex_);
       cancelled_ids_.push_back(id);
     }
+    if (cancel_reports_signal) return set(id, JobState::kFailed, 128 + 15);
     return set(id, JobState::kCancelled);
   }
 
@@ -113,6 +114,7 @@ class FakeScheduler : public detail::SchedulerBase {
 
   std::function<void(const std::string&)> on_submit;  // set before use
   std::atomic<int> status_calls{0};
+  std::atomic<bool> cancel_reports_signal{false};
 
  private:
   Capabilities capabilities_;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cuttle/registry.h"
 #include "internal/managed_scheduler.h"
 #include "tests/unit/fake_scheduler.h"
 
@@ -165,6 +166,18 @@ TEST_F(ManagedSchedulerTest, CancelledJobIsNotRetriedAndCancelIsIdempotent) {
   EXPECT_EQ(fake_->cancelled_ids().size(), 1u);
 }
 
+TEST_F(ManagedSchedulerTest, CancelledJobThatDiesBySignalIsReportedCancelledNotRetried) {
+  open();
+  fake_->cancel_reports_signal = true;  // a backend that sees the kill as exit 143
+  std::string id = managed_->submit(job(2));
+  fake_->set(id, JobState::kRunning);
+  JobStatus cancelled = managed_->cancel(id);
+  EXPECT_EQ(cancelled.state, JobState::kCancelled);
+  EXPECT_EQ(managed_->wait_until_done(id, 10s).state, JobState::kCancelled);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fake_->submitted_ids().size(), 1u);
+}
+
 TEST_F(ManagedSchedulerTest, FailedResubmissionEndsInError) {
   open();
   std::string id = managed_->submit(job(1));
@@ -249,6 +262,32 @@ TEST_F(ManagedSchedulerTest, DroppingTheManagedSchedulerWithPendingDeadlinesIsSa
   managed_.reset();
   std::this_thread::sleep_for(1200ms);  // the timer fires into a destroyed scheduler
   EXPECT_TRUE(fake_->cancelled_ids().empty());
+}
+
+TEST(OpenScheduler, WrapsTheRegisteredAdaptorAndValidatesProperties) {
+  static std::shared_ptr<FakeScheduler> created;
+  AdaptorDescriptor descriptor;
+  descriptor.name = "fakeopen";
+  descriptor.schemes = {"fakeopen"};
+  descriptor.properties = {{"speed", PropertyType::kInt, "1", "how fast"}};
+  descriptor.factory = [](const Location&, const Properties& properties, const Credential&) {
+    EXPECT_EQ(properties.get_int("speed"), 3);
+    created = std::make_shared<FakeScheduler>();
+    return std::shared_ptr<Scheduler>(created);
+  };
+  Registry::global().add(descriptor);
+  SchedulerOptions options;
+  options.properties = {{"speed", "3"}};
+  std::shared_ptr<Scheduler> scheduler = open_scheduler("fakeopen://", options);
+  ASSERT_TRUE(created);
+  EXPECT_NE(scheduler.get(), created.get());  // the managed decorator, not the adaptor
+  EXPECT_TRUE(scheduler->capabilities().extend);
+  std::string id = scheduler->submit(job(0, 60s));
+  EXPECT_TRUE(scheduler->status(id).deadline);
+  options.properties = {{"no.such.key", "1"}};
+  EXPECT_THROW(open_scheduler("fakeopen://", options), InvalidArgument);
+  EXPECT_THROW(open_scheduler("nosuchscheme://"), InvalidArgument);
+  created.reset();
 }
 
 }  // namespace
