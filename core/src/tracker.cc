@@ -26,6 +26,8 @@ bool is_news(const JobStatus& last, const JobStatus& next) {
 
 }  // namespace
 
+namespace detail {
+
 // Shared with the delivery thread and the scheduler listeners (through weak pointers),
 // so neither touches freed memory whatever order things stop in.
 struct TrackerState {
@@ -103,6 +105,10 @@ struct TrackerState {
     delivering = false;
   }
 };
+
+}  // namespace detail
+
+using detail::TrackerState;
 
 struct Tracker::Impl {
   std::shared_ptr<TrackerState> state = std::make_shared<TrackerState>();
