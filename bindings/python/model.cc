@@ -71,7 +71,8 @@ std::vector<StagingEntry> to_staging(py::handle list, const char* field) {
 std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
 
 std::string description_repr(py::handle self) {
-  static py::object defaults = py::cast(JobDescription{});
+  // Leaked on purpose: a static py::object would be released after the interpreter is gone.
+  static py::handle defaults = py::cast(JobDescription{}).release();
   std::string text = "JobDescription(";
   bool first = true;
   for (const char* field : description_fields()) {
