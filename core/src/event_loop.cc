@@ -12,6 +12,8 @@
 #include <optional>
 #include <thread>
 
+#include <unistd.h>
+
 #include "internal/log.h"
 
 namespace cuttle::detail {
@@ -32,6 +34,7 @@ struct EventLoop::Impl {
   std::condition_variable finished_cv;
   bool finished = false;
   bool stopped = false;
+  pid_t owner = ::getpid();  // a forked child has the object but not the thread
 };
 
 EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {
@@ -62,6 +65,9 @@ void EventLoop::shutdown() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     if (impl_->stopped) return;
     impl_->stopped = true;
+  }
+  if (::getpid() != impl_->owner) {
+    return;  // in a forked child the loop thread does not exist: nothing to stop or wait for
   }
   impl_->work.reset();
   context_.stop();
