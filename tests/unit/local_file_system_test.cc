@@ -121,6 +121,16 @@ TEST_F(LocalFileSystemTest, ReadMissingFileNamesPathAndReason) {
   }
 }
 
+TEST_F(LocalFileSystemTest, WriteIntoMissingDirectoryNamesPathAndReason) {
+  try {
+    lfs_.write_file(path("no/such/dir/f"), "x");
+    FAIL();
+  } catch (const StagingFailed& e) {
+    EXPECT_NE(std::string(e.what()).find(path("no/such/dir/f")), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(LocalFileSystemTest, PermissionDeniedIsReported) {
   if (::geteuid() == 0) GTEST_SKIP() << "root ignores permissions";
   write(path("secret"), "x");
