@@ -30,7 +30,7 @@ void register_ssh_adaptor(Registry& registry) {
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
     SshSchedulerOptions options = parse_ssh_scheduler_options(properties);
     Remote remote = open_remote(location, properties, credential);
-    return std::make_shared<SshScheduler>(location, std::move(remote), std::move(options));
+    return SshScheduler::create(location, std::move(remote), std::move(options));
   };
   registry.add(std::move(descriptor));
 }

@@ -11,6 +11,7 @@
 
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
+#include "internal/log.h"
 
 namespace cuttle::detail {
 namespace {
@@ -156,6 +157,14 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
     }
   }
   connection->touch();
+  if (log_enabled(LogLevel::kDebug)) {
+    log(LogLevel::kDebug, "ssh", "command finished",
+        {{"host", host_->describe()},
+         {"command", argv[0]},
+         {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   SteadyClock::now() - (deadline - timeout))
+                                   .count())}});
+  }
   // A channel closed without a status: the server gave none (as OpenSSH's client, 255).
   result.exit_code = end.exit_code.value_or(255);
   return result;

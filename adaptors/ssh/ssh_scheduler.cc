@@ -4,6 +4,7 @@
 
 #include "cuttle/error.h"
 #include "internal/log.h"
+#include "internal/stage_out_plan.h"
 
 namespace cuttle::detail {
 namespace {
@@ -31,8 +32,9 @@ constexpr const char* kCancelScript =
     ": > \"$m/cancelled\"\n"
     "pid=$(head -c 32 \"$m/pid\" 2>/dev/null)\n"
     "[ -n \"$pid\" ] || exit 0\n"
-    "kill -TERM -- \"-$pid\" 2>/dev/null || kill -TERM \"$pid\" 2>/dev/null\n"
-    "( sleep \"$2\"; if kill -0 -- \"-$pid\" 2>/dev/null; then kill -KILL -- \"-$pid\"; fi ) "
+    // (dash's kill takes no "--": -PID names the process group.)
+    "kill -TERM -\"$pid\" 2>/dev/null || kill -TERM \"$pid\" 2>/dev/null\n"
+    "( sleep \"$2\"; if kill -0 -\"$pid\" 2>/dev/null; then kill -KILL -\"$pid\"; fi ) "
     "</dev/null >/dev/null 2>&1 &\n"
     "exit 0\n";
 
@@ -123,21 +125,35 @@ SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties) {
   return options;
 }
 
+std::shared_ptr<SshScheduler> SshScheduler::create(Location location, Remote remote,
+                                                   SshSchedulerOptions options) {
+  auto scheduler =
+      std::make_shared<SshScheduler>(std::move(location), std::move(remote), std::move(options));
+  scheduler->poller_ = std::thread(poll_loop, scheduler->weak_from_this(), scheduler->control_,
+                                   scheduler->options_.poll_interval);
+  return scheduler;
+}
+
 SshScheduler::SshScheduler(Location location, Remote remote, SshSchedulerOptions options)
     : location_(std::move(location)),
       remote_(std::move(remote)),
       options_(std::move(options)),
-      client_files_(std::make_shared<LocalFileSystem>()) {
-  poller_ = std::thread([this] { poll_loop(); });
-}
+      client_files_(std::make_shared<LocalFileSystem>()) {}
 
 SshScheduler::~SshScheduler() {
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+    std::lock_guard lock(control_->mutex);
+    control_->stopping = true;
   }
-  poll_wake_.notify_all();
-  if (poller_.joinable()) poller_.join();
+  control_->wake.notify_all();
+  if (!poller_.joinable()) return;
+  // Dropped by a listener on the poll thread itself: it sees `stopping` and returns
+  // without touching this object again.
+  if (poller_.get_id() == std::this_thread::get_id()) {
+    poller_.detach();
+  } else {
+    poller_.join();
+  }
 }
 
 Capabilities SshScheduler::capabilities() const {
@@ -179,6 +195,10 @@ std::string SshScheduler::launch(const std::string& sandbox, const std::string& 
 
 std::string SshScheduler::submit(const JobDescription& description) {
   description.validate();
+  for (std::size_t i = 0; i < description.stage_out.size(); ++i) {
+    confine_relative_path(description.stage_out[i].source,
+                          "stage_out[" + std::to_string(i) + "].source");
+  }
   const std::string root = sandbox_root();
   std::string home;
   {
@@ -194,6 +214,11 @@ std::string SshScheduler::submit(const JobDescription& description) {
     sandbox.create();
     remote_.files->create_directories(markers, 0700);
     if (!description.name.empty()) remote_.files->write_file(markers + "/name", description.name);
+    if (!description.stage_out.empty()) {
+      // Kept with the job so that a scheduler object that re-attaches can stage out.
+      remote_.files->write_file(markers + "/" + kStageOutPlanFile,
+                                encode_stage_out_plan(description.stage_out), 0600);
+    }
     sandbox.stage_in(*client_files_, description);
     WrapperPaths paths;
     paths.sandbox = dir;
@@ -241,12 +266,7 @@ std::string SshScheduler::submit(const JobDescription& description) {
 
 std::vector<JobStatus> SshScheduler::statuses(const std::vector<std::string>& ids) {
   std::vector<std::string> to_poll;
-  {
-    std::lock_guard lock(mutex_);
-    for (const std::string& id : ids) {
-      if (jobs_.find(id) == jobs_.end()) throw NoSuchJob(id);
-    }
-  }
+  for (const std::string& id : ids) track(id);  // re-attaches, or throws NoSuchJob
   for (const std::string& id : ids) {
     auto known = cached(id);
     if (!known || !known->done()) to_poll.push_back(id);
@@ -349,6 +369,7 @@ JobStatus SshScheduler::finish(const std::string& id, JobStatus status) {
   status.scheduler_info["sandbox"] = job.sandbox;
   const std::string root = job.sandbox.substr(0, job.sandbox.find_last_of('/'));
   Sandbox sandbox(remote_.files, root.empty() ? "/" : root, id);
+  if (!job.description) job.description = load_stage_out_plan(job.sandbox);
   if (job.description && !job.description->stage_out.empty()) {
     JobStatus staging = status;
     staging.state = JobState::kStagingOut;
@@ -362,6 +383,7 @@ JobStatus SshScheduler::finish(const std::string& id, JobStatus status) {
       std::string joined;
       for (const std::string& problem : problems) joined += (joined.empty() ? "" : "; ") + problem;
       status.error = "stage-out: " + joined;
+      status.scheduler_info["stage_out_problems"] = joined;
     }
   }
   bool remove = options_.cleanup == CleanupPolicy::kAlways ||
@@ -375,6 +397,20 @@ JobStatus SshScheduler::finish(const std::string& id, JobStatus status) {
     }
   }
   return status;
+}
+
+std::optional<JobDescription> SshScheduler::load_stage_out_plan(const std::string& sandbox) {
+  const std::string path = sandbox + "/" + kMarkerDir + "/" + kStageOutPlanFile;
+  try {
+    if (!remote_.files->stat(path)) return std::nullopt;
+    JobDescription description;
+    description.stage_out = decode_stage_out_plan(remote_.files->read_file(path));
+    return description;
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, "ssh", "could not read the stage-out plan",
+        {{"sandbox", sandbox}, {"error", e.what()}});
+    return std::nullopt;
+  }
 }
 
 JobStatus SshScheduler::cancel(const std::string& id) {
@@ -453,39 +489,47 @@ std::vector<std::string> SshScheduler::active_jobs() {
 
 void SshScheduler::wake_poller() {
   {
-    std::lock_guard lock(mutex_);
-    kicked_ = true;
+    std::lock_guard lock(control_->mutex);
+    control_->kicked = true;
   }
-  poll_wake_.notify_all();
+  control_->wake.notify_all();
 }
 
-void SshScheduler::poll_loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    bool idle = active_jobs().empty();
-    lock.lock();
-    if (stopping_) break;
-    if (idle) {
-      poll_wake_.wait(lock, [&] { return stopping_ || kicked_; });
-      kicked_ = false;
-      continue;
+void SshScheduler::poll_loop(std::weak_ptr<SshScheduler> weak,
+                             std::shared_ptr<PollControl> control,
+                             std::chrono::milliseconds interval) {
+  while (true) {
+    bool idle;
+    {
+      auto self = weak.lock();
+      if (!self) return;
+      idle = self->active_jobs().empty();
     }
-    poll_wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
+    {
+      std::unique_lock lock(control->mutex);
+      if (control->stopping) return;
+      if (idle) {
+        // Nothing to watch: no remote command until a submit or track wakes us.
+        control->wake.wait(lock, [&] { return control->stopping || control->kicked; });
+        control->kicked = false;
+        continue;
+      }
+      control->wake.wait_for(lock, interval, [&] { return control->stopping; });
+      if (control->stopping) return;
+    }
+    auto self = weak.lock();
+    if (!self) return;
     try {
-      std::vector<std::string> ids = active_jobs();
-      if (!ids.empty()) poll(ids);
+      std::vector<std::string> ids = self->active_jobs();
+      if (!ids.empty()) self->poll(ids);
     } catch (const Error& e) {
       // Transient (connection lost, server restarting): states stay as they were and the
       // next poll tries again; nothing is concluded from a failed poll.
       log(LogLevel::kInfo, "ssh", "poll failed",
-          {{"location", location_.to_string()}, {"error", e.what()}});
+          {{"location", self->location_.to_string()}, {"error", e.what()}});
     } catch (const std::exception& e) {
       log(LogLevel::kWarn, "ssh", "poll failed", {{"error", e.what()}});
     }
-    lock.lock();
   }
 }
 

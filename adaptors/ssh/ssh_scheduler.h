@@ -36,8 +36,11 @@ struct SshSchedulerOptions {
 std::vector<PropertyDescriptor> ssh_scheduler_property_descriptors();
 SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties);
 
-class SshScheduler : public SchedulerBase {
+class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<SshScheduler> {
  public:
+  // Constructs the scheduler and starts its poll thread (which holds it only weakly).
+  static std::shared_ptr<SshScheduler> create(Location location, Remote remote,
+                                              SshSchedulerOptions options);
   SshScheduler(Location location, Remote remote, SshSchedulerOptions options);
   ~SshScheduler() override;
 
@@ -65,22 +68,31 @@ class SshScheduler : public SchedulerBase {
   std::map<std::string, JobStatus> poll(const std::vector<std::string>& ids);
   JobStatus observe(const std::string& id, Job& job, const MarkerState& marker);
   JobStatus finish(const std::string& id, JobStatus status);
+  std::optional<JobDescription> load_stage_out_plan(const std::string& sandbox);
   std::vector<std::string> active_jobs();
-  void poll_loop();
   void wake_poller();
+
+  // Shared with the poll thread, which must outlive the scheduler when the last
+  // reference to it is dropped on that very thread (by a listener).
+  struct PollControl {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    bool kicked = false;
+  };
+  static void poll_loop(std::weak_ptr<SshScheduler> weak, std::shared_ptr<PollControl> control,
+                        std::chrono::milliseconds interval);
 
   const Location location_;
   const Remote remote_;
   const SshSchedulerOptions options_;
   std::shared_ptr<FileSystem> client_files_;
 
-  std::mutex mutex_;  // guards jobs_, root_, stopping_
+  std::mutex mutex_;  // guards jobs_, root_, home_
   std::map<std::string, Job> jobs_;
   std::string root_;
   std::string home_;
-  bool stopping_ = false;
-  bool kicked_ = false;
-  std::condition_variable poll_wake_;
+  std::shared_ptr<PollControl> control_ = std::make_shared<PollControl>();
   std::recursive_mutex poll_mutex_;  // one poll at a time (thread and statuses())
   std::thread poller_;
 };
