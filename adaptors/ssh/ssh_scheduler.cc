@@ -495,8 +495,7 @@ void SshScheduler::wake_poller() {
   control_->wake.notify_all();
 }
 
-void SshScheduler::poll_loop(std::weak_ptr<SshScheduler> weak,
-                             std::shared_ptr<PollControl> control,
+void SshScheduler::poll_loop(std::weak_ptr<SshScheduler> weak, std::shared_ptr<PollControl> control,
                              std::chrono::milliseconds interval) {
   while (true) {
     bool idle;
