@@ -4,11 +4,13 @@
 
 #include <pwd.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/resolution.h"
+#include "adaptors/batch/text.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 #include "internal/wrapper_script.h"
@@ -134,7 +136,18 @@ CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
   if (!bounded.timeout) bounded.timeout = settings_.command_timeout;
   ++commands_run_;
   try {
-    return runner_->run(argv, bounded);
+    const auto begin = std::chrono::steady_clock::now();
+    CommandResult result = runner_->run(argv, bounded);
+    if (log_enabled(LogLevel::kDebug)) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - begin);
+      log(LogLevel::kDebug, kComponent, "command",
+          {{"argv0", argv[0]},
+           {"exit", std::to_string(result.exit_code)},
+           {"ms", std::to_string(ms.count())},
+           {"on", runner_->describe()}});
+    }
+    return result;
   } catch (const Timeout& e) {
     throw ConnectionFailed(dialect_->name() + " did not answer on " + runner_->describe() + ": " +
                            argv[0] + " timed out (" + e.what() + ")");
@@ -362,6 +375,44 @@ std::map<std::string, NativeJob> BatchScheduler::query_accounting(
   return found;
 }
 
+void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : ids) {
+      auto it = tracked_.find(id);
+      if (it == tracked_.end() || it->second.sandbox.empty()) unknown.push_back(id);
+    }
+  }
+  if (unknown.empty()) return;
+  // A job submitted by another process that already left the queue: its sandbox
+  // recorded the backend id at submit. One command for all such ids.
+  const std::string root = sandbox_root();
+  std::vector<std::string> argv = {
+      "/bin/sh", "-c",
+      "cd \"$1\" 2>/dev/null || exit 0; shift; grep -H -x -F \"$@\" -- */.cuttle/backend "
+      "2>/dev/null; exit 0",
+      "sh", root};
+  for (const std::string& id : unknown) {
+    argv.push_back("-e");
+    argv.push_back(id);
+  }
+  const CommandResult result = run(argv);
+  for (std::string_view line : split_lines(result.stdout_text)) {
+    const std::size_t slash = line.find('/');
+    const std::size_t colon = line.rfind(':');
+    if (slash == std::string_view::npos || colon == std::string_view::npos) continue;
+    const std::string key(line.substr(0, slash));
+    const std::string id(line.substr(colon + 1));
+    if (!job_key_from_name(key) || std::find(unknown.begin(), unknown.end(), id) == unknown.end()) {
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    Tracked& tracked = tracked_[id];
+    if (tracked.sandbox.empty()) tracked.sandbox = join_path(root, key);
+  }
+}
+
 void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
   std::string root;
   std::optional<std::string> key;
@@ -386,6 +437,7 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
   std::map<std::string, NativeJob> accounting;
   if (!missing.empty()) accounting = query_accounting(missing);
   for (auto& [id, job] : accounting) remember(id, &job);
+  locate_sandboxes(missing);
 
   std::map<std::string, Tracked> tracked;
   {
@@ -579,27 +631,32 @@ std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& 
 JobStatus BatchScheduler::cancel(const std::string& id) {
   if (!plausible_job_id(id)) throw NoSuchJob(id);
   if (auto status = cached(id); status && status->done()) return *status;
+  bool known;
+  {
+    std::lock_guard lock(mutex_);
+    known = tracked_.count(id) > 0;
+  }
+  if (!known) {
+    // A job submitted by another process: learn its sandbox first (NoSuchJob if unknown).
+    if (JobStatus status = statuses({id}).front(); status.done()) return status;
+  }
   std::string sandbox;
   {
     std::lock_guard lock(mutex_);
-    if (auto it = tracked_.find(id); it != tracked_.end()) sandbox = it->second.sandbox;
+    Tracked& tracked = tracked_[id];
+    tracked.cancel_requested = true;
+    sandbox = tracked.sandbox;
   }
   if (!sandbox.empty()) {
+    // Read by any later observer (another process too): the kill was a cancel.
     try {
       files_->write_file(join_path(join_path(sandbox, kMarkerDir), "cancelled"), "", 0644);
     } catch (const Error& e) {
       log(LogLevel::kDebug, kComponent, "could not write the cancel marker", {{"error", e.what()}});
     }
   }
-  const auto [outcome, result] = run_classified(dialect_->cancel_argv(id));
-  if (outcome == CommandOutcome::kUnknownJob) {
-    // Already finished or purged: a no-op, unless nobody ever knew the job.
-    (void)result;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = tracked_.find(id); it != tracked_.end()) it->second.cancel_requested = true;
-  }
+  // kUnknownJob: already finished or purged; the status below says which.
+  run_classified(dialect_->cancel_argv(id));
   wake_poller_soon();
   return statuses({id}).front();
 }
@@ -622,6 +679,12 @@ JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by)
                       first_line(result.stderr_text));
   }
   if (outcome == CommandOutcome::kUnknownJob) throw NoSuchJob(id);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto t = tracked_.find(id); t != tracked_.end() && t->second.max_runtime) {
+      *t->second.max_runtime += by;  // our per-second enforcement moves with it
+    }
+  }
   return statuses({id}).front();
 }
 
@@ -636,13 +699,15 @@ std::vector<std::string> BatchScheduler::jobs(const std::string& queue) {
   std::set<std::string> seen;
   if (outcome == CommandOutcome::kOk) {
     for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
-      if ((queue.empty() || job.queue == queue) && seen.insert(job.id).second) ids.push_back(job.id);
+      if ((queue.empty() || job.queue == queue) && seen.insert(job.id).second)
+        ids.push_back(job.id);
     }
   }
   // Jobs we watch that the scheduler already forgot are still known here.
   std::lock_guard lock(mutex_);
   for (const auto& [id, tracked] : tracked_) {
-    const bool in_queue = queue.empty() || (tracked.description && tracked.description->queue == queue);
+    const bool in_queue =
+        queue.empty() || (tracked.description && tracked.description->queue == queue);
     if (in_queue && seen.insert(id).second) ids.push_back(id);
   }
   return ids;

@@ -35,7 +35,7 @@ struct BatchSettings {
   std::chrono::milliseconds poll_max{5000};
   std::chrono::milliseconds lost_grace{60000};
   std::chrono::milliseconds command_timeout{60000};
-  std::string sandbox_root;  // absolute on the target; empty: <home>/.cuttle/jobs
+  std::string sandbox_root;   // absolute on the target; empty: <home>/.cuttle/jobs
   std::string default_queue;  // for jobs that name none; empty: the scheduler's default
   CleanupPolicy cleanup = CleanupPolicy::kNever;
 };
@@ -92,6 +92,8 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   JobStatus publish_observed(JobStatus status);
   void finish_job(JobStatus& status);
   void remember(const std::string& id, const NativeJob* job);
+  // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.
+  void locate_sandboxes(const std::vector<std::string>& ids);
   // Ends running jobs past their max runtime (the scheduler's own limit only has minute
   // precision); returns the earliest deadline still ahead.
   std::optional<TimePoint> enforce_deadlines();

@@ -1,0 +1,148 @@
+// How slurm:// resolves final states against the real Slurm of tests/env/slurm.sh
+// (accounting off, MinJobAge 10 s):
+//  - a job that finished and left the queue is reported with its true exit code, from
+//    the wrapper's marker file, also by a scheduler object that never saw it run;
+//  - slurmctld stopped mid-run for 30 s: calls fail with ConnectionFailed, no job changes
+//    state, and everything resolves once it is back.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "cuttle/cuttle.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+#define REQUIRE_SLURM()                                                                  \
+  do {                                                                                   \
+    if (env("CUTTLE_TEST_SLURM").empty()) {                                              \
+      if (std::getenv("CI")) FAIL() << "Slurm is not running: tests/env/slurm.sh start"; \
+      GTEST_SKIP() << "Slurm is not running: tests/env/slurm.sh start";                  \
+    }                                                                                    \
+  } while (0)
+
+cuttle::JobDescription shell(const std::string& script) {
+  cuttle::JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", script};
+  return d;
+}
+
+bool in_queue(const std::string& id) {
+  cuttle::LocalRunner runner;
+  auto r = runner.run({"squeue", "--noheader", "--states=all", "--jobs=" + id, "--format=%i"});
+  return r.exit_code == 0 && r.stdout_text.find(id) != std::string::npos;
+}
+
+std::string source_dir() {
+  const std::string dir = env("CUTTLE_SOURCE_DIR");
+  return dir.empty()
+             ? std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string()
+             : dir;
+}
+
+TEST(SlurmResolution, JobThatLeftTheQueueWithAccountingOffKeepsItsTrueExitCode) {
+  REQUIRE_SLURM();
+  std::string id;
+  {
+    // A poll interval longer than the job's stay in the queue: nobody sees it finish.
+    auto first = cuttle::open_scheduler(
+        "slurm://", {{{"poll.interval.min", "10m"}, {"poll.interval.max", "10m"}}, {}});
+    id = first->submit(shell("exit 7"));
+  }
+  const auto give_up = std::chrono::steady_clock::now() + 90s;
+  while (in_queue(id) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(1s);
+  ASSERT_FALSE(in_queue(id)) << "the job did not leave the queue (MinJobAge)";
+  auto second = cuttle::open_scheduler("slurm://");
+  cuttle::JobStatus status = second->status(id);
+  EXPECT_EQ(status.state, cuttle::JobState::kFailed) << status.reason;
+  EXPECT_EQ(status.exit_code, std::optional<int>(7));
+  EXPECT_NE(status.state, cuttle::JobState::kCompleted);
+}
+
+class Changes {
+ public:
+  void add(const cuttle::JobStatus& s) {
+    std::lock_guard lock(mutex_);
+    seen_.push_back(s);
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return seen_.size();
+  }
+  std::vector<cuttle::JobStatus> since(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    return {seen_.begin() + static_cast<long>(n), seen_.end()};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<cuttle::JobStatus> seen_;
+};
+
+pid_t slurmctld_pid() {
+  std::ifstream in("/tmp/cuttle-env/slurm/slurmctld.pid");
+  long pid = 0;
+  in >> pid;
+  return static_cast<pid_t>(pid);
+}
+
+TEST(SlurmResolution, ControllerDownFor30SecondsChangesNothingAndResolvesAfter) {
+  REQUIRE_SLURM();
+  auto scheduler = cuttle::open_scheduler(
+      "slurm://", {{{"poll.interval.min", "500ms"}, {"poll.interval.max", "2s"}}, {}});
+  Changes changes;
+  auto subscription = scheduler->subscribe([&](const cuttle::JobStatus& s) { changes.add(s); });
+  const std::string finishes = scheduler->submit(shell("sleep 12; exit 3"));
+  const std::string keeps_running = scheduler->submit(shell("sleep 300"));
+  ASSERT_TRUE(scheduler->wait_until_running(finishes, 60s).running());
+  ASSERT_TRUE(scheduler->wait_until_running(keeps_running, 60s).running());
+
+  const pid_t pid = slurmctld_pid();
+  ASSERT_GT(pid, 0) << "no slurmctld pid file";
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  std::this_thread::sleep_for(2s);
+  const std::size_t before = changes.size();
+  const auto back_at = std::chrono::steady_clock::now() + 30s;
+  int failures = 0;
+  while (std::chrono::steady_clock::now() < back_at) {
+    try {
+      scheduler->status(keeps_running);
+      // Served from the cache only if it is final; a running job must ask Slurm.
+      ADD_FAILURE() << "status of a running job answered while slurmctld was down";
+    } catch (const cuttle::ConnectionFailed& e) {
+      ++failures;
+      EXPECT_TRUE(e.transient());
+      EXPECT_NE(std::string(e.what()).find("slurm"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GE(failures, 1);
+  for (const auto& s : changes.since(before)) {
+    ADD_FAILURE() << "job " << s.id << " changed to " << cuttle::to_string(s.state)
+                  << " while slurmctld was down";
+  }
+  cuttle::LocalRunner runner;
+  auto started = runner.run({source_dir() + "/tests/env/slurm.sh", "start"});
+  ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+
+  cuttle::JobStatus done = scheduler->wait_until_done(finishes, 120s);
+  EXPECT_EQ(done.state, cuttle::JobState::kFailed) << done.reason;
+  EXPECT_EQ(done.exit_code, std::optional<int>(3));
+  EXPECT_EQ(scheduler->status(keeps_running).state, cuttle::JobState::kRunning);
+  scheduler->cancel(keeps_running);
+  EXPECT_EQ(scheduler->wait_until_done(keeps_running, 60s).state, cuttle::JobState::kCancelled);
+}
+
+}  // namespace
