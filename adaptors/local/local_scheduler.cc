@@ -701,7 +701,10 @@ JobStatus LocalScheduler::observe_detached(const JobPtr& job) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     DetachedRecord record = read_record(dir);
     if (!record.exists) throw NoSuchJob(job->id);
-    job->started = record.markers.started;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job->started = record.markers.started;
+    }
     if (!record.markers.exit_code && record.pid && wrapper_alive(record)) {
       int fd = open_pidfd(*record.pid);
       // Checked again with the pidfd held: it now names that very process.

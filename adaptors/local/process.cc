@@ -101,7 +101,7 @@ pid_t spawn_here(const SpawnSpec& spec) {
 }
 
 // Past this many watched jobs, spawns move to the Spawner thread.
-constexpr int kDirectSpawnLimit = 256;
+constexpr int kDirectSpawnLimit = 1024;
 std::atomic<int> g_open_pidfds{0};
 
 // A thread whose descriptor table is private and holds only 0, 1 and 2: children copy

@@ -42,7 +42,7 @@ struct SpawnSpec {
 };
 
 // Starts the process; its pid is also its process group id. Returns -errno on failure.
-// The child gets descriptors 0, 1 and 2 only. While few jobs are watched the calling
+// The child gets descriptors 0, 1 and 2 only. While fewer than 1024 jobs are watched the calling
 // thread spawns; past that, a thread with its own small descriptor table does (a spawn
 // copies and closes the spawning table, which holds one pidfd per running job, so
 // spawning there would cost O(running jobs) each).

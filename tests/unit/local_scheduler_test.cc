@@ -242,10 +242,10 @@ TEST_F(LocalSchedulerTest, SpawnFailureNamesTheField) {
 }
 
 TEST_F(LocalSchedulerTest, ManyRunningJobsStillGetTheirEnvironmentAndDirectory) {
-  // Past a few hundred watched jobs spawns move to a thread with its own descriptor table.
+  // Past about a thousand watched jobs spawns move to a thread with its own descriptor table.
   auto scheduler = open();
   std::vector<std::string> sleepers;
-  for (int i = 0; i < 300; ++i) sleepers.push_back(scheduler->submit(job("sleep", {"30"})));
+  for (int i = 0; i < 1100; ++i) sleepers.push_back(scheduler->submit(job("sleep", {"30"})));
   JobDescription d =
       job("/bin/sh", {"-c", "printf '%s' \"$CUTTLE_X\" > out.txt; ls /proc/self/fd"});
   d.environment = {{"CUTTLE_X", "value $(x)"}};
