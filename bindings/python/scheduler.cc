@@ -282,10 +282,12 @@ std::shared_ptr<Scheduler> PyScheduler::get() const {
 }
 
 void PyScheduler::close() {
-  for (auto& weak : subscriptions_) {
+  // Taken out first: another Python thread may subscribe while the GIL is released below.
+  auto subscriptions = std::move(subscriptions_);
+  subscriptions_.clear();
+  for (auto& weak : subscriptions) {
     if (auto slot = weak.lock()) drop_without_gil(slot->subscription);
   }
-  subscriptions_.clear();
   drop_without_gil(scheduler_);
 }
 
