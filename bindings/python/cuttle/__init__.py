@@ -11,6 +11,21 @@ taken. Errors derive from cuttle.Error. See docs/python.md.
 """
 
 from ._state import JobState
+
+try:
+    from . import _cuttle
+except ImportError as _error:  # most often: an interpreter other than the one built for
+    import glob as _glob
+    import os as _os
+    import sys as _sys
+
+    _built = _glob.glob(_os.path.join(_os.path.dirname(__file__), "_cuttle*.so"))
+    raise ImportError(
+        f"cannot load the native part of cuttle ({_error}); "
+        f"built: {[_os.path.basename(b) for b in _built] or 'nothing (build the cuttle_python target)'}; "
+        f"this interpreter: CPython {_sys.version_info.major}.{_sys.version_info.minor} at {_sys.executable}"
+    ) from _error
+
 from ._cuttle import (
     AdaptorDescriptor,
     AttemptRecord,
