@@ -221,6 +221,32 @@ TEST_F(RestSecurity, HostileArgumentsAndEnvironmentReachTheJobVerbatim) {
   }
 }
 
+TEST_F(RestSecurity, TlsServesTheApiOverHttps) {
+  LocalRunner runner;
+  const std::string cert = dir_.path() + "/cert.pem";
+  const std::string key = dir_.path() + "/key.pem";
+  auto made = runner.run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                          key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+  ASSERT_EQ(made.exit_code, 0) << made.stderr_text;
+  json config = base_config(dir_.path(), port_);
+  config["tls"] = {{"certificate", cert}, {"private_key", key}};
+  write_file(dir_.path() + "/config.json", config.dump(2));
+  service_ =
+      std::make_unique<ServiceProcess>(dir_.path() + "/config.json", dir_.path() + "/service.log");
+  service_->use_tls();
+  ASSERT_TRUE(service_->start(port_)) << service_->log();
+  const std::string base = "https://127.0.0.1:" + std::to_string(port_);
+  const json request = valid_request();
+  auto submit = runner.run({"curl", "-s", "-i", "--cacert", cert, "-X", "POST", "-H",
+                            "Content-Type: application/json", "-d", request.dump(), base + "/job"});
+  EXPECT_NE(submit.stdout_text.find("201 Created"), std::string::npos) << submit.stdout_text;
+  EXPECT_NE(submit.stdout_text.find("Location: https://127.0.0.1:"), std::string::npos);
+  // Plain HTTP on the TLS port gets no answer from the API.
+  auto plain = runner.run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                           "http://127.0.0.1:" + std::to_string(port_) + "/health"});
+  EXPECT_NE(plain.stdout_text, "200");
+}
+
 // Mutations of a valid request, and raw garbage over the socket.
 class Fuzzer {
  public:

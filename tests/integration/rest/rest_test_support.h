@@ -171,7 +171,14 @@ class ServiceProcess {
         return false;
       }
       try {
-        if (http("GET", port_, "/health").status == 200) return true;
+        if (tls_) {
+          cuttle::LocalRunner runner;
+          const auto r = runner.run({"curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}",
+                                     "https://127.0.0.1:" + std::to_string(port_) + "/health"});
+          if (r.stdout_text == "200") return true;
+        } else if (http("GET", port_, "/health").status == 200) {
+          return true;
+        }
       } catch (const std::exception&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -205,6 +212,8 @@ class ServiceProcess {
     pid_ = -1;
   }
 
+  // Health checks over HTTPS (a TLS config).
+  void use_tls() { tls_ = true; }
   int exit_code() const { return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1; }
   std::string log() const { return read_file(log_path_); }
   std::uint16_t port() const { return port_; }
@@ -215,6 +224,7 @@ class ServiceProcess {
   pid_t pid_ = -1;
   int exit_status_ = 0;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
 };
 
 // A minimal service config as JSON, rooted at `dir`.
