@@ -267,3 +267,23 @@ def test_context_manager_closes_the_scheduler():
         assert s.wait_until_done(job, timeout=JOB_TIMEOUT).done
     assert s.closed
     assert repr(job).startswith("<cuttle.Job ")
+
+
+def test_extend_moves_the_deadline_so_the_job_completes(scheduler):
+    job = scheduler.submit(executable="sleep", arguments=["5"], max_runtime=3)
+    running = scheduler.wait_until_running(job, timeout=JOB_TIMEOUT)
+    assert running.deadline is not None and running.deadline.tzinfo is not None
+    extended = scheduler.extend(job, datetime.timedelta(seconds=60))
+    assert extended.deadline - running.deadline == datetime.timedelta(seconds=60)
+    assert scheduler.wait_until_done(job, timeout=JOB_TIMEOUT).state is cuttle.JobState.COMPLETED
+
+
+def test_track_reattaches_to_a_detached_job(tmp_path):
+    properties = {"mode": "detached", "sandbox.root": str(tmp_path)}
+    with cuttle.Scheduler("local://", properties=properties) as first:
+        job = first.submit(executable="sleep", arguments=["1"])
+    with cuttle.Scheduler("local://", properties=properties) as second:
+        again = second.track(job.id)
+        assert again.scheduler is second and again.id == job.id
+        assert again.wait_until_done(timeout=JOB_TIMEOUT).state is cuttle.JobState.COMPLETED
+        assert job.id in second.jobs()
