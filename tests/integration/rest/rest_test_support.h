@@ -120,9 +120,15 @@ inline HttpResult http(const std::string& method, std::uint16_t port, const std:
 
 // The service binary: the `cuttle` command when it carries the REST service, else the
 // test-only stand-in built next to the tests.
+// The build directory: CUTTLE_BINARY_DIR, else two levels above this test executable
+// (<build>/tests/integration/<test>).
+inline std::string binary_dir() {
+  if (const char* dir = std::getenv("CUTTLE_BINARY_DIR"); dir && *dir) return dir;
+  return fs::read_symlink("/proc/self/exe").parent_path().parent_path().parent_path().string();
+}
+
 inline std::vector<std::string> service_command() {
-  const char* dir = std::getenv("CUTTLE_BINARY_DIR");
-  const std::string binary_dir = dir ? dir : ".";
+  const std::string binary_dir = cuttle::rest::testing::binary_dir();
   const std::string cli = binary_dir + "/bindings/cli/cuttle";
   if (fs::exists(cli)) {
     cuttle::LocalRunner runner;
