@@ -512,11 +512,8 @@ void LocalScheduler::conclude(const JobPtr& job, JobStatus status) {
     }
     self->publish(std::move(status));
   };
-  if (stage_out.empty()) {
-    finish_files();
-    return;
-  }
-  publish(base_status(*job, JobState::kStagingOut, "staging-out"));
+  // Copying and removing files may take long: never on the event loop.
+  if (!stage_out.empty()) publish(base_status(*job, JobState::kStagingOut, "staging-out"));
   run_in_background(std::move(finish_files));
 }
 
@@ -754,7 +751,9 @@ std::vector<std::string> LocalScheduler::jobs(const std::string& queue) {
   if (!directory) return ids;
   while (const dirent* entry = ::readdir(directory)) {
     std::string name = entry->d_name;
-    if (is_job_key(name) && read_record(sandbox_of(name)).exists) ids.push_back(name);
+    if (is_job_key(name) && ::access((sandbox_of(name) + "/" + kMarkerDir).c_str(), F_OK) == 0) {
+      ids.push_back(name);
+    }
   }
   ::closedir(directory);
   std::sort(ids.begin(), ids.end());
