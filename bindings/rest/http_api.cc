@@ -250,7 +250,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       out.flush();
     };
     emit(*history);
-    while (!service_.is_final(id) && out.good()) {
+    while (!service_.stopping() && !service_.is_final(id) && out.good()) {
       service_.wait_for_change(std::chrono::seconds(15));
       auto more = service_.events(id, last);
       if (!more) break;
@@ -260,7 +260,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       }
       emit(*more);
     }
-    if (out.good()) emit(*service_.events(id, last));
+    if (out.good() && !service_.stopping()) emit(*service_.events(id, last));
     return 200;
   }
 

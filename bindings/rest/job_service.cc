@@ -103,6 +103,8 @@ void JobService::stop() {
   observe_wake_.notify_all();
   { std::lock_guard lock(stop_mutex_); }
   stop_wake_.notify_all();
+  { std::lock_guard lock(change_mutex_); }
+  change_wake_.notify_all();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }

@@ -63,6 +63,7 @@ class JobService {
   // Blocks until something is journaled for any job or `timeout` passes.
   void wait_for_change(std::chrono::milliseconds timeout);
   bool is_final(const std::string& id);
+  bool stopping() const { return stopping_; }
 
   std::string metrics_text();
   nlohmann::json health();

@@ -113,8 +113,9 @@ int serve_main(const std::vector<std::string>& args) {
     int received = 0;
     sigwait(&signals, &received);
     log(LogLevel::kInfo, "rest", "stopping", {{"signal", std::to_string(received)}});
-    server.stopAll(true);
+    // The service first: it wakes event streams so their connections can close.
     service.stop();
+    server.stopAll(true);
     pool.joinAll();
     return 0;
   } catch (const Error& e) {
