@@ -1,0 +1,150 @@
+// In-process checks of the REST service's pure pieces: the MAC signature against vectors
+// computed independently (Python's hmac module), the state mapping onto the reference's
+// words, URL and config parsing.
+#include <gtest/gtest.h>
+
+#include "bindings/rest/config.h"
+#include "bindings/rest/job_request.h"
+#include "bindings/rest/mac_auth.h"
+#include "bindings/rest/status_document.h"
+#include "cuttle/error.h"
+
+namespace cuttle::rest {
+namespace {
+
+// python3: base64.b64encode(hmac.new(b'489dks293j39', text.encode(), hashlib.sha1).digest())
+constexpr const char* kText =
+    "1336363200\ndj83hs9s\nPUT\n/job/myjob/status?x=1\nexample.com\n80\n\n";
+
+TEST(RestMac, NormalizedStringIsTsNonceMethodPathHostPortAndAnEmptyExt) {
+  EXPECT_EQ(mac_normalized_string("1336363200", "dj83hs9s", "PUT", "/job/myjob/status?x=1",
+                                  "example.com", 80),
+            kText);
+}
+
+TEST(RestMac, SignaturesMatchAnIndependentHmac) {
+  EXPECT_EQ(mac_sign("hmac-sha-1", "489dks293j39", kText), "4D7Xbdyxmv7KxJuAntMMwF0AfDI=");
+  EXPECT_EQ(mac_sign("hmac-sha-256", "489dks293j39", kText),
+            "nJLfyBZ28iVYLzIVMG+71wgbD5rbU6Per8KaCPUdOxU=");
+}
+
+TEST(RestMac, HeaderCarriesIdTsNonceAndMacAndParsesBack) {
+  const MacKey key{"example.com:80", "h480djs93hd8", "489dks293j39", "hmac-sha-1"};
+  const std::string header = mac_authorization(key, "PUT", "/job/myjob/status?x=1", "example.com",
+                                               80, 1336363200, "dj83hs9s");
+  EXPECT_EQ(header,
+            "MAC id=\"h480djs93hd8\",ts=\"1336363200\",nonce=\"dj83hs9s\","
+            "mac=\"4D7Xbdyxmv7KxJuAntMMwF0AfDI=\"");
+  auto fields = parse_mac_header(header);
+  ASSERT_TRUE(fields);
+  EXPECT_EQ((*fields)["mac"], "4D7Xbdyxmv7KxJuAntMMwF0AfDI=");
+  EXPECT_FALSE(parse_mac_header("Bearer x"));
+  EXPECT_FALSE(parse_mac_header("MAC id=\"a\""));
+  EXPECT_NE(make_nonce(), make_nonce());
+}
+
+TEST(RestMac, KeysAreChosenByHostAndPortWithAWildcardFallback) {
+  const std::vector<MacKey> keys = {{"*", "any", "k0", "hmac-sha-1"},
+                                    {"Portal.Example:443", "portal", "k1", "hmac-sha-256"},
+                                    {"portal.example:80", "plain", "k2", "hmac-sha-1"}};
+  EXPECT_EQ(find_mac_key(keys, "portal.example", 443)->id, "portal");
+  EXPECT_EQ(find_mac_key(keys, "PORTAL.example", 80)->id, "plain");
+  EXPECT_EQ(find_mac_key(keys, "other", 443)->id, "any");
+  EXPECT_EQ(find_mac_key({keys[1]}, "other", 443), nullptr);
+}
+
+JobStatus status_in(JobState state, std::optional<int> exit_code = std::nullopt) {
+  JobStatus s;
+  s.state = state;
+  s.exit_code = exit_code;
+  return s;
+}
+
+TEST(RestStates, CuttleStatesMapOntoTheReferenceWords) {
+  EXPECT_EQ(reference_state(status_in(JobState::kNew)), "INITIAL");
+  EXPECT_EQ(reference_state(status_in(JobState::kStagingIn)), "PENDING");
+  EXPECT_EQ(reference_state(status_in(JobState::kQueued)), "PENDING");
+  EXPECT_EQ(reference_state(status_in(JobState::kRunning)), "RUNNING");
+  EXPECT_EQ(reference_state(status_in(JobState::kStagingOut)), "RUNNING");
+  EXPECT_EQ(reference_state(status_in(JobState::kCompleted, 0)), "DONE");
+  EXPECT_EQ(reference_state(status_in(JobState::kFailed, 3)), "DONE");
+  EXPECT_EQ(reference_state(status_in(JobState::kFailed)), "ERROR");
+  EXPECT_EQ(reference_state(status_in(JobState::kCancelled)), "KILLED");
+  EXPECT_EQ(reference_state(status_in(JobState::kExpired)), "KILLED");
+  EXPECT_EQ(reference_state(status_in(JobState::kError)), "ERROR");
+}
+
+TEST(RestStates, StatusHasExactlyTheSixContractMembers) {
+  const auto j = status_to_json(status_in(JobState::kCancelled), "local", "b1");
+  EXPECT_EQ(j.size(), 6u);
+  EXPECT_EQ(j["exception"], "Process cancelled by user.");
+  EXPECT_EQ(j["running"], false);
+  EXPECT_EQ(j["done"], true);
+  EXPECT_TRUE(j["exitCode"].is_null());
+  EXPECT_EQ(j["schedulerSpecficInformation"]["cuttle.state"], "Cancelled");
+  auto running = status_to_json(status_in(JobState::kRunning), "local", "b1");
+  EXPECT_EQ(running["running"], true);
+  EXPECT_TRUE(running["exception"].is_null());
+  JobStatus error = status_in(JobState::kError);
+  error.error = "submit failed: boom";
+  EXPECT_EQ(status_to_json(error, "", "")["exception"], "submit failed: boom");
+}
+
+TEST(RestUrls, OnlyAbsoluteHttpUrlsWithAHostAreAccepted) {
+  auto u = parse_http_url("http://localhost/job/myjob/status");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "localhost");
+  EXPECT_EQ(u->port, 80);
+  EXPECT_EQ(u->path_and_query, "/job/myjob/status");
+  u = parse_http_url("https://[::1]:8443?a=b#frag");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->port, 8443);
+  EXPECT_EQ(u->path_and_query, "/?a=b");
+  for (const char* bad : {"ftp://x/", "http://", "http://:80/", "http://a:0/", "http://a:99999/",
+                          "http://user@host/", "http://a b/", "http://a\n/", "localhost/x", ""}) {
+    EXPECT_FALSE(parse_http_url(bad)) << bad;
+  }
+}
+
+TEST(RestRequest, NestingIsMeasuredOutsideStrings) {
+  EXPECT_TRUE(json_depth_within("{\"a\": \"[[[[[[[[\"}", 2));
+  EXPECT_FALSE(json_depth_within("[[[1]]]", 2));
+  EXPECT_TRUE(json_depth_within("[[1],[2],[3]]", 2));
+  EXPECT_TRUE(json_depth_within("{\"a\\\"[[[\": 1}", 1));
+}
+
+TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
+  try {
+    parse_config("{\"listen\": \"127.0.0.1:9998\", \"lissen\": 1}", "test.json");
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("lissen"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_config("{\"listen\": \"127.0.0.1:99999\"}", "t"), InvalidArgument);
+  EXPECT_THROW(parse_config("{\"poll_interval\": \"soon\"}", "t"), InvalidArgument);
+  EXPECT_THROW(parse_config("{\"auth\": {\"tokens\": [{\"sha256\": \"abc\"}]}}", "t"),
+               InvalidArgument);
+  EXPECT_THROW(parse_config("not json", "t"), InvalidArgument);
+}
+
+TEST(RestConfig, TheEmbeddedDefaultIsLoopbackLocalDetachedSqliteWithoutTokens) {
+  const Config c = default_config();
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 9998);
+  ASSERT_EQ(c.schedulers.size(), 1u);
+  EXPECT_EQ(c.schedulers[0].location, "local://");
+  EXPECT_EQ(c.schedulers[0].options.properties.at("mode"), "detached");
+  EXPECT_EQ(c.store.kind, "sqlite");
+  EXPECT_TRUE(c.tokens_disabled);
+  EXPECT_TRUE(c.listens_on_loopback());
+  EXPECT_NO_THROW(validate(c));
+  const Config file = parse_config("{\"listen\": \"0.0.0.0:80\"}", "t");
+  EXPECT_FALSE(file.tokens_disabled);  // a config file without "auth" requires tokens
+  EXPECT_THROW(validate(file), InvalidArgument);
+  EXPECT_EQ(sha256_hex("tok-alpha"),
+            "e11361fb9f6d4b928dbae73fe5f088492963bf15f51bd2ccb03419e0f029c061");
+}
+
+}  // namespace
+}  // namespace cuttle::rest
