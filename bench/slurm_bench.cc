@@ -1,0 +1,203 @@
+// Slurm benchmarks against the real Slurm of tests/env/slurm.sh (each bounded < 3 min):
+//  slurm-poll-load [N=500]: track N jobs; count the scheduler commands each poll cycle
+//    issues, through logging wrapper scripts first on PATH; commands per minute at steady
+//    state; and end_to_known: from a job's end as Slurm records it to our status saying
+//    so, with default settings. Reference: per-job polling (N commands per cycle).
+//  slurm-submit-throughput [M=100]: jobs/s through our API vs a bare `sbatch --wrap`
+//    loop in the same run.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "adaptors/batch/text.h"
+#include "bench/scenario.h"
+#include "cuttle/cuttle.h"
+
+namespace cuttle::bench {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const char* const kCommands[] = {"sbatch", "squeue", "sacct", "scancel", "sinfo", "scontrol"};
+
+// Wrapper scripts that log each scheduler command, first on PATH.
+struct CommandLog {
+  fs::path dir;
+  fs::path log;
+  CommandLog() {
+    dir = fs::temp_directory_path() / ("cuttle-bench-slurm-" + std::to_string(::getpid()));
+    fs::create_directories(dir / "bin");
+    log = dir / "commands.log";
+    for (const char* name : kCommands) {
+      const fs::path script = dir / "bin" / name;
+      std::ofstream out(script);
+      out << "#!/bin/sh\necho " << name << " >> " << quote(log.string()) << "\nexec /usr/bin/"
+          << name << " \"$@\"\n";
+      out.close();
+      fs::permissions(script, fs::perms::owner_all);
+    }
+    const std::string path = (dir / "bin").string() + ":" + std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1);
+  }
+  ~CommandLog() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+  std::map<std::string, int> counts() const {
+    std::map<std::string, int> c;
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) c[line]++;
+    return c;
+  }
+};
+
+JobDescription sleeper(int seconds) {
+  JobDescription d;
+  d.executable = "sleep";
+  d.arguments = {std::to_string(seconds)};
+  return d;
+}
+
+void cancel_all(const std::vector<std::string>& ids) {
+  LocalRunner runner;
+  for (std::size_t i = 0; i < ids.size(); i += 200) {
+    std::vector<std::string> argv = {"/usr/bin/scancel"};
+    for (std::size_t j = i; j < std::min(ids.size(), i + 200); ++j) argv.push_back(ids[j]);
+    runner.run(argv);
+  }
+}
+
+int poll_load(const std::vector<std::string>& args) {
+  const int n = args.empty() ? 500 : std::stoi(args[0]);
+  CommandLog commands;
+  const fs::path root = commands.dir / "jobs";
+  auto scheduler = open_scheduler("slurm://", {{{"sandbox.root", root.string()}}, {}});
+
+  std::mutex mutex;
+  std::map<std::string, TimePoint> known_done;
+  std::map<std::string, TimePoint> slurm_end;  // EndTime as Slurm recorded it (squeue %e)
+  auto subscription = scheduler->subscribe([&](const JobStatus& s) {
+    if (!s.done()) return;
+    std::lock_guard lock(mutex);
+    known_done.emplace(s.id, Clock::now());
+    if (s.finished) slurm_end.emplace(s.id, *s.finished);
+  });
+
+  // Jobs whose end we time: submitted first so they start at once, ending while the
+  // N long jobs keep the poll interval at its steady state.
+  std::vector<std::string> timed;
+  // 7 s apart, so the interval has backed off between two ends as it would in practice.
+  constexpr int kTimed = 12;
+  for (int i = 0; i < kTimed; ++i) timed.push_back(scheduler->submit(sleeper(35 + 7 * i)));
+  std::vector<std::string> ids;
+  const double submit_begin = now_seconds();
+  for (int i = 0; i < n; ++i) ids.push_back(scheduler->submit(sleeper(900)));
+  std::cerr << "submitted " << n << " jobs in " << fmt(now_seconds() - submit_begin) << " s\n";
+  for (const auto& id : ids) scheduler->track(id);  // already watched; explicit for re-use
+
+  // Let the interval settle, then count a steady-state window.
+  std::this_thread::sleep_for(12s);
+  const auto before = commands.counts();
+  const double window_begin = now_seconds();
+  std::this_thread::sleep_for(30s);
+  const double window = now_seconds() - window_begin;
+  const auto after = commands.counts();
+  int polls = 0, total = 0;
+  for (const char* name : kCommands) total += after.count(name) ? after.at(name) : 0;
+  for (const char* name : kCommands) total -= before.count(name) ? before.at(name) : 0;
+  polls = (after.count("squeue") ? after.at("squeue") : 0) -
+          (before.count("squeue") ? before.at("squeue") : 0);
+  // Marker reads (/bin/sh) are not scheduler commands but count toward round trips.
+  const double commands_per_poll = polls > 0 ? static_cast<double>(total) / polls : 0;
+  const double per_min = total * 60.0 / window;
+
+  // Wait for the timed jobs (the longest ends ~112 s after submit).
+  const auto give_up = std::chrono::steady_clock::now() + 90s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::lock_guard lock(mutex);
+    if (std::all_of(timed.begin(), timed.end(), [&](auto& id) { return known_done.count(id); }))
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  std::vector<double> lags;
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& id : timed) {
+      if (!known_done.count(id) || !slurm_end.count(id)) continue;
+      // Slurm prints whole seconds; +0.5 s centres its truncation.
+      lags.push_back(std::chrono::duration<double>(known_done[id] - slurm_end[id]).count() - 0.5);
+    }
+  }
+  std::sort(lags.begin(), lags.end());
+  const double p50 = lags.empty() ? -1 : lags[lags.size() / 2];
+  const double p90 = lags.empty() ? -1 : lags[lags.size() * 9 / 10];
+  cancel_all(ids);
+  cancel_all(timed);
+  print_result("slurm-poll-load",
+               {{"jobs", std::to_string(n + kTimed)},
+                {"polls_in_window", std::to_string(polls)},
+                {"commands_per_poll", fmt(commands_per_poll)},
+                {"commands_per_min", fmt(per_min, 1)},
+                {"end_to_known_p50_s", fmt(p50)},
+                {"end_to_known_p90_s", fmt(p90)},
+                {"timed_jobs_resolved", std::to_string(lags.size())},
+                {"per_job_polling_commands_per_poll", std::to_string(n + kTimed)},
+                {"ratio", fmt(commands_per_poll > 0 ? (n + kTimed) / commands_per_poll : 0, 1)}});
+  return 0;
+}
+
+int submit_throughput(const std::vector<std::string>& args) {
+  const int m = args.empty() ? 100 : std::stoi(args[0]);
+  const fs::path dir =
+      fs::temp_directory_path() / ("cuttle-bench-submit-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  LocalRunner runner;
+  std::vector<std::string> ids;
+
+  std::map<std::string, std::string> properties = {{"sandbox.root", (dir / "jobs").string()}};
+  if (args.size() > 1) properties["poll.interval.min"] = args[1];  // e.g. 10m: no polling
+  auto scheduler = open_scheduler("slurm://", {properties, {}});
+  JobDescription d;
+  d.executable = "true";
+  d.scheduler_arguments = {"--hold"};
+  // Interleaved, so both see the same queue length and controller load.
+  double bare_seconds = 0, ours_seconds = 0;
+  for (int i = 0; i < m; ++i) {
+    double begin = now_seconds();
+    auto r = runner.run({"sbatch", "--parsable", "--hold", "-o", "/dev/null", "--wrap", "true"});
+    bare_seconds += now_seconds() - begin;
+    if (r.exit_code != 0) throw std::runtime_error("sbatch failed: " + r.stderr_text);
+    ids.push_back(std::string(detail::trim(r.stdout_text.substr(0, r.stdout_text.find('\n')))));
+    begin = now_seconds();
+    ids.push_back(scheduler->submit(d));
+    ours_seconds += now_seconds() - begin;
+  }
+  const double bare = m / bare_seconds;
+  const double ours = m / ours_seconds;
+  cancel_all(ids);
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
+  print_result("slurm-submit-throughput", {{"jobs", std::to_string(m)},
+                                           {"ours_jobs_per_s", fmt(ours, 1)},
+                                           {"bare_sbatch_jobs_per_s", fmt(bare, 1)},
+                                           {"ratio", fmt(ours / bare)}});
+  return 0;
+}
+
+CUTTLE_BENCH_SCENARIO("slurm-poll-load",
+                      "[N=500] scheduler commands per poll for N tracked Slurm jobs; end-to-known",
+                      poll_load);
+CUTTLE_BENCH_SCENARIO("slurm-submit-throughput",
+                      "[M=100] jobs/s through the API vs a bare sbatch loop", submit_throughput);
+
+}  // namespace
+}  // namespace cuttle::bench
