@@ -63,6 +63,13 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       status = send_error(response, 500, "(server)", "internal error; see the service log");
     }
     service_.metrics().count_response(status);
+    if (detail::log_enabled(LogLevel::kDebug)) {
+      log(LogLevel::kDebug, "rest.http", "request",
+          {{"method", request.getMethod()},
+           {"uri", request.getURI()},
+           {"status", std::to_string(status)},
+           {"client", request.clientAddress().toString()}});
+    }
   }
 
  private:
