@@ -64,7 +64,8 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
        "how long a job may be missing from queue, accounting and markers before it is "
        "reported Error (lost)"},
       {"command.timeout", PropertyType::kDuration, "60s",
-       "bound on one scheduler command; exceeding it counts as the scheduler not answering"},
+       "bound on one scheduler command; exceeding it counts as the scheduler not answering "
+       "(0: unbounded)"},
       {"sandbox.root", PropertyType::kString, "",
        "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
       {"sandbox.cleanup", PropertyType::kString, "never",
@@ -133,7 +134,9 @@ BatchScheduler::~BatchScheduler() {
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
                                   const CommandOptions& options) {
   CommandOptions bounded = options;
-  if (!bounded.timeout) bounded.timeout = settings_.command_timeout;
+  if (!bounded.timeout && settings_.command_timeout.count() > 0) {
+    bounded.timeout = settings_.command_timeout;
+  }
   ++commands_run_;
   try {
     const auto begin = std::chrono::steady_clock::now();
