@@ -11,6 +11,7 @@
 
 #include "adaptors/local/process.h"
 #include "cuttle/file_system.h"
+#include "internal/stage_out_plan.h"
 
 namespace cuttle::detail::local {
 namespace {
@@ -89,7 +90,7 @@ DetachedRecord read_record(const std::string& sandbox) {
       record.start_ticks = static_cast<std::uint64_t>(*ticks);
     }
   }
-  record.has_stage_out = ::access(marker_path(sandbox, "stage_out").c_str(), F_OK) == 0;
+  record.has_stage_out = ::access(marker_path(sandbox, kStageOutPlanFile).c_str(), F_OK) == 0;
   record.staged_out = ::access(marker_path(sandbox, "staged_out").c_str(), F_OK) == 0;
   return record;
 }
@@ -98,31 +99,6 @@ bool wrapper_alive(const DetachedRecord& record) {
   if (!record.pid || !record.start_ticks) return false;
   auto ticks = process_start_time(*record.pid);
   return ticks && *ticks == *record.start_ticks;
-}
-
-std::string encode_staging(const std::vector<StagingEntry>& entries) {
-  std::string text;
-  for (const auto& entry : entries) {
-    text += entry.source;
-    text.push_back('\0');
-    text += entry.destination;
-    text.push_back('\0');
-  }
-  return text;
-}
-
-std::vector<StagingEntry> decode_staging(const std::string& text) {
-  std::vector<StagingEntry> entries;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto a = text.find('\0', pos);
-    if (a == std::string::npos) break;
-    auto b = text.find('\0', a + 1);
-    if (b == std::string::npos) break;
-    entries.push_back({text.substr(pos, a - pos), text.substr(a + 1, b - a - 1)});
-    pos = b + 1;
-  }
-  return entries;
 }
 
 }  // namespace cuttle::detail::local

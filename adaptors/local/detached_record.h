@@ -1,8 +1,8 @@
 // The on-disk record of a detached local job: its sandbox directory under the root,
 // holding the wrapper's markers (internal/wrapper_script.h) plus what this adaptor adds
 // (.cuttle/pid.start: "<pid> <start ticks>" written at submit; .cuttle/stage_out: the
-// stage-out list; .cuttle/staged_out: written once output was copied back). Any process
-// re-attaches to a job by reading it. Thread-safety: free functions.
+// stage-out plan of internal/stage_out_plan.h; .cuttle/staged_out: written once output was copied
+// back). Any process re-attaches to a job by reading it. Thread-safety: free functions.
 #pragma once
 
 #include <sys/types.h>
@@ -40,9 +40,5 @@ bool wrapper_alive(const DetachedRecord& record);
 // Small files: written atomically (temporary + rename) or read whole; "" when absent.
 void write_marker(const std::string& sandbox, const char* name, const std::string& content);
 std::string read_marker(const std::string& sandbox, const char* name);
-
-// The stage-out list as NUL-separated source/destination pairs (paths hold no NUL).
-std::string encode_staging(const std::vector<StagingEntry>& entries);
-std::vector<StagingEntry> decode_staging(const std::string& text);
 
 }  // namespace cuttle::detail::local

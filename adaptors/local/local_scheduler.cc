@@ -23,6 +23,7 @@
 #include "cuttle/sandbox.h"
 #include "internal/event_loop.h"
 #include "internal/log.h"
+#include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
 
 namespace cuttle::detail::local {
@@ -247,7 +248,8 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
       write_file_plain(marker_path(dir, "name"), description.name, 0644);
     job->sandbox->stage_in(*file_system_, description);
     if (!description.stage_out.empty()) {
-      write_file_plain(marker_path(dir, "stage_out"), encode_staging(description.stage_out), 0644);
+      write_file_plain(marker_path(dir, kStageOutPlanFile),
+                       encode_stage_out_plan(description.stage_out), 0644);
     }
     WrapperPaths paths;
     paths.sandbox = dir;
@@ -467,7 +469,7 @@ void LocalScheduler::conclude(const JobPtr& job, JobStatus status) {
   if (job->detached && job->sandbox) {
     DetachedRecord record = read_record(job->sandbox->path());
     if (record.has_stage_out && !record.staged_out) {
-      stage_out = decode_staging(read_marker(job->sandbox->path(), "stage_out"));
+      stage_out = decode_stage_out_plan(read_marker(job->sandbox->path(), kStageOutPlanFile));
     }
   } else if (job->sandbox) {
     stage_out = job->description.stage_out;

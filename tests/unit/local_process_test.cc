@@ -1,5 +1,5 @@
 // The local adaptor's process and record helpers: environment merging, /proc start
-// times, job-key checks and the stage-out list encoding.
+// times and job-key checks.
 #include <unistd.h>
 
 #include <cstring>
@@ -82,12 +82,6 @@ TEST(LocalRecord, OnlyGeneratedKeysNameASandbox) {
   EXPECT_FALSE(is_job_key("../c00000000000000000"));
   EXPECT_FALSE(is_job_key("c0000000000000000000G"));
   EXPECT_FALSE(is_job_key("C00000000000000000000"));
-}
-
-TEST(LocalRecord, StagingListRoundTripsHostilePaths) {
-  std::vector<StagingEntry> list{{"a b/$(x)", "/tmp/'q'\n"}, {"plain", ""}};
-  EXPECT_EQ(decode_staging(encode_staging(list)), list);
-  EXPECT_TRUE(decode_staging("").empty());
 }
 
 }  // namespace
