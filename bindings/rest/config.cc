@@ -312,8 +312,9 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   config.poll_interval = r.duration("poll_interval", config.poll_interval);
   if (r.has("retention")) {
     Reader t(r.at("retention"), origin, "retention");
-    t.only({"finished_jobs"});
+    t.only({"finished_jobs", "delete_sandboxes"});
     if (t.has("finished_jobs")) config.retain_finished = t.duration("finished_jobs", {});
+    config.retention_deletes_sandboxes = t.boolean("delete_sandboxes", false);
   }
   if (r.has("limits")) {
     Reader l(r.at("limits"), origin, "limits");

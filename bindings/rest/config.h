@@ -75,6 +75,7 @@ struct Config {
   bool tokens_disabled = false;  // only honoured when listening on loopback
   std::chrono::milliseconds poll_interval{5'000};
   std::optional<std::chrono::milliseconds> retain_finished;  // empty: keep forever
+  bool retention_deletes_sandboxes = false;  // remove a local job's sandbox with its record
   bool delete_sandbox_on_cancel = true;
   Limits limits;
   std::size_t submit_workers = 4;

@@ -499,17 +499,28 @@ void JobService::retention_loop() {
       if (stopping_) return;
     }
     try {
-      const auto ids = store_->purge_finished(now_ms() - config_.retain_finished->count());
-      std::unique_lock lock(cache_mutex_);
-      for (const auto& id : ids) {
-        auto it = cache_.find(id);
-        if (it == cache_.end()) continue;
-        by_backend_.erase({it->second->scheduler_name, it->second->backend_id});
-        cache_.erase(it);
+      const auto rows = store_->purge_finished(now_ms() - config_.retain_finished->count());
+      {
+        std::unique_lock lock(cache_mutex_);
+        for (const auto& row : rows) {
+          auto it = cache_.find(row.id);
+          if (it == cache_.end()) continue;
+          by_backend_.erase({it->second->scheduler_name, it->second->backend_id});
+          cache_.erase(it);
+        }
       }
-      if (!ids.empty()) {
+      for (const auto& row : rows) {
+        if (!config_.retention_deletes_sandboxes || row.owner != config_.instance) continue;
+        const json status = json::parse(row.status, nullptr, false);
+        if (!status.is_object()) continue;
+        const json info = status.value("schedulerSpecficInformation", json::object());
+        if (info.is_object() && info.contains("sandbox") && info["sandbox"].is_string()) {
+          delete_sandbox(row.id, row.scheduler, info["sandbox"].get<std::string>());
+        }
+      }
+      if (!rows.empty()) {
         log(LogLevel::kInfo, "rest", "removed finished jobs",
-            {{"count", std::to_string(ids.size())}});
+            {{"count", std::to_string(rows.size())}});
       }
     } catch (const std::exception& e) {
       log(LogLevel::kWarn, "rest", "retention failed", {{"error", e.what()}});
@@ -632,26 +643,31 @@ std::optional<std::string> JobService::cancel(const std::string& id, bool delete
     }
   }
   if (delete_output && config_.delete_sandbox_on_cancel) {
-    std::shared_lock lock(cache_mutex_);
-    delete_sandbox_output(*entry);
+    std::string sandbox;
+    {
+      std::shared_lock lock(cache_mutex_);
+      auto it = entry->status.scheduler_info.find("sandbox");
+      if (it != entry->status.scheduler_info.end()) sandbox = it->second;
+    }
+    delete_sandbox(id, scheduler_name, sandbox);
   }
   return document(id);
 }
 
 // joblauncher deletes what a cancelled job generated in its sandbox. We remove the
-// sandbox directory the adaptor reports, only when it lies under our sandbox root.
-void JobService::delete_sandbox_output(const Entry& entry) {
-  auto it = entry.status.scheduler_info.find("sandbox");
-  if (it == entry.status.scheduler_info.end() || config_.sandbox_root.empty()) return;
-  const std::string& path = it->second;
+// sandbox directory the adaptor reports, only for a local scheduler and only when it lies
+// under our sandbox root.
+void JobService::delete_sandbox(const std::string& id, const std::string& scheduler_name,
+                                const std::string& sandbox) {
+  if (sandbox.empty() || config_.sandbox_root.empty()) return;
   const std::string root = config_.sandbox_root + "/";
-  if (path.rfind(root, 0) != 0 || path.find("/../") != std::string::npos) return;
-  auto sched = scheduler(entry.scheduler_name);
+  if (sandbox.rfind(root, 0) != 0 || sandbox.find("/..") != std::string::npos) return;
+  auto sched = scheduler(scheduler_name);
   if (!sched || sched->location().scheme != "local") return;
   try {
-    LocalFileSystem().remove_all(path);
+    LocalFileSystem().remove_all(sandbox);
   } catch (const Error& e) {
-    log(LogLevel::kWarn, "rest", "cannot delete sandbox", {{"job", entry.id}, {"error", e.what()}});
+    log(LogLevel::kWarn, "rest", "cannot delete sandbox", {{"job", id}, {"error", e.what()}});
   }
 }
 

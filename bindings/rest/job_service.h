@@ -102,7 +102,8 @@ class JobService {
   void observe(const std::string& scheduler, const JobStatus& status);
   // Records a state change of our job `id`: journal, outbox, cache.
   void apply(const std::string& id, JobStatus status);
-  void delete_sandbox_output(const Entry& entry);
+  void delete_sandbox(const std::string& id, const std::string& scheduler_name,
+                      const std::string& sandbox);
   std::string render(const nlohmann::json& echo, const std::string& status_json) const;
   std::optional<std::string> document_from_store(const std::string& id);
   std::shared_ptr<Entry> find(const std::string& id) const;

@@ -73,8 +73,8 @@ class JobStore {
   virtual void callback_done(std::int64_t seq) = 0;
 
   // Removes final jobs last updated before `before_ms` (journal and outbox too).
-  // Returns their ids.
-  virtual std::vector<std::string> purge_finished(std::int64_t before_ms) = 0;
+  // Returns the removed rows.
+  virtual std::vector<JobRow> purge_finished(std::int64_t before_ms) = 0;
 };
 
 // "sqlite" or "postgresql" per config.store; creates the schema if needed.

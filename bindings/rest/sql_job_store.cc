@@ -202,20 +202,21 @@ class SqlJobStore : public JobStore {
     guarded([&] { exec("UPDATE cuttle_outbox SET delivered=1 WHERE seq=?", {seq}); });
   }
 
-  std::vector<std::string> purge_finished(std::int64_t before_ms) override {
-    std::vector<std::string> ids;
+  std::vector<JobRow> purge_finished(std::int64_t before_ms) override {
+    std::vector<JobRow> rows;
     locked_transaction([&] {
-      for (const auto& r :
-           query("SELECT id FROM cuttle_jobs WHERE final=1 AND updated_ms < ?", {before_ms})) {
-        ids.push_back(as_string(r[0]));
+      for (const auto& r : query(std::string("SELECT ") + kJobColumns +
+                                     " FROM cuttle_jobs WHERE final=1 AND updated_ms < ?",
+                                 {before_ms})) {
+        rows.push_back(to_job(r));
       }
-      for (const auto& id : ids) {
-        exec("DELETE FROM cuttle_events WHERE job_id=?", {id});
-        exec("DELETE FROM cuttle_outbox WHERE job_id=?", {id});
-        exec("DELETE FROM cuttle_jobs WHERE id=?", {id});
+      for (const auto& row : rows) {
+        exec("DELETE FROM cuttle_events WHERE job_id=?", {row.id});
+        exec("DELETE FROM cuttle_outbox WHERE job_id=?", {row.id});
+        exec("DELETE FROM cuttle_jobs WHERE id=?", {row.id});
       }
     });
-    return ids;
+    return rows;
   }
 
  private:

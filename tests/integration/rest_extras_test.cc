@@ -190,12 +190,16 @@ TEST_F(RestExtras, MetricsHealthAndOpenApiAreServed) {
 
 TEST_F(RestExtras, FinishedJobsAreForgottenAfterTheRetentionTime) {
   json c = config();
-  c["retention"] = {{"finished_jobs", "1s"}};
+  c["retention"] = {{"finished_jobs", "1s"}, {"delete_sandboxes", true}};
   start(c);
   const auto job = submit("exit 0");
   ASSERT_TRUE(wait_state(job, "DONE"));
+  const std::string sandbox =
+      doc(job)["status"]["schedulerSpecficInformation"].value("sandbox", std::string());
+  ASSERT_FALSE(sandbox.empty());
   EXPECT_TRUE(
       eventually([&] { return http("GET", port_, job).status == 404; }, std::chrono::seconds(15)));
+  EXPECT_TRUE(eventually([&] { return !fs::exists(sandbox); }, std::chrono::seconds(5))) << sandbox;
 }
 
 }  // namespace
