@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates the fixtures in this directory from the real single-node Slurm 22.05
-# started by tests/env/slurm.sh (run as the test user; takes about 90 s because one job
+# started by tests/env/slurm.sh (run as the test user; takes 1-2 minutes because one job
 # must reach its 1-minute time limit). The formats are the ones slurm_dialect asks for.
 set -eu
 cd "$(dirname "$0")"
@@ -22,6 +22,13 @@ sinfo --noheader --format="%P${SEP}%a${SEP}%l${SEP}%D${SEP}%F" >sinfo.txt
 sacct -X -P --noheader -j "$ok" >/dev/null 2>sacct_disabled_stderr.txt || true
 squeue --noheader --jobs=999999 --format="$FMT" >/dev/null 2>squeue_invalid_id_stderr.txt || true
 qstat -f "$ok" "$bad" "$run" "$held" >../../torque/testdata/qstat_f_slurm_wrapper.txt || true
-sleep 75
-squeue --noheader --states=all --jobs="$slow" --format="$FMT" >squeue_timeout.txt
+# Slurm ends the job some seconds after its minute and purges it MinJobAge later: look
+# every 2 s (bounded) and keep the line that says TIMEOUT.
+i=0
+while [ $i -lt 90 ]; do
+  line=$(squeue --noheader --states=all --jobs="$slow" --format="$FMT" || true)
+  case "$line" in *TIMEOUT*) printf '%s\n' "$line" >squeue_timeout.txt; break ;; esac
+  i=$((i + 1))
+  sleep 2
+done
 scancel "$run" "$held" || true
