@@ -77,10 +77,12 @@ TEST(SlurmParsers, SbatchParsable) {
 
 TEST(SlurmParsers, SinfoMarksTheDefaultPartition) {
   const auto queues = parse_sinfo(fixture("sinfo.txt"));
-  ASSERT_EQ(queues.size(), 1u);
+  ASSERT_EQ(queues.size(), 2u);  // "debug" (default) and "one" from tests/env/slurm.sh
   EXPECT_EQ(queues[0].name, "debug");
   EXPECT_TRUE(queues[0].is_default);
   EXPECT_EQ(queues[0].state, "up");
+  EXPECT_EQ(queues[1].name, "one");
+  EXPECT_FALSE(queues[1].is_default);
 }
 
 TEST(SlurmParsers, SacctLinesCarryTheTrueExitCode) {
