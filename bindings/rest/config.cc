@@ -15,7 +15,7 @@
 namespace cuttle::rest {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // file order: the first scheduler is the default
 
 [[noreturn]] void bad(const std::string& origin, const std::string& key, const std::string& why) {
   throw InvalidArgument(origin + ": " + key + ": " + why);

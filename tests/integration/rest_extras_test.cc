@@ -27,6 +27,7 @@ class RestExtras : public ::testing::Test {
   json config() const {
     json c = base_config(dir_.path(), port_);
     c["schedulers"]["attached"] = {{"location", "local://"}};
+    c["default_scheduler"] = "local";
     return c;
   }
   std::string submit(const std::string& command, json extra = json::object()) {
