@@ -25,6 +25,13 @@ std::optional<long long> parse_number(const std::string& text) {
   return value;
 }
 
+std::optional<TimePoint> marker_mtime(const std::string& sandbox, const char* name) {
+  struct stat info;
+  if (::stat(marker_path(sandbox, name).c_str(), &info) != 0) return std::nullopt;
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
+}
+
 }  // namespace
 
 bool is_job_key(std::string_view id) {
@@ -73,12 +80,10 @@ DetachedRecord read_record(const std::string& sandbox) {
   if (::access(marker_path(sandbox, "cancelled").c_str(), F_OK) == 0) {
     record.markers.cancelled = true;
   }
-  if (auto started = parse_number(read_marker(sandbox, "started"))) {
-    record.markers.started = TimePoint(std::chrono::seconds(*started));
-  }
-  if (auto finished = parse_number(read_marker(sandbox, "finished"))) {
-    record.markers.finished = TimePoint(std::chrono::seconds(*finished));
-  }
+  // The wrapper writes no clock readings (a `date` per job costs a process): a marker's
+  // mtime is when it was written.
+  record.markers.started = marker_mtime(sandbox, "pid");
+  if (record.markers.exit_code) record.markers.finished = marker_mtime(sandbox, "exit");
   const std::string spawn = read_marker(sandbox, "pid.start");
   auto space = spawn.find(' ');
   if (space != std::string::npos) {

@@ -21,14 +21,6 @@ std::string write_marker(const std::string& dir, const char* name, const std::st
   return "printf '%s\\n' " + value_expr + " > " + tmp + " && mv -f " + tmp + " " + file + "\n";
 }
 
-std::optional<TimePoint> from_epoch(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  long long seconds = std::strtoll(text.c_str(), &end, 10);
-  if (end == text.c_str()) return std::nullopt;
-  return TimePoint(std::chrono::seconds(seconds));
-}
-
 std::string signal_name(int signal) {
   const char* abbrev = sigabbrev_np(signal);
   return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
@@ -38,18 +30,19 @@ std::string signal_name(int signal) {
 
 std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths) {
   const std::string m = marker(paths);
+  const std::string pid_file = quote(m + "/pid");
+  // Only builtins run besides the job and one `mv`: every extra process here is paid by
+  // every job. The start and end times are the mtimes of the pid and exit markers.
   std::string s;
   s += "#!/bin/sh\n";
   s += "# Written by Cuttle: runs one job and records its outcome in " + std::string(kMarkerDir) +
-       "/ (exit by atomic rename).\n";
-  s += write_marker(m, "pid", "\"$$\"");
-  s += write_marker(m, "started", "\"$(date +%s)\"");
+       "/ (exit code by atomic rename).\n";
+  s += "echo \"$$\" > " + pid_file + "\n";
   // A TERM sent to the job's process group reaches the command too; catching it here
   // (not ignoring it, which the command would inherit) lets the wrapper still record the
   // command's exit.
   s += "trap 'cuttle_term=1' TERM\n";
-  s += "cd " + quote(paths.working_directory) + " || {\n  " +
-       write_marker(m, "finished", "\"$(date +%s)\"") + "  " + write_marker(m, "exit", "127") +
+  s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
        "  exit 127\n}\n";
   for (const auto& [name, value] : description.environment) {
     s += name + "=" + quote(value) + "\nexport " + name + "\n";
@@ -61,7 +54,6 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   s += " > " + quote(paths.stdout_path);
   s += " 2> " + quote(paths.stderr_path) + "\n";
   s += "cuttle_rc=$?\n";
-  s += write_marker(m, "finished", "\"$(date +%s)\"");
   s += write_marker(m, "exit", "\"$cuttle_rc\"");
   s += "exit \"$cuttle_rc\"\n";
   return s;
@@ -73,10 +65,13 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "  m=\"$d/.cuttle\"\n"
       "  if [ -d \"$m\" ]; then\n"
       "    printf 'D %s\\n' \"$d\"\n"
-      "    for f in pid started finished exit cancelled; do\n"
-      "      if [ -f \"$m/$f\" ]; then printf 'F %s ' \"$f\"; head -c 64 \"$m/$f\" | tr -d '\\n'; "
-      "printf '\\n'; fi\n"
+      "    for f in pid exit; do\n"
+      "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
+      "fi\n"
       "    done\n"
+      "    [ -e \"$m/cancelled\" ] && printf 'F cancelled\\n'\n"
+      "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
+      "2>/dev/null\n"
       "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
       "printf 'A\\n'; fi\n"
       "  else\n"
@@ -104,6 +99,17 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
       current = nullptr;
     } else if (current && line == "A") {
       current->alive = true;
+    } else if (current && line.rfind("T ", 0) == 0) {
+      // "T pid 1700000000.123": the marker's mtime, which is when it was written.
+      std::istringstream fields(line.substr(2));
+      std::string name;
+      double seconds = 0;
+      if (fields >> name >> seconds) {
+        auto when = TimePoint(
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+        if (name == "pid") current->started = when;
+        if (name == "exit") current->finished = when;
+      }
     } else if (current && line.rfind("F ", 0) == 0) {
       std::size_t space = line.find(' ', 2);
       std::string key = line.substr(2, space == std::string::npos ? std::string::npos : space - 2);
@@ -112,8 +118,6 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
       long number = std::strtol(value.c_str(), &end, 10);
       bool numeric = end != value.c_str() && *end == '\0';
       if (key == "pid" && numeric && number > 0) current->pid = number;
-      if (key == "started") current->started = from_epoch(value);
-      if (key == "finished") current->finished = from_epoch(value);
       if (key == "exit" && numeric && number >= 0 && number < 256) {
         current->exit_code = static_cast<int>(number);
       }

@@ -3,9 +3,10 @@
 // quoted, and writes the exit code to a marker file by atomic rename, so that the true
 // final state is known even after the job left every queue.
 // Layout inside a sandbox directory D:
-//   D/.cuttle/wrapper.sh   the script        D/.cuttle/pid       wrapper pid (= pgid)
-//   D/.cuttle/started      start time (s)    D/.cuttle/exit      exit code (atomic)
-//   D/.cuttle/finished     end time (s)      D/.cuttle/cancelled written before a cancel
+//   D/.cuttle/wrapper.sh   the script        D/.cuttle/pid       wrapper pid (= pgid); its
+//   D/.cuttle/exit         exit code (atomic    mtime is the start time
+//                          rename); its mtime is the end time
+//   D/.cuttle/cancelled    written before a cancel
 //   D/.cuttle/name         the job name      D/.cuttle/backend   backend id (batch)
 // Thread-safety: pure functions.
 #pragma once
