@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build-only
 scripts/build.sh
 build=${CUTTLE_BUILD_DIR:-build}
-if [ -x scripts/install-python.sh ]; then scripts/install-python.sh "$build" || true; fi
+# `import cuttle` for the python3 first on PATH (a .pth file pointing into the build).
+bindings/python/install-pth.sh "$build/bindings/python"
 exec "$build/bindings/cli/cuttle" serve "$@"
