@@ -3,7 +3,9 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
+#include <string_view>
 
 #include "bindings/rest/status_document.h"
 #include "cuttle/error.h"
@@ -286,6 +288,12 @@ void JobService::submit_one(const std::string& id) {
     log(LogLevel::kWarn, "rest", "scheduler refused job", {{"job", id}, {"error", e.what()}});
     apply(id, error_status(std::string("submit failed: ") + e.what()));
     return;
+  }
+  // Fault injection for the recovery test: die in the one window where the backend job
+  // exists but its id is not yet stored.
+  if (const char* fault = std::getenv("CUTTLE_REST_FAULT");
+      fault && std::string_view(fault) == "exit-after-submit") {
+    std::_Exit(137);
   }
   bool cancel_now = false;
   std::optional<JobStatus> early;

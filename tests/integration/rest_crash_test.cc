@@ -78,5 +78,67 @@ TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
   EXPECT_EQ(service.stop(), 0);
 }
 
+// The one window a crash can hit between the scheduler accepting a job and the store
+// learning its backend id: the restarted service finds the job by name (our id) and adopts
+// it instead of starting it again.
+TEST(RestCrash, CrashBetweenSubmitAndRecordingTheBackendIdIsRecoveredNotDuplicated) {
+  CallbackServer receiver;
+  TempDir dir("window");
+  const std::uint16_t port = free_port();
+  fs::create_directories(dir.path() + "/jobs");
+  json config = base_config(dir.path(), port);
+  config["submit_workers"] = 1;
+  write_file(dir.path() + "/config.json", config.dump(2));
+  ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
+  ::setenv("CUTTLE_REST_FAULT", "exit-after-submit", 1);
+  const bool started = service.start(port);
+  ::unsetenv("CUTTLE_REST_FAULT");
+  ASSERT_TRUE(started) << service.log();
+  const json request = {{"jobdir", dir.path() + "/jobs"},
+                        {"executable", "/bin/sh"},
+                        {"arguments", {"-c", "sleep 1; echo once >> ran.txt; exit 5"}},
+                        {"poststaged", {"ran.txt"}},
+                        {"status_callback_url", receiver.url("/cb")}};
+  auto r = http("POST", port, "/job", request.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string location = r.headers["Location"];
+  // The service dies right after the scheduler accepted the job.
+  ASSERT_TRUE(eventually(
+      [&] {
+        try {
+          http("GET", port, "/health");
+          return false;
+        } catch (const std::exception&) {
+          return true;
+        }
+      },
+      std::chrono::seconds(20)));
+  service.kill9();  // reap it
+  ASSERT_TRUE(service.start(port)) << service.log();
+  ASSERT_TRUE(eventually([&] { return job_document(port, location)["status"]["done"] == true; },
+                         std::chrono::seconds(30)))
+      << service.log();
+  const json doc = job_document(port, location);
+  EXPECT_EQ(doc["status"]["state"], "DONE");
+  EXPECT_EQ(doc["status"]["exitCode"], 5);
+  EXPECT_EQ(read_file(dir.path() + "/jobs/ran.txt"), "once\n");
+  std::size_t sandboxes = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
+    sandboxes += entry.is_directory() ? 1 : 0;
+  }
+  EXPECT_EQ(sandboxes, 1u);
+  EXPECT_NE(service.log().find("count=1 resubmitted=0"), std::string::npos) << service.log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto got = receiver.accepted("/cb");
+        return !got.empty() && got.back().body["status"]["done"] == true;
+      },
+      std::chrono::seconds(20)));
+  int terminal = 0;
+  for (const auto& c : receiver.accepted("/cb")) terminal += c.body["status"]["done"] == true;
+  EXPECT_EQ(terminal, 1);
+  EXPECT_EQ(service.stop(), 0);
+}
+
 }  // namespace
 }  // namespace cuttle::rest::testing
