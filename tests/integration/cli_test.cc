@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 
 std::string cuttle_binary() {
   const char* dir = std::getenv("CUTTLE_BINARY_DIR");
-  return std::string(dir ? dir : ".") + "/bindings/cli/cuttle";
+  return std::string(dir ? dir : CUTTLE_BUILD_DIR) + "/bindings/cli/cuttle";
 }
 
 class CliTest : public ::testing::Test {
