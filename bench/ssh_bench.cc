@@ -124,7 +124,7 @@ int command_latency(const std::vector<std::string>& args) {
 }
 
 int submit_throughput(const std::vector<std::string>& args) {
-  const int count = args.empty() ? 100 : std::stoi(args[0]);
+  const int count = args.empty() ? 50 : std::stoi(args[0]);
   SshTarget t = target();
   SchedulerOptions options;
   options.properties = properties(t);

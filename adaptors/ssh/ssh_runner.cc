@@ -137,8 +137,18 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
           progress = true;
         }
       }
-      bool eof = ssh_channel_is_eof(channel) || end.closed;
-      finished = eof && (end.exit_code.has_value() || end.closed);
+      bool eof = ssh_channel_is_eof(channel);
+      if (eof && !end.exit_code && !end.closed) {
+        // Once a channel saw EOF, libssh 0.10's reads no longer process packets, so the
+        // exit-status and close that follow would sit unread. get_exit_status on a
+        // non-blocking session processes what has arrived and returns at once.
+        ssh_set_blocking(connection->session(), 0);
+        int status = ssh_channel_get_exit_status(channel);
+        ssh_set_blocking(connection->session(), 1);
+        if (status >= 0 && !end.exit_code) end.exit_code = status;
+      }
+      bool closed = end.closed || ssh_channel_is_closed(channel);
+      finished = (eof || closed) && (end.exit_code.has_value() || closed);
       dead = !connection->check_alive();
     }
     if (finished) break;

@@ -48,6 +48,10 @@ MaxStartups 100:30:200
 PrintMotd no
 Subsystem sftp internal-sftp
 LogLevel ERROR
+# bash started by sshd reads ~/.bashrc unless SHLVL says it is nested; this machine's
+# .bashrc (pyenv init) costs ~200 ms per command and takes a lock, which would dominate
+# every remote command (ours and OpenSSH's alike) and stall concurrent ones.
+SetEnv SHLVL=1
 CONF
 }
 
