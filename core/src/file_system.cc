@@ -200,26 +200,40 @@ std::optional<FileInfo> LocalFileSystem::stat(const std::string& path) {
   return info;
 }
 
+namespace {
+
+// mkdir of `path` alone: true if created, false if a directory is already there.
+bool make_one_directory(const std::string& path, std::uint32_t mode) {
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode & 07777)) == 0) {
+    // mkdir applies the umask; the caller asked for these exact bits.
+    ::chmod(path.c_str(), static_cast<mode_t>(mode & 07777));
+    return true;
+  }
+  int err = errno;
+  struct stat st;
+  if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
+  fail("cannot create directory", path, err == EEXIST ? ENOTDIR : err);
+}
+
+}  // namespace
+
 void LocalFileSystem::create_directories(const std::string& path, std::uint32_t mode) {
   if (path.empty()) throw StagingFailed("cannot create a directory with an empty name");
-  std::string prefix;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string::npos) slash = path.size();
-    prefix = path.substr(0, slash);
-    pos = slash + 1;
-    if (prefix.empty() || prefix.back() == '/') continue;  // leading or repeated '/'
-    if (::mkdir(prefix.c_str(), static_cast<mode_t>(mode & 07777)) == 0) {
-      // mkdir applies the umask; the caller asked for these exact bits.
-      ::chmod(prefix.c_str(), static_cast<mode_t>(mode & 07777));
-      continue;
-    }
-    int err = errno;
-    struct stat st;
-    if (err == EEXIST && ::stat(prefix.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
-    fail("cannot create directory", prefix, err == EEXIST ? ENOTDIR : err);
+  std::string leaf = path;
+  while (leaf.size() > 1 && leaf.back() == '/') leaf.pop_back();
+  // The common case (the parent exists) costs one mkdir; only a missing parent makes us
+  // walk up, so a sandbox per job does not pay a syscall per path component.
+  if (::mkdir(leaf.c_str(), static_cast<mode_t>(mode & 07777)) == 0) {
+    ::chmod(leaf.c_str(), static_cast<mode_t>(mode & 07777));
+    return;
   }
+  if (errno != ENOENT) {
+    make_one_directory(leaf, mode);
+    return;
+  }
+  std::size_t slash = leaf.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) create_directories(leaf.substr(0, slash), mode);
+  make_one_directory(leaf, mode);
 }
 
 std::vector<std::string> LocalFileSystem::list(const std::string& directory) {

@@ -14,11 +14,11 @@ namespace {
 
 std::string marker(const WrapperPaths& paths) { return paths.sandbox + "/" + kMarkerDir; }
 
-// Writes `value_expr` (a shell expression) to marker file `name` by atomic rename.
+// Writes `value_expr` (a shell expression) to marker file `name` with the shell's builtin
+// echo: one write(2) of a few bytes, so a reader sees no file, an empty file (treated as
+// "not yet written") or the whole value, and no process is spent on a rename.
 std::string write_marker(const std::string& dir, const char* name, const std::string& value_expr) {
-  const std::string file = quote(dir + "/" + name);
-  const std::string tmp = quote(dir + "/" + name + ".tmp");
-  return "printf '%s\\n' " + value_expr + " > " + tmp + " && mv -f " + tmp + " " + file + "\n";
+  return "echo " + value_expr + " > " + quote(dir + "/" + name) + "\n";
 }
 
 std::string signal_name(int signal) {
@@ -30,14 +30,13 @@ std::string signal_name(int signal) {
 
 std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths) {
   const std::string m = marker(paths);
-  const std::string pid_file = quote(m + "/pid");
-  // Only builtins run besides the job and one `mv`: every extra process here is paid by
-  // every job. The start and end times are the mtimes of the pid and exit markers.
+  // Only builtins run besides the job: every extra process here is paid by every job.
+  // The start and end times are the mtimes of the pid and exit markers.
   std::string s;
   s += "#!/bin/sh\n";
   s += "# Written by Cuttle: runs one job and records its outcome in " + std::string(kMarkerDir) +
-       "/ (exit code by atomic rename).\n";
-  s += "echo \"$$\" > " + pid_file + "\n";
+       "/.\n";
+  s += write_marker(m, "pid", "\"$$\"");
   // A TERM sent to the job's process group reaches the command too; catching it here
   // (not ignoring it, which the command would inherit) lets the wrapper still record the
   // command's exit.
