@@ -1,0 +1,91 @@
+// The acceptance commands of the ssh and batch adaptors, run through the `cuttle`
+// command against the real sshd and Slurm started by tests/env/ (strict host-key
+// checking against the test known_hosts).
+#include <cstdlib>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cuttle/command_runner.h"
+#include "tests/integration/ssh_test_env.h"
+#include "tests/unit/test_util.h"
+
+namespace cuttle {
+namespace {
+
+using ::testing::HasSubstr;
+
+#define CUTTLE_REQUIRE_SLURM()                                                         \
+  do {                                                                                 \
+    if (::cuttle::ssh_test::env("CUTTLE_TEST_SLURM").empty()) {                        \
+      if (::cuttle::ssh_test::in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";          \
+      GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first"; \
+    }                                                                                  \
+  } while (0)
+
+CommandResult cuttle(std::vector<std::string> args) {
+  const char* dir = std::getenv("CUTTLE_BINARY_DIR");
+  args.insert(args.begin(), std::string(dir ? dir : CUTTLE_BUILD_DIR) + "/bindings/cli/cuttle");
+  CommandOptions options;
+  options.timeout = std::chrono::minutes(3);
+  return LocalRunner().run(args, options);
+}
+
+// The flags that give the CLI the throwaway key and known_hosts of tests/env/sshd.sh.
+std::vector<std::string> ssh_flags() {
+  return {"-p",         "ssh.known_hosts=" + ssh_test::known_hosts(),
+          "-p",         "ssh.config=none",
+          "--identity", ssh_test::key()};
+}
+
+std::vector<std::string> submit_wait(const std::string& location, bool over_ssh, int code) {
+  std::vector<std::string> args{"submit", "--wait", location};
+  if (over_ssh) {
+    auto flags = ssh_flags();
+    args.insert(args.end(), flags.begin(), flags.end());
+  }
+  args.insert(args.end(), {"--", "/bin/sh", "-c", "exit " + std::to_string(code)});
+  return args;
+}
+
+TEST(CliRemote, SshSubmitWaitExitsWithTheJobsCode) {
+  CUTTLE_REQUIRE_SSHD();
+  auto r = cuttle(submit_wait(ssh_test::location("ssh"), true, 7));
+  EXPECT_EQ(r.exit_code, 7) << r.stderr_text;
+}
+
+TEST(CliRemote, SshUnknownHostKeyIsRefusedNamingTheFingerprint) {
+  CUTTLE_REQUIRE_SSHD();
+  testing::TempDir dir;
+  const std::string empty_known_hosts = dir.path() + "/known_hosts";
+  std::ofstream(empty_known_hosts).close();
+  auto r = cuttle({"submit", "--wait", ssh_test::location("ssh"), "-p",
+                   "ssh.known_hosts=" + empty_known_hosts, "-p", "ssh.config=none", "--identity",
+                   ssh_test::key(), "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.stderr_text, HasSubstr("SHA256:"));
+  EXPECT_THAT(r.stderr_text, HasSubstr(empty_known_hosts));
+}
+
+TEST(CliRemote, SlurmSubmitWaitExitsWithTheJobsCode) {
+  CUTTLE_REQUIRE_SLURM();
+  auto r = cuttle(submit_wait("slurm://", false, 5));
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+}
+
+TEST(CliRemote, SlurmOverSshSubmitWaitExitsWithTheJobsCode) {
+  CUTTLE_REQUIRE_SLURM();
+  CUTTLE_REQUIRE_SSHD();
+  auto r = cuttle(submit_wait(ssh_test::location("slurm+ssh"), true, 5));
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+}
+
+TEST(CliRemote, TorqueSubmitWaitExitsWithTheJobsCode) {
+  CUTTLE_REQUIRE_SLURM();
+  auto r = cuttle(submit_wait("torque://", false, 5));
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace cuttle
