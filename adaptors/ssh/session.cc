@@ -206,7 +206,14 @@ void Connection::connect(const Credential& credential, int fd) {
   for (const std::string& identity : endpoint_.identity_files) {
     ssh_options_set(session_, SSH_OPTIONS_ADD_IDENTITY, identity.c_str());
   }
-  if (fd >= 0) ssh_options_set(session_, SSH_OPTIONS_FD, &fd);
+  if (fd >= 0) {
+    ssh_options_set(session_, SSH_OPTIONS_FD, &fd);
+  } else {
+    // Small request/answer packets (channel open, exec, exit-status) otherwise wait for
+    // Nagle + delayed ACK: about 40 ms per remote command.
+    int nodelay = 1;
+    ssh_options_set(session_, SSH_OPTIONS_NODELAY, &nodelay);
+  }
   if (ssh_connect(session_) != SSH_OK) {
     throw ConnectionFailed("cannot connect to ssh://" + endpoint_.describe() + ": " +
                            ssh_get_error(session_));
