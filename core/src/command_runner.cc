@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -307,8 +308,21 @@ class ChildIo {
   Fd stderr_;
 };
 
-// Waits for the child until the deadline; nullopt when it is still running then.
+// Waits for the child until the deadline; nullopt when it is still running then. A pidfd
+// wakes us at the exit itself; sleeping between WNOHANG checks cost ~3 ms per command.
 std::optional<int> wait_until(pid_t pid, SteadyClock::time_point deadline) {
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.get() >= 0) {
+    for (;;) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      pollfd fd{pidfd.get(), POLLIN, 0};
+      int ready = ::poll(&fd, 1, static_cast<int>(std::max<long long>(0, left.count())));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) return std::nullopt;
+      break;
+    }
+  }
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     int status = 0;

@@ -182,7 +182,8 @@ class ManagedScheduler : public SchedulerBase,
     std::optional<TimePoint> deadline = job->deadline;
     lock.unlock();
     JobStatus status = current(id);
-    status.deadline = deadline;
+    // An adaptor that enforces the limit itself reports its own deadline; keep it.
+    if (deadline) status.deadline = deadline;
     return publish(status);
   }
 
@@ -250,7 +251,7 @@ class ManagedScheduler : public SchedulerBase,
       job->final = true;
       disarm_timer(*job);
     }
-    status.deadline = job->deadline;
+    if (job->deadline) status.deadline = job->deadline;
     lock.unlock();
     return publish(status);
   }
