@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "cuttle/error.h"
 #include "internal/log.h"
@@ -22,9 +25,27 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// Process exit vs. libssh: OpenSSL frees its locks in an atexit handler, and a connection
+// torn down on another thread after that (a poll thread dropping the last reference to its
+// scheduler while main returns) crashed in RAND_bytes. Our handler is registered after
+// ssh_init(), so it runs before OpenSSL's: it marks the process as exiting and waits,
+// bounded, for teardowns already under way; later ones leave the socket to the kernel.
+std::atomic<bool> g_exiting{false};
+std::atomic<int> g_teardowns{0};
+
+void on_process_exit() {
+  g_exiting = true;
+  for (int i = 0; i < 200 && g_teardowns.load() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 void init_libssh() {
   static std::once_flag once;
-  std::call_once(once, [] { ssh_init(); });
+  std::call_once(once, [] {
+    ssh_init();
+    std::atexit(on_process_exit);
+  });
 }
 
 std::int64_t now_ms() {
@@ -133,6 +154,11 @@ Connection::Connection(Endpoint endpoint, const SshSettings& settings)
 }
 
 Connection::~Connection() {
+  ++g_teardowns;
+  if (g_exiting) {
+    --g_teardowns;
+    return;  // the process is ending: libssh may not be called any more (see above)
+  }
   {
     auto guard = lock();
     if (sftp_) sftp_free(sftp_);
@@ -143,6 +169,7 @@ Connection::~Connection() {
   }
   tunnel_.reset();
   via_.reset();
+  --g_teardowns;
 }
 
 std::shared_ptr<Connection> Connection::open(const Route& route, const SshSettings& settings,
