@@ -13,6 +13,7 @@
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
+#include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
 
 namespace cuttle::detail {
@@ -50,8 +51,6 @@ bool plausible_job_id(const std::string& id) {
   return true;
 }
 
-constexpr const char* kStageOutPlan = "stage_out";
-
 }  // namespace
 
 std::vector<PropertyDescriptor> batch_property_descriptors() {
@@ -68,7 +67,7 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
        "(0: unbounded)"},
       {"sandbox.root", PropertyType::kString, "",
        "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
-      {"sandbox.cleanup", PropertyType::kString, "never",
+      {"cleanup", PropertyType::kString, "never",
        "remove a job's sandbox: never, on-success, always"},
       {"queue", PropertyType::kString, "",
        "queue (partition) for jobs that name none; empty: the scheduler's default"},
@@ -86,16 +85,7 @@ BatchSettings batch_settings_from(const Properties& properties) {
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
-  const std::string cleanup = properties.get_string("sandbox.cleanup");
-  if (cleanup == "never") {
-    settings.cleanup = CleanupPolicy::kNever;
-  } else if (cleanup == "on-success") {
-    settings.cleanup = CleanupPolicy::kOnSuccess;
-  } else if (cleanup == "always") {
-    settings.cleanup = CleanupPolicy::kAlways;
-  } else {
-    throw InvalidArgument("sandbox.cleanup must be never, on-success or always: " + cleanup);
-  }
+  settings.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
   if (settings.poll_min.count() <= 0) throw InvalidArgument("poll.interval.min must be positive");
   return settings;
 }
@@ -230,11 +220,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     files_->create_directories(markers, 0700);
     if (!description.stage_out.empty()) {
       // So that a scheduler object that re-attaches later can still stage out.
-      std::string plan;
-      for (const StagingEntry& e : description.stage_out) {
-        plan += e.source + '\0' + e.destination + '\0';
-      }
-      files_->write_file(join_path(markers, kStageOutPlan), plan, 0600);
+      files_->write_file(join_path(markers, kStageOutPlanFile),
+                         encode_stage_out_plan(description.stage_out), 0600);
     }
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
     files_->write_file(wrapper_path, render_wrapper(description, paths), 0755);
@@ -566,19 +553,11 @@ void BatchScheduler::finish_job(JobStatus& status) {
 }
 
 std::optional<JobDescription> BatchScheduler::load_stage_out_plan(const std::string& sandbox) {
-  const std::string path = join_path(join_path(sandbox, kMarkerDir), kStageOutPlan);
+  const std::string path = join_path(join_path(sandbox, kMarkerDir), kStageOutPlanFile);
   try {
     if (!files_->stat(path)) return std::nullopt;
-    const std::string plan = files_->read_file(path);
     JobDescription d;
-    std::size_t at = 0;
-    while (at < plan.size()) {
-      const std::size_t a = plan.find('\0', at);
-      const std::size_t b = a == std::string::npos ? a : plan.find('\0', a + 1);
-      if (b == std::string::npos) break;
-      d.stage_out.push_back({plan.substr(at, a - at), plan.substr(a + 1, b - a - 1)});
-      at = b + 1;
-    }
+    d.stage_out = decode_stage_out_plan(files_->read_file(path));
     return d;
   } catch (const Error& e) {
     log(LogLevel::kWarn, kComponent, "could not read the stage-out plan",

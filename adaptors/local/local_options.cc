@@ -61,17 +61,7 @@ LocalOptions parse_local_options(const Properties& properties) {
   const auto max = properties.get_int("max.concurrent");
   if (max < 0) throw InvalidArgument("property max.concurrent: must not be negative");
   options.max_concurrent = static_cast<std::size_t>(max);
-  const std::string cleanup = properties.get_string("cleanup");
-  if (cleanup == "never") {
-    options.cleanup = CleanupPolicy::kNever;
-  } else if (cleanup == "on-success") {
-    options.cleanup = CleanupPolicy::kOnSuccess;
-  } else if (cleanup == "always") {
-    options.cleanup = CleanupPolicy::kAlways;
-  } else {
-    throw InvalidArgument("property cleanup: expected never, on-success or always, got '" +
-                          cleanup + "'");
-  }
+  options.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
   return options;
 }
 

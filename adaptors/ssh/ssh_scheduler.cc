@@ -111,17 +111,7 @@ SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties) {
     throw InvalidArgument("property poll.interval: must be positive");
   options.cancel_grace = properties.get_duration("cancel.grace");
   options.start_grace = properties.get_duration("start.grace");
-  const std::string cleanup = properties.get_string("cleanup");
-  if (cleanup == "never") {
-    options.cleanup = CleanupPolicy::kNever;
-  } else if (cleanup == "on-success") {
-    options.cleanup = CleanupPolicy::kOnSuccess;
-  } else if (cleanup == "always") {
-    options.cleanup = CleanupPolicy::kAlways;
-  } else {
-    throw InvalidArgument("property cleanup: expected never, on-success or always, got '" +
-                          cleanup + "'");
-  }
+  options.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
   return options;
 }
 

@@ -266,4 +266,12 @@ std::vector<std::string> Sandbox::stage_out(FileSystem& client, const JobDescrip
 
 void Sandbox::cleanup() { target_->remove_all(path_); }
 
+CleanupPolicy parse_cleanup_policy(const std::string& text) {
+  if (text == "never") return CleanupPolicy::kNever;
+  if (text == "on-success") return CleanupPolicy::kOnSuccess;
+  if (text == "always") return CleanupPolicy::kAlways;
+  throw InvalidArgument("property cleanup: expected never, on-success or always, got '" + text +
+                        "'");
+}
+
 }  // namespace cuttle

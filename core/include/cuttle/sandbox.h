@@ -26,6 +26,10 @@ enum class CleanupPolicy {
   kAlways,     // remove once output has been staged out
 };
 
+// "never", "on-success" or "always" (the `cleanup` property of every adaptor with
+// sandboxes). Throws InvalidArgument naming the property and the valid words.
+CleanupPolicy parse_cleanup_policy(const std::string& text);
+
 class Sandbox {
  public:
   // `root` is an absolute directory on `target`; the sandbox is root/<job_key>.
