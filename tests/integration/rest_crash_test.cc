@@ -1,6 +1,8 @@
-// kill -9 of the service with 200 local detached jobs in flight: after a restart every
-// job reaches its true final state, no job was started twice, and every callback URL got
-// exactly one terminal PUT.
+// kill -9 of the service with jobs in flight (200 local detached; 40 on the real Slurm):
+// after a restart every job reaches its true final state, no job was started twice, and
+// every callback URL got exactly one terminal PUT.
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "tests/integration/rest/rest_test_support.h"
@@ -8,25 +10,27 @@
 namespace cuttle::rest::testing {
 namespace {
 
-constexpr int kJobs = 200;
-
-TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
+// Submits `jobs` jobs to a service running `config`, kills it with SIGKILL while they are
+// in flight, restarts it, and checks that every job reached its true final state, that
+// exactly `jobs` sandboxes exist under `sandboxes` (nothing started twice), and that
+// every callback URL got exactly one terminal PUT, the last one.
+void kill_nine_loses_and_duplicates_nothing(const TempDir& dir, json config, int jobs,
+                                            const std::string& sandboxes,
+                                            std::chrono::seconds settle_limit) {
   CallbackServer receiver;
-  TempDir dir("crash");
   const std::uint16_t port = free_port();
+  config["listen"] = "127.0.0.1:" + std::to_string(port);
   fs::create_directories(dir.path() + "/jobs");
-  json config = base_config(dir.path(), port);
-  config["submit_workers"] = 2;
   write_file(dir.path() + "/config.json", config.dump(2));
   ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
   ASSERT_TRUE(service.start(port)) << service.log();
 
   std::vector<std::string> locations;
-  for (int i = 0; i < kJobs; ++i) {
+  for (int i = 0; i < jobs; ++i) {
     const json request = {
         {"jobdir", dir.path() + "/jobs"},
         {"executable", "/bin/sh"},
-        {"arguments", {"-c", "sleep " + std::to_string(i % 5) + "; exit " + std::to_string(i % 4)}},
+        {"arguments", {"-c", "sleep " + std::to_string(i % 3) + "; exit " + std::to_string(i % 4)}},
         {"status_callback_url", receiver.url("/cb/" + std::to_string(i))}};
     auto r = http("POST", port, "/job", request.dump());
     ASSERT_EQ(r.status, 201) << r.body;
@@ -42,25 +46,23 @@ TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
         auto r = http("GET", port, "/job?state=INITIAL,PENDING,RUNNING");
         return r.status == 200 && json::parse(r.body).empty();
       },
-      std::chrono::seconds(120)))
+      settle_limit))
       << service.log();
 
-  for (int i = 0; i < kJobs; ++i) {
+  for (int i = 0; i < jobs; ++i) {
     const json doc = job_document(port, locations[static_cast<std::size_t>(i)]);
     EXPECT_EQ(doc["status"]["state"], "DONE") << i << " " << doc;
     EXPECT_EQ(doc["status"]["exitCode"], i % 4) << i;
   }
-  // One sandbox per job: nothing was submitted twice.
-  std::size_t sandboxes = 0;
-  for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
-    sandboxes += entry.is_directory() ? 1 : 0;
+  std::size_t sandbox_count = 0;
+  for (const auto& entry : fs::directory_iterator(sandboxes)) {
+    sandbox_count += entry.is_directory() ? 1 : 0;
   }
-  EXPECT_EQ(sandboxes, static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(sandbox_count, static_cast<std::size_t>(jobs));
 
-  // Every callback URL receives exactly one terminal PUT, and it is the last one.
   ASSERT_TRUE(eventually(
       [&] {
-        for (int i = 0; i < kJobs; ++i) {
+        for (int i = 0; i < jobs; ++i) {
           auto got = receiver.accepted("/cb/" + std::to_string(i));
           if (got.empty() || got.back().body["status"]["done"] != true) return false;
         }
@@ -68,7 +70,7 @@ TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
       },
       std::chrono::seconds(60)));
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  for (int i = 0; i < kJobs; ++i) {
+  for (int i = 0; i < jobs; ++i) {
     const auto got = receiver.accepted("/cb/" + std::to_string(i));
     int terminal = 0;
     for (const auto& r : got) terminal += r.body["status"]["done"] == true ? 1 : 0;
@@ -76,6 +78,33 @@ TEST(RestCrash, KillNineWithJobsInFlightLosesAndDuplicatesNothing) {
     EXPECT_EQ(got.back().body["status"]["exitCode"], i % 4) << "job " << i;
   }
   EXPECT_EQ(service.stop(), 0);
+}
+
+TEST(RestCrash, KillNineWithLocalDetachedJobsInFlightLosesAndDuplicatesNothing) {
+  TempDir dir("crash");
+  json config = base_config(dir.path(), 0);
+  config["submit_workers"] = 2;
+  kill_nine_loses_and_duplicates_nothing(dir, config, 200, dir.path() + "/state/sandboxes/local",
+                                         std::chrono::seconds(120));
+}
+
+// The same against the real Slurm of tests/env/slurm.sh (fewer jobs: one 2-CPU node).
+TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
+  const char* slurm = std::getenv("CUTTLE_TEST_SLURM");
+  if (slurm == nullptr || *slurm == '\0') {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_SLURM not set";
+    GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
+  }
+  TempDir dir("crash-slurm");
+  json config = base_config(dir.path(), 0);
+  config["submit_workers"] = 2;
+  config["schedulers"] = {
+      {"slurm",
+       {{"location", "slurm://"}, {"properties", {{"sandbox.root", dir.path() + "/slurm"}}}}}};
+  config["default_scheduler"] = "slurm";
+  kill_nine_loses_and_duplicates_nothing(dir, config, 40, dir.path() + "/slurm",
+                                         std::chrono::seconds(240));
 }
 
 // The one window a crash can hit between the scheduler accepting a job and the store
