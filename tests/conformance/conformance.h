@@ -55,6 +55,10 @@ class ConformanceTest : public ::testing::TestWithParam<Target> {
   std::shared_ptr<Scheduler> scheduler_;
 };
 
+// "/tmp/cuttle-<tag>-conformance-<pid>": a root for one test program's sandboxes, removed
+// when the program exits.
+std::string process_scratch_root(const std::string& tag);
+
 }  // namespace cuttle::conformance
 
 // (gtest pastes the suite name into identifiers, so it must be unqualified here.)

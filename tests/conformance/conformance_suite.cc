@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -632,4 +634,26 @@ TEST_P(ConformanceTest, DetachedJobCanBeCancelledFromAnotherSchedulerObject) {
 }
 
 }  // namespace
+}  // namespace cuttle::conformance
+
+namespace cuttle::conformance {
+
+std::string process_scratch_root(const std::string& tag) {
+  // The set of roots is constructed before the exit handler is registered, so it
+  // outlives the handler that reads it.
+  static std::mutex mutex;
+  static std::vector<std::string> roots;
+  static const bool registered = std::atexit([] {
+                                   for (const auto& root : roots) {
+                                     std::error_code ignored;
+                                     std::filesystem::remove_all(root, ignored);
+                                   }
+                                 }) == 0;
+  (void)registered;
+  std::string root = "/tmp/cuttle-" + tag + "-conformance-" + std::to_string(::getpid());
+  std::lock_guard lock(mutex);
+  if (std::find(roots.begin(), roots.end(), root) == roots.end()) roots.push_back(root);
+  return root;
+}
+
 }  // namespace cuttle::conformance

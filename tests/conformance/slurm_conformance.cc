@@ -1,31 +1,17 @@
 // The conformance suite for slurm:// against the real single-node Slurm started by
 // tests/env/slurm.sh (eval "$(tests/env/slurm.sh start)"), sandboxes under a temporary
 // root removed when the test program exits.
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "tests/conformance/conformance.h"
 
 namespace {
 
-std::string sandbox_root() {
-  static const std::string root = [] {
-    std::string path = "/tmp/cuttle-slurm-conformance-" + std::to_string(::getpid());
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(sandbox_root(), ignored);
-    });
-    return path;
-  }();
-  return root;
-}
-
 cuttle::conformance::Target slurm_target() {
   cuttle::conformance::Target t;
   t.location = "slurm://";
-  t.properties = {{"sandbox.root", sandbox_root()},
+  t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("slurm")},
                   {"poll.interval.min", "250ms"},
                   {"poll.interval.max", "1s"}};
   const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");

@@ -1,10 +1,8 @@
 // The conformance suite for slurm+ssh:// through the real sshd of tests/env/sshd.sh to
 // the real Slurm of tests/env/slurm.sh (both on this machine, so the sandbox root and
 // the scratch files are on the disk both sides see).
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "tests/conformance/conformance.h"
 
@@ -15,23 +13,11 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
-std::string sandbox_root() {
-  static const std::string root = [] {
-    std::string path = "/tmp/cuttle-slurm-ssh-conformance-" + std::to_string(::getpid());
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(sandbox_root(), ignored);
-    });
-    return path;
-  }();
-  return root;
-}
-
 cuttle::conformance::Target slurm_ssh_target() {
   cuttle::conformance::Target t;
   t.location = "slurm+ssh://" + env("CUTTLE_TEST_SSH_USER") + "@" + env("CUTTLE_TEST_SSH_HOST") +
                ":" + env("CUTTLE_TEST_SSH_PORT");
-  t.properties = {{"sandbox.root", sandbox_root()},
+  t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("slurm-ssh")},
                   {"poll.interval.min", "250ms"},
                   {"poll.interval.max", "1s"},
                   {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},

@@ -1,10 +1,8 @@
 // The conformance suite for ssh:// through the real sshd of tests/env/sshd.sh (on this
 // machine, so the sandbox root and the scratch files are on the disk both sides see),
 // with strict host-key checking against the test known_hosts.
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "tests/conformance/conformance.h"
 
@@ -15,26 +13,16 @@ std::string env(const char* name) {
   return value ? value : "";
 }
 
-std::string sandbox_root() {
-  static const std::string root = [] {
-    std::string path = "/tmp/cuttle-ssh-conformance-" + std::to_string(::getpid());
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(sandbox_root(), ignored);
-    });
-    return path;
-  }();
-  return root;
-}
-
 cuttle::conformance::Target ssh_target() {
   cuttle::conformance::Target t;
   t.location = "ssh://" + env("CUTTLE_TEST_SSH_USER") + "@" + env("CUTTLE_TEST_SSH_HOST") + ":" +
                env("CUTTLE_TEST_SSH_PORT");
-  t.properties = {
-      {"sandbox.root", sandbox_root()}, {"poll.interval", "250ms"},
-      {"cancel.grace", "2s"},           {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
-      {"ssh.hostkey.policy", "strict"}, {"ssh.config", "none"}};
+  t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("ssh")},
+                  {"poll.interval", "250ms"},
+                  {"cancel.grace", "2s"},
+                  {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
+                  {"ssh.hostkey.policy", "strict"},
+                  {"ssh.config", "none"}};
   t.credential = cuttle::Credential::key(env("CUTTLE_TEST_SSH_KEY"));
   t.require = [] {
     if (!env("CUTTLE_TEST_SSH_PORT").empty()) return;

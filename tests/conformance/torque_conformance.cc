@@ -1,31 +1,17 @@
 // The conformance suite for torque:// against Slurm's Torque wrappers (slurm-wlm-torque:
 // qsub, qstat -f, qdel over the real Slurm of tests/env/slurm.sh) — a real third-party
 // Torque CLI without qstat -x, so the adaptor's qstat -f fallback is what runs here.
-#include <unistd.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "tests/conformance/conformance.h"
 
 namespace {
 
-std::string sandbox_root() {
-  static const std::string root = [] {
-    std::string path = "/tmp/cuttle-torque-conformance-" + std::to_string(::getpid());
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(sandbox_root(), ignored);
-    });
-    return path;
-  }();
-  return root;
-}
-
 cuttle::conformance::Target torque_target() {
   cuttle::conformance::Target t;
   t.location = "torque://";
-  t.properties = {{"sandbox.root", sandbox_root()},
+  t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("torque")},
                   {"poll.interval.min", "250ms"},
                   {"poll.interval.max", "1s"}};
   const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
