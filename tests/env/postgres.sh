@@ -25,6 +25,11 @@ ready() {
   as_postgres "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" >/dev/null 2>&1
 }
 
+# True when something listens on 127.0.0.1:$1.
+port_busy() {
+  ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
 start() {
   [ -x "$BIN/initdb" ] || { log "no PostgreSQL binaries in $BIN (install postgresql)"; exit 1; }
   id postgres >/dev/null 2>&1 || { log "no user postgres (install postgresql)"; exit 1; }
@@ -35,7 +40,17 @@ start() {
     log "initdb in $STATE/data"
     as_postgres "$BIN/initdb" -D "$STATE/data" -U postgres -A trust --no-sync -E UTF8 >&2
   fi
+  if [ -s "$STATE/port" ] && [ -z "${CUTTLE_PG_PORT:-}" ]; then PORT=$(cat "$STATE/port"); fi
   if ! ready; then
+    # Something else (a stale or foreign server) may hold the port: take the next free one.
+    tries=0
+    while port_busy "$PORT"; do
+      tries=$((tries + 1))
+      [ $tries -le 20 ] || { log "no free port from ${CUTTLE_PG_PORT:-55432} up"; exit 1; }
+      log "port $PORT is busy; trying $((PORT + 1))"
+      PORT=$((PORT + 1))
+    done
+    echo "$PORT" > "$STATE/port"
     as_postgres "$BIN/pg_ctl" -D "$STATE/data" -l "$STATE/server.log" -w -t 30 \
       -o "-c listen_addresses=127.0.0.1 -p $PORT -k $STATE -c fsync=off" start >&2 ||
       { log "server did not start; see $STATE/server.log"; tail -20 "$STATE/server.log" >&2; exit 1; }
