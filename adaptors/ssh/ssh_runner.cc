@@ -127,6 +127,11 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
           stdin_closed = true;
         }
       }
+      // Sampled before draining: SSH delivers a channel's data before its EOF and close, so
+      // once they are seen here, the reads below take everything that is left. Sampled
+      // after, data arriving together with the EOF was left unread (a 32 KiB tail lost).
+      const bool eof = ssh_channel_is_eof(channel);
+      const bool closed_before = end.closed || ssh_channel_is_closed(channel);
       for (int is_stderr = 0; is_stderr < 2; ++is_stderr) {
         std::string& out = is_stderr ? result.stderr_text : result.stdout_text;
         while (true) {
@@ -137,7 +142,6 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
           progress = true;
         }
       }
-      bool eof = ssh_channel_is_eof(channel);
       if (eof && !end.exit_code && !end.closed) {
         // Once a channel saw EOF, libssh 0.10's reads no longer process packets, so the
         // exit-status and close that follow would sit unread. get_exit_status on a
@@ -147,8 +151,7 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
         ssh_set_blocking(connection->session(), 1);
         if (status >= 0 && !end.exit_code) end.exit_code = status;
       }
-      bool closed = end.closed || ssh_channel_is_closed(channel);
-      finished = (eof || closed) && (end.exit_code.has_value() || closed);
+      finished = (eof || closed_before) && (end.exit_code.has_value() || closed_before);
       dead = !connection->check_alive();
     }
     if (finished) break;
