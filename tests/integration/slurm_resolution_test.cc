@@ -39,10 +39,13 @@ cuttle::JobDescription shell(const std::string& script) {
   return d;
 }
 
+// True while squeue lists the job, and also while squeue cannot answer (a controller
+// that is down says nothing about whether the job left the queue).
 bool in_queue(const std::string& id) {
   cuttle::LocalRunner runner;
   auto r = runner.run({"squeue", "--noheader", "--states=all", "--jobs=" + id, "--format=%i"});
-  return r.exit_code == 0 && r.stdout_text.find(id) != std::string::npos;
+  if (r.exit_code != 0) return r.stderr_text.find("Invalid job id") == std::string::npos;
+  return r.stdout_text.find(id) != std::string::npos;
 }
 
 std::string source_dir() {
