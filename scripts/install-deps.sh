@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Cuttle needs to build, test and benchmark.
-# Idempotent; runs `apt-get update` first so a bare Debian 12 machine works.
+# Idempotent: when anything is missing it runs `apt-get update` first, so a bare Debian 12
+# machine works; when nothing is, it touches no network.
+# Usage: scripts/install-deps.sh [--build-only]   (--build-only: what scripts/run.sh needs)
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -8,8 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
   build-essential cmake ninja-build pkg-config clang-format
-  libboost-dev libboost-system-dev libboost-program-options-dev
-  libpoco-dev libssh-dev libpugixml-dev nlohmann-json3-dev
+  libboost-dev
+  libpoco-dev libpq-dev libssh-dev libpugixml-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-pytest
   # real servers for the integration tests and benchmarks
@@ -19,15 +21,16 @@ packages=(
   clang libclang-rt-14-dev
 )
 if [ "${1:-}" = "--build-only" ]; then
-  packages=(build-essential cmake ninja-build pkg-config libboost-dev libboost-system-dev
-    libboost-program-options-dev libpoco-dev libssh-dev libpugixml-dev nlohmann-json3-dev
-    libgtest-dev libgmock-dev libbenchmark-dev python3 python3-dev pybind11-dev curl)
+  # What scripts/run.sh needs: the library, the service, the `cuttle` command and the
+  # Python module (no tests, no benchmarks), and curl for the README session.
+  packages=(build-essential cmake ninja-build pkg-config libboost-dev libpoco-dev libpq-dev
+    libssh-dev libpugixml-dev nlohmann-json3-dev python3 python3-dev pybind11-dev curl)
 fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-$SUDO apt-get update -q
 if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
