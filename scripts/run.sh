@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --build-only
-scripts/build.sh
+scripts/build.sh -DCUTTLE_BUILD_TESTS=OFF -DCUTTLE_BUILD_BENCH=OFF
 build=${CUTTLE_BUILD_DIR:-build}
 # `import cuttle` for the python3 first on PATH (a .pth file pointing into the build).
 bindings/python/install-pth.sh "$build/bindings/python"

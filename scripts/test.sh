@@ -6,9 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${CUTTLE_BUILD_DIR:-build}
+started=$(date +%s)
+phase() { echo "== $1 (at +$(($(date +%s) - started)) s)" >&2; }
 
+phase "install"
 scripts/install-deps.sh
-scripts/build.sh
+phase "build"
+scripts/build.sh -DCUTTLE_BUILD_TESTS=ON -DCUTTLE_BUILD_BENCH=ON
 
 envs=()
 stop_envs() {
@@ -17,26 +21,26 @@ stop_envs() {
 trap stop_envs EXIT
 for env in tests/env/*.sh; do
   [ -x "$env" ] || continue
-  echo "== starting $(basename "$env" .sh)" >&2
+  phase "starting $(basename "$env" .sh)"
   exports=$("$env" start) || { echo "test environment $env failed to start" >&2; exit 1; }
   eval "$exports"
   envs+=("$env")
 done
 
 status=0
-echo "== ctest" >&2
+phase "ctest"
 # One retry per test: a rare segfault at process exit in the ssh tests (libssh teardown
 # racing OpenSSL's atexit cleanup; see the issue notes) must not hide behind a red run,
 # nor turn one. A real failure fails twice.
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j2 --repeat until-pass:2 || status=1
 
 if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
-  echo "== pytest" >&2
+  phase "pytest"
   PYTHONPATH="$root/$build/bindings/python${PYTHONPATH:+:$PYTHONPATH}" \
     /usr/bin/python3 -m pytest -q tests/python || status=1
 fi
 
-echo "== find_package(cuttle) from an out-of-tree project" >&2
+phase "find_package(cuttle) from an out-of-tree project"
 prefix=$(mktemp -d)
 cmake --install "$build" --prefix "$prefix" >/dev/null
 cmake -S examples/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
@@ -47,4 +51,5 @@ rc=$?
 set -e
 if [ "$rc" -eq 3 ]; then echo "consumer: 1 passed, 0 failed"; else echo "consumer: 0 passed, 1 failed (exit $rc)"; status=1; fi
 rm -rf "$prefix"
+phase "done"
 exit $status

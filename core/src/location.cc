@@ -207,12 +207,19 @@ std::string Location::full_scheme() const {
 std::string Location::to_string() const {
   std::string out = full_scheme() + "://";
   if (!user.empty()) out += encode(user, "") + "@";
+  // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict, a false positive) on
+  // `"literal" + std::string` temporaries here.
   if (host.find(':') != std::string::npos) {
-    out += "[" + host + "]";
+    out += '[';
+    out += host;
+    out += ']';
   } else {
     out += encode(host, "");
   }
-  if (port) out += ":" + std::to_string(*port);
+  if (port) {
+    out += ':';
+    out += std::to_string(*port);
+  }
   out += encode(path, "/");
   char separator = '?';
   for (const auto& [key, value] : query) {
