@@ -8,6 +8,8 @@ set -eu
 STATE=/tmp/cuttle-env/slurm
 CONF=/etc/slurm/slurm.conf
 HOST=$(hostname -s)
+CTLD_PORT=${CUTTLE_SLURMCTLD_PORT:-6817}
+SLURMD_PORT=${CUTTLE_SLURMD_PORT:-6818}
 
 log() { echo "slurm.sh: $*" >&2; }
 
@@ -23,8 +25,14 @@ print_exports() {
   echo "export CUTTLE_TEST_TORQUE=1"
 }
 
+# Our daemons are known by the pid files they write, never by name: another Slurm or munge
+# on the machine (a container, a chroot, a nested namespace) is not ours.
+running() {  # PIDFILE
+  [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
 start_munge() {
-  if pgrep -u munge -x munged >/dev/null 2>&1; then return; fi
+  if running /run/munge/munged.pid; then return; fi
   mkdir -p /etc/munge /var/lib/munge /var/log/munge /run/munge
   if [ ! -s /etc/munge/munge.key ]; then
     dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2>/dev/null
@@ -53,8 +61,8 @@ SlurmctldPidFile=$STATE/slurmctld.pid
 SlurmdPidFile=$STATE/slurmd.pid
 SlurmctldLogFile=$STATE/log/slurmctld.log
 SlurmdLogFile=$STATE/log/slurmd.log
-SlurmctldPort=6817
-SlurmdPort=6818
+SlurmctldPort=$CTLD_PORT
+SlurmdPort=$SLURMD_PORT
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -82,11 +90,11 @@ CONF
 
 start() {
   start_munge
-  if ! pgrep -x slurmctld >/dev/null 2>&1; then
+  if ! running "$STATE/slurmctld.pid"; then
     write_conf
     /usr/sbin/slurmctld >&2 || { log "slurmctld failed; see $STATE/log/slurmctld.log"; exit 1; }
   fi
-  if ! pgrep -x slurmd >/dev/null 2>&1; then
+  if ! running "$STATE/slurmd.pid"; then
     /usr/sbin/slurmd >&2 || { log "slurmd failed; see $STATE/log/slurmd.log"; exit 1; }
   fi
   i=0
@@ -105,8 +113,7 @@ start() {
 
 stop() {
   for daemon in slurmd slurmctld; do
-    pid=$(pgrep -x "$daemon" || true)
-    [ -n "$pid" ] && kill $pid 2>/dev/null || true
+    if running "$STATE/$daemon.pid"; then kill "$(cat "$STATE/$daemon.pid")" 2>/dev/null || true; fi
   done
   log "stopped"
 }
