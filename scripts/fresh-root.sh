@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs a command in a fresh, minimal Debian 12 root, the way a new user's machine starts:
+# nothing installed but debootstrap's minbase, this checkout copied in with ../shared
+# beside it. CI (.ci/run) runs the README's test command this way; a developer reproduces
+# a CI failure with the same call.
+#
+# Usage: scripts/fresh-root.sh [--keep] COMMAND...   (COMMAND runs in the checkout's copy)
+#   e.g. scripts/fresh-root.sh scripts/test.sh
+#
+# The bootstrapped base is cached as a tarball outside the checkout
+# ($CUTTLE_FRESH_ROOT_CACHE, default /var/cache/cuttle-ci) and made when absent; downloaded
+# .deb files are kept there too, so later runs download less (every package is still
+# installed by the project's own scripts). The root lives in its own mount and PID
+# namespaces: /proc is the namespace's own, so the root's processes see only each other
+# (a daemon found by name could not be another one on the host), and every process and
+# mount of the root is gone when the command ends, on every exit path. The root itself is
+# removed afterwards unless --keep is given. Needs root and debootstrap (installed when
+# missing).
+set -euo pipefail
+keep=0
+if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
+[ $# -gt 0 ] || { echo "usage: $0 [--keep] COMMAND..." >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
+
+checkout=$(cd "$(dirname "$0")/.." && pwd)
+name=$(basename "$checkout")
+shared=$(cd "$checkout/.." && pwd)/shared
+cache=${CUTTLE_FRESH_ROOT_CACHE:-/var/cache/cuttle-ci}
+suite=bookworm
+mirror=${CUTTLE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+base="$cache/$suite-minbase.tar"
+
+log() { echo "fresh-root: $*" >&2; }
+phase_start=$(date +%s)
+phase() {  # NAME: prints how long the previous phase took
+  local now
+  now=$(date +%s)
+  log "$1 (+$((now - phase_start)) s)"
+  phase_start=$now
+}
+
+mkdir -p "$cache/apt-archives/partial"
+if [ ! -s "$base" ]; then
+  command -v debootstrap >/dev/null 2>&1 || {
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >&2
+  }
+  tmp=$(mktemp -d /var/tmp/cuttle-bootstrap.XXXXXX)
+  log "bootstrapping a minimal $suite into $tmp"
+  debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >&2
+  tar -C "$tmp" -cf "$base.partial" .
+  mv "$base.partial" "$base"
+  rm -rf "$tmp"
+  phase "base cached in $base"
+fi
+
+root=$(mktemp -d /var/tmp/cuttle-fresh-root.XXXXXX)
+cleanup() {
+  # The namespaces took the mounts and processes with them; only files are left.
+  if [ "$keep" -eq 1 ]; then log "root kept in $root"; else rm -rf --one-file-system "$root"; fi
+}
+trap cleanup EXIT
+tar -C "$root" -xf "$base"
+mkdir -p "$root/work/$name" "$root/work/shared"
+# The checkout as it is (uncommitted changes too), without build trees.
+tar -C "$checkout" --exclude='./build' --exclude='./build-*' -cf - . | tar -C "$root/work/$name" -xf -
+[ -d "$shared" ] && cp -a "$shared/." "$root/work/shared/"
+cp /etc/hosts /etc/resolv.conf "$root/etc/"
+# Services that packages would start on install are started by the tests themselves.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+phase "root ready in $root"
+
+# What the command sees of the caller's environment: CI's flag and the project's own knobs.
+envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  LANG=C.UTF-8 TERM="${TERM:-dumb}" USER=root LOGNAME=root)
+for key in $(compgen -e); do
+  case "$key" in CI | CUTTLE_*) envs+=("$key=${!key}") ;; esac
+done
+
+quoted=$(printf '%q ' "$@")
+set +e
+unshare --mount --pid --fork --propagation private -- /bin/bash -c '
+  set -e
+  root=$1 archives=$2
+  shift 2
+  mount --rbind /dev "$root/dev"
+  mount --rbind /sys "$root/sys"
+  mount -t proc proc "$root/proc"
+  mount --bind "$archives" "$root/var/cache/apt/archives"
+  exec chroot "$root" /usr/bin/env -i "$@"
+' fresh-root "$root" "$cache/apt-archives" "${envs[@]}" \
+  /bin/bash -c "cd /work/$name && $quoted"
+rc=$?
+set -e
+phase "command ended with exit code $rc"
+exit $rc

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The README's first command as a new user meets it: `scripts/run.sh` installs what it
+# needs, builds, and serves on 127.0.0.1:9998; /health answers; the joblauncher session of
+# docs/rest.md ends DONE with output_file back in the job directory; SIGTERM stops the
+# service. Prints `first-command: N passed, M failed` and exits non-zero on a failure.
+# Usage: tests/smoke/first-command.sh   (from anywhere; CUTTLE_SMOKE_PORT overrides 9998)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+port=${CUTTLE_SMOKE_PORT:-9998}
+url="http://127.0.0.1:$port"
+work=$(mktemp -d /tmp/cuttle-smoke.XXXXXX)
+passed=0 failed=0
+check() {  # NAME COMMAND...
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1)) && echo "first-command: ok   $name"
+  else
+    failed=$((failed + 1)) && echo "first-command: FAIL $name" >&2
+  fi
+}
+finish() {
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null
+  echo "first-command: $passed passed, $failed failed"
+  rm -rf "$work"
+  [ "$failed" -eq 0 ]
+}
+trap 'finish; exit $?' EXIT
+
+listen=()
+[ "$port" = 9998 ] || listen=(--listen "127.0.0.1:$port")
+scripts/run.sh "${listen[@]}" >"$work/serve.log" 2>&1 &
+server=$!
+
+healthy() {
+  local i
+  # run.sh installs and builds first: allow it the time a build takes.
+  for i in $(seq 1 1800); do
+    curl -sf "$url/health" >/dev/null 2>&1 && return 0
+    kill -0 "$server" 2>/dev/null || { tail -20 "$work/serve.log" >&2; return 1; }
+    sleep 1
+  done
+  return 1
+}
+check "/health answers" healthy
+
+session() {
+  mkdir -p "$work/myjob" && cd "$work/myjob" || return 1
+  echo 'Lorem ipsum' >input_file
+  echo 'hostname;date;wc -l input_file > output_file' >runme.sh
+  cat >query.json <<JSON
+{
+   "jobdir": "$(pwd)/",
+   "executable": "/bin/sh",
+   "prestaged": ["runme.sh", "input_file"],
+   "poststaged": ["output_file"],
+   "stderr": "stderr.txt",
+   "stdout": "stdout.txt",
+   "arguments": ["runme.sh"],
+   "status_callback_url": "http://localhost/job/myjob/status"
+}
+JSON
+  local head location state i
+  head=$(curl -s -i -H 'Content-Type: application/json' -H 'Accept: application/json' \
+    -X POST -d @query.json "$url/job" | tr -d '\r')
+  echo "$head" | head -1 | grep -q '^HTTP/1.1 201' || { echo "$head" >&2; return 1; }
+  location=$(echo "$head" | sed -n 's/^Location: //p')
+  [ -n "$location" ] || return 1
+  for i in $(seq 1 100); do
+    state=$(curl -s -H 'Accept: application/json' "$location" |
+      python3 -c 'import json,sys; s=json.load(sys.stdin)["status"]; print(s["state"], s["exitCode"])')
+    [ "$state" = "DONE 0" ] && break
+    sleep 0.1
+  done
+  cd - >/dev/null || return 1
+  [ "$state" = "DONE 0" ] || { echo "state: $state" >&2; return 1; }
+  grep -qx '1 input_file' "$work/myjob/output_file"
+}
+check "README session ends DONE with output_file back" session
+
+stops_on_sigterm() {
+  local i
+  kill -TERM "$server" || return 1
+  for i in $(seq 1 100); do
+    kill -0 "$server" 2>/dev/null || { wait "$server"; local rc=$?; server=; [ "$rc" -eq 0 ]; return; }
+    sleep 0.1
+  done
+  return 1
+}
+check "SIGTERM stops the service (exit 0)" stops_on_sigterm
