@@ -15,6 +15,9 @@ packages=(
   # real servers for the integration tests and benchmarks
   slurm-wlm slurm-wlm-torque munge openssh-server openssh-client
   postgresql nginx-light wrk curl procps iproute2
+  # container runtimes (docs/containers.md): podman (+ catatonit for --init), Charliecloud,
+  # and busybox-static for the locally built test image
+  podman catatonit charliecloud-runtime busybox-static
   # fuzzing
   clang libclang-rt-14-dev
 )
