@@ -32,8 +32,8 @@ class CliContainerTest : public ::testing::Test {
 };
 
 TEST_F(CliContainerTest, AnImageOnTheLocalAdaptorIsRefusedNotSilentlyIgnored) {
-  for (const std::string location :
-       {"local://", "local://?mode=detached&sandbox.root=" + dir_.path() + "/jobs"}) {
+  for (const std::string& location : std::vector<std::string>{
+           "local://", "local://?mode=detached&sandbox.root=" + dir_.path() + "/jobs"}) {
     auto r =
         cuttle({"submit", "--wait", "--image", "docker://x", location, "--", "touch", victim()});
     EXPECT_EQ(r.exit_code, 1) << location;
@@ -44,8 +44,9 @@ TEST_F(CliContainerTest, AnImageOnTheLocalAdaptorIsRefusedNotSilentlyIgnored) {
 }
 
 TEST_F(CliContainerTest, HostileImageNamesAreUsageErrorsNamingTheField) {
-  for (const std::string image : {"busybox; touch " + victim(), "$(touch " + victim() + ")",
-                                  "busybox\ntouch", "--privileged"}) {
+  for (const std::string& image :
+       std::vector<std::string>{"busybox; touch " + victim(), "$(touch " + victim() + ")",
+                                "busybox\ntouch", "--privileged"}) {
     auto r = cuttle({"submit", "--wait", "--image=" + image, "local://", "--", "true"});
     EXPECT_EQ(r.exit_code, 2) << image;
     EXPECT_THAT(r.stderr_text, HasSubstr("container_image")) << image;

@@ -2,6 +2,9 @@
 // refusal naming its field, and options without an image refused rather than ignored.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/job_description.h"
@@ -46,10 +49,10 @@ TEST(ContainerModel, CommonImageReferencesAreAccepted) {
 }
 
 TEST(ContainerModel, HostileImageReferencesAreRefusedNamingTheField) {
-  for (const std::string image :
-       {"busybox; touch /tmp/x", "$(touch /tmp/x)", "`id`", "busybox\nrm -rf /", "a b",
-        "--privileged", "-v/:/host", "busybox'", "busybox\"", "img|cat", "img>out", "img&",
-        std::string("bus\0box", 7), std::string(4097, 'a')}) {
+  for (const std::string& image : std::vector<std::string>{
+           "busybox; touch /tmp/x", "$(touch /tmp/x)", "`id`", "busybox\nrm -rf /", "a b",
+           "--privileged", "-v/:/host", "busybox'", "busybox\"", "img|cat", "img>out", "img&",
+           std::string("bus\0box", 7), std::string(4097, 'a')}) {
     EXPECT_EQ(field_of(with_image(image)), "container_image") << image;
   }
 }
