@@ -1,7 +1,7 @@
 // The podman and docker tables: one command line shape (`run --rm --init --name ...`),
 // two programs. Both report their own failures as exit 125 (the runtime), 126 (command
-// not executable) or 127 (command not found) with a last stderr line of their own, while
-// a job's own exit code passes through unchanged.
+// not executable) or 127 (command not found) with a last stderr line of their own (or,
+// under --init, the init's own line), while a job's own exit code passes through.
 #include <string>
 
 #include "cuttle/error.h"
@@ -56,11 +56,18 @@ class OciCliTable : public ContainerRuntimeTable {
 
   std::optional<std::string> runtime_failure(int exit_code,
                                              std::string_view stderr_text) const override {
-    if (exit_code < 125 || exit_code > 127) return std::nullopt;
     std::string_view line = last_line(stderr_text);
-    if (!line.starts_with(prefix_)) return std::nullopt;
-    line.remove_prefix(prefix_.size());
-    return program_ + ": " + std::string(line);
+    if (exit_code >= 125 && exit_code <= 127 && line.starts_with(prefix_)) {
+      line.remove_prefix(prefix_.size());
+      return program_ + ": " + std::string(line);
+    }
+    // With --init, a command that cannot be executed is reported by the init process
+    // (podman's catatonit exits 1, docker's tini 127) instead of the runtime.
+    if ((exit_code == 1 || exit_code == 127) &&
+        (line.starts_with("ERROR (catatonit:") || line.starts_with("[FATAL tini"))) {
+      return program_ + ": " + std::string(line);
+    }
+    return std::nullopt;
   }
 
  private:

@@ -169,6 +169,18 @@ TEST(ContainerRuntimeFailure, PodmanOwnErrorsAreTheRuntimes) {
                   .has_value());
 }
 
+TEST(ContainerRuntimeFailure, InitReportsACommandThatCannotStart) {
+  // Captured from podman 4.3.1 + catatonit 0.1.7 (`podman run --init IMAGE /no/such`).
+  EXPECT_EQ(container_runtime_table(ContainerRuntime::kPodman)
+                .runtime_failure(1,
+                                 "ERROR (catatonit:6): failed to exec pid1: No such file or "
+                                 "directory\n"),
+            "podman: ERROR (catatonit:6): failed to exec pid1: No such file or directory");
+  EXPECT_FALSE(container_runtime_table(ContainerRuntime::kPodman)
+                   .runtime_failure(1, "grep: no such file\n")
+                   .has_value());
+}
+
 TEST(ContainerRuntimeFailure, TheJobsOwnCodesPassThrough) {
   const auto& podman = container_runtime_table(ContainerRuntime::kPodman);
   EXPECT_FALSE(podman.runtime_failure(7, "Error: from the job\n").has_value());
