@@ -17,6 +17,10 @@ packages=(
   # real servers for the integration tests and benchmarks
   slurm-wlm slurm-wlm-torque munge openssh-server openssh-client
   postgresql nginx-light wrk curl procps iproute2
+  # container runtimes (docs/containers.md): podman with runc (its dependency would pick
+  # crun, which fails on these machines' cgroup layout) and catatonit (--init),
+  # Charliecloud, and busybox-static for the locally built test image
+  podman runc catatonit charliecloud-runtime busybox-static
   # fuzzing
   clang libclang-rt-14-dev
 )

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/properties.h"
 
@@ -37,8 +38,12 @@ Job options (submit):
   --name NAME        --env KEY=VALUE    --cwd DIR          --stdin FILE
   --stdout FILE      --stderr FILE      --queue NAME       --max-runtime DURATION
   --nodes N          --tasks N          --cores-per-task N --memory SIZE
-  --scheduler-arg ARG                   --image IMAGE      --retry N
-  --label KEY=VALUE  --stage-in SRC[:DEST]                 --stage-out SRC[:DEST]
+  --scheduler-arg ARG                   --retry N          --label KEY=VALUE
+  --stage-in SRC[:DEST]                 --stage-out SRC[:DEST]
+Container options (submit; docs/containers.md): the sandbox is /work inside
+  --image IMAGE      --container-runtime auto|podman|docker|apptainer|singularity|charliecloud
+  --mount HOST[:CONTAINER] (read-only; repeatable)         --network on|off (default off)
+  --container-user NAME|UID[:GID]
 Output:
   --wait             wait for the job (submit)
   --timeout DURATION bound a wait; exit 124 if the job is still not done
@@ -154,6 +159,23 @@ const std::map<std::string, Handler>& value_flags() {
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},
+      {"--container-runtime",
+       [](Options& o, const std::string& v) {
+         o.job.container.runtime =
+             with_flag("--container-runtime", [&] { return parse_container_runtime(v); });
+       }},
+      {"--mount",
+       [](Options& o, const std::string& v) {
+         o.job.container.mounts.push_back(
+             with_flag("--mount", [&] { return parse_container_mount(v); }));
+       }},
+      {"--network",
+       [](Options& o, const std::string& v) {
+         if (v != "on" && v != "off")
+           throw InvalidArgument("--network: expected on or off, got '" + v + "'");
+         o.job.container.network = v == "on";
+       }},
+      {"--container-user", [](Options& o, const std::string& v) { o.job.container.user = v; }},
       {"--retry",
        [](Options& o, const std::string& v) { o.job.retry_limit = positive_int("--retry", v); }},
       {"--label",

@@ -4,11 +4,15 @@
 
 #include <pybind11/pybind11.h>
 
+#include "cuttle/job_description.h"
+
 namespace cuttle::python {
 
 void bind_errors(pybind11::module_& module);     // errors.cc
 void bind_model(pybind11::module_& module);      // model.cc: value types, adaptors()
 void bind_scheduler(pybind11::module_& module);  // scheduler.cc: Scheduler, Job, Subscription
 void bind_tracker(pybind11::module_& module);    // tracker.cc: Tracker, TrackedChange
+// container_fields.cc, called by bind_model: image, container_runtime, mounts, network...
+void bind_container_fields(pybind11::class_<JobDescription>& description);
 
 }  // namespace cuttle::python

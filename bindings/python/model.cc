@@ -34,6 +34,10 @@ const std::vector<const char*>& description_fields() {
                                                   "memory_bytes",
                                                   "scheduler_arguments",
                                                   "container_image",
+                                                  "container_runtime",
+                                                  "mounts",
+                                                  "network",
+                                                  "container_user",
                                                   "stage_in",
                                                   "stage_out",
                                                   "retry_limit",
@@ -178,6 +182,7 @@ void bind_description(py::module_& m) {
                auto key = item.first.cast<std::string>();
                bool known = false;
                for (const char* f : description_fields()) known = known || key == f;
+               known = known || key == "image";  // the short name of container_image
                if (!known)
                  throw py::type_error("JobDescription() got an unexpected keyword argument '" +
                                       key + "'; the fields are: " + join_fields());
@@ -245,6 +250,7 @@ void bind_description(py::module_& m) {
       .def("__deepcopy__", [](const JobDescription& d, py::handle) { return d; })
       .def("__eq__", [](const JobDescription& a, const JobDescription& b) { return a == b; })
       .def("__repr__", [](py::handle self) { return description_repr(self); });
+  bind_container_fields(description);
   description.attr("__hash__") = py::none();
 }
 

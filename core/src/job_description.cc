@@ -81,7 +81,14 @@ void JobDescription::validate() const {
     }
     if (scheduler_arguments[i].empty()) throw InvalidJobDescription(field, "is empty");
   }
-  no_nul(container_image, "container_image");
+  if (!container_image.empty()) {
+    validate_container_image(container_image);
+    validate_container_options(container);
+  } else if (container != ContainerOptions{}) {
+    throw InvalidJobDescription("container",
+                                "runtime, mounts, network or user are set but "
+                                "container_image is empty");
+  }
   check_staging(stage_in, "stage_in");
   check_staging(stage_out, "stage_out");
   if (retry_limit < 0) throw InvalidJobDescription("retry_limit", "must not be negative");

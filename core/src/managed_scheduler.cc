@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cuttle/error.h"
+#include "internal/container_runtime.h"
 #include "internal/event_loop.h"
 #include "internal/log.h"
 #include "internal/scheduler_base.h"
@@ -80,6 +81,7 @@ class ManagedScheduler : public SchedulerBase,
 
   std::string submit(const JobDescription& description) override {
     description.validate();
+    require_container_support(description, adaptor_->capabilities(), adaptor_->adaptor_name());
     begin_submit();
     std::string id;
     try {

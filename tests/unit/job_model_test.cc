@@ -4,9 +4,12 @@
 #include "cuttle/error.h"
 #include "cuttle/job_description.h"
 #include "cuttle/job_state.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
+
+using testing::field_of;
 
 TEST(JobState, NamesRoundTrip) {
   for (int i = 0; i <= static_cast<int>(JobState::kError); ++i) {
@@ -39,15 +42,6 @@ JobDescription valid() {
   JobDescription d;
   d.executable = "/bin/true";
   return d;
-}
-
-std::string field_of(const JobDescription& d) {
-  try {
-    d.validate();
-  } catch (const InvalidJobDescription& e) {
-    return e.field();
-  }
-  return "(valid)";
 }
 
 TEST(JobDescription, ValidDescriptionPasses) { EXPECT_EQ(field_of(valid()), "(valid)"); }

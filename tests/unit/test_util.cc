@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "cuttle/error.h"
+
 namespace cuttle::testing {
 
 TempDir::TempDir() {
@@ -15,6 +17,15 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+std::string field_of(const JobDescription& d) {
+  try {
+    d.validate();
+  } catch (const InvalidJobDescription& e) {
+    return e.field();
+  }
+  return "(valid)";
 }
 
 }  // namespace cuttle::testing

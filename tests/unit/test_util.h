@@ -1,8 +1,11 @@
-// Small helpers shared by unit tests: a temporary directory and running /bin/sh.
+// Small helpers shared by unit tests: a temporary directory, running /bin/sh, and the
+// field a JobDescription's validation names.
 #pragma once
 
 #include <filesystem>
 #include <string>
+
+#include "cuttle/job_description.h"
 
 namespace cuttle::testing {
 
@@ -18,5 +21,8 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The field InvalidJobDescription names for `d`, or "(valid)".
+std::string field_of(const JobDescription& d);
 
 }  // namespace cuttle::testing

@@ -89,6 +89,11 @@ class JobDescription:
     memory_bytes: Optional[int]  # set with an int or a size text such as "4G"
     scheduler_arguments: list[str]
     container_image: str
+    image: str  # the same field as container_image
+    container_runtime: str  # auto, podman, docker, apptainer, singularity, charliecloud
+    mounts: list[tuple[str, str]]  # read-only; set with (host, container) or "HOST:CONTAINER"
+    network: Optional[bool]  # None: off where the runtime can isolate it
+    container_user: str
     stage_in: list[StagingEntry]  # set with StagingEntry, (source, destination) or source
     stage_out: list[StagingEntry]
     retry_limit: int
@@ -112,6 +117,11 @@ class JobDescription:
         memory_bytes: Union[int, str, None] = ...,
         scheduler_arguments: Sequence[str] = ...,
         container_image: str = ...,
+        image: str = ...,
+        container_runtime: str = ...,
+        mounts: Iterable[Union[str, tuple[str, str]]] = ...,
+        network: Optional[bool] = ...,
+        container_user: str = ...,
         stage_in: Iterable[StagingSpec] = ...,
         stage_out: Iterable[StagingSpec] = ...,
         retry_limit: int = ...,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cuttle/command_runner.h"
+#include "cuttle/container.h"
 #include "cuttle/credential.h"
 #include "cuttle/error.h"
 #include "cuttle/file_system.h"

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "cuttle/container.h"
+
 namespace cuttle {
 
 // One file to copy. For stage-in, `source` is a path on the submitting machine and
@@ -38,7 +40,8 @@ struct JobDescription {
   std::optional<int> cores_per_task;
   std::optional<std::uint64_t> memory_bytes;     // per node
   std::vector<std::string> scheduler_arguments;  // validated pass-through (batch adaptors)
-  std::string container_image;                   // Kubernetes
+  std::string container_image;                   // empty: no container (docs/containers.md)
+  ContainerOptions container;                    // only with container_image
   std::vector<StagingEntry> stage_in;
   std::vector<StagingEntry> stage_out;
   int retry_limit = 0;  // how many times a Failed or Error attempt is resubmitted
@@ -47,7 +50,8 @@ struct JobDescription {
   // Throws InvalidJobDescription naming the first offending field: empty executable,
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,
   // negative or zero counts, negative retry limit, non-positive max runtime,
-  // newlines in scheduler arguments, staging paths that are empty.
+  // newlines in scheduler arguments, staging paths that are empty, hostile image
+  // references, mounts or users, container options without an image.
   void validate() const;
 
   bool operator==(const JobDescription&) const = default;
