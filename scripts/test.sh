@@ -19,7 +19,10 @@ stop_envs() {
   for env in "${envs[@]}"; do "$env" stop >/dev/null 2>&1 || true; done
 }
 trap stop_envs EXIT
-for env in tests/env/*.sh; do
+# The real servers the tests talk to (each prints the exports the tests read). Other
+# scripts in tests/env/ are helpers these use.
+for name in slurm sshd postgres podman kubernetes; do
+  env=tests/env/$name.sh
   [ -x "$env" ] || continue
   phase "starting $(basename "$env" .sh)"
   exports=$("$env" start) || { echo "test environment $env failed to start" >&2; exit 1; }
