@@ -20,7 +20,8 @@ check() {  # NAME COMMAND...
   fi
 }
 finish() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null
+  # run.sh and whatever it still runs (apt, the build) are one process group.
+  [ -n "${server:-}" ] && kill -TERM -- "-$server" 2>/dev/null
   echo "first-command: $passed passed, $failed failed"
   rm -rf "$work"
   [ "$failed" -eq 0 ]
@@ -29,17 +30,26 @@ trap 'finish; exit $?' EXIT
 
 listen=()
 [ "$port" = 9998 ] || listen=(--listen "127.0.0.1:$port")
-scripts/run.sh "${listen[@]}" >"$work/serve.log" 2>&1 &
+setsid scripts/run.sh "${listen[@]}" >"$work/serve.log" 2>&1 &
 server=$!
 
 healthy() {
-  local i
-  # run.sh installs and builds first: allow it the time a build takes.
-  for i in $(seq 1 1800); do
-    curl -sf "$url/health" >/dev/null 2>&1 && return 0
+  local start=$SECONDS
+  # run.sh installs and builds first, which takes as long as the machine needs; once the
+  # service says it listens, /health must answer at once.
+  while [ $((SECONDS - start)) -lt 7200 ]; do
+    if grep -q 'msg=listening' "$work/serve.log"; then
+      for _ in $(seq 1 50); do
+        curl -sf "$url/health" >/dev/null 2>&1 && return 0
+        sleep 0.1
+      done
+      echo "first-command: listening, but /health did not answer within 5 s" >&2
+      return 1
+    fi
     kill -0 "$server" 2>/dev/null || { tail -20 "$work/serve.log" >&2; return 1; }
     sleep 1
   done
+  echo "first-command: the service did not start within 2 hours" >&2
   return 1
 }
 check "/health answers" healthy
