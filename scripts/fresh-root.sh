@@ -9,8 +9,8 @@
 #
 # The bootstrapped base is cached as a tarball outside the checkout
 # ($CUTTLE_FRESH_ROOT_CACHE, default /var/cache/cuttle-ci) and made when absent; downloaded
-# .deb files are kept there too, so later runs download less (every package is still
-# installed by the project's own scripts). The root lives in its own mount and PID
+# .deb files are kept there too and copied in, so later runs download less (every package
+# is still installed by the project's own scripts). The root lives in its own mount and PID
 # namespaces: /proc is the namespace's own, so the root's processes see only each other
 # (a daemon found by name could not be another one on the host), and every process and
 # mount of the root is gone when the command ends, on every exit path. The root itself is
@@ -68,6 +68,9 @@ tar -C "$checkout" --exclude='./build' --exclude='./build-*' -cf - . | tar -C "$
 cp /etc/hosts /etc/resolv.conf "$root/etc/"
 # Services that packages would start on install are started by the tests themselves.
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+# The .deb files of earlier runs, copied (never shared: two roots at once would fight
+# over apt's lock); new ones are copied back when the command ends.
+cp -a "$cache/apt-archives/." "$root/var/cache/apt/archives/"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 phase "root ready in $root"
 
@@ -82,16 +85,16 @@ quoted=$(printf '%q ' "$@")
 set +e
 unshare --mount --pid --fork --propagation private -- /bin/bash -c '
   set -e
-  root=$1 archives=$2
-  shift 2
+  root=$1
+  shift
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
   mount -t proc proc "$root/proc"
-  mount --bind "$archives" "$root/var/cache/apt/archives"
   exec chroot "$root" /usr/bin/env -i "$@"
-' fresh-root "$root" "$cache/apt-archives" "${envs[@]}" \
+' fresh-root "$root" "${envs[@]}" \
   /bin/bash -c "cd /work/$name && $quoted"
 rc=$?
 set -e
+cp -n "$root"/var/cache/apt/archives/*.deb "$cache/apt-archives/" 2>/dev/null || true
 phase "command ended with exit code $rc"
 exit $rc
