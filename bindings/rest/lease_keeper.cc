@@ -22,10 +22,10 @@ LeaseKeeper::~LeaseKeeper() { stop(); }
 void LeaseKeeper::start() {
   const LeaseGrant grant = store_.acquire_lease(instance_, 0, config_.ttl);
   token_ = grant.token;
-  renew_due_ = std::chrono::steady_clock::now() + config_.ttl / 3;
   log(LogLevel::kInfo, "rest.lease", "lease taken",
       {{"instance", instance_}, {"token", std::to_string(grant.token)}});
-  thread_ = std::thread([this] { loop(); });
+  renewer_ = std::thread([this] { every(config_.ttl / 3, &LeaseKeeper::renew); });
+  adopter_ = std::thread([this] { every(config_.check_interval, &LeaseKeeper::adopt); });
 }
 
 void LeaseKeeper::stop() {
@@ -34,20 +34,16 @@ void LeaseKeeper::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (renewer_.joinable()) renewer_.join();
+  if (adopter_.joinable()) adopter_.join();
 }
 
-void LeaseKeeper::loop() {
+void LeaseKeeper::every(std::chrono::milliseconds period, void (LeaseKeeper::*step)()) {
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    const auto next =
-        std::min(renew_due_, std::chrono::steady_clock::now() + config_.check_interval);
-    wake_.wait_until(lock, next, [&] { return stopping_; });
-    if (stopping_) return;
+  while (!wake_.wait_for(lock, period, [&] { return stopping_; })) {
     lock.unlock();
     try {
-      if (std::chrono::steady_clock::now() >= renew_due_) renew();
-      adopt();
+      (this->*step)();
     } catch (const StoreUnavailable& e) {
       // The lease may lapse meanwhile; the next renewal finds out and says so.
       log(LogLevel::kWarn, "rest.lease", "cannot reach the store", {{"error", e.what()}});
@@ -62,7 +58,6 @@ void LeaseKeeper::renew() {
   const std::int64_t old = token_;
   const LeaseGrant grant = store_.acquire_lease(instance_, old, config_.ttl);
   token_ = grant.token;
-  renew_due_ = std::chrono::steady_clock::now() + config_.ttl / 3;
   if (!grant.renewed) {
     // Paused, partitioned or cut off from the store for longer than the lease: jobs
     // another instance adopted meanwhile are fenced off; the rest stay ours.
@@ -78,7 +73,6 @@ void LeaseKeeper::renew() {
 void LeaseKeeper::adopt() {
   const auto ids = store_.adopt_expired(instance_, shared_);
   if (ids.empty()) return;
-  adopted_ += ids.size();
   log(LogLevel::kInfo, "rest.lease", "adopted jobs of instances whose lease expired",
       {{"count", std::to_string(ids.size())}});
   on_adopted_(ids);

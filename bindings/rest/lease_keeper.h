@@ -1,10 +1,11 @@
-// Keeps this instance's lease in the job store and takes over dead instances' jobs.
-// Every ttl/3 it renews the lease (a lapsed lease gets a new fencing token: writes for
-// jobs adopted meanwhile are then refused by the store, see Fenced); every
-// check_interval it looks for instances whose lease expired and adopts their unfinished
-// jobs on shared schedulers, handing the ids to `on_adopted` (which re-attaches to them
-// and takes over their callback outbox).
-// Thread-safety: start()/stop() from one thread; on_adopted runs on the keeper's thread.
+// Keeps this instance's lease in the job store and takes over dead instances' jobs, on
+// two threads so that renewing never waits behind adoption work. Every ttl/3 one renews
+// the lease (a lapsed lease gets a new fencing token: writes for jobs adopted meanwhile
+// are then refused by the store, see Fenced); every check_interval the other looks for
+// instances whose lease expired, adopts their unfinished jobs on shared schedulers and
+// hands the ids to `on_adopted` (which re-attaches to them and takes over their callback
+// outbox).
+// Thread-safety: start()/stop() from one thread; on_adopted runs on the adopting thread.
 #pragma once
 
 #include <atomic>
@@ -30,16 +31,15 @@ class LeaseKeeper {
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
   // Takes the lease (throws StoreUnavailable when the store cannot be reached), then
-  // starts the renewing thread.
+  // starts the renewing and adopting threads.
   void start();
   void stop();
 
   std::int64_t token() const { return token_; }
-  // Adopted jobs so far (metrics).
-  std::uint64_t adopted() const { return adopted_; }
 
  private:
-  void loop();
+  // Runs `step` every `period` until stop(); logs what it throws.
+  void every(std::chrono::milliseconds period, void (LeaseKeeper::*step)());
   void renew();
   void adopt();
 
@@ -50,12 +50,11 @@ class LeaseKeeper {
   const std::function<void(const std::vector<std::string>&)> on_adopted_;
 
   std::atomic<std::int64_t> token_{0};
-  std::atomic<std::uint64_t> adopted_{0};
-  std::chrono::steady_clock::time_point renew_due_{};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::thread renewer_;
+  std::thread adopter_;
 };
 
 }  // namespace cuttle::rest

@@ -112,6 +112,8 @@ void migrate_schema(SqlRunner& sql) {
     if (sql.postgres()) {
       // Held until commit: instances started together apply the migrations one by one.
       sql.query("SELECT count(*) FROM (SELECT pg_advisory_xact_lock(?)) AS l", {kMigrationLockKey});
+      // "relation already exists, skipping" on every start is not worth a log line.
+      sql.exec("SET LOCAL client_min_messages TO warning");
     }
     apply_pending(sql);
     run("COMMIT", &Poco::Data::Session::commit);

@@ -50,8 +50,11 @@ Grant acquire(SqlRunner& sql, const std::string& instance, std::int64_t token,
         "down_since_ms=0 WHERE instance=?",
         {grant.token, grant.expires_ms, now, now, instance});
   }
-  sql.exec("UPDATE cuttle_jobs SET owner_token=? WHERE owner=? AND final=0",
-           {grant.token, instance});
+  // Unfinished jobs, and finished ones whose callbacks are still to be sent.
+  sql.exec(
+      "UPDATE cuttle_jobs SET owner_token=? WHERE owner=? AND (final=0 OR id IN (SELECT "
+      "job_id FROM cuttle_outbox WHERE delivered=0))",
+      {grant.token, instance});
   return grant;
 }
 

@@ -23,8 +23,9 @@ struct Grant {
 };
 
 // Renews `instance`'s lease when it still holds `token` and the lease has not expired;
-// otherwise issues a new token and moves the unfinished jobs still owned by `instance`
-// to it (jobs another instance adopted meanwhile are no longer its own).
+// otherwise issues a new token and moves the jobs still owned by `instance` (unfinished,
+// or with callbacks to send) to it; jobs another instance adopted meanwhile are no longer
+// its own.
 Grant acquire(SqlRunner& sql, const std::string& instance, std::int64_t token, std::int64_t ttl_ms);
 
 // The instances whose lease has expired, other than `instance`.
