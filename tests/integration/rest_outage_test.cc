@@ -38,6 +38,7 @@ TEST(RestOutage, PostgresqlKilledAndRestartedMidRunLosesNothing) {
     const json request = {{"jobdir", dir.path() + "/jobs"},
                           {"executable", "/bin/sh"},
                           {"arguments", {"run.sh"}},
+                          {"prestaged", {"run.sh"}},
                           {"status_callback_url", receiver.url("/cb/" + std::to_string(i))}};
     auto r = http("POST", port, "/job", request.dump());
     ASSERT_EQ(r.status, 201) << r.body;
