@@ -54,8 +54,13 @@ std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
     Poco::Data::PostgreSQL::Connector::registerConnector();
   });
   if (config.kind == "postgresql") {
-    return std::make_unique<SessionPool>("PostgreSQL", config.connection, config.pool_size,
-                                         nullptr);
+    // A transaction left idle this long means its instance stalled (paused, partitioned):
+    // PostgreSQL ends the session so its row locks cannot block a takeover. Ours last
+    // milliseconds; a killed one is retried on a new connection.
+    return std::make_unique<SessionPool>(
+        "PostgreSQL", config.connection, config.pool_size, [](Poco::Data::Session& s) {
+          SqlRunner(s, true).exec("SET idle_in_transaction_session_timeout = 5000");
+        });
   }
   Poco::File(Poco::Path(config.path).parent()).createDirectories();
   // One SQLite connection: the file has one writer anyway, and it cannot go away.

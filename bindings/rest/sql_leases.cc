@@ -15,6 +15,12 @@ namespace {
 
 std::string for_update(const SqlRunner& sql) { return sql.postgres() ? " FOR UPDATE" : ""; }
 
+// An instance paused mid-transaction holds its row locks until PostgreSQL ends its idle
+// session: adoption skips what is locked and takes it on a later round.
+std::string skip_locked(const SqlRunner& sql) {
+  return sql.postgres() ? " FOR UPDATE SKIP LOCKED" : "";
+}
+
 std::int64_t next_token(SqlRunner& sql) {
   // The UPDATE takes the row lock: two instances never get the same token.
   sql.exec("UPDATE cuttle_fencing SET last = last + 1");
@@ -76,7 +82,7 @@ std::vector<std::string> adopt(SqlRunner& sql, const std::string& dead, const st
   std::vector<std::string> ids;
   if (schedulers.empty()) return ids;
   const auto rows = sql.query(
-      "SELECT expires_ms, down_since_ms FROM cuttle_instances WHERE instance=?" + for_update(sql),
+      "SELECT expires_ms, down_since_ms FROM cuttle_instances WHERE instance=?" + skip_locked(sql),
       {dead});
   if (rows.empty() || sql_int(rows[0][0]) >= db_now_ms(sql)) return ids;  // came back
   if (sql_int(rows[0][1]) == 0) {
@@ -89,13 +95,14 @@ std::vector<std::string> adopt(SqlRunner& sql, const std::string& dead, const st
     params.emplace_back(schedulers[i]);
   }
   in += ")";
-  for (const auto& r : sql.query(
-           "SELECT id FROM cuttle_jobs WHERE owner=? AND final=0" + in + for_update(sql), params)) {
+  for (const auto& r :
+       sql.query("SELECT id FROM cuttle_jobs WHERE owner=? AND final=0" + in + skip_locked(sql),
+                 params)) {
     ids.push_back(sql_string(r[0]));
   }
-  std::vector<SqlParam> update = {instance, token};
-  update.insert(update.end(), params.begin(), params.end());
-  sql.exec("UPDATE cuttle_jobs SET owner=?, owner_token=? WHERE owner=? AND final=0" + in, update);
+  for (const auto& id : ids) {
+    sql.exec("UPDATE cuttle_jobs SET owner=?, owner_token=? WHERE id=?", {instance, token, id});
+  }
   return ids;
 }
 
