@@ -5,114 +5,24 @@
 //   rest-status  GET /job/{id} vs nginx                    -> ratio = ours / nginx
 //   rest-submit  POST /job of /bin/true jobs, SQLite store -> jobs_per_s (accepted and
 //                durably journaled), completed_per_s (until every job is DONE)
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <thread>
 
+#include "bench/rest_support.h"
 #include "bench/scenario.h"
 #include "cuttle/command_runner.h"
-
-extern char** environ;
 
 namespace cuttle::bench {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kWrkThreads = 2;
 constexpr int kWrkConnections = 32;
 constexpr const char* kWrkDuration = "5s";
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-fs::path build_dir() {
-  if (const char* dir = std::getenv("CUTTLE_BINARY_DIR")) return dir;
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path();
-}
-
-std::vector<std::string> service_command() {
-  const fs::path cli = build_dir() / "bindings/cli/cuttle";
-  if (fs::exists(cli)) {
-    LocalRunner runner;
-    auto r = runner.run({cli.string(), "serve", "--help"}, {{}, std::chrono::milliseconds(10000)});
-    if (r.exit_code == 0 && r.stdout_text.find("joblauncher") != std::string::npos) {
-      return {cli.string(), "serve"};
-    }
-  }
-  const fs::path stand_in = build_dir() / "rest_test_serve";
-  if (!fs::exists(stand_in))
-    throw std::runtime_error("no service binary under " + build_dir().string());
-  return {stand_in.string()};
-}
-
-// A child process stopped (SIGTERM, then SIGKILL) when this goes out of scope.
-class Child {
- public:
-  Child(std::vector<std::string> argv, const std::string& log) {
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
-  }
-  ~Child() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-std::string curl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"curl", "-s", "--max-time", "10"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  LocalRunner runner;
-  return runner.run(argv).stdout_text;
-}
-
-void wait_http(const std::string& url) {
-  for (int i = 0; i < 300; ++i) {
-    LocalRunner runner;
-    if (runner.run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url}).stdout_text ==
-        "200")
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  throw std::runtime_error("no answer from " + url);
-}
 
 struct Service {
   fs::path dir;
@@ -160,11 +70,6 @@ double wrk_requests_per_second(const std::vector<std::string>& extra, const std:
     throw std::runtime_error("wrk saw errors: " + r.stdout_text);
   }
   return std::stod(m[1]);
-}
-
-fs::path scratch(const std::string& tag) {
-  std::string pattern = "/tmp/cuttle-bench-" + tag + "-XXXXXX";
-  return ::mkdtemp(pattern.data());
 }
 
 int rest_status(const std::vector<std::string>&) {

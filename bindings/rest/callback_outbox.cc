@@ -13,6 +13,7 @@
 #include "bindings/rest/job_request.h"
 #include "bindings/rest/mac_auth.h"
 #include "bindings/rest/status_document.h"
+#include "bindings/rest/store_errors.h"
 #include "internal/log.h"
 
 namespace cuttle::rest {
@@ -76,10 +77,13 @@ void CallbackOutbox::run(Shard& shard) {
     JobQueue& q = shard.jobs[job_id];
     const OutboxRow row = q.rows.front();
     lock.unlock();
-    const bool ok = deliver(row);
+    const Permission permission = may_deliver(row);
+    const bool fenced = permission == Permission::kFenced;
+    const bool ok = fenced || permission == Permission::kDone ||
+                    (permission == Permission::kSend && deliver(row));
     const auto age = std::chrono::milliseconds(to_millis(Clock::now()) - row.created_ms);
     const bool give_up = !ok && age > config_.callback_give_up_after;
-    if (ok || give_up) {
+    if ((ok && !fenced) || give_up) {
       try {
         store_.callback_done(row.seq);
       } catch (const std::exception& e) {
@@ -110,6 +114,24 @@ void CallbackOutbox::run(Shard& shard) {
       again.due = std::chrono::steady_clock::now() + backoff;
     }
     shard.ready.insert({again.due, job_id});
+  }
+}
+
+// Fencing for callbacks: a row is sent only while its job is still this instance's (an
+// instance paused past its lease must not send what the adopter now sends), and not again
+// once delivered. While the store is away nothing is sent: it could be fenced unseen.
+CallbackOutbox::Permission CallbackOutbox::may_deliver(const OutboxRow& row) {
+  try {
+    return store_.may_deliver(row.seq) ? Permission::kSend : Permission::kDone;
+  } catch (const Fenced& e) {
+    ++metrics_.callbacks_fenced;
+    log(LogLevel::kWarn, "rest.callback", "fenced: not sending a callback for an adopted job",
+        {{"job", row.job_id}, {"error", e.what()}});
+    return Permission::kFenced;
+  } catch (const std::exception& e) {
+    log(LogLevel::kWarn, "rest.callback", "cannot check the callback with the store",
+        {{"job", row.job_id}, {"error", e.what()}});
+    return Permission::kRetry;
   }
 }
 

@@ -47,7 +47,11 @@ class CallbackOutbox {
     std::thread thread;
   };
 
+  // kDone: delivered already; kFenced: the job's new owner sends it, we forget it.
+  enum class Permission { kSend, kDone, kFenced, kRetry };
+
   void run(Shard& shard);
+  Permission may_deliver(const OutboxRow& row);
   // true when the receiver answered 2xx.
   bool deliver(const OutboxRow& row);
 

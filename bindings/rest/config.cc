@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cuttle/error.h"
+#include "cuttle/location.h"
 #include "cuttle/properties.h"
 
 namespace cuttle::rest {
@@ -169,6 +170,11 @@ const SchedulerConfig* Config::find_scheduler(const std::string& name) const {
   return nullptr;
 }
 
+bool SchedulerConfig::is_shared() const {
+  if (shared) return *shared;
+  return Location::parse(location).scheme != "local";
+}
+
 std::string user_data_directory() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
     return std::string(xdg) + "/cuttle";
@@ -209,8 +215,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
   Reader r(root, origin, "");
   r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
-          "jobdir_roots", "callbacks", "store", "instance", "auth", "poll_interval", "retention",
-          "limits", "submit_workers", "http_threads", "delete_sandbox_on_cancel"});
+          "jobdir_roots", "callbacks", "store", "instance", "lease", "auth", "poll_interval",
+          "retention", "limits", "submit_workers", "http_threads", "delete_sandbox_on_cancel"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -230,13 +236,14 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     Reader s(r.at("schedulers"), origin, "schedulers");
     for (const auto& [name, value] : r.at("schedulers").items()) {
       Reader one(value, origin, "schedulers." + name);
-      one.only({"location", "properties", "credential"});
+      one.only({"location", "properties", "credential", "shared"});
       SchedulerConfig sc;
       sc.name = name;
       sc.location = one.str("location", "");
       if (sc.location.empty()) bad(origin, one.path("location"), "is required");
       sc.options.properties = one.string_map("properties");
       sc.options.credential = parse_credential(one, "credential");
+      if (one.has("shared")) sc.shared = one.boolean("shared", false);
       config.schedulers.push_back(std::move(sc));
     }
     config.default_scheduler = config.schedulers.empty() ? "" : config.schedulers.front().name;
@@ -274,10 +281,18 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   }
   if (r.has("store")) {
     Reader s(r.at("store"), origin, "store");
-    s.only({"kind", "path", "connection"});
+    s.only({"kind", "path", "connection", "pool_size", "max_held_changes"});
     config.store.kind = s.str("kind", "sqlite");
     config.store.path = s.str("path", config.store.path);
     config.store.connection = s.str("connection", "");
+    config.store.pool_size = s.count("pool_size", config.store.pool_size);
+    if (config.store.pool_size == 0 || config.store.pool_size > 1000) {
+      bad(origin, "store.pool_size", "must be between 1 and 1000");
+    }
+    config.store.max_held_changes = s.count("max_held_changes", config.store.max_held_changes);
+    if (config.store.max_held_changes == 0) {
+      bad(origin, "store.max_held_changes", "must be at least 1");
+    }
     if (config.store.kind != "sqlite" && config.store.kind != "postgresql") {
       bad(origin, "store.kind", "must be sqlite or postgresql");
     }
@@ -286,6 +301,17 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     }
   }
   config.instance = r.str("instance", config.instance);
+  if (r.has("lease")) {
+    Reader l(r.at("lease"), origin, "lease");
+    l.only({"ttl", "check_interval"});
+    config.lease.ttl = l.duration("ttl", config.lease.ttl);
+    config.lease.check_interval = l.duration("check_interval", config.lease.check_interval);
+    if (config.lease.ttl < std::chrono::seconds(1)) bad(origin, "lease.ttl", "must be at least 1s");
+    if (config.lease.check_interval < std::chrono::milliseconds(100) ||
+        config.lease.check_interval > config.lease.ttl) {
+      bad(origin, "lease.check_interval", "must be between 100ms and lease.ttl");
+    }
+  }
   if (r.has("auth")) {
     Reader a(r.at("auth"), origin, "auth");
     a.only({"tokens", "disable_tokens"});

@@ -17,6 +17,10 @@ struct SchedulerConfig {
   std::string name;
   std::string location;  // "local://", "slurm+ssh://alice@hpc", ...
   SchedulerOptions options;
+  // Whether every instance sharing the store can reach this scheduler, so another
+  // instance may adopt its jobs when their owner dies. Unset: true except for local://.
+  std::optional<bool> shared = std::nullopt;
+  bool is_shared() const;
 };
 
 // A MAC key used to sign status callbacks sent to one host:port.
@@ -36,6 +40,17 @@ struct StoreConfig {
   std::string kind = "sqlite";  // "sqlite" | "postgresql"
   std::string path;             // sqlite: database file
   std::string connection;       // postgresql: libpq connection string
+  std::size_t pool_size = 4;    // postgresql: connections (SQLite uses one)
+  // State changes held in memory, in order, while the database is away; beyond this a
+  // change is not recorded (the next poll observes it again).
+  std::size_t max_held_changes = 100'000;
+};
+
+// Each instance holds a lease on its jobs, renewed in the store every ttl/3; when it
+// expires, a live instance adopts the jobs on shared schedulers.
+struct LeaseConfig {
+  std::chrono::milliseconds ttl{30'000};
+  std::chrono::milliseconds check_interval{2'000};  // how often expired peers are looked for
 };
 
 struct TlsConfig {
@@ -71,6 +86,7 @@ struct Config {
   std::size_t callback_workers = 4;
   StoreConfig store;
   std::string instance = "default";  // owner of the jobs this process accepts
+  LeaseConfig lease;
   std::vector<TokenConfig> tokens;
   bool tokens_disabled = false;  // only honoured when listening on loopback
   std::chrono::milliseconds poll_interval{5'000};

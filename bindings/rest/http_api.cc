@@ -11,6 +11,7 @@
 
 #include "bindings/rest/mac_auth.h"
 #include "bindings/rest/status_document.h"
+#include "bindings/rest/store_errors.h"
 #include "cuttle/error.h"
 #include "cuttle/job_state.h"
 #include "cuttle/properties.h"
@@ -47,6 +48,10 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     int status = 500;
     try {
       status = route(request, response);
+    } catch (const StoreUnavailable& e) {
+      // A transient outage, not a fault: clients and load balancers retry after this.
+      if (!response.sent()) response.set("Retry-After", std::to_string(e.retry_after_seconds()));
+      status = send_error(response, 503, "(store)", e.what());
     } catch (const RequestError& e) {
       status = send_error(response, e.status(), e.field(), e.reason());
     } catch (const InvalidJobDescription& e) {
@@ -84,7 +89,9 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
 
     if (path == "/health") {
       if (method != "GET" && method != "HEAD") return not_allowed(response, "GET");
-      return send_json(response, 200, dump(service_.health()));
+      const json health = service_.health();
+      if (health["status"] != "ok") response.set("Retry-After", "1");
+      return send_json(response, health["status"] == "ok" ? 200 : 503, dump(health));
     }
     if (!authorized(request)) {
       ++service_.metrics().unauthorized;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "bindings/rest/status_document.h"
+#include "bindings/rest/store_errors.h"
 #include "cuttle/error.h"
 #include "cuttle/file_system.h"
 #include "cuttle/registry.h"
@@ -84,6 +85,8 @@ void JobService::start() {
         [this, scheduler_name](const JobStatus& status) { observe(scheduler_name, status); }));
   }
   outbox_ = std::make_unique<CallbackOutbox>(config_, *store_, metrics_);
+  store_->set_late_callback_sink([this](OutboxRow row) { outbox_->enqueue(std::move(row)); });
+  start_lease();
   // Undelivered callbacks first: they are older than anything recovery records, and
   // loading them after recovery would queue its new entries twice.
   for (const auto& row : store_->pending_callbacks(config_.instance)) outbox_->enqueue(row);
@@ -100,6 +103,7 @@ void JobService::start() {
 
 void JobService::stop() {
   if (stopping_.exchange(true)) return;
+  if (lease_) lease_->stop();
   { std::lock_guard lock(queue_mutex_); }
   queue_wake_.notify_all();
   observe_wake_.notify_all();
@@ -116,8 +120,11 @@ void JobService::stop() {
 
 // ---- recovery ---------------------------------------------------------------------------
 
-void JobService::recover() {
-  const auto rows = store_->active_jobs(config_.instance);
+void JobService::recover() { attach(store_->active_jobs(config_.instance)); }
+
+// Caches and tracks unfinished jobs this instance owns (its own after a restart, or
+// adopted); a job whose submit answer was lost is found by name or submitted again.
+void JobService::attach(const std::vector<JobRow>& rows) {
   std::vector<std::string> to_submit;
   for (const auto& row : rows) {
     auto entry = std::make_shared<Entry>();
@@ -404,7 +411,13 @@ void JobService::apply(const std::string& id, JobStatus status) {
   row.updated_ms = now;
   std::optional<OutboxRow> callback;
   if (!callback_url.empty()) callback = OutboxRow{0, id, callback_url, document, final, now};
-  const auto recorded = store_->record_change(row, {0, id, now, row.state, status_json}, callback);
+  std::optional<std::int64_t> recorded;
+  try {
+    recorded = store_->record_change(row, {0, id, now, row.state, status_json}, callback);
+  } catch (const Fenced& e) {
+    forget_fenced(id, e);
+    return;
+  }
   {
     std::unique_lock lock(cache_mutex_);
     entry->status = status;
@@ -415,7 +428,7 @@ void JobService::apply(const std::string& id, JobStatus status) {
   }
   if (!recorded) return;
   ++metrics_.state_changes;
-  if (callback) {
+  if (callback && *recorded > 0) {  // 0: held for the database; queued once written
     callback->seq = *recorded;
     outbox_->enqueue(std::move(*callback));
   }
@@ -553,7 +566,7 @@ std::optional<std::string> JobService::document_from_store(const std::string& id
   if (!row) return std::nullopt;
   json internal = json::parse(row->request, nullptr, false);
   if (internal.is_object()) internal.erase("resolved_jobdir");
-  return render(internal, row->status);
+  return render(internal, with_owner_state(*row));
 }
 
 std::optional<std::string> JobService::document(const std::string& id) {
@@ -728,7 +741,14 @@ std::string JobService::metrics_text() {
 }
 
 json JobService::health() {
-  json out = {{"status", "ok"}, {"instance", config_.instance}, {"version", kVersion}};
+  const StoreHealth store = store_->health();
+  json out = {
+      {"status", store.up ? "ok" : "store unavailable"},
+      {"instance", config_.instance},
+      {"version", kVersion},
+      {"store",
+       {{"kind", config_.store.kind}, {"up", store.up}, {"held_changes", store.held_changes}}}};
+  if (!store.up) out["store"]["error"] = store.error;
   std::size_t active = 0;
   {
     std::shared_lock lock(cache_mutex_);
@@ -736,6 +756,7 @@ json JobService::health() {
   }
   out["active_jobs"] = active;
   out["callbacks_pending"] = metrics_.callbacks_pending.load();
+  add_lease_health(out);
   json schedulers = json::object();
   for (const auto& [name, sched] : schedulers_) schedulers[name] = sched->location().to_string();
   out["schedulers"] = schedulers;

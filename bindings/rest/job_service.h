@@ -25,6 +25,7 @@
 #include "bindings/rest/config.h"
 #include "bindings/rest/job_request.h"
 #include "bindings/rest/job_store.h"
+#include "bindings/rest/lease_keeper.h"
 #include "bindings/rest/metrics.h"
 #include "cuttle/scheduler.h"
 
@@ -93,6 +94,15 @@ class JobService {
   std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
   void open_schedulers();
   void recover();
+  void start_lease();
+  void attach(const std::vector<JobRow>& rows);
+  void adopt(const std::vector<std::string>& ids);
+  // Another instance adopted `id` while this one's lease had lapsed: stop acting on it.
+  void forget_fenced(const std::string& id, const std::exception& why);
+  // The stored status, marked with its owner and since when it is down when the owner's
+  // lease expired and nobody adopted the job (a scheduler only the owner could reach).
+  std::string with_owner_state(const JobRow& row);
+  void add_lease_health(nlohmann::json& out);
   void submit_loop();
   void submit_one(const std::string& id);
   void apply_loop();
@@ -112,6 +122,7 @@ class JobService {
   Metrics metrics_;
   std::unique_ptr<JobStore> store_;
   std::unique_ptr<CallbackOutbox> outbox_;
+  std::unique_ptr<LeaseKeeper> lease_;
   std::map<std::string, std::shared_ptr<Scheduler>> schedulers_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
 

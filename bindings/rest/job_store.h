@@ -3,10 +3,14 @@
 // service instances share one database; each job is owned by the instance that
 // accepted it). Each state change is one transaction: job row, journal event and
 // outbox entry together, so a terminal callback is recorded exactly when the final
-// state is. Thread-safety: every method may be called from any thread.
+// state is. When the database cannot be reached a call throws StoreUnavailable (see
+// store_errors.h) instead of a generic error; writes are safe to retry.
+// Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +52,26 @@ struct OutboxRow {
   std::int64_t created_ms = 0;
 };
 
+struct StoreHealth {
+  bool up = true;
+  std::string error;             // why it is down; empty when up
+  std::size_t held_changes = 0;  // state changes waiting for the database
+};
+
+struct LeaseGrant {
+  std::int64_t token = 0;       // the fencing token every write of this instance carries
+  std::int64_t expires_ms = 0;  // database clock
+  bool renewed = false;         // false: a new token (first start, or the lease lapsed)
+};
+
+struct InstanceLease {
+  std::string instance;
+  std::int64_t expires_ms = 0;
+  std::int64_t renewed_ms = 0;
+  std::int64_t started_ms = 0;
+  bool expired = false;
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -55,9 +79,11 @@ class JobStore {
   // The submit intent, before any adaptor is called.
   virtual void insert_job(const JobRow& job, const EventRow& first_event) = 0;
   virtual void set_backend_id(const std::string& id, const std::string& backend_id) = 0;
-  // Job row update + journal event (+ outbox entry). Returns the outbox seq (0: none).
+  // Job row update + journal event (+ outbox entry). Returns the outbox seq (0: none, or
+  // held: see HeldWritesStore, which hands the callback to the sink once written).
   // When the stored row is already final nothing is written and nullopt is returned:
-  // the final state, and its callback, are recorded once.
+  // the final state, and its callback, are recorded once. Replaying the same change
+  // (same state and updated_ms) after an unknown outcome writes nothing twice.
   virtual std::optional<std::int64_t> record_change(const JobRow& job, const EventRow& event,
                                                     const std::optional<OutboxRow>& callback) = 0;
 
@@ -75,9 +101,31 @@ class JobStore {
   // Removes final jobs last updated before `before_ms` (journal and outbox too).
   // Returns the removed rows.
   virtual std::vector<JobRow> purge_finished(std::int64_t before_ms) = 0;
+
+  // Leases (see lease_keeper.h). Renews `instance`'s lease if it still holds `token`,
+  // else issues a new token; from then on every write of a job is checked, in its
+  // transaction, against the job's owner and token, and refused with Fenced when another
+  // instance adopted the job. Not held during an outage: throws StoreUnavailable.
+  virtual LeaseGrant acquire_lease(const std::string& instance, std::int64_t token,
+                                   std::chrono::milliseconds ttl) = 0;
+  // Moves the unfinished jobs on `schedulers` of every instance whose lease expired to
+  // `instance`; returns their ids.
+  virtual std::vector<std::string> adopt_expired(const std::string& instance,
+                                                 const std::vector<std::string>& schedulers) = 0;
+  virtual std::vector<InstanceLease> instances() = 0;
+  // Whether the outbox row may be sent now: false when already delivered; Fenced when
+  // its job is no longer this instance's.
+  virtual bool may_deliver(std::int64_t seq) = 0;
+
+  // Whether the database answers now (a cheap round trip), and what waits for it.
+  virtual StoreHealth health() = 0;
+  // Where callbacks recorded late (state changes held during an outage and written when
+  // the database came back) are handed, with their outbox seq. Set before use.
+  virtual void set_late_callback_sink(std::function<void(OutboxRow)> sink) { (void)sink; }
 };
 
-// "sqlite" or "postgresql" per config.store; creates the schema if needed.
+// "sqlite" or "postgresql" per config.store; applies schema migrations (see
+// schema_migrations.h); the result holds state changes while the database is away.
 std::unique_ptr<JobStore> open_job_store(const StoreConfig& config);
 
 }  // namespace cuttle::rest

@@ -32,6 +32,12 @@ std::string Metrics::render(const std::map<std::string, std::size_t>& jobs_by_st
           callback_attempts_failed);
   counter("cuttle_callbacks_abandoned_total", "Status callbacks given up after retrying.",
           callbacks_abandoned);
+  counter("cuttle_jobs_adopted_total", "Jobs taken over from instances whose lease expired.",
+          jobs_adopted);
+  counter("cuttle_writes_fenced_total",
+          "State changes not written: another instance adopted the job.", writes_fenced);
+  counter("cuttle_callbacks_fenced_total", "Callbacks not sent: another instance adopted the job.",
+          callbacks_fenced);
   out << "# HELP cuttle_callbacks_pending Status callbacks waiting in the outbox.\n"
       << "# TYPE cuttle_callbacks_pending gauge\ncuttle_callbacks_pending " << callbacks_pending
       << '\n';

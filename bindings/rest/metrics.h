@@ -24,6 +24,9 @@ struct Metrics {
   std::atomic<std::uint64_t> requests_4xx{0};
   std::atomic<std::uint64_t> requests_5xx{0};
   std::atomic<std::uint64_t> unauthorized{0};
+  std::atomic<std::uint64_t> jobs_adopted{0};   // taken over from instances whose lease expired
+  std::atomic<std::uint64_t> writes_fenced{0};  // refused: the job was adopted by another
+  std::atomic<std::uint64_t> callbacks_fenced{0};
 
   void count_response(int status);
   // `jobs_by_state` maps reference state words to the number of jobs this process holds.

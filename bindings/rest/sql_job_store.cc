@@ -1,153 +1,167 @@
 // JobStore over Poco::Data: one SQL text for both SQLite and PostgreSQL; the few
 // dialect differences (auto-increment keys, placeholders, row locks) are kept here.
+// Every call borrows a session from the pool; a call whose connection broke is retried
+// on a fresh one (writes are idempotent, see record_change), and when none can be had it
+// fails with StoreUnavailable.
 #include <Poco/Data/PostgreSQL/Connector.h>
-#include <Poco/Data/RecordSet.h>
 #include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
 #include <mutex>
-#include <variant>
+#include <shared_mutex>
 
+#include "bindings/rest/held_writes_store.h"
 #include "bindings/rest/job_store.h"
+#include "bindings/rest/schema_migrations.h"
+#include "bindings/rest/session_pool.h"
+#include "bindings/rest/sql_leases.h"
+#include "bindings/rest/sql_statement.h"
 #include "cuttle/error.h"
 
 namespace cuttle::rest {
 namespace {
 
-using Param = std::variant<std::int64_t, std::string>;
-using Row = std::vector<Poco::Dynamic::Var>;
-
-std::string as_string(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? std::string() : v.convert<std::string>();
-}
-std::int64_t as_int(const Poco::Dynamic::Var& v) {
-  return v.isEmpty() ? 0 : v.convert<Poco::Int64>();
-}
-
 const char* kJobColumns =
     "seq, id, owner, scheduler, backend_id, state, final, request, status, callback_url, "
     "created_ms, updated_ms";
 
-JobRow to_job(const Row& r) {
+JobRow to_job(const SqlRow& r) {
   JobRow j;
-  j.seq = as_int(r[0]);
-  j.id = as_string(r[1]);
-  j.owner = as_string(r[2]);
-  j.scheduler = as_string(r[3]);
-  j.backend_id = as_string(r[4]);
-  j.state = as_string(r[5]);
-  j.final = as_int(r[6]) != 0;
-  j.request = as_string(r[7]);
-  j.status = as_string(r[8]);
-  j.callback_url = as_string(r[9]);
-  j.created_ms = as_int(r[10]);
-  j.updated_ms = as_int(r[11]);
+  j.seq = sql_int(r[0]);
+  j.id = sql_string(r[1]);
+  j.owner = sql_string(r[2]);
+  j.scheduler = sql_string(r[3]);
+  j.backend_id = sql_string(r[4]);
+  j.state = sql_string(r[5]);
+  j.final = sql_int(r[6]) != 0;
+  j.request = sql_string(r[7]);
+  j.status = sql_string(r[8]);
+  j.callback_url = sql_string(r[9]);
+  j.created_ms = sql_int(r[10]);
+  j.updated_ms = sql_int(r[11]);
   return j;
+}
+
+// A connection failure is retried, on a new connection, at most this often per call.
+constexpr int kAttempts = 3;
+
+std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::PostgreSQL::Connector::registerConnector();
+  });
+  if (config.kind == "postgresql") {
+    // A transaction left idle this long means its instance stalled (paused, partitioned):
+    // PostgreSQL ends the session so its row locks cannot block a takeover. Ours last
+    // milliseconds; a killed one is retried on a new connection.
+    return std::make_unique<SessionPool>(
+        "PostgreSQL", config.connection, config.pool_size, [](Poco::Data::Session& s) {
+          SqlRunner(s, true).exec("SET idle_in_transaction_session_timeout = 5000");
+        });
+  }
+  Poco::File(Poco::Path(config.path).parent()).createDirectories();
+  // One SQLite connection: the file has one writer anyway, and it cannot go away.
+  return std::make_unique<SessionPool>("SQLite", config.path, 1, [](Poco::Data::Session& s) {
+    SqlRunner sql(s, false);
+    sql.exec("PRAGMA journal_mode=WAL");
+    sql.exec("PRAGMA synchronous=NORMAL");
+    sql.exec("PRAGMA busy_timeout=10000");
+  });
 }
 
 class SqlJobStore : public JobStore {
  public:
-  explicit SqlJobStore(const StoreConfig& config) : postgres_(config.kind == "postgresql") {
-    static std::once_flag registered;
-    std::call_once(registered, [] {
-      Poco::Data::SQLite::Connector::registerConnector();
-      Poco::Data::PostgreSQL::Connector::registerConnector();
-    });
+  explicit SqlJobStore(const StoreConfig& config)
+      : postgres_(config.kind == "postgresql"), pool_(make_pool(config)) {
     try {
-      if (postgres_) {
-        session_ = std::make_unique<Poco::Data::Session>("PostgreSQL", config.connection);
-      } else {
-        Poco::File(Poco::Path(config.path).parent()).createDirectories();
-        session_ = std::make_unique<Poco::Data::Session>("SQLite", config.path);
-        exec("PRAGMA journal_mode=WAL", {});
-        exec("PRAGMA synchronous=NORMAL", {});
-        exec("PRAGMA busy_timeout=10000", {});
-      }
-      create_schema();
-    } catch (const Poco::Exception& e) {
-      throw InvalidArgument("job store (" + config.kind + "): " + e.displayText());
+      run(false, [](SqlRunner& sql) { migrate_schema(sql); });
+    } catch (const StoreUnavailable& e) {
+      throw InvalidArgument("job store (" + config.kind + "): " + e.what());
+    } catch (const InternalError& e) {
+      throw InvalidArgument("job store (" + config.kind + "): " + e.what());
     }
   }
 
   void insert_job(const JobRow& j, const EventRow& e) override {
-    locked_transaction([&] {
-      exec(
+    std::shared_lock fence(fence_mutex_);
+    run(true, [&](SqlRunner& sql) {
+      // A retry after a commit whose answer was lost finds its own row.
+      if (!sql.query("SELECT 1 FROM cuttle_jobs WHERE id=?", {j.id}).empty()) return;
+      sql.exec(
           "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
-          "status, callback_url, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+          "status, callback_url, created_ms, updated_ms, owner_token) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
           {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final), j.request,
-           j.status, j.callback_url, j.created_ms, j.updated_ms});
-      insert_event(e);
+           j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
+      insert_event(sql, e);
     });
   }
 
   void set_backend_id(const std::string& id, const std::string& backend_id) override {
-    std::lock_guard lock(mutex_);
-    guarded([&] { exec("UPDATE cuttle_jobs SET backend_id=? WHERE id=?", {backend_id, id}); });
+    std::shared_lock fence(fence_mutex_);
+    run(true, [&](SqlRunner& sql) {
+      auto rows = sql.query("SELECT owner, owner_token FROM cuttle_jobs WHERE id=?" +
+                                std::string(postgres_ ? " FOR UPDATE" : ""),
+                            {id});
+      if (rows.empty()) return;
+      check_fence(id, rows[0][0], rows[0][1]);
+      sql.exec("UPDATE cuttle_jobs SET backend_id=? WHERE id=?", {backend_id, id});
+    });
   }
 
   std::optional<std::int64_t> record_change(const JobRow& j, const EventRow& e,
                                             const std::optional<OutboxRow>& callback) override {
-    std::optional<std::int64_t> result;
-    locked_transaction([&] {
-      auto rows = query(std::string("SELECT final FROM cuttle_jobs WHERE id=?") +
-                            (postgres_ ? " FOR UPDATE" : ""),
-                        {j.id});
-      if (rows.empty() || as_int(rows[0][0]) != 0) return;
-      exec(
+    std::shared_lock fence(fence_mutex_);
+    return run(true, [&](SqlRunner& sql) -> std::optional<std::int64_t> {
+      auto rows = sql.query(std::string("SELECT final, state, updated_ms, owner, owner_token "
+                                        "FROM cuttle_jobs WHERE id=?") +
+                                (postgres_ ? " FOR UPDATE" : ""),
+                            {j.id});
+      if (rows.empty()) return std::nullopt;
+      check_fence(j.id, rows[0][3], rows[0][4]);
+      if (sql_string(rows[0][1]) == j.state && sql_int(rows[0][2]) == j.updated_ms) {
+        return already_recorded(sql, j, callback);
+      }
+      if (sql_int(rows[0][0]) != 0) return std::nullopt;
+      sql.exec(
           "UPDATE cuttle_jobs SET state=?, final=?, status=?, backend_id=?, updated_ms=? "
           "WHERE id=?",
           {j.state, std::int64_t(j.final), j.status, j.backend_id, j.updated_ms, j.id});
-      insert_event(e);
-      result = 0;
-      if (callback) {
-        const std::string sql =
-            "INSERT INTO cuttle_outbox (job_id, url, body, terminal, created_ms, delivered) "
-            "VALUES (?,?,?,?,?,0)";
-        const std::vector<Param> params = {callback->job_id, callback->url, callback->body,
-                                           std::int64_t(callback->terminal), callback->created_ms};
-        if (postgres_) {
-          result = as_int(query(sql + " RETURNING seq", params).at(0).at(0));
-        } else {
-          exec(sql, params);
-          result = as_int(query("SELECT last_insert_rowid()", {}).at(0).at(0));
-        }
-      }
+      insert_event(sql, e);
+      if (!callback) return 0;
+      const std::string insert =
+          "INSERT INTO cuttle_outbox (job_id, url, body, terminal, created_ms, delivered) "
+          "VALUES (?,?,?,?,?,0)";
+      const std::vector<SqlParam> params = {callback->job_id, callback->url, callback->body,
+                                            std::int64_t(callback->terminal), callback->created_ms};
+      if (postgres_) return sql_int(sql.query(insert + " RETURNING seq", params).at(0).at(0));
+      sql.exec(insert, params);
+      return sql_int(sql.query("SELECT last_insert_rowid()").at(0).at(0));
     });
-    return result;
   }
 
   std::optional<JobRow> get_job(const std::string& id) override {
-    std::lock_guard lock(mutex_);
-    std::optional<JobRow> out;
-    guarded([&] {
+    return run(false, [&](SqlRunner& sql) -> std::optional<JobRow> {
       auto rows =
-          query(std::string("SELECT ") + kJobColumns + " FROM cuttle_jobs WHERE id=?", {id});
-      if (!rows.empty()) out = to_job(rows[0]);
+          sql.query(std::string("SELECT ") + kJobColumns + " FROM cuttle_jobs WHERE id=?", {id});
+      if (rows.empty()) return std::nullopt;
+      return to_job(rows[0]);
     });
-    return out;
   }
 
   std::vector<JobRow> active_jobs(const std::string& owner) override {
-    std::lock_guard lock(mutex_);
-    std::vector<JobRow> out;
-    guarded([&] {
-      for (const auto& r : query(std::string("SELECT ") + kJobColumns +
-                                     " FROM cuttle_jobs WHERE final=0 AND owner=? ORDER BY seq",
-                                 {owner})) {
-        out.push_back(to_job(r));
-      }
-    });
-    return out;
+    return jobs(std::string("SELECT ") + kJobColumns +
+                    " FROM cuttle_jobs WHERE final=0 AND owner=? ORDER BY seq",
+                {owner});
   }
 
   std::vector<JobRow> list_jobs(const std::vector<std::string>& states, std::int64_t after_seq,
                                 std::size_t limit) override {
     std::string sql = std::string("SELECT ") + kJobColumns + " FROM cuttle_jobs WHERE seq > ?";
-    std::vector<Param> params = {after_seq};
+    std::vector<SqlParam> params = {after_seq};
     if (!states.empty()) {
       sql += " AND state IN (";
       for (std::size_t i = 0; i < states.size(); ++i) {
@@ -158,181 +172,213 @@ class SqlJobStore : public JobStore {
     }
     sql += " ORDER BY seq LIMIT ?";
     params.emplace_back(static_cast<std::int64_t>(limit));
-    std::lock_guard lock(mutex_);
-    std::vector<JobRow> out;
-    guarded([&] {
-      for (const auto& r : query(sql, params)) out.push_back(to_job(r));
-    });
-    return out;
+    return jobs(sql, params);
   }
 
   std::vector<EventRow> events(const std::string& id, std::int64_t after_seq) override {
-    std::lock_guard lock(mutex_);
-    std::vector<EventRow> out;
-    guarded([&] {
-      for (const auto& r : query("SELECT seq, job_id, time_ms, state, status FROM cuttle_events "
-                                 "WHERE job_id=? AND seq > ? ORDER BY seq",
-                                 {id, after_seq})) {
+    return run(false, [&](SqlRunner& sql) {
+      std::vector<EventRow> out;
+      for (const auto& r : sql.query("SELECT seq, job_id, time_ms, state, status FROM "
+                                     "cuttle_events WHERE job_id=? AND seq > ? ORDER BY seq",
+                                     {id, after_seq})) {
         out.push_back(
-            {as_int(r[0]), as_string(r[1]), as_int(r[2]), as_string(r[3]), as_string(r[4])});
+            {sql_int(r[0]), sql_string(r[1]), sql_int(r[2]), sql_string(r[3]), sql_string(r[4])});
       }
+      return out;
     });
-    return out;
   }
 
   std::vector<OutboxRow> pending_callbacks(const std::string& owner) override {
-    std::lock_guard lock(mutex_);
-    std::vector<OutboxRow> out;
-    guarded([&] {
+    return run(false, [&](SqlRunner& sql) {
+      std::vector<OutboxRow> out;
       for (const auto& r :
-           query("SELECT o.seq, o.job_id, o.url, o.body, o.terminal, o.created_ms FROM "
-                 "cuttle_outbox o "
-                 "JOIN cuttle_jobs j ON j.id = o.job_id WHERE o.delivered=0 AND j.owner=? "
-                 "ORDER BY o.seq",
-                 {owner})) {
-        out.push_back({as_int(r[0]), as_string(r[1]), as_string(r[2]), as_string(r[3]),
-                       as_int(r[4]) != 0, as_int(r[5])});
+           sql.query("SELECT o.seq, o.job_id, o.url, o.body, o.terminal, o.created_ms FROM "
+                     "cuttle_outbox o JOIN cuttle_jobs j ON j.id = o.job_id "
+                     "WHERE o.delivered=0 AND j.owner=? ORDER BY o.seq",
+                     {owner})) {
+        out.push_back({sql_int(r[0]), sql_string(r[1]), sql_string(r[2]), sql_string(r[3]),
+                       sql_int(r[4]) != 0, sql_int(r[5])});
       }
+      return out;
     });
-    return out;
   }
 
   void callback_done(std::int64_t seq) override {
-    std::lock_guard lock(mutex_);
-    guarded([&] { exec("UPDATE cuttle_outbox SET delivered=1 WHERE seq=?", {seq}); });
+    run(false, [&](SqlRunner& sql) {
+      sql.exec("UPDATE cuttle_outbox SET delivered=1 WHERE seq=?", {seq});
+    });
   }
 
   std::vector<JobRow> purge_finished(std::int64_t before_ms) override {
-    std::vector<JobRow> rows;
-    locked_transaction([&] {
-      for (const auto& r : query(std::string("SELECT ") + kJobColumns +
-                                     " FROM cuttle_jobs WHERE final=1 AND updated_ms < ?",
-                                 {before_ms})) {
+    return run(true, [&](SqlRunner& sql) {
+      std::vector<JobRow> rows;
+      for (const auto& r : sql.query(std::string("SELECT ") + kJobColumns +
+                                         " FROM cuttle_jobs WHERE final=1 AND updated_ms < ?",
+                                     {before_ms})) {
         rows.push_back(to_job(r));
       }
       for (const auto& row : rows) {
-        exec("DELETE FROM cuttle_events WHERE job_id=?", {row.id});
-        exec("DELETE FROM cuttle_outbox WHERE job_id=?", {row.id});
-        exec("DELETE FROM cuttle_jobs WHERE id=?", {row.id});
+        sql.exec("DELETE FROM cuttle_events WHERE job_id=?", {row.id});
+        sql.exec("DELETE FROM cuttle_outbox WHERE job_id=?", {row.id});
+        sql.exec("DELETE FROM cuttle_jobs WHERE id=?", {row.id});
       }
+      return rows;
     });
-    return rows;
+  }
+
+  bool may_deliver(std::int64_t seq) override {
+    std::shared_lock fence(fence_mutex_);
+    return run(false, [&](SqlRunner& sql) {
+      auto rows = sql.query(
+          "SELECT o.delivered, j.owner, j.owner_token, j.id FROM cuttle_outbox o "
+          "JOIN cuttle_jobs j ON j.id = o.job_id WHERE o.seq=?",
+          {seq});
+      if (rows.empty() || sql_int(rows[0][0]) != 0) return false;
+      check_fence(sql_string(rows[0][3]), rows[0][1], rows[0][2]);
+      return true;
+    });
+  }
+
+  LeaseGrant acquire_lease(const std::string& instance, std::int64_t token,
+                           std::chrono::milliseconds ttl) override {
+    // Exclusive: no write may check against the old token once the new one is issued.
+    std::unique_lock fence(fence_mutex_);
+    const auto grant = run(
+        true, [&](SqlRunner& sql) { return leases::acquire(sql, instance, token, ttl.count()); });
+    fence_ = {instance, grant.token};
+    return {grant.token, grant.expires_ms, grant.renewed};
+  }
+
+  std::vector<std::string> adopt_expired(const std::string& instance,
+                                         const std::vector<std::string>& schedulers) override {
+    std::shared_lock fence(fence_mutex_);
+    if (fence_.token == 0 || fence_.instance != instance) return {};
+    std::vector<std::string> adopted;
+    for (const auto& dead :
+         run(false, [&](SqlRunner& sql) { return leases::expired_peers(sql, instance); })) {
+      auto ids = run(true, [&](SqlRunner& sql) {
+        return leases::adopt(sql, dead, instance, fence_.token, schedulers);
+      });
+      adopted.insert(adopted.end(), ids.begin(), ids.end());
+    }
+    return adopted;
+  }
+
+  std::vector<InstanceLease> instances() override {
+    return run(false, [](SqlRunner& sql) {
+      std::vector<InstanceLease> out;
+      for (const auto& r : leases::instances(sql)) {
+        out.push_back({r.instance, r.expires_ms, r.renewed_ms, r.started_ms, r.expired});
+      }
+      return out;
+    });
+  }
+
+  StoreHealth health() override {
+    try {
+      run(false, [](SqlRunner& sql) { sql.query("SELECT 1"); });
+      return {};
+    } catch (const StoreUnavailable& e) {
+      return {false, e.what(), 0};
+    } catch (const Error& e) {
+      return {false, e.what(), 0};
+    }
   }
 
  private:
-  void create_schema() {
-    const std::string key =
-        postgres_ ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
-    exec("CREATE TABLE IF NOT EXISTS cuttle_jobs (seq " + key +
-             ", id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, scheduler TEXT NOT NULL, "
-             "backend_id TEXT NOT NULL, state TEXT NOT NULL, final INTEGER NOT NULL, "
-             "request TEXT NOT NULL, status TEXT NOT NULL, callback_url TEXT NOT NULL, "
-             "created_ms BIGINT NOT NULL, updated_ms BIGINT NOT NULL)",
-         {});
-    exec("CREATE TABLE IF NOT EXISTS cuttle_events (seq " + key +
-             ", job_id TEXT NOT NULL, time_ms BIGINT NOT NULL, state TEXT NOT NULL, "
-             "status TEXT NOT NULL)",
-         {});
-    exec("CREATE TABLE IF NOT EXISTS cuttle_outbox (seq " + key +
-             ", job_id TEXT NOT NULL, url TEXT NOT NULL, body TEXT NOT NULL, "
-             "terminal INTEGER NOT NULL, created_ms BIGINT NOT NULL, delivered INTEGER NOT NULL)",
-         {});
-    exec("CREATE INDEX IF NOT EXISTS cuttle_events_job ON cuttle_events (job_id, seq)", {});
-    exec("CREATE INDEX IF NOT EXISTS cuttle_jobs_active ON cuttle_jobs (final, owner)", {});
-    exec("CREATE INDEX IF NOT EXISTS cuttle_outbox_pending ON cuttle_outbox (delivered, seq)", {});
+  // The change was committed by an earlier attempt whose answer was lost: report what
+  // that attempt would have, so its callback is queued once, not recorded twice.
+  std::optional<std::int64_t> already_recorded(SqlRunner& sql, const JobRow& j,
+                                               const std::optional<OutboxRow>& callback) {
+    if (!callback) return 0;
+    auto rows = sql.query(
+        "SELECT seq FROM cuttle_outbox WHERE job_id=? AND created_ms=? ORDER BY seq DESC LIMIT 1",
+        {j.id, callback->created_ms});
+    return rows.empty() ? 0 : sql_int(rows[0][0]);
   }
 
-  void insert_event(const EventRow& e) {
-    exec("INSERT INTO cuttle_events (job_id, time_ms, state, status) VALUES (?,?,?,?)",
-         {e.job_id, e.time_ms, e.state, e.status});
-  }
-
-  // PostgreSQL wants $1, $2, ... where SQLite takes ?.
-  std::string dialect(const std::string& sql) const {
-    if (!postgres_) return sql;
-    std::string out;
-    int n = 0;
-    for (char c : sql) {
-      if (c == '?') {
-        out += "$" + std::to_string(++n);
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  }
-
-  void bind_all(Poco::Data::Statement& stmt, const std::vector<Param>& params) {
-    using Poco::Data::Keywords::bind;
-    for (const auto& p : params) {
-      if (const auto* i = std::get_if<std::int64_t>(&p)) {
-        stmt, bind(static_cast<Poco::Int64>(*i));
-      } else {
-        stmt, bind(std::get<std::string>(p));
-      }
-    }
-  }
-
-  void exec(const std::string& sql, const std::vector<Param>& params) {
-    Poco::Data::Statement stmt(*session_);
-    stmt << dialect(sql);
-    bind_all(stmt, params);
-    stmt.execute();
-  }
-
-  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) {
-    Poco::Data::Statement stmt(*session_);
-    stmt << dialect(sql);
-    bind_all(stmt, params);
-    stmt.execute();
-    Poco::Data::RecordSet rs(stmt);
-    std::vector<Row> rows;
-    const std::size_t columns = rs.columnCount();
-    for (std::size_t r = 0; r < rs.rowCount(); ++r) {
-      Row row;
-      for (std::size_t c = 0; c < columns; ++c) row.push_back(rs.value(c, r));
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
-  template <typename F>
-  void guarded(F&& body) {
-    try {
-      body();
-    } catch (const Poco::Exception& e) {
-      throw InternalError("job store: " + e.displayText());
-    }
-  }
-
-  template <typename F>
-  void locked_transaction(F&& body) {
-    std::lock_guard lock(mutex_);
-    guarded([&] {
-      session_->begin();
-      try {
-        body();
-        session_->commit();
-      } catch (...) {
-        try {
-          session_->rollback();
-        } catch (const Poco::Exception&) {
-          // The original error is the one worth reporting.
-        }
-        throw;
-      }
+  std::vector<JobRow> jobs(const std::string& text, const std::vector<SqlParam>& params) {
+    return run(false, [&](SqlRunner& sql) {
+      std::vector<JobRow> out;
+      for (const auto& r : sql.query(text, params)) out.push_back(to_job(r));
+      return out;
     });
   }
 
+  // REQUIRES: fence_mutex_ held; the job's row locked by the caller's transaction.
+  // Without a lease (the store used alone, as in its own tests) nothing is fenced.
+  void check_fence(const std::string& id, const Poco::Dynamic::Var& owner,
+                   const Poco::Dynamic::Var& token) const {
+    if (fence_.token == 0) return;
+    if (sql_string(owner) != fence_.instance || sql_int(token) != fence_.token) {
+      throw Fenced(id, sql_string(owner));
+    }
+  }
+
+  static void insert_event(SqlRunner& sql, const EventRow& e) {
+    sql.exec("INSERT INTO cuttle_events (job_id, time_ms, state, status) VALUES (?,?,?,?)",
+             {e.job_id, e.time_ms, e.state, e.status});
+  }
+
+  // Runs `body` on a pooled session (inside a transaction when asked). A broken
+  // connection is discarded and the call retried on a new one; any other database error
+  // is an InternalError.
+  template <typename F>
+  auto run(bool transaction, F&& body) -> decltype(body(std::declval<SqlRunner&>())) {
+    std::string last_error;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      SessionPool::Lease lease = pool_->acquire();
+      Poco::Data::Session& session = lease.session();
+      try {
+        SqlRunner sql(session, postgres_);
+        if (transaction) session.begin();
+        if constexpr (std::is_void_v<decltype(body(sql))>) {
+          body(sql);
+          if (transaction) session.commit();
+          return;
+        } else {
+          auto result = body(sql);
+          if (transaction) session.commit();
+          return result;
+        }
+      } catch (const Poco::Exception& e) {
+        last_error = e.displayText();
+        if (transaction) rollback_quietly(session);
+        if (session.isConnected()) throw InternalError("job store: " + last_error);
+        lease.discard();
+        pool_->report_failure(last_error);
+      } catch (...) {
+        if (transaction) rollback_quietly(session);
+        throw;
+      }
+    }
+    throw StoreUnavailable(last_error, std::chrono::seconds(1));
+  }
+
+  static void rollback_quietly(Poco::Data::Session& session) {
+    try {
+      if (session.isTransaction()) session.rollback();
+    } catch (const Poco::Exception&) {
+      // The original error is the one worth reporting.
+    }
+  }
+
+  struct Fence {
+    std::string instance;
+    std::int64_t token = 0;  // 0: no lease taken
+  };
+
   const bool postgres_;
-  std::mutex mutex_;
-  std::unique_ptr<Poco::Data::Session> session_;
+  std::unique_ptr<SessionPool> pool_;
+  std::shared_mutex fence_mutex_;  // writes share it; a new token takes it alone
+  Fence fence_;
 };
 
 }  // namespace
 
 std::unique_ptr<JobStore> open_job_store(const StoreConfig& config) {
-  return std::make_unique<SqlJobStore>(config);
+  return std::make_unique<HeldWritesStore>(std::make_unique<SqlJobStore>(config),
+                                           config.max_held_changes);
 }
 
 }  // namespace cuttle::rest

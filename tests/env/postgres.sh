@@ -4,9 +4,13 @@
 # port CUTTLE_PG_PORT (default 55432), trust authentication on loopback only.
 # `start` is idempotent, waits until the server accepts connections (bounded), and prints
 # the export lines the tests read; everything else goes to stderr.
-# Usage: eval "$(tests/env/postgres.sh start)"; tests/env/postgres.sh stop
+# CUTTLE_PG_STATE (default /tmp/cuttle-env/postgres) lets a test that stops or kills its
+# server run its OWN cluster beside the shared one: own directory, own CUTTLE_PG_PORT.
+# `kill` stops the server as a crash would (immediate mode: no shutdown checkpoint; the
+# next `start` recovers).
+# Usage: eval "$(tests/env/postgres.sh start)"; tests/env/postgres.sh stop|kill
 set -eu
-STATE=/tmp/cuttle-env/postgres
+STATE=${CUTTLE_PG_STATE:-/tmp/cuttle-env/postgres}
 PORT=${CUTTLE_PG_PORT:-55432}
 BIN=${CUTTLE_PG_BIN:-/usr/lib/postgresql/15/bin}
 DB=cuttle
@@ -79,8 +83,15 @@ stop() {
   fi
 }
 
+kill_server() {
+  if [ -s "$STATE/data/postmaster.pid" ]; then
+    as_postgres "$BIN/pg_ctl" -D "$STATE/data" -m immediate -w -t 30 stop >&2 || true
+  fi
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  kill) kill_server ;;
+  *) echo "usage: $0 start|stop|kill" >&2; exit 2 ;;
 esac

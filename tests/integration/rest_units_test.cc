@@ -128,6 +128,36 @@ TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
   EXPECT_THROW(parse_config("not json", "t"), InvalidArgument);
 }
 
+// The message names the key, so a wrong lease or store setting is found in the file.
+void expect_named(const std::string& config, const std::string& key) {
+  try {
+    parse_config(config, "t");
+    ADD_FAILURE() << "accepted: " << config;
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+  }
+}
+
+TEST(RestConfig, LeaseStoreAndSharedSettingsAreCheckedAndNamed) {
+  expect_named(R"({"lease": {"ttl": "0s"}})", "lease.ttl");
+  expect_named(R"j({"lease": {"ttl": "$(reboot)"}})j", "lease.ttl");
+  expect_named(R"({"lease": {"ttl": "10s", "check_interval": "1m"}})", "lease.check_interval");
+  expect_named(R"({"lease": {"tll": "10s"}})", "tll");
+  expect_named(R"({"store": {"kind": "postgresql", "connection": "x", "pool_size": 0}})",
+               "store.pool_size");
+  expect_named(R"({"store": {"max_held_changes": -1}})", "store.max_held_changes");
+  expect_named(R"({"schedulers": {"s": {"location": "slurm://", "shared": "yes"}}})", "shared");
+  const Config c = parse_config(
+      R"({"lease": {"ttl": "45s", "check_interval": "3s"}, "schedulers": {"l": {"location":
+      "local://"}, "s": {"location": "slurm://"}, "k": {"location": "local://", "shared": true}}})",
+      "t");
+  EXPECT_EQ(c.lease.ttl, std::chrono::seconds(45));
+  EXPECT_EQ(c.lease.check_interval, std::chrono::seconds(3));
+  EXPECT_FALSE(c.find_scheduler("l")->is_shared());  // only its own instance reaches it
+  EXPECT_TRUE(c.find_scheduler("s")->is_shared());
+  EXPECT_TRUE(c.find_scheduler("k")->is_shared());
+}
+
 TEST(RestConfig, TheEmbeddedDefaultIsLoopbackLocalDetachedSqliteWithoutTokens) {
   const Config c = default_config();
   EXPECT_EQ(c.listen_host, "127.0.0.1");

@@ -218,6 +218,11 @@ class ServiceProcess {
     pid_ = -1;
   }
 
+  // SIGSTOP / SIGCONT and the like, to the running process.
+  void send_signal(int signal) {
+    if (pid_ > 0) ::kill(pid_, signal);
+  }
+
   // Health checks over HTTPS (a TLS config).
   void use_tls() { tls_ = true; }
   int exit_code() const { return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1; }
