@@ -5,14 +5,6 @@
 //   rest-status  GET /job/{id} vs nginx                    -> ratio = ours / nginx
 //   rest-submit  POST /job of /bin/true jobs, SQLite store -> jobs_per_s (accepted and
 //                durably journaled), completed_per_s (until every job is DONE)
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -20,10 +12,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/rest_service.h"
 #include "bench/scenario.h"
 #include "cuttle/command_runner.h"
-
-extern char** environ;
 
 namespace cuttle::bench {
 namespace {
@@ -34,114 +25,6 @@ using nlohmann::json;
 constexpr int kWrkThreads = 2;
 constexpr int kWrkConnections = 32;
 constexpr const char* kWrkDuration = "5s";
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-fs::path build_dir() {
-  if (const char* dir = std::getenv("CUTTLE_BINARY_DIR")) return dir;
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path();
-}
-
-std::vector<std::string> service_command() {
-  const fs::path cli = build_dir() / "bindings/cli/cuttle";
-  if (fs::exists(cli)) {
-    LocalRunner runner;
-    auto r = runner.run({cli.string(), "serve", "--help"}, {{}, std::chrono::milliseconds(10000)});
-    if (r.exit_code == 0 && r.stdout_text.find("joblauncher") != std::string::npos) {
-      return {cli.string(), "serve"};
-    }
-  }
-  const fs::path stand_in = build_dir() / "rest_test_serve";
-  if (!fs::exists(stand_in))
-    throw std::runtime_error("no service binary under " + build_dir().string());
-  return {stand_in.string()};
-}
-
-// A child process stopped (SIGTERM, then SIGKILL) when this goes out of scope.
-class Child {
- public:
-  Child(std::vector<std::string> argv, const std::string& log) {
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
-  }
-  ~Child() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-std::string curl(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"curl", "-s", "--max-time", "10"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  LocalRunner runner;
-  return runner.run(argv).stdout_text;
-}
-
-void wait_http(const std::string& url) {
-  for (int i = 0; i < 300; ++i) {
-    LocalRunner runner;
-    if (runner.run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", url}).stdout_text ==
-        "200")
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  throw std::runtime_error("no answer from " + url);
-}
-
-struct Service {
-  fs::path dir;
-  std::uint16_t port = free_port();
-  std::unique_ptr<Child> child;
-
-  explicit Service(const fs::path& d) : dir(d) {
-    fs::create_directories(dir / "jobs");
-    const json config = {
-        {"listen", "127.0.0.1:" + std::to_string(port)},
-        {"auth", {{"disable_tokens", true}}},
-        {"store", {{"kind", "sqlite"}, {"path", (dir / "state/jobs.db").string()}}},
-        {"sandbox_root", (dir / "state/sandboxes").string()},
-        {"jobdir_roots", {(dir / "jobs").string()}},
-        {"http_threads", kWrkConnections + 8},
-        {"schedulers",
-         {{"local", {{"location", "local://"}, {"properties", {{"mode", "detached"}}}}}}}};
-    std::ofstream(dir / "config.json") << config.dump(2);
-    auto argv = service_command();
-    argv.push_back("--config");
-    argv.push_back((dir / "config.json").string());
-    ::setenv("CUTTLE_LOG", "warn", 1);
-    child = std::make_unique<Child>(argv, (dir / "service.log").string());
-    wait_http(url("/health"));
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port) + path;
-  }
-};
 
 double wrk_requests_per_second(const std::vector<std::string>& extra, const std::string& url,
                                const std::string& duration = kWrkDuration) {
@@ -162,11 +45,6 @@ double wrk_requests_per_second(const std::vector<std::string>& extra, const std:
   return std::stod(m[1]);
 }
 
-fs::path scratch(const std::string& tag) {
-  std::string pattern = "/tmp/cuttle-bench-" + tag + "-XXXXXX";
-  return ::mkdtemp(pattern.data());
-}
-
 int rest_status(const std::vector<std::string>&) {
   const fs::path dir = scratch("status");
   fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -174,7 +52,7 @@ int rest_status(const std::vector<std::string>&) {
   double ours = 0;
   std::size_t size = 0;
   {
-    Service service(dir / "service");
+    Service service(dir / "service", {{"http_threads", kWrkConnections + 8}});
     const json request = {{"jobdir", (service.dir / "jobs").string()}, {"executable", "/bin/true"}};
     const std::string headers = curl({"-i", "-X", "POST", "-H", "Content-Type: application/json",
                                       "-d", request.dump(), service.url("/job")});
@@ -233,7 +111,7 @@ int rest_submit(const std::vector<std::string>&) {
   std::size_t jobs = 0;
   std::size_t total = 0;
   {
-    Service service(dir / "service");
+    Service service(dir / "service", {{"http_threads", kWrkConnections + 8}});
     const json request = {{"jobdir", (service.dir / "jobs").string()}, {"executable", "/bin/true"}};
     const fs::path script = dir / "post.lua";
     std::ofstream(script) << "wrk.method = \"POST\"\nwrk.body = " << json(request.dump()).dump()
