@@ -335,7 +335,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     config.http.header_timeout = h.duration("header_timeout", config.http.header_timeout);
     config.http.body_timeout = h.duration("body_timeout", config.http.body_timeout);
     if (config.http.max_connections == 0) bad(origin, "http.max_connections", "must be at least 1");
-    if (config.http.header_timeout.count() <= 0) bad(origin, "http.header_timeout", "must be positive");
+    if (config.http.header_timeout.count() <= 0)
+      bad(origin, "http.header_timeout", "must be positive");
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
   config.submit_workers = r.count("submit_workers", config.submit_workers);

@@ -86,10 +86,9 @@ std::string base_url(const HttpRequest& request, const Config& config) {
 }
 
 HttpApi::HttpApi(JobService& service) : service_(service) {
-  router_.add("GET", "/health",
-              [this](const HttpRequest&, const Router::Params&) {
-                return json_response(200, dump(service_.health()));
-              });
+  router_.add("GET", "/health", [this](const HttpRequest&, const Router::Params&) {
+    return json_response(200, dump(service_.health()));
+  });
   router_.add("GET", "/metrics", [this](const HttpRequest&, const Router::Params&) {
     HttpResponse response = json_response(200, service_.metrics_text());
     response.content_type = "text/plain; version=0.0.4";

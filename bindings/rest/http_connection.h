@@ -103,16 +103,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_header(beast::error_code ec) {
-    if (ec) return ec == http::error::header_limit ? refuse(431, "(header)", "is too large")
-                  : quiet(ec)                      ? drop()
-                                                   : refuse_malformed(ec);
+    if (ec)
+      return ec == http::error::header_limit ? refuse(431, "(header)", "is too large")
+             : quiet(ec)                     ? drop()
+                                             : refuse_malformed(ec);
     auto& request = parser_->get();
     if (request.version() != 10 && request.version() != 11) {
       return refuse(505, "(request line)", "only HTTP/1.0 and HTTP/1.1 are served");
     }
     const std::uint64_t limit = core_->options.max_body_bytes;
     if (parser_->content_length() && *parser_->content_length() > limit) {
-      return refuse(413, "(body)", "is larger than the limit of " + std::to_string(limit) + " bytes");
+      return refuse(413, "(body)",
+                    "is larger than the limit of " + std::to_string(limit) + " bytes");
     }
     parser_->body_limit(limit);
     if (beast::iequals(request[http::field::expect], "100-continue")) {
@@ -139,8 +141,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void on_body(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       return refuse(413, "(body)",
-                    "is larger than the limit of " +
-                        std::to_string(core_->options.max_body_bytes) + " bytes");
+                    "is larger than the limit of " + std::to_string(core_->options.max_body_bytes) +
+                        " bytes");
     }
     if (ec == beast::error::timeout) return refuse(408, "(body)", "did not arrive in time");
     if (ec) return quiet(ec) ? drop() : refuse_malformed(ec);
@@ -195,21 +197,21 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   template <class Message>
   void write(std::shared_ptr<Message> message, bool keep) {
     lowest().expires_after(core_->options.write_timeout);
-    http::async_write(stream_, *message,
-                      [self = this->shared_from_this(), message, keep](beast::error_code ec,
-                                                                       std::size_t) {
-                        if (ec) return self->drop();
-                        if (keep) return self->read();
-                        self->linger();
-                      });
+    http::async_write(
+        stream_, *message,
+        [self = this->shared_from_this(), message, keep](beast::error_code ec, std::size_t) {
+          if (ec) return self->drop();
+          if (keep) return self->read();
+          self->linger();
+        });
   }
 
   // A refusal the server gives by itself: JSON error, Connection: close, then linger so
   // the client, which may still be sending, reads the answer instead of a reset.
   void refuse(int status, const std::string& field, const std::string& reason) {
     if (core_->refused) core_->refused(status);
-    auto message = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(status), 11);
+    auto message =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     message->set(http::field::server, "cuttle");
     message->set(http::field::content_type, "application/json");
     message->keep_alive(false);
@@ -222,7 +224,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     const bool line = ec == http::error::bad_method || ec == http::error::bad_target ||
                       ec == http::error::bad_version;
     const bool length = ec == http::error::bad_content_length;
-    refuse(400, line ? "(request line)" : length ? "Content-Length" : "(header)",
+    refuse(400,
+           line     ? "(request line)"
+           : length ? "Content-Length"
+                    : "(header)",
            line ? "is not 'METHOD target HTTP/1.x' with a target free of spaces"
                 : "is malformed: " + ec.message());
   }
@@ -243,13 +248,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void discard() {
-    lowest().async_read_some(
-        asio::buffer(drain_),
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-          self->drained_ += n;
-          if (ec || self->drained_ > (64ULL << 20)) return self->lowest().close();
-          self->discard();
-        });
+    lowest().async_read_some(asio::buffer(drain_), [self = this->shared_from_this()](
+                                                       beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (64ULL << 20)) return self->lowest().close();
+      self->discard();
+    });
   }
 
   class Sink : public EventSink {
@@ -261,10 +265,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       auto chunk = std::make_shared<std::string>(data);
       asio::post(session_->core_->io, [s = session_, done, chunk] {
         s->lowest().expires_after(s->core_->options.write_timeout);
-        asio::async_write(s->stream_, http::make_chunk(asio::buffer(*chunk)),
-                          [done, chunk](beast::error_code ec, std::size_t) {
-                            done->set_value(!ec);
-                          });
+        asio::async_write(
+            s->stream_, http::make_chunk(asio::buffer(*chunk)),
+            [done, chunk](beast::error_code ec, std::size_t) { done->set_value(!ec); });
       });
       const auto limit = session_->core_->options.write_timeout + std::chrono::seconds(1);
       return result.wait_for(limit) == std::future_status::ready && result.get();
@@ -291,25 +294,24 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     head->chunked(true);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
     lowest().expires_after(core_->options.write_timeout);
-    http::async_write_header(
-        stream_, *serializer,
-        [self = this->shared_from_this(), head, serializer, response](beast::error_code ec,
-                                                                     std::size_t) {
-          std::thread([self, ok = !ec, response] {
-            if (ok) {
-              Sink sink(self);
-              try {
-                response->stream(sink);
-              } catch (const std::exception&) {
-                // The stream ends here; the client sees the chunked body end.
-              }
-            }
-            asio::post(self->core_->io, [self] { self->end_stream(); });
-            std::lock_guard lock(self->core_->mutex);
-            --self->core_->streams;
-            self->core_->idle.notify_all();
-          }).detach();
-        });
+    http::async_write_header(stream_, *serializer,
+                             [self = this->shared_from_this(), head, serializer, response](
+                                 beast::error_code ec, std::size_t) {
+                               std::thread([self, ok = !ec, response] {
+                                 if (ok) {
+                                   Sink sink(self);
+                                   try {
+                                     response->stream(sink);
+                                   } catch (const std::exception&) {
+                                     // The stream ends here; the client sees the chunked body end.
+                                   }
+                                 }
+                                 asio::post(self->core_->io, [self] { self->end_stream(); });
+                                 std::lock_guard lock(self->core_->mutex);
+                                 --self->core_->streams;
+                                 self->core_->idle.notify_all();
+                               }).detach();
+                             });
   }
 
   void end_stream() {

@@ -20,7 +20,8 @@ std::string reason_phrase(int status) {
   return reason.empty() ? "Unknown" : std::string(reason);
 }
 
-std::string http_detail::error_body(int status, const std::string& field, const std::string& reason) {
+std::string http_detail::error_body(int status, const std::string& field,
+                                    const std::string& reason) {
   return nlohmann::json{{"error", reason_phrase(status)}, {"field", field}, {"reason", reason}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -82,8 +83,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler,
-                       HttpRefusalObserver refused)
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRefusalObserver refused)
     : impl_(std::make_shared<Impl>()) {
   impl_->core->options = std::move(options);
   impl_->core->handler = std::move(handler);

@@ -72,8 +72,8 @@ class Joblauncher {
       for (const auto& state : states) filter += (filter.empty() ? "" : ",") + state;
       response.set("X-Next-Page-Token", page.next_token);
       response.set("Link", "<" + base + "/job?" + (filter.empty() ? "" : "state=" + filter + "&") +
-                               "limit=" + std::to_string(limit) + "&page_token=" +
-                               page.next_token + ">; rel=\"next\"");
+                               "limit=" + std::to_string(limit) + "&page_token=" + page.next_token +
+                               ">; rel=\"next\"");
     }
     return response;
   }
@@ -198,9 +198,9 @@ void add_joblauncher_routes(Router& router, JobService& service) {
              [api](const HttpRequest& request, const Params&) { return api->list(request); });
   router.add("POST", "/job",
              [api](const HttpRequest& request, const Params&) { return api->submit(request); });
-  router.add("GET", "/job/{}", with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) {
-               return a.get(id);
-             }));
+  router.add(
+      "GET", "/job/{}",
+      with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) { return a.get(id); }));
   router.add("DELETE", "/job/{}",
              with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) {
                return a.remove(id);

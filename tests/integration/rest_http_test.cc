@@ -45,8 +45,8 @@ TEST_F(RestHttp, PutCancelWithoutContentLengthIsAnsweredAtOnce) {
 }
 
 TEST_F(RestHttp, PostWithoutContentLengthIsAnEmptyBodyAnswered400AtOnce) {
-  const auto r = raw_exchange(port_, "POST /job HTTP/1.1\r\nHost: t\r\n\r\n", {},
-                              std::chrono::seconds(8));
+  const auto r =
+      raw_exchange(port_, "POST /job HTTP/1.1\r\nHost: t\r\n\r\n", {}, std::chrono::seconds(8));
   ASSERT_FALSE(r.received.empty()) << "no answer within 8 s";
   EXPECT_EQ(status_line(r), "HTTP/1.1 400 Bad Request");
 }
@@ -109,8 +109,9 @@ TEST_F(RestHttp, HealthAnswersWithin100MsWhileAThousandIdleConnectionsAreOpen) {
   }
   std::vector<std::int64_t> answers;
   for (int i = 0; i < 5; ++i) {
-    const auto r = raw_exchange(port_, "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                                {}, std::chrono::seconds(2));
+    const auto r =
+        raw_exchange(port_, "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", {},
+                     std::chrono::seconds(2));
     ASSERT_EQ(status_line(r), "HTTP/1.1 200 OK") << "no answer with 1,000 idle connections";
     answers.push_back(r.first_byte.count());
   }

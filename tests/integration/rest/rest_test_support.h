@@ -137,7 +137,7 @@ inline int connect_loopback(std::uint16_t port) {
 struct RawExchange {
   std::string received;  // everything read until the server closed or `wait` passed
   std::chrono::milliseconds first_byte{-1};  // when the first byte arrived (-1: never)
-  bool reset = false;                         // a read or write failed (ECONNRESET, EPIPE)
+  bool reset = false;                        // a read or write failed (ECONNRESET, EPIPE)
 };
 
 // Sends `head`, then `body` (all of it, as a naive client does), then reads whatever comes
@@ -447,9 +447,7 @@ class CallbackServer {
 // started by start(config) and stopped (exit code 0 expected) after the test.
 class RestServiceTest : public ::testing::Test {
  protected:
-  explicit RestServiceTest(const std::string& tag) : dir_(tag) {
-    fs::create_directories(jobs());
-  }
+  explicit RestServiceTest(const std::string& tag) : dir_(tag) { fs::create_directories(jobs()); }
   void start(const json& config) {
     write_file(dir_.path() + "/config.json", config.dump(2));
     service_ = std::make_unique<ServiceProcess>(dir_.path() + "/config.json",
