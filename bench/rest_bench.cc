@@ -5,53 +5,26 @@
 //   rest-status  GET /job/{id} vs nginx                    -> ratio = ours / nginx
 //   rest-submit  POST /job of /bin/true jobs, SQLite store -> jobs_per_s (accepted and
 //                durably journaled), completed_per_s (until every job is DONE)
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <thread>
 
-#include "bench/rest_support.h"
+#include "bench/rest_service.h"
 #include "bench/scenario.h"
 #include "cuttle/command_runner.h"
 
 namespace cuttle::bench {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr int kWrkThreads = 2;
 constexpr int kWrkConnections = 32;
 constexpr const char* kWrkDuration = "5s";
-
-struct Service {
-  fs::path dir;
-  std::uint16_t port = free_port();
-  std::unique_ptr<Child> child;
-
-  explicit Service(const fs::path& d) : dir(d) {
-    fs::create_directories(dir / "jobs");
-    const json config = {
-        {"listen", "127.0.0.1:" + std::to_string(port)},
-        {"auth", {{"disable_tokens", true}}},
-        {"store", {{"kind", "sqlite"}, {"path", (dir / "state/jobs.db").string()}}},
-        {"sandbox_root", (dir / "state/sandboxes").string()},
-        {"jobdir_roots", {(dir / "jobs").string()}},
-        {"http_threads", kWrkConnections + 8},
-        {"schedulers",
-         {{"local", {{"location", "local://"}, {"properties", {{"mode", "detached"}}}}}}}};
-    std::ofstream(dir / "config.json") << config.dump(2);
-    auto argv = service_command();
-    argv.push_back("--config");
-    argv.push_back((dir / "config.json").string());
-    ::setenv("CUTTLE_LOG", "warn", 1);
-    child = std::make_unique<Child>(argv, (dir / "service.log").string());
-    wait_http(url("/health"));
-  }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port) + path;
-  }
-};
 
 double wrk_requests_per_second(const std::vector<std::string>& extra, const std::string& url,
                                const std::string& duration = kWrkDuration) {
@@ -79,7 +52,7 @@ int rest_status(const std::vector<std::string>&) {
   double ours = 0;
   std::size_t size = 0;
   {
-    Service service(dir / "service");
+    Service service(dir / "service", {{"http_threads", kWrkConnections + 8}});
     const json request = {{"jobdir", (service.dir / "jobs").string()}, {"executable", "/bin/true"}};
     const std::string headers = curl({"-i", "-X", "POST", "-H", "Content-Type: application/json",
                                       "-d", request.dump(), service.url("/job")});
@@ -138,7 +111,7 @@ int rest_submit(const std::vector<std::string>&) {
   std::size_t jobs = 0;
   std::size_t total = 0;
   {
-    Service service(dir / "service");
+    Service service(dir / "service", {{"http_threads", kWrkConnections + 8}});
     const json request = {{"jobdir", (service.dir / "jobs").string()}, {"executable", "/bin/true"}};
     const fs::path script = dir / "post.lua";
     std::ofstream(script) << "wrk.method = \"POST\"\nwrk.body = " << json(request.dump()).dump()

@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "bench/rest_support.h"
+#include "bench/rest_service.h"
 #include "bench/scenario.h"
 
 namespace cuttle::bench {
 namespace {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::int64_t wall_ms() {

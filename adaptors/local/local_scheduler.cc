@@ -173,6 +173,7 @@ Capabilities LocalScheduler::capabilities() const {
   c.staging = true;
   c.detached = options_.detached;
   c.native_time_limit = false;
+  c.local_sandbox = true;
   return c;
 }
 

@@ -216,7 +216,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   Reader r(root, origin, "");
   r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
           "jobdir_roots", "callbacks", "store", "instance", "lease", "auth", "poll_interval",
-          "retention", "limits", "submit_workers", "http_threads", "delete_sandbox_on_cancel"});
+          "retention", "limits", "submit_workers", "http_threads", "http",
+          "delete_sandbox_on_cancel"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -352,6 +353,18 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     config.limits.max_environment = l.count("max_environment", config.limits.max_environment);
     config.limits.max_string_bytes = l.count("max_string_bytes", config.limits.max_string_bytes);
     config.limits.max_json_depth = l.count("max_json_depth", config.limits.max_json_depth);
+  }
+  if (r.has("http")) {
+    Reader h(r.at("http"), origin, "http");
+    h.only({"max_connections", "max_event_streams", "header_timeout", "body_timeout"});
+    config.http.max_connections = h.count("max_connections", config.http.max_connections);
+    config.http.max_event_streams = h.count("max_event_streams", config.http.max_event_streams);
+    config.http.header_timeout = h.duration("header_timeout", config.http.header_timeout);
+    config.http.body_timeout = h.duration("body_timeout", config.http.body_timeout);
+    if (config.http.max_connections == 0) bad(origin, "http.max_connections", "must be at least 1");
+    if (config.http.header_timeout.count() <= 0)
+      bad(origin, "http.header_timeout", "must be positive");
+    if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);

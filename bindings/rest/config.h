@@ -53,6 +53,14 @@ struct LeaseConfig {
   std::chrono::milliseconds check_interval{2'000};  // how often expired peers are looked for
 };
 
+// How much a client may hold of the HTTP server (see docs/config.md, "http").
+struct HttpLimits {
+  std::size_t max_connections = 10000;
+  std::size_t max_event_streams = 256;
+  std::chrono::milliseconds header_timeout{15'000};  // idle keep-alive and a request's header
+  std::chrono::milliseconds body_timeout{30'000};
+};
+
 struct TlsConfig {
   bool enabled = false;
   std::string certificate;  // PEM file
@@ -95,7 +103,8 @@ struct Config {
   bool delete_sandbox_on_cancel = true;
   Limits limits;
   std::size_t submit_workers = 4;
-  std::size_t http_threads = 64;
+  std::size_t http_threads = 64;  // workers running request handlers
+  HttpLimits http;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

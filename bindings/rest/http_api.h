@@ -1,26 +1,49 @@
-// The HTTP face of the service: routing, bearer-token checks, size limits, JSON error
-// bodies ({"error", "field", "reason"}) and Server-Sent Events, over Poco's HTTPServer.
-// Thread-safety: handlers run on the server's thread pool; they share only JobService.
+// The service's HTTP front, above HttpServer: splits the target, checks the bearer token
+// (every path but /health), routes to the contracts' handlers, and turns every error into
+// a JSON body {"error", "field", "reason"}; serves /health, /metrics and /openapi.json.
+// A contract (joblauncher today; others later) registers its routes on router() and uses
+// the response helpers below.
+// Thread-safety: handle() is called concurrently from the server's workers; routes are
+// registered before the server starts.
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-
-#include <memory>
+#include <map>
 #include <string>
 
+#include "bindings/rest/http_message.h"
+#include "bindings/rest/http_router.h"
 #include "bindings/rest/job_service.h"
 
 namespace cuttle::rest {
 
-class ApiHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+// Decoded query parameters of a request target (repeated keys kept in order).
+struct Query {
+  std::multimap<std::string, std::string> values;
+  std::string get(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() ? std::string() : it->second;
+  }
+};
+
+HttpResponse json_response(int status, std::string body);
+HttpResponse error_response(int status, const std::string& field, const std::string& reason);
+// "https://host:port" as the client reached us (public_url when configured).
+std::string base_url(const HttpRequest& request, const Config& config);
+// The query of `request.target`; RequestError 400 when it is not valid percent-encoding.
+Query query_of(const HttpRequest& request);
+
+class HttpApi {
  public:
-  ApiHandlerFactory(JobService& service, bool tls);
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest& request) override;
+  explicit HttpApi(JobService& service);
+  Router& router() { return router_; }
+  HttpResponse handle(const HttpRequest& request);
 
  private:
+  HttpResponse dispatch(const HttpRequest& request);
+  bool authorized(const HttpRequest& request) const;
+
   JobService& service_;
-  bool tls_;
+  Router router_;
 };
 
 // The OpenAPI document served at /openapi.json (docs/openapi.json, embedded at build time).

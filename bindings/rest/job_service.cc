@@ -3,10 +3,9 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
-#include <string_view>
 
+#include "bindings/rest/executable_check.h"
 #include "bindings/rest/status_document.h"
 #include "bindings/rest/store_errors.h"
 #include "cuttle/error.h"
@@ -51,25 +50,38 @@ JobStatus error_status(const std::string& message) {
   return status;
 }
 
+// The sandbox directory a stored status document names; empty when it names none.
+std::string sandbox_of(const std::string& status_json) {
+  const json status = json::parse(status_json, nullptr, false);
+  if (!status.is_object()) return {};
+  const json info = status.value("schedulerSpecficInformation", json::object());
+  if (!info.is_object() || !info.contains("sandbox") || !info["sandbox"].is_string()) return {};
+  return info["sandbox"].get<std::string>();
+}
+
+// How long PUT/DELETE of a running job wait for it to stop before answering.
+constexpr std::chrono::milliseconds kCancelAnswerWait{5000};
+
 }  // namespace
 
-JobService::JobService(Config config) : config_(std::move(config)) {
+JobService::JobService(Config config, SchedulerDecorator decorate) : config_(std::move(config)) {
   validate(config_);
   store_ = open_job_store(config_.store);
-  open_schedulers();
+  open_schedulers(decorate);
 }
 
 JobService::~JobService() { stop(); }
 
-void JobService::open_schedulers() {
+void JobService::open_schedulers(const SchedulerDecorator& decorate) {
   register_builtin_adaptors();
   for (const auto& sc : config_.schedulers) {
+    std::shared_ptr<Scheduler> opened;
     try {
-      schedulers_[sc.name] =
-          open_scheduler(sc.location, with_sandbox_root(sc, config_.sandbox_root));
+      opened = open_scheduler(sc.location, with_sandbox_root(sc, config_.sandbox_root));
     } catch (const Error& e) {
       throw InvalidArgument("scheduler '" + sc.name + "' (" + sc.location + "): " + e.what());
     }
+    schedulers_[sc.name] = decorate ? decorate(sc.name, std::move(opened)) : std::move(opened);
   }
 }
 
@@ -214,6 +226,9 @@ std::string JobService::submit(const JobRequest& request) {
   auto entry = std::make_shared<Entry>();
   entry->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
+  if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
+    check_local_executable(request.executable, request.environment);
+  }
   entry->request = request;
   entry->echo = request_to_json(request);
   entry->created_ms = now_ms();
@@ -288,6 +303,7 @@ void JobService::submit_one(const std::string& id) {
     return;
   }
   std::string backend_id;
+  InFlight in_flight(*this);
   try {
     backend_id = sched->submit(to_job_description(request, id));
   } catch (const Error& e) {
@@ -296,19 +312,13 @@ void JobService::submit_one(const std::string& id) {
     apply(id, error_status(std::string("submit failed: ") + e.what()));
     return;
   }
-  // Fault injection for the recovery test: die in the one window where the backend job
-  // exists but its id is not yet stored.
-  if (const char* fault = std::getenv("CUTTLE_REST_FAULT");
-      fault && std::string_view(fault) == "exit-after-submit") {
-    std::_Exit(137);
-  }
   bool cancel_now = false;
   std::optional<JobStatus> early;
   {
     std::unique_lock lock(cache_mutex_);
     entry->backend_id = backend_id;
     cancel_now = entry->cancel_requested;
-    by_backend_[{scheduler_name, backend_id}] = id;
+    if (!entry->final) by_backend_[{scheduler_name, backend_id}] = id;
     auto it = early_.find({scheduler_name, backend_id});
     if (it != early_.end()) {
       early = it->second;
@@ -359,9 +369,9 @@ void JobService::apply_loop() {
         std::unique_lock lock(cache_mutex_);
         auto it = by_backend_.find({o.scheduler, o.status.id});
         if (it == by_backend_.end()) {
-          // Seen before submit() returned its id: kept for submit_one to apply.
-          early_[{o.scheduler, o.status.id}] = o.status;
-          if (early_.size() > 100000) early_.clear();
+          // Seen before submit() returned its id: kept for submit_one to apply. With no
+          // submit in flight it is a late word on a job that already left memory.
+          if (submits_in_flight_ > 0) early_[{o.scheduler, o.status.id}] = o.status;
           continue;
         }
         id = it->second;
@@ -388,8 +398,9 @@ void JobService::apply(const std::string& id, JobStatus status) {
     std::shared_lock lock(cache_mutex_);
     if (entry->final) return;
     const JobStatus& old = entry->status;
+    // A moved deadline (extend) is a change too: cuttle.deadline must be current.
     const bool same = old.state == status.state && old.attempt == status.attempt &&
-                      old.exit_code == status.exit_code;
+                      old.exit_code == status.exit_code && old.deadline == status.deadline;
     if (same) return;
     if (status.attempt == old.attempt && !is_valid_transition(old.state, status.state)) return;
     backend_id = entry->backend_id;
@@ -425,6 +436,9 @@ void JobService::apply(const std::string& id, JobStatus status) {
     entry->document = document;
     entry->final = final || !recorded;
     entry->misses = 0;
+    // The store is the source of truth: a finished job leaves memory at once, so memory
+    // holds only active work however long the service runs.
+    if (entry->final) forget_locked(*entry);
   }
   if (!recorded) return;
   ++metrics_.state_changes;
@@ -532,12 +546,7 @@ void JobService::retention_loop() {
       }
       for (const auto& row : rows) {
         if (!config_.retention_deletes_sandboxes || row.owner != config_.instance) continue;
-        const json status = json::parse(row.status, nullptr, false);
-        if (!status.is_object()) continue;
-        const json info = status.value("schedulerSpecficInformation", json::object());
-        if (info.is_object() && info.contains("sandbox") && info["sandbox"].is_string()) {
-          delete_sandbox(row.id, row.scheduler, info["sandbox"].get<std::string>());
-        }
+        delete_sandbox(row.id, row.scheduler, sandbox_of(row.status));
       }
       if (!rows.empty()) {
         log(LogLevel::kInfo, "rest", "removed finished jobs",
@@ -555,6 +564,21 @@ std::shared_ptr<JobService::Entry> JobService::find(const std::string& id) const
   std::shared_lock lock(cache_mutex_);
   auto it = cache_.find(id);
   return it == cache_.end() ? nullptr : it->second;
+}
+
+void JobService::forget_locked(const Entry& entry) {
+  if (!entry.backend_id.empty()) by_backend_.erase({entry.scheduler_name, entry.backend_id});
+  cache_.erase(entry.id);
+}
+
+JobService::InFlight::InFlight(JobService& service) : service_(service) {
+  std::unique_lock lock(service_.cache_mutex_);
+  ++service_.submits_in_flight_;
+}
+
+JobService::InFlight::~InFlight() {
+  std::unique_lock lock(service_.cache_mutex_);
+  if (--service_.submits_in_flight_ == 0) service_.early_.clear();
 }
 
 std::string JobService::render(const json& echo, const std::string& status_json) const {
@@ -630,16 +654,21 @@ JobService::Page JobService::list(const std::vector<std::string>& states, std::s
 std::optional<std::string> JobService::cancel(const std::string& id, bool delete_output) {
   auto entry = find(id);
   if (!entry) {
+    // Finished (the store holds it, memory does not) or owned by another instance.
     auto row = store_->get_job(id);
     if (!row) return std::nullopt;
     if (!row->final && !row->backend_id.empty()) {
       // Owned by another instance: cancel through our handle; its owner records it.
       if (auto sched = scheduler(row->scheduler)) sched->cancel(row->backend_id);
     }
+    if (delete_output && config_.delete_sandbox_on_cancel && row->owner == config_.instance) {
+      delete_sandbox(id, row->scheduler, sandbox_of(row->status));
+    }
     return document_from_store(id);
   }
   std::string backend_id;
   std::string scheduler_name;
+  std::string sandbox;
   bool final = false;
   {
     std::unique_lock lock(cache_mutex_);
@@ -658,13 +687,15 @@ std::optional<std::string> JobService::cancel(const std::string& id, bool delete
     } else if (auto sched = scheduler(scheduler_name)) {
       try {
         apply(id, sched->cancel(backend_id));
+        // The answer carries the state after the cancel: wait (bounded) for the job to
+        // stop instead of reporting the RUNNING it had when the signal left.
+        apply(id, sched->wait_until_done(backend_id, kCancelAnswerWait));
       } catch (const NoSuchJob&) {
         apply(id, error_status("job lost: the scheduler no longer knows it"));
       }
     }
   }
   if (delete_output && config_.delete_sandbox_on_cancel) {
-    std::string sandbox;
     {
       std::shared_lock lock(cache_mutex_);
       auto it = entry->status.scheduler_info.find("sandbox");
@@ -676,15 +707,15 @@ std::optional<std::string> JobService::cancel(const std::string& id, bool delete
 }
 
 // joblauncher deletes what a cancelled job generated in its sandbox. We remove the
-// sandbox directory the adaptor reports, only for a local scheduler and only when it lies
-// under our sandbox root.
+// sandbox directory the adaptor reports, only where the adaptor's sandboxes live on this
+// machine's file system (Capabilities::local_sandbox) and only under our sandbox root.
 void JobService::delete_sandbox(const std::string& id, const std::string& scheduler_name,
                                 const std::string& sandbox) {
   if (sandbox.empty() || config_.sandbox_root.empty()) return;
   const std::string root = config_.sandbox_root + "/";
   if (sandbox.rfind(root, 0) != 0 || sandbox.find("/..") != std::string::npos) return;
   auto sched = scheduler(scheduler_name);
-  if (!sched || sched->location().scheme != "local") return;
+  if (!sched || !sched->capabilities().local_sandbox) return;
   try {
     LocalFileSystem().remove_all(sandbox);
   } catch (const Error& e) {
@@ -695,8 +726,10 @@ void JobService::delete_sandbox(const std::string& id, const std::string& schedu
 std::optional<std::string> JobService::extend(const std::string& id, std::chrono::seconds by) {
   auto entry = find(id);
   if (!entry) {
-    if (store_->get_job(id)) throw RequestError(409, "id", "job is owned by another instance");
-    return std::nullopt;
+    auto row = store_->get_job(id);
+    if (!row) return std::nullopt;
+    if (row->final) throw RequestError(409, "id", "job is done");
+    throw RequestError(409, "id", "job is owned by another instance");
   }
   std::string backend_id;
   std::string scheduler_name;

@@ -1,14 +1,16 @@
 // The REST service's engine, free of HTTP: accepts jobs (intent stored first), submits
 // them on worker threads, turns every state change the schedulers report into one
 // journal transaction and, when the job has a callback URL, one outbox entry; re-attaches
-// to unfinished jobs after a restart; answers the queries the HTTP layer needs from an
-// in-memory copy of this instance's jobs.
+// to unfinished jobs after a restart. Memory holds only this instance's active jobs; a
+// finished job leaves memory when its final state is journaled, and queries about it are
+// answered from the store (the source of truth).
 // Thread-safety: every public method may be called from any thread after start().
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,11 +33,16 @@
 
 namespace cuttle::rest {
 
+// Wraps each configured scheduler as it is opened (name, scheduler) -> what the service
+// uses. The seam for decorators, e.g. a test's fault injection; empty: used as opened.
+using SchedulerDecorator =
+    std::function<std::shared_ptr<Scheduler>(const std::string&, std::shared_ptr<Scheduler>)>;
+
 class JobService {
  public:
   // Opens the store and every configured scheduler; throws InvalidArgument (config) or
   // Error (a scheduler could not be opened).
-  explicit JobService(Config config);
+  explicit JobService(Config config, SchedulerDecorator decorate = {});
   ~JobService();
   JobService(const JobService&) = delete;
   JobService& operator=(const JobService&) = delete;
@@ -92,7 +99,7 @@ class JobService {
   };
 
   std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
-  void open_schedulers();
+  void open_schedulers(const SchedulerDecorator& decorate);
   void recover();
   void start_lease();
   void attach(const std::vector<JobRow>& rows);
@@ -117,6 +124,20 @@ class JobService {
   std::string render(const nlohmann::json& echo, const std::string& status_json) const;
   std::optional<std::string> document_from_store(const std::string& id);
   std::shared_ptr<Entry> find(const std::string& id) const;
+  // REQUIRES: cache_mutex_ held exclusively.
+  void forget_locked(const Entry& entry);
+  // Counts a submit whose backend id is not known yet; observations of unknown backend
+  // ids are kept (early_) only while one is.
+  class InFlight {
+   public:
+    explicit InFlight(JobService& service);
+    ~InFlight();
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    JobService& service_;
+  };
 
   Config config_;
   Metrics metrics_;
@@ -130,6 +151,7 @@ class JobService {
   std::unordered_map<std::string, std::shared_ptr<Entry>> cache_;
   std::map<std::pair<std::string, std::string>, std::string> by_backend_;  // (sched, backend) -> id
   std::map<std::pair<std::string, std::string>, JobStatus> early_;  // seen before submit returned
+  std::size_t submits_in_flight_ = 0;                               // guarded by cache_mutex_
 
   std::mutex apply_mutex_;  // one state change at a time: journal order == cache order
 

@@ -48,7 +48,8 @@ std::string Metrics::render(const std::map<std::string, std::size_t>& jobs_by_st
       << "cuttle_http_responses_total{class=\"5xx\"} " << requests_5xx << '\n';
   counter("cuttle_http_unauthorized_total", "Requests refused for a missing or wrong token.",
           unauthorized);
-  out << "# HELP cuttle_jobs Jobs held by this instance, by state.\n# TYPE cuttle_jobs gauge\n";
+  out << "# HELP cuttle_jobs Active jobs held in memory by this instance, by state.\n# TYPE "
+         "cuttle_jobs gauge\n";
   for (const auto& [state, n] : jobs_by_state) {
     out << "cuttle_jobs{state=\"" << state << "\"} " << n << '\n';
   }

@@ -1,15 +1,8 @@
 #include "bindings/rest/serve.h"
 
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/ThreadPool.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -17,7 +10,9 @@
 
 #include "bindings/rest/config.h"
 #include "bindings/rest/http_api.h"
+#include "bindings/rest/http_server.h"
 #include "bindings/rest/job_service.h"
+#include "bindings/rest/joblauncher_routes.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -34,19 +29,25 @@ constexpr const char* kUsage =
     "  store in $XDG_DATA_HOME/cuttle (else ~/.local/share/cuttle), no tokens.\n"
     "  See docs/rest.md and docs/config.md.\n";
 
-Poco::Net::ServerSocket make_socket(const Config& config) {
-  const Poco::Net::SocketAddress address(config.listen_host, config.listen_port);
-  if (!config.tls.enabled) return Poco::Net::ServerSocket(address, 256);
-  Poco::Net::initializeSSL();
-  Poco::Net::Context::Ptr context = new Poco::Net::Context(
-      Poco::Net::Context::TLS_SERVER_USE, config.tls.private_key, config.tls.certificate,
-      config.tls.ca, Poco::Net::Context::VERIFY_NONE);
-  return Poco::Net::SecureServerSocket(address, 256, context);
+HttpServerOptions server_options(const Config& config) {
+  HttpServerOptions o;
+  o.host = config.listen_host;
+  o.port = config.listen_port;
+  o.tls = config.tls.enabled;
+  o.certificate = config.tls.certificate;
+  o.private_key = config.tls.private_key;
+  o.worker_threads = config.http_threads;
+  o.max_connections = config.http.max_connections;
+  o.max_streams = config.http.max_event_streams;
+  o.max_body_bytes = config.limits.max_body_bytes;
+  o.header_timeout = config.http.header_timeout;
+  o.body_timeout = config.http.body_timeout;
+  return o;
 }
 
 }  // namespace
 
-int serve_main(const std::vector<std::string>& args) {
+int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& decorate) {
   std::string config_path;
   std::string listen;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -89,20 +90,21 @@ int serve_main(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Every open connection is a descriptor: allow as many as the hard limit permits (the
+  // soft limit is often 1,024, below http.max_connections).
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   try {
-    JobService service(config);
+    JobService service(config, decorate);
     service.start();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(static_cast<int>(config.http_threads));
-    params->setMaxQueued(1024);
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);
-    params->setKeepAliveTimeout(Poco::Timespan(15, 0));
-    params->setTimeout(Poco::Timespan(30, 0));
-    Poco::ThreadPool pool(2, static_cast<int>(config.http_threads) + 2);
-    Poco::Net::HTTPServer server(new ApiHandlerFactory(service, config.tls.enabled), pool,
-                                 make_socket(config), params);
+    HttpApi api(service);
+    add_joblauncher_routes(api.router(), service);
+    HttpServer server(
+        server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
+        [&service](int status) { service.metrics().count_response(status); });
     server.start();
     const std::string url = std::string(config.tls.enabled ? "https://" : "http://") +
                             config.listen_host + ":" + std::to_string(config.listen_port);
@@ -115,14 +117,10 @@ int serve_main(const std::vector<std::string>& args) {
     log(LogLevel::kInfo, "rest", "stopping", {{"signal", std::to_string(received)}});
     // The service first: it wakes event streams so their connections can close.
     service.stop();
-    server.stopAll(true);
-    pool.joinAll();
+    server.stop();
     return 0;
   } catch (const Error& e) {
     std::cerr << "cuttle serve: " << e.what() << '\n';
-    return 1;
-  } catch (const Poco::Exception& e) {
-    std::cerr << "cuttle serve: " << e.displayText() << '\n';
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "cuttle serve: " << e.what() << '\n';

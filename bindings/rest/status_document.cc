@@ -87,10 +87,11 @@ json status_to_json(const JobStatus& status, const std::string& scheduler,
 
   json out = json::object();
   out["state"] = reference_state(status);
-  // The reference reports a cancelled job with exitCode null, whatever the process's own
-  // exit (a job that caught SIGTERM records 143); that code stays in cuttle.exit_code.
+  // The reference reports a KILLED job (cancelled, or its time allocation ran out) with
+  // exitCode null, whatever the process's own exit (a job that caught SIGTERM records
+  // 143); that code stays in cuttle.exit_code.
   if (status.exit_code) info["cuttle.exit_code"] = *status.exit_code;
-  const bool killed = status.state == JobState::kCancelled;
+  const bool killed = status.state == JobState::kCancelled || status.state == JobState::kExpired;
   out["exitCode"] = status.exit_code && !killed ? json(*status.exit_code) : json(nullptr);
   out["exception"] = exception_of(status);
   out["running"] = status.running() || status.state == JobState::kStagingOut;

@@ -119,10 +119,9 @@ TEST(RestCrash, CrashBetweenSubmitAndRecordingTheBackendIdIsRecoveredNotDuplicat
   config["submit_workers"] = 1;
   write_file(dir.path() + "/config.json", config.dump(2));
   ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
-  ::setenv("CUTTLE_REST_FAULT", "exit-after-submit", 1);
-  const bool started = service.start(port);
-  ::unsetenv("CUTTLE_REST_FAULT");
-  ASSERT_TRUE(started) << service.log();
+  service.use_command({binary_dir() + "/rest_fault_serve"});
+  ASSERT_TRUE(service.start(port)) << service.log();
+  service.use_command({});
   const json request = {{"jobdir", dir.path() + "/jobs"},
                         {"executable", "/bin/sh"},
                         {"arguments", {"-c", "sleep 1; echo once >> ran.txt; exit 5"}},

@@ -26,6 +26,9 @@ struct Capabilities {
   bool containers = false;         // container_image is honoured
   bool multi_node = false;         // nodes > 1
   bool native_time_limit = false;  // the backend enforces max_runtime itself
+  // Jobs run on this machine: their sandboxes and executables are on this process's file
+  // system, so a caller may check the executable up front and remove a sandbox directly.
+  bool local_sandbox = false;
 };
 
 struct QueueInfo {

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -118,6 +119,69 @@ inline HttpResult http(const std::string& method, std::uint16_t port, const std:
   return result;
 }
 
+// A TCP connection to 127.0.0.1:`port`; -1 when it cannot be made. The caller closes it.
+inline int connect_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// What a raw exchange on one TCP connection got back.
+struct RawExchange {
+  std::string received;  // everything read until the server closed or `wait` passed
+  std::chrono::milliseconds first_byte{-1};  // when the first byte arrived (-1: never)
+  bool reset = false;                        // a read or write failed (ECONNRESET, EPIPE)
+};
+
+// Sends `head`, then `body` (all of it, as a naive client does), then reads whatever comes
+// back until the server closes the connection or `wait` passes. No HTTP library in the
+// way, so malformed requests reach the server exactly as written.
+inline RawExchange raw_exchange(std::uint16_t port, const std::string& head,
+                                const std::string& body = {},
+                                std::chrono::milliseconds wait = std::chrono::seconds(10)) {
+  RawExchange out;
+  const int fd = connect_loopback(port);
+  if (fd < 0) {
+    out.reset = true;
+    return out;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string bytes = head + body;
+  for (std::size_t sent = 0; sent < bytes.size();) {
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      out.reset = true;
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  const auto deadline = start + wait;
+  char buffer[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0))) <= 0) break;
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0) out.reset = true;
+    if (n <= 0) break;
+    if (out.received.empty()) {
+      out.first_byte = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start);
+    }
+    out.received.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 // The service binary: the `cuttle` command when it carries the REST service, else the
 // test-only stand-in built next to the tests.
 // The build directory: CUTTLE_BINARY_DIR, else two levels above this test executable
@@ -153,7 +217,7 @@ class ServiceProcess {
   // Starts and waits (bounded) until GET /health answers on `port`.
   bool start(std::uint16_t port, const std::vector<std::string>& extra = {}) {
     port_ = port;
-    std::vector<std::string> argv = service_command();
+    std::vector<std::string> argv = command_.empty() ? service_command() : command_;
     argv.push_back("--config");
     argv.push_back(config_path_);
     for (const auto& a : extra) argv.push_back(a);
@@ -225,6 +289,9 @@ class ServiceProcess {
 
   // Health checks over HTTPS (a TLS config).
   void use_tls() { tls_ = true; }
+  // The next start() runs this program instead of the service (e.g. a fault-injecting
+  // build of it); empty: the service again.
+  void use_command(std::vector<std::string> command) { command_ = std::move(command); }
   int exit_code() const { return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1; }
   std::string log() const { return read_file(log_path_); }
   std::uint16_t port() const { return port_; }
@@ -236,6 +303,7 @@ class ServiceProcess {
   int exit_status_ = 0;
   std::uint16_t port_ = 0;
   bool tls_ = false;
+  std::vector<std::string> command_;
 };
 
 // A minimal service config as JSON, rooted at `dir`.
@@ -259,6 +327,14 @@ inline bool eventually(const std::function<bool()>& predicate, std::chrono::mill
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return predicate();
+}
+
+// POST /job; expects 201 and returns the job's path (/job/{id}) from its Location.
+inline std::string submit_job(std::uint16_t port, const json& request) {
+  auto r = http("POST", port, "/job", request.dump());
+  EXPECT_EQ(r.status, 201) << r.body;
+  const std::string location = r.headers["Location"];
+  return location.substr(location.find("/job/"));
 }
 
 inline json job_document(std::uint16_t port, const std::string& location) {
@@ -370,6 +446,40 @@ class CallbackServer {
   mutable std::mutex mutex_;
   std::vector<Received> received_;
   std::map<std::string, int> attempts_;
+};
+
+// A fixture with one service in a fresh directory (jobdir root: jobs()) on a free port,
+// started by start(config) and stopped (exit code 0 expected) after the test.
+class RestServiceTest : public ::testing::Test {
+ protected:
+  explicit RestServiceTest(const std::string& tag) : dir_(tag) { fs::create_directories(jobs()); }
+  void start(const json& config) {
+    write_file(dir_.path() + "/config.json", config.dump(2));
+    service_ = std::make_unique<ServiceProcess>(dir_.path() + "/config.json",
+                                                dir_.path() + "/service.log");
+    ASSERT_TRUE(service_->start(port_)) << service_->log();
+  }
+  void TearDown() override {
+    if (service_) {
+      EXPECT_EQ(service_->stop(), 0) << service_->log();
+    }
+  }
+  std::string jobs() const { return dir_.path() + "/jobs"; }
+  // Submits `/bin/sh -c command` (plus `extra` fields); returns the job's path.
+  std::string submit(const std::string& command, json extra = json::object()) {
+    json request = {{"jobdir", jobs()}, {"executable", "/bin/sh"}, {"arguments", {"-c", command}}};
+    request.update(extra);
+    return submit_job(port_, request);
+  }
+  json doc(const std::string& path) { return json::parse(http("GET", port_, path).body); }
+  bool wait_state(const std::string& path, const std::string& state) {
+    return eventually([&] { return doc(path)["status"]["state"] == state; },
+                      std::chrono::seconds(30));
+  }
+
+  TempDir dir_;
+  std::uint16_t port_ = free_port();
+  std::unique_ptr<ServiceProcess> service_;
 };
 
 // Fails in CI, skips locally: for tests that need a server that is not running.
