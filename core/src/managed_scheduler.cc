@@ -80,6 +80,7 @@ class ManagedScheduler : public SchedulerBase,
 
   std::string submit(const JobDescription& description) override {
     description.validate();
+    refuse_what_the_adaptor_cannot_honour(description);
     begin_submit();
     std::string id;
     try {
@@ -103,6 +104,19 @@ class ManagedScheduler : public SchedulerBase,
     }
     end_submit();
     return id;
+  }
+
+  // A field the adaptor would drop is an error naming it, never a silently different job.
+  void refuse_what_the_adaptor_cannot_honour(const JobDescription& description) const {
+    const Capabilities capabilities = adaptor_->capabilities();
+    if (description.nodes && *description.nodes > 1 && !capabilities.multi_node) {
+      throw Unsupported(adaptor_->adaptor_name() + ": nodes=" + std::to_string(*description.nodes) +
+                        " needs a multi-node adaptor (slurm, torque); this one runs on one host");
+    }
+    if (!description.container_image.empty() && !capabilities.containers) {
+      throw Unsupported(adaptor_->adaptor_name() +
+                        ": container_image is not supported by this adaptor yet");
+    }
   }
 
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override {
@@ -188,6 +202,7 @@ class ManagedScheduler : public SchedulerBase,
   }
 
   std::vector<QueueInfo> queues() override { return adaptor_->queues(); }
+  std::shared_ptr<FileSystem> job_files() override { return adaptor_->job_files(); }
 
   std::vector<std::string> jobs(const std::string& queue) override {
     return to_logical(adaptor_->jobs(queue));
