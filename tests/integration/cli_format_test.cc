@@ -28,7 +28,8 @@ nlohmann::json one_document(const CommandResult& r) {
 }
 
 TEST_F(CliTest, SubmitWaitJsonIsOneDocumentAndTheJobsOutputGoesToStderr) {
-  auto r = cuttle({"submit", "--wait", "--json", "local://", "--", "/bin/sh", "-c", "echo hi; exit 3"});
+  auto r =
+      cuttle({"submit", "--wait", "--json", "local://", "--", "/bin/sh", "-c", "echo hi; exit 3"});
   EXPECT_EQ(r.exit_code, 3);
   auto json = one_document(r);
   EXPECT_EQ(json["state"], "Failed");
@@ -126,11 +127,11 @@ TEST_F(CliTest, ProgressIsPlainLinesWithTimesWhenNotOnATerminal) {
 TEST_F(CliTest, ProgressOnATerminalShowsElapsedTime) {
   if (!std::filesystem::exists("/usr/bin/script")) GTEST_SKIP() << "no script(1)";
   // script(1) gives the command a pseudo-terminal; its output is what the terminal shows.
-  auto r = runner_.run({"/usr/bin/script", "-qec",
-                        quote_command({"/usr/bin/env", "XDG_STATE_HOME=" + dir_.path(),
-                                       cuttle_binary(), "submit", "--wait", "local://", "--",
-                                       "/bin/sleep", "1.5"}),
-                        "/dev/null"});
+  auto r =
+      runner_.run({"/usr/bin/script", "-qec",
+                   quote_command({"/usr/bin/env", "XDG_STATE_HOME=" + dir_.path(), cuttle_binary(),
+                                  "submit", "--wait", "local://", "--", "/bin/sleep", "1.5"}),
+                   "/dev/null"});
   EXPECT_EQ(r.exit_code, 0) << r.stdout_text;
   EXPECT_THAT(r.stdout_text, HasSubstr("still Running, 1s"));
   EXPECT_THAT(r.stdout_text, HasSubstr("Completed after 1."));
@@ -138,12 +139,11 @@ TEST_F(CliTest, ProgressOnATerminalShowsElapsedTime) {
 
 TEST_F(CliTest, SubmitFromAJobFileWithHostileArgumentsAndFlagsOverriding) {
   const std::string file = dir_.path() + "/job.json";
-  std::ofstream(file) << nlohmann::json{{"executable", "/bin/sh"},
-                                        {"arguments", {"-c", "echo \"$1|$GREETING\"; exit 5", "sh",
-                                                       "it's $(rm -rf /) `x`\nnext"}},
-                                        {"environment", {{"GREETING", "from file"}}},
-                                        {"max_runtime", "10m"}}
-                                           .dump();
+  std::ofstream(file) << nlohmann::json{
+      {"executable", "/bin/sh"},
+      {"arguments", {"-c", "echo \"$1|$GREETING\"; exit 5", "sh", "it's $(rm -rf /) `x`\nnext"}},
+      {"environment", {{"GREETING", "from file"}}},
+      {"max_runtime", "10m"}}.dump();
   auto r = cuttle({"submit", "--wait", "--from", file, "--env", "GREETING=flag", "local://"});
   EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
   EXPECT_EQ(r.stdout_text, "it's $(rm -rf /) `x`\nnext|flag\n");

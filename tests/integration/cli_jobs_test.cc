@@ -39,7 +39,8 @@ class CliJobsTest : public CliTest {
 };
 
 TEST_F(CliJobsTest, OutputAndLogsPrintADetachedJobsStdoutAndStderr) {
-  std::string id = submit_detached({"/bin/sh", "-c", "echo out; echo 'it'\"'\"'s $(x)' >&2; exit 2"});
+  std::string id =
+      submit_detached({"/bin/sh", "-c", "echo out; echo 'it'\"'\"'s $(x)' >&2; exit 2"});
   EXPECT_EQ(cuttle({"wait", id, "--timeout", "30s"}).exit_code, 2);
   auto out = cuttle({"output", id});
   EXPECT_EQ(out.exit_code, 0) << out.stderr_text;
@@ -107,11 +108,11 @@ TEST_P(CliLaunchCheckTest, DetachedRefusesUpFrontWhatAttachedRefuses) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cli, CliLaunchCheckTest,
-    ::testing::Values(Refused{"missing program", {"--", "/no/such/bin"}, "executable"},
-                      Refused{"not executable", {"--", "PLAIN"}, "executable"},
-                      Refused{"bare name not in PATH", {"--", "no-such-cmd-$(x)"}, "executable"},
-                      Refused{"missing cwd", {"--cwd", "/no/such/dir", "--", "/bin/true"},
-                              "working_directory"}));
+    ::testing::Values(
+        Refused{"missing program", {"--", "/no/such/bin"}, "executable"},
+        Refused{"not executable", {"--", "PLAIN"}, "executable"},
+        Refused{"bare name not in PATH", {"--", "no-such-cmd-$(x)"}, "executable"},
+        Refused{"missing cwd", {"--cwd", "/no/such/dir", "--", "/bin/true"}, "working_directory"}));
 
 TEST_F(CliJobsTest, RelativeScriptRunsDetachedAsItRunsAttached) {
   const std::string work = dir_.path() + "/work dir";
@@ -205,13 +206,13 @@ TEST_F(CliJobsTest, CleanRemovesOldFinishedSandboxesButNotRunningOnes) {
   std::string done = submit_detached({"/bin/true"});
   std::string running = submit_detached({"/bin/sleep", "30"});
   ASSERT_EQ(cuttle({"wait", done, "--timeout", "30s"}).exit_code, 0);
-  auto dry = cuttle({"clean", "--older-than", "0s", "--dry-run", "-p",
-                     "sandbox.root=" + dir_.path() + "/jobs"});
+  auto dry = cuttle(
+      {"clean", "--older-than", "0s", "--dry-run", "-p", "sandbox.root=" + dir_.path() + "/jobs"});
   EXPECT_EQ(dry.exit_code, 0) << dry.stderr_text;
   EXPECT_THAT(dry.stdout_text, HasSubstr("would remove"));
   EXPECT_TRUE(fs::exists(dir_.path() + "/jobs/" + done));
-  auto r = cuttle({"clean", "--json", "--older-than", "0s", "-p",
-                   "sandbox.root=" + dir_.path() + "/jobs"});
+  auto r = cuttle(
+      {"clean", "--json", "--older-than", "0s", "-p", "sandbox.root=" + dir_.path() + "/jobs"});
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   auto json = nlohmann::json::parse(r.stdout_text);
   EXPECT_EQ(json["removed"], nlohmann::json({dir_.path() + "/jobs/" + done}));
