@@ -32,7 +32,7 @@ def test_wait_for_target_states_returns_once_running(scheduler):
 
 def test_wait_ends_on_a_final_state_even_if_not_a_target(scheduler):
     job = scheduler.submit(executable="/bin/sh", arguments=["-c", "exit 3"])
-    status = job.wait(timeout=JOB_TIMEOUT, target_states="Running")
+    status = job.wait(timeout=JOB_TIMEOUT, target_states="Cancelled")
     assert status.done
     assert status.exit_code == 3
 
