@@ -8,9 +8,9 @@ set(_cuttle_man ${CMAKE_CURRENT_BINARY_DIR}/cuttle.1)
 set(_cuttle_completion ${CMAKE_CURRENT_BINARY_DIR}/cuttle.bash)
 add_custom_command(
   OUTPUT ${_cuttle_man} ${_cuttle_completion}
-  COMMAND sh -c "\"$1\" help man > \"$2\" && \"$1\" help bash-completion > \"$3\"" sh
-          $<TARGET_FILE:cuttle_cli> ${_cuttle_man} ${_cuttle_completion}
-  DEPENDS cuttle_cli
+  COMMAND ${PROJECT_SOURCE_DIR}/packaging/generate-docs.sh $<TARGET_FILE:cuttle_cli>
+          ${_cuttle_man} ${_cuttle_completion}
+  DEPENDS cuttle_cli ${PROJECT_SOURCE_DIR}/packaging/generate-docs.sh
   COMMENT "Generating the cuttle man page and bash completion from its help")
 add_custom_target(cuttle_docs ALL DEPENDS ${_cuttle_man} ${_cuttle_completion})
 install(FILES ${_cuttle_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
