@@ -55,11 +55,16 @@ class CMakeBuild(build_ext):
         ]
         if shutil.which("ninja"):
             configure += ["-G", "Ninja"]
+        env = dict(os.environ)
         if shutil.which("ccache"):
             configure += ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
-        subprocess.check_call(configure)
+            # As scripts/build.sh: share cache entries with the other build directories.
+            env.setdefault("CCACHE_BASEDIR", os.path.dirname(HERE))
+            env.setdefault("CCACHE_NOHASHDIR", "1")
+        subprocess.check_call(configure, env=env)
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
-        subprocess.check_call(["cmake", "--build", build_dir, "--target", "cuttle_python", "-j", jobs])
+        subprocess.check_call(["cmake", "--build", build_dir, "--target", "cuttle_python", "-j", jobs],
+                              env=env)
         package = os.path.join(os.path.dirname(os.path.abspath(self.get_ext_fullpath(ext.name))))
         os.makedirs(package, exist_ok=True)
         built = os.path.join(build_dir, "bindings", "python", "cuttle")

@@ -21,10 +21,10 @@ install(FILES ${_cuttle_completion} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-co
 # .pth: under another prefix they would point at files that are not there.
 install(CODE "
   if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")
+    # file(INSTALL) adds DESTDIR itself; file(WRITE) does not.
     set(_root \"\$ENV{DESTDIR}\")
-    file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/cuttle.service
-         DESTINATION \"\${_root}/lib/systemd/system\")
-    file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/serve.json DESTINATION \"\${_root}/etc/cuttle\")
+    file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/cuttle.service DESTINATION /lib/systemd/system)
+    file(INSTALL ${PROJECT_SOURCE_DIR}/packaging/serve.json DESTINATION /etc/cuttle)
     file(WRITE \"\${_root}/usr/lib/python3/dist-packages/cuttle.pth\"
          \"/usr/${CUTTLE_PYTHON_INSTALL_DIR}\\n\")
   endif()")
