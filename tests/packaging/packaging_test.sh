@@ -65,7 +65,7 @@ if [ -n "$deb" ]; then
     usr/share/man/man1/cuttle.1 usr/share/bash-completion/completions/cuttle \
     'cuttle/python/cuttle/__init__.py' 'cuttle/python/cuttle/_cuttle.*\.so' \
     usr/lib/python3/dist-packages/cuttle.pth; do
-    check "package holds $path" grep -Eq "\./$path" "$work/contents"
+    check "package holds $path" grep -Eq "\./(.*/)?$path" "$work/contents"
   done
   dpkg-deb -x "$deb" "$work/root"
   check "packaged cuttle --version" sh -c '"$0/usr/bin/cuttle" --version | grep -q "^cuttle "' "$work/root"

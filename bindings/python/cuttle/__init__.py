@@ -21,7 +21,9 @@ except ImportError as _error:  # most often: an interpreter other than the one b
     import sys as _sys
 
     _built = [_os.path.basename(b) for b in _glob.glob(_os.path.join(_os.path.dirname(__file__), "_cuttle*.so"))]
-    _mine = [b for b in _built if any(b.endswith(s) for s in _machinery.EXTENSION_SUFFIXES)]
+    # ".so" is in EXTENSION_SUFFIXES too; only the tagged ones say which interpreter.
+    _tags = [s for s in _machinery.EXTENSION_SUFFIXES if s != ".so"]
+    _mine = [b for b in _built if any(b.endswith(t) for t in _tags)]
     _here = f"CPython {_sys.version_info.major}.{_sys.version_info.minor} at {_sys.executable}"
     if _built and not _mine:
         _why = (
