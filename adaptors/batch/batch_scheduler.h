@@ -58,6 +58,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   JobStatus extend(const std::string& id, std::chrono::seconds by) override;
   std::vector<QueueInfo> queues() override;
   std::vector<std::string> jobs(const std::string& queue = {}) override;
+  std::shared_ptr<FileSystem> job_files() override { return files_; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
 

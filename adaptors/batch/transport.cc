@@ -39,6 +39,7 @@ AdaptorDescriptor batch_adaptor_descriptor(
   d.schemes = {name, name + "+ssh"};
   d.location_forms = {name + "://", name + "+ssh://[user@]host[:port]"};
   d.properties = batch_adaptor_properties();
+  d.query_keys = {"jump"};  // read by the +ssh transport
   d.capabilities = capabilities;
   d.factory = [name, make](const Location& location, const Properties& properties,
                            const Credential& credential) -> std::shared_ptr<Scheduler> {

@@ -19,6 +19,7 @@
 
 #include "adaptors/local/background.h"
 #include "adaptors/local/detached_record.h"
+#include "adaptors/local/launch_check.h"
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
 #include "internal/event_loop.h"
@@ -254,10 +255,15 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     }
     WrapperPaths paths;
     paths.sandbox = dir;
+    const std::string submit_directory = current_directory();
     paths.working_directory = description.working_directory.empty()
                                   ? dir
-                                  : absolute_in(current_directory(), description.working_directory);
+                                  : absolute_in(submit_directory, description.working_directory);
     const std::string& wd = paths.working_directory;
+    // Refuse now what an attached spawn would refuse, rather than a 126/127 exit later.
+    check_working_directory(wd);
+    JobDescription launched = description;
+    launched.executable = resolve_executable(description, wd, submit_directory);
     paths.stdin_path =
         description.stdin_path.empty() ? "/dev/null" : absolute_in(wd, description.stdin_path);
     paths.stdout_path = description.stdout_path.empty() ? dir + "/stdout.txt"
@@ -265,7 +271,7 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     paths.stderr_path = description.stderr_path.empty() ? dir + "/stderr.txt"
                                                         : absolute_in(wd, description.stderr_path);
     job->wrapper = marker_path(dir, "wrapper.sh");
-    write_file_plain(job->wrapper, render_wrapper(description, paths), 0700);
+    write_file_plain(job->wrapper, render_wrapper(launched, paths), 0700);
   } catch (...) {
     job->sandbox->cleanup();
     throw;

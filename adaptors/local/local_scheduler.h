@@ -35,6 +35,7 @@ class LocalScheduler final : public SchedulerBase,
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
   JobStatus cancel(const std::string& id) override;
   std::vector<std::string> jobs(const std::string& queue = {}) override;
+  std::shared_ptr<FileSystem> job_files() override { return file_system_; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
 

@@ -24,6 +24,7 @@ void register_ssh_adaptor(Registry& registry) {
   descriptor.schemes = {"ssh"};
   descriptor.location_forms = {"ssh://[user@]host[:port][?jump=[user@]host[:port],...]"};
   descriptor.properties = ssh_scheduler_property_descriptors();
+  descriptor.query_keys = {"jump"};
   descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = true;
   descriptor.factory = [](const Location& location, const Properties& properties,

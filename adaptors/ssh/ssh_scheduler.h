@@ -51,6 +51,7 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
   JobStatus cancel(const std::string& id) override;
   std::vector<std::string> jobs(const std::string& queue = {}) override;
+  std::shared_ptr<FileSystem> job_files() override { return remote_.files; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
 

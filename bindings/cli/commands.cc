@@ -1,153 +1,122 @@
-// submit, status, wait, cancel, extend, list, queues, adaptors.
+// Dispatch, and the verbs that only look: status, cancel, extend, list, queues, adaptors.
 #include "bindings/cli/commands.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <map>
 
+#include "bindings/cli/help.h"
+#include "bindings/cli/job_index.h"
+#include "bindings/cli/job_target.h"
 #include "bindings/cli/output.h"
 #include "cuttle/cuttle.h"
 
 namespace cuttle::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+// Cancel answers with the state after the cancel: it waits (bounded) for the job to end,
+// so that the adaptor's escalation to SIGKILL after cancel.grace runs while we are here.
+constexpr std::chrono::seconds kCancelSettle{20};
 
-extern "C" void on_interrupt(int) { g_interrupted = true; }
-
-void require_positionals(const Options& o, std::size_t min, std::size_t max, const char* usage) {
-  if (o.positional.size() < min || o.positional.size() > max) {
-    throw InvalidArgument(std::string("usage: cuttle ") + usage);
+// Runs `each` on every job named on the command line, one scheduler per location.
+template <typename Each>
+std::vector<JobStatus> for_each_job(const Options& o, Each each) {
+  require_args(o, 1, 100000);
+  std::vector<JobStatus> all;
+  for (const JobTarget& target : resolve_targets(o, o.positional)) {
+    auto open = open_target(target);
+    for (const auto& id : target.ids) {
+      all.push_back(explain_missing(target, id, [&] {
+        open.scheduler->track(id);
+        return each(*open.scheduler, id);
+      }));
+    }
   }
+  return all;
 }
 
-std::shared_ptr<Scheduler> open(const Options& o) {
-  return open_scheduler(o.positional.at(0), o.scheduler);
-}
-
-void print_status(const Options& o, const JobStatus& s) {
+void print_statuses(const Options& o, const std::vector<JobStatus>& all, bool header) {
   if (o.json) {
-    std::cout << to_json(s).dump() << "\n";
-  } else {
-    std::cout << status_line(s) << "\n";
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : all) out.push_back(to_json(s));
+    print_json(out);
+    return;
   }
-}
-
-// Waits in short slices so that Ctrl-C is noticed. An attached local job dies with
-// us, so an interrupt cancels it; a detached or batch job keeps running.
-int wait_for(const Options& o, Scheduler& scheduler, const std::string& id) {
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
-  std::shared_ptr<Subscription> progress;
-  if (isatty(STDERR_FILENO) && !o.json) {
-    progress = scheduler.subscribe([id](const JobStatus& s) {
-      if (s.id == id) std::cerr << "cuttle: " << id << " " << to_string(s.state) << "\n";
-    });
-  }
-  auto deadline = o.timeout ? std::chrono::steady_clock::now() + *o.timeout
-                            : std::chrono::steady_clock::time_point::max();
-  JobStatus status;
-  while (true) {
-    auto slice = std::chrono::milliseconds(200);
-    if (o.timeout) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      slice = std::max(std::chrono::milliseconds(0), std::min(slice, left));
-    }
-    status = scheduler.wait_until_done(id, slice);
-    if (status.done()) break;
-    if (g_interrupted) {
-      if (!scheduler.capabilities().detached) {
-        status = scheduler.cancel(id);
-        status = scheduler.wait_until_done(id, std::chrono::seconds(30));
-        std::cerr << "cuttle: interrupted; job " << id << " cancelled\n";
-      } else {
-        std::cerr << "cuttle: interrupted; job " << id << " keeps running (cuttle wait "
-                  << scheduler.location().to_string() << " " << id << ")\n";
-      }
-      return 130;
-    }
-    if (o.timeout && std::chrono::steady_clock::now() >= deadline) {
-      if (o.json) print_status(o, status);
-      std::cerr << "cuttle: job " << id << " still " << to_string(status.state)
-                << " after the timeout\n";
-      return 124;
-    }
-  }
-  if (o.json) print_status(o, status);
-  if (status.state != JobState::kCompleted && !o.json) {
-    std::cerr << "cuttle: job " << id << " " << to_string(status.state)
-              << (status.reason.empty() ? "" : ": " + status.reason) << "\n";
-  }
-  return exit_code_for(status);
-}
-
-int submit(const Options& o) {
-  require_positionals(o, 1, 1, "submit LOCATION [OPTIONS] -- CMD [ARGS...]");
-  if (o.command.empty()) throw InvalidArgument("submit: give the command after `--`");
-  auto scheduler = open(o);
-  std::string id = scheduler->submit(o.job);
-  if (!o.wait) {
-    if (o.json) {
-      std::cout << nlohmann::json{{"id", id}}.dump() << "\n";
-    } else {
-      std::cout << id << "\n";
-    }
-    return 0;
-  }
-  if (!o.json) std::cerr << (isatty(STDERR_FILENO) ? "cuttle: submitted " + id + "\n" : "");
-  return wait_for(o, *scheduler, id);
+  if (header) std::cout << status_header() << "\n";
+  for (const auto& s : all) std::cout << status_line(s) << "\n";
 }
 
 int status(const Options& o) {
-  require_positionals(o, 2, 100000, "status LOCATION JOB...");
-  auto scheduler = open(o);
-  std::vector<std::string> ids(o.positional.begin() + 1, o.positional.end());
-  for (const auto& id : ids) scheduler->track(id);
-  auto statuses = scheduler->statuses(ids);
-  if (o.json) {
-    nlohmann::json all = nlohmann::json::array();
-    for (const auto& s : statuses) all.push_back(to_json(s));
-    std::cout << all.dump() << "\n";
-  } else {
-    for (const auto& s : statuses) std::cout << status_line(s) << "\n";
-  }
+  print_statuses(
+      o, for_each_job(o, [](Scheduler& s, const std::string& id) { return s.status(id); }), true);
   return 0;
 }
 
-int wait(const Options& o) {
-  require_positionals(o, 2, 2, "wait LOCATION JOB [--timeout DURATION]");
-  auto scheduler = open(o);
-  scheduler->track(o.positional[1]);
-  return wait_for(o, *scheduler, o.positional[1]);
-}
-
 int cancel(const Options& o) {
-  require_positionals(o, 2, 100000, "cancel LOCATION JOB...");
-  auto scheduler = open(o);
-  for (std::size_t i = 1; i < o.positional.size(); ++i) {
-    scheduler->track(o.positional[i]);
-    print_status(o, scheduler->cancel(o.positional[i]));
-  }
+  const auto settle = std::chrono::duration_cast<std::chrono::milliseconds>(
+      o.timeout ? *o.timeout : std::chrono::milliseconds(kCancelSettle));
+  print_statuses(o,
+                 for_each_job(o,
+                              [&](Scheduler& s, const std::string& id) {
+                                s.cancel(id);
+                                return s.wait_until_done(id, settle);
+                              }),
+                 false);
   return 0;
 }
 
 int extend(const Options& o) {
-  require_positionals(o, 3, 3, "extend LOCATION JOB DURATION");
-  auto scheduler = open(o);
-  auto by = std::chrono::duration_cast<std::chrono::seconds>(parse_duration(o.positional[2]));
-  scheduler->track(o.positional[1]);
-  print_status(o, scheduler->extend(o.positional[1], by));
+  require_args(o, 2, 3);
+  std::vector<std::string> args = o.positional;
+  auto by = std::chrono::duration_cast<std::chrono::seconds>(parse_duration(args.back()));
+  args.pop_back();
+  if (args.size() != (is_location(args[0]) ? 2u : 1u)) usage_error(o);
+  JobTarget target = resolve_targets(o, args).at(0);
+  auto open = open_target(target);
+  JobStatus s = explain_missing(target, target.ids[0], [&] {
+    open.scheduler->track(target.ids[0]);
+    return open.scheduler->extend(target.ids[0], by);
+  });
+  if (o.json) {
+    print_json(to_json(s));
+  } else {
+    std::cout << status_line(s) << "\n";
+  }
   return 0;
 }
 
+nlohmann::json index_json(const IndexedJob& job) {
+  return {{"id", job.id},
+          {"location", job.location},
+          {"name", job.name},
+          {"command", job.command},
+          {"submitted", format_time(job.submitted)}};
+}
+
 int list(const Options& o) {
-  require_positionals(o, 1, 1, "list LOCATION [--queue NAME]");
-  auto ids = open(o)->jobs(o.queue_filter);
+  require_args(o, 0, 1);
+  if (o.positional.empty()) {
+    auto jobs = JobIndex().recent(o.limit);
+    if (o.json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& j : jobs) out.push_back(index_json(j));
+      print_json(out);
+    } else {
+      std::cout << "JOB\tSUBMITTED\tLOCATION\tCOMMAND\n";
+      for (const auto& j : jobs) {
+        std::cout << j.id << '\t' << format_time(j.submitted) << '\t' << j.location << '\t'
+                  << quote_command(j.command) << "\n";
+      }
+    }
+    return 0;
+  }
+  auto ids = open_scheduler(o.positional[0], o.scheduler)->jobs(o.queue_filter);
   if (o.json) {
-    std::cout << nlohmann::json(ids).dump() << "\n";
+    print_json(nlohmann::json(ids));
   } else {
     for (const auto& id : ids) std::cout << id << "\n";
   }
@@ -155,12 +124,12 @@ int list(const Options& o) {
 }
 
 int queues(const Options& o) {
-  require_positionals(o, 1, 1, "queues LOCATION");
-  auto all = open(o)->queues();
+  require_args(o, 1, 1);
+  auto all = open_scheduler(o.positional[0], o.scheduler)->queues();
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& q : all) out.push_back(to_json(q));
-    std::cout << out.dump() << "\n";
+    print_json(out);
   } else {
     for (const auto& q : all) {
       std::cout << q.name << (q.is_default ? " (default)" : "") << '\t' << q.state << "\n";
@@ -170,19 +139,87 @@ int queues(const Options& o) {
 }
 
 int adaptors(const Options& o) {
+  require_args(o, 0, 0);
   register_builtin_adaptors();
   auto all = Registry::global().adaptors();
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& a : all) out.push_back(to_json(a));
-    std::cout << out.dump(2) << "\n";
+    print_json(out);
   } else {
     for (const auto& a : all) std::cout << adaptor_text(a) << "\n";
   }
   return 0;
 }
 
+int version(const Options& o) {
+  require_args(o, 0, 0);
+  if (o.json) {
+    print_json({{"version", kVersion}});
+  } else {
+    std::cout << "cuttle " << kVersion << "\n";
+  }
+  return 0;
+}
+
+int help(const Options& o) {
+  require_args(o, 0, 1);
+  std::string text;
+  if (o.positional.empty()) {
+    text = usage();
+  } else if (o.positional[0] == "man") {
+    text = man_page();
+  } else if (o.positional[0] == "bash-completion") {
+    text = bash_completion();
+  } else {
+    text = usage(o.positional[0]);
+  }
+  if (o.json) {
+    print_json({{"help", text}});
+  } else {
+    std::cout << text;
+  }
+  return 0;
+}
+
 }  // namespace
+
+namespace {
+int g_json_fd = -1;  // set by keep_stdout_for_json
+}  // namespace
+
+void keep_stdout_for_json() {
+  std::cout.flush();
+  g_json_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  if (g_json_fd < 0 || ::dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+    throw InternalError(std::string("cannot redirect stdout: ") + std::strerror(errno));
+  }
+}
+
+void print_json(const nlohmann::json& document) {
+  const std::string text = document.dump() + "\n";
+  if (g_json_fd < 0) {
+    std::cout << text << std::flush;
+    return;
+  }
+  for (std::size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(g_json_fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void usage_error(const Options& o) {
+  for (const VerbHelp& v : verb_help()) {
+    if (o.verb == v.name) throw InvalidArgument(std::string("usage: cuttle ") + v.synopsis);
+  }
+  throw InvalidArgument("unknown verb '" + o.verb + "' (see cuttle --help)");
+}
+
+void require_args(const Options& o, std::size_t min, std::size_t max) {
+  if (o.positional.size() < min || o.positional.size() > max) usage_error(o);
+}
 
 int exit_code_for(const JobStatus& s) {
   switch (s.state) {
@@ -201,8 +238,10 @@ int exit_code_for(const JobStatus& s) {
 
 int run_command(const Options& o) {
   static const std::map<std::string, int (*)(const Options&)> verbs = {
-      {"submit", submit}, {"status", status}, {"wait", wait},     {"cancel", cancel},
-      {"extend", extend}, {"list", list},     {"queues", queues}, {"adaptors", adaptors},
+      {"submit", submit_verb}, {"status", status},    {"wait", wait_verb},   {"cancel", cancel},
+      {"extend", extend},      {"list", list},        {"queues", queues},    {"adaptors", adaptors},
+      {"output", output_verb}, {"logs", output_verb}, {"clean", clean_verb}, {"version", version},
+      {"help", help},
   };
   auto it = verbs.find(o.verb);
   if (it == verbs.end()) throw InvalidArgument("unknown verb '" + o.verb + "' (see cuttle --help)");

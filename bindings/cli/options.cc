@@ -2,56 +2,17 @@
 #include "bindings/cli/options.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <sstream>
 
 #include "cuttle/container.h"
 #include "cuttle/error.h"
+#include "cuttle/job_description_json.h"
 #include "cuttle/properties.h"
 
 namespace cuttle::cli {
-
-const char* const kUsage = R"(usage: cuttle VERB [OPTIONS] ...
-
-Verbs:
-  adaptors                          list adaptors, their location forms and properties
-  submit LOCATION [OPTIONS] -- CMD [ARGS...]
-                                    submit a job; prints its id (--wait: waits and exits
-                                    with the job's exit code)
-  status LOCATION JOB...            show the status of jobs
-  wait LOCATION JOB                 wait until the job is done; exit with its exit code
-  cancel LOCATION JOB...            cancel jobs (a finished job is left as it is)
-  extend LOCATION JOB DURATION      add DURATION to the job's time allocation
-  list LOCATION [--queue Q]         list the jobs the scheduler knows
-  queues LOCATION                   list queues
-  serve [--config FILE]             run the REST service (default 127.0.0.1:9998)
-  version                           print the version
-
-Scheduler options:
-  -p, --property KEY=VALUE          adaptor property (see `cuttle adaptors`); repeatable
-  --identity FILE                   SSH private key file
-  --passphrase-env VAR              read the key's passphrase from environment variable VAR
-  --password-env VAR                password authentication, from environment variable VAR
-  --token-env VAR                   bearer token from environment variable VAR
-  --user NAME                       user name for the credential
-Job options (submit):
-  --name NAME        --env KEY=VALUE    --cwd DIR          --stdin FILE
-  --stdout FILE      --stderr FILE      --queue NAME       --max-runtime DURATION
-  --nodes N          --tasks N          --cores-per-task N --memory SIZE
-  --scheduler-arg ARG                   --retry N          --label KEY=VALUE
-  --stage-in SRC[:DEST]                 --stage-out SRC[:DEST]
-Container options (submit; docs/containers.md): the sandbox is /work inside
-  --image IMAGE      --container-runtime auto|podman|docker|apptainer|singularity|charliecloud
-  --mount HOST[:CONTAINER] (read-only; repeatable)         --network on|off (default off)
-  --container-user NAME|UID[:GID]
-Output:
-  --wait             wait for the job (submit)
-  --timeout DURATION bound a wait; exit 124 if the job is still not done
-  --json             machine-readable output on stdout
-Exit codes: the job's exit code with --wait/wait; 2 bad usage; 1 other errors;
-  124 wait timed out or time allocation expired; 130 cancelled; 125 system error.
-Durations: 90, 30s, 5m, 2h, 1d. Sizes: 512, 4K, 16M, 2G.
-)";
 
 namespace {
 
@@ -191,14 +152,46 @@ const std::map<std::string, Handler>& value_flags() {
        [](Options& o, const std::string& v) {
          o.timeout = with_flag("--timeout", [&] { return parse_duration(v); });
        }},
+      {"--from", [](Options& o, const std::string& v) { o.from_file = v; }},
+      {"--older-than",
+       [](Options& o, const std::string& v) {
+         o.older_than = with_flag("--older-than", [&] { return parse_duration(v); });
+       }},
+      {"--limit",
+       [](Options& o, const std::string& v) {
+         o.limit = static_cast<std::size_t>(positive_int("--limit", v));
+       }},
   };
   return flags;
 }
 
+JobDescription read_job_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InvalidArgument("--from: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return job_description_from_json(text.str());
+  } catch (const InvalidJobDescription& e) {
+    throw InvalidArgument("--from " + path + ": " + e.what());
+  }
+}
+
+const char* const kSwitches[] = {"--help",    "--version", "--wait", "--json", "--follow",
+                                 "--dry-run", "-h",        "-V",     "-f",     "-p"};
+
 }  // namespace
 
-Options parse_options(const std::vector<std::string>& args) {
-  Options o;
+std::vector<std::string> known_flags() {
+  std::vector<std::string> flags(std::begin(kSwitches), std::end(kSwitches));
+  for (const auto& [flag, handler] : value_flags()) flags.push_back(flag);
+  return flags;
+}
+
+namespace {
+
+// One pass over the arguments, on top of `o` (empty, or the job read from --from).
+Options parse_onto(const std::vector<std::string>& args, Options o) {
   std::size_t i = 0;
   if (i < args.size() && !args[i].empty() && args[i][0] != '-') o.verb = args[i++];
   for (; i < args.size(); ++i) {
@@ -209,6 +202,23 @@ Options parse_options(const std::vector<std::string>& args) {
     }
     if (arg == "-h" || arg == "--help") {
       o.help = true;
+      continue;
+    }
+    if (arg == "-V" || arg == "--version") {
+      o.version = true;
+      continue;
+    }
+    if (arg == "-f" || arg == "--follow") {
+      o.follow = true;
+      continue;
+    }
+    if (arg == "--dry-run") {
+      o.dry_run = true;
+      continue;
+    }
+    // For output and logs, --stderr chooses the stream; for submit it takes a file.
+    if (arg == "--stderr" && (o.verb == "output" || o.verb == "logs")) {
+      o.stderr_stream = true;
       continue;
     }
     if (arg == "--wait") {
@@ -247,6 +257,19 @@ Options parse_options(const std::vector<std::string>& args) {
     } else {
       o.positional.push_back(arg);
     }
+  }
+  return o;
+}
+
+}  // namespace
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o = parse_onto(args, {});
+  if (!o.from_file.empty()) {
+    // Flags given next to --from override what the file says.
+    Options base;
+    base.job = read_job_file(o.from_file);
+    o = parse_onto(args, std::move(base));
   }
   if (!o.command.empty()) {
     o.job.executable = o.command[0];

@@ -1,24 +1,65 @@
 // Text and JSON renderings for the `cuttle` command.
 #include "bindings/cli/output.h"
 
+#include "cuttle/error.h"
+
+#include <cctype>
+#include <cstdio>
 #include <ctime>
 #include <sstream>
 
 namespace cuttle::cli {
 
 std::string format_time(const TimePoint& time) {
-  std::time_t t = Clock::to_time_t(time);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  long fraction = static_cast<long>(ms % 1000);
+  if (fraction < 0) {
+    fraction += 1000;
+    --t;
+  }
   std::tm utc{};
   gmtime_r(&t, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  char buffer[40];
+  std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%03ldZ", fraction);
   return buffer;
+}
+
+TimePoint parse_time(const std::string& text) {
+  std::tm utc{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
+  if (rest == nullptr) throw InvalidArgument("time '" + text + "' is not RFC 3339");
+  long ms = 0;
+  if (*rest == '.') {
+    int digits = 0;
+    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)); ++rest, ++digits) {
+      if (digits < 3) ms = ms * 10 + (*rest - '0');
+    }
+    for (; digits < 3; ++digits) ms *= 10;
+  }
+  if (std::string(rest) != "Z") throw InvalidArgument("time '" + text + "' is not in UTC");
+  return Clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(ms);
+}
+
+std::string output_path(const JobStatus& status, bool stderr_stream) {
+  const char* key = stderr_stream ? "stderr" : "stdout";
+  if (auto it = status.scheduler_info.find(key); it != status.scheduler_info.end()) {
+    return it->second;
+  }
+  auto sandbox = status.scheduler_info.find("sandbox");
+  if (sandbox == status.scheduler_info.end() || sandbox->second.empty()) return {};
+  return sandbox->second + "/" + key + ".txt";
 }
 
 namespace {
 
 nlohmann::json optional_time(const std::optional<TimePoint>& time) {
   return time ? nlohmann::json(format_time(*time)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json nullable(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
 
 }  // namespace
@@ -49,6 +90,8 @@ nlohmann::json to_json(const JobStatus& s) {
           {"deadline", optional_time(s.deadline)},
           {"attempt", s.attempt},
           {"attempts", attempts},
+          {"stdout", nullable(output_path(s, false))},
+          {"stderr", nullable(output_path(s, true))},
           {"scheduler_info", s.scheduler_info}};
 }
 
@@ -80,12 +123,16 @@ nlohmann::json to_json(const QueueInfo& q) {
   return {{"name", q.name}, {"default", q.is_default}, {"state", q.state}, {"info", q.info}};
 }
 
+std::string status_header() { return "JOB\tSTATE\tEXIT\tOUTPUT\tREASON"; }
+
 std::string status_line(const JobStatus& s) {
   std::ostringstream out;
   out << s.id << '\t' << to_string(s.state);
   out << '\t' << (s.exit_code ? std::to_string(*s.exit_code) : "-");
-  if (s.attempt > 1) out << "\tattempt " << s.attempt;
-  if (!s.reason.empty()) out << '\t' << s.reason;
+  const std::string output = output_path(s, false);
+  out << '\t' << (output.empty() ? "-" : output);
+  out << '\t' << (s.reason.empty() ? "-" : s.reason);
+  if (s.attempt > 1) out << " (attempt " << s.attempt << ")";
   return out.str();
 }
 

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "cuttle/properties.h"
+
 namespace cuttle::python {
 namespace {
 
@@ -47,8 +49,12 @@ std::chrono::milliseconds to_milliseconds(py::handle duration) {
   } else if (PyLong_Check(duration.ptr()) || PyFloat_Check(duration.ptr())) {
     if (PyBool_Check(duration.ptr())) throw py::type_error("a duration cannot be a bool");
     seconds = duration.cast<double>();
+  } else if (PyUnicode_Check(duration.ptr())) {
+    // The same text the command line takes ("10m", "2h", "90"); InvalidArgument names it.
+    return parse_duration(duration.cast<std::string>());
   } else {
-    throw py::type_error("expected a datetime.timedelta or a number of seconds, got " +
+    throw py::type_error("expected a datetime.timedelta, a number of seconds or a text such as "
+                         "'10m', got " +
                          std::string(py::str(duration.get_type().attr("__name__"))));
   }
   if (!std::isfinite(seconds)) throw py::value_error("a duration must be finite");

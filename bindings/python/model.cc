@@ -249,6 +249,19 @@ void bind_description(py::module_& m) {
       .def("__copy__", [](const JobDescription& d) { return d; })
       .def("__deepcopy__", [](const JobDescription& d, py::handle) { return d; })
       .def("__eq__", [](const JobDescription& a, const JobDescription& b) { return a == b; })
+      .def(
+          "to_json",
+          [](const JobDescription& d, py::object indent) {
+            return to_json_text(d, indent.is_none() ? -1 : indent.cast<int>());
+          },
+          py::arg("indent") = py::none(),
+          "The description as JSON text (the format of `cuttle submit --from`); only fields "
+          "that differ from their defaults are written.")
+      .def_static(
+          "from_json", [](const std::string& text) { return job_description_from_json(text); },
+          py::arg("text"),
+          "A JobDescription from JSON text; InvalidJobDescription names an unknown or "
+          "mistyped field.")
       .def("__repr__", [](py::handle self) { return description_repr(self); });
   bind_container_fields(description);
   description.attr("__hash__") = py::none();

@@ -81,7 +81,7 @@ class ManagedScheduler : public SchedulerBase,
 
   std::string submit(const JobDescription& description) override {
     description.validate();
-    require_container_support(description, adaptor_->capabilities(), adaptor_->adaptor_name());
+    refuse_what_the_adaptor_cannot_honour(description);
     begin_submit();
     std::string id;
     try {
@@ -105,6 +105,16 @@ class ManagedScheduler : public SchedulerBase,
     }
     end_submit();
     return id;
+  }
+
+  // A field the adaptor would drop is an error naming it, never a silently different job.
+  void refuse_what_the_adaptor_cannot_honour(const JobDescription& description) const {
+    const Capabilities capabilities = adaptor_->capabilities();
+    if (description.nodes && *description.nodes > 1 && !capabilities.multi_node) {
+      throw Unsupported(adaptor_->adaptor_name() + ": nodes=" + std::to_string(*description.nodes) +
+                        " needs a multi-node adaptor (slurm, torque); this one runs on one host");
+    }
+    require_container_support(description, capabilities, adaptor_->adaptor_name());
   }
 
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override {
@@ -190,6 +200,7 @@ class ManagedScheduler : public SchedulerBase,
   }
 
   std::vector<QueueInfo> queues() override { return adaptor_->queues(); }
+  std::shared_ptr<FileSystem> job_files() override { return adaptor_->job_files(); }
 
   std::vector<std::string> jobs(const std::string& queue) override {
     return to_logical(adaptor_->jobs(queue));

@@ -55,16 +55,34 @@ bool Registry::empty() const {
   return adaptors_.empty();
 }
 
+namespace {
+
+std::string valid_query_keys(const AdaptorDescriptor& adaptor) {
+  std::string valid;
+  for (const auto& key : adaptor.query_keys) valid += (valid.empty() ? "" : ", ") + key;
+  for (const auto& p : adaptor.properties) valid += (valid.empty() ? "" : ", ") + p.name;
+  return valid.empty() ? "(none)" : valid;
+}
+
+}  // namespace
+
 std::shared_ptr<Scheduler> Registry::create(const Location& location,
                                             const SchedulerOptions& options) const {
   // Descriptors are never removed, so the reference stays valid outside the lock.
   const AdaptorDescriptor& adaptor = for_scheme(location.full_scheme());
   // Query keys that name a declared property ("local://?mode=detached") are properties;
-  // explicit options win over them. Other query keys are the adaptor's to interpret.
+  // explicit options win over them. The adaptor's own query keys (ssh's "jump") are left
+  // to it; anything else is a typo that must not be ignored.
   std::map<std::string, std::string> values;
   for (const auto& [key, value] : location.query) {
-    for (const auto& declared : adaptor.properties) {
-      if (declared.name == key) values[key] = value;
+    bool is_property = false;
+    for (const auto& declared : adaptor.properties) is_property |= declared.name == key;
+    if (is_property) {
+      values[key] = value;
+    } else if (std::find(adaptor.query_keys.begin(), adaptor.query_keys.end(), key) ==
+               adaptor.query_keys.end()) {
+      throw InvalidArgument("location " + location.to_string() + ": unknown query key '" + key +
+                            "'; valid keys: " + valid_query_keys(adaptor));
     }
   }
   for (const auto& [key, value] : options.properties) values[key] = value;

@@ -62,6 +62,10 @@ std::vector<std::string> Scheduler::find_by_name(const std::string&) {
   throw Unsupported(adaptor_name() + ": finding jobs by name is not supported");
 }
 
+std::shared_ptr<FileSystem> Scheduler::job_files() {
+  throw Unsupported(adaptor_name() + ": reading job files is not supported");
+}
+
 std::shared_ptr<Scheduler> open_scheduler(const std::string& location,
                                           const SchedulerOptions& options) {
   if (Registry::global().empty()) {

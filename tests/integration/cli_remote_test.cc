@@ -1,6 +1,7 @@
 // The acceptance commands of the ssh and batch adaptors, run through the `cuttle`
 // command against the real sshd and Slurm started by tests/env/ (strict host-key
 // checking against the test known_hosts).
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 
@@ -79,6 +80,33 @@ TEST(CliRemote, SlurmOverSshSubmitWaitExitsWithTheJobsCode) {
   CUTTLE_REQUIRE_SSHD();
   auto r = cuttle(submit_wait(ssh_test::location("slurm+ssh"), true, 5));
   EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+}
+
+TEST(CliRemote, FailedSbatchIsOneLineNamingTheReason) {
+  CUTTLE_REQUIRE_SLURM();
+  auto r = cuttle({"submit", "slurm://", "--queue", "no-such-partition", "--", "/bin/true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.stderr_text, HasSubstr("no-such-partition"));
+  EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+}
+
+TEST(CliRemote, SshJobsOutputIsReadOverSftp) {
+  CUTTLE_REQUIRE_SSHD();
+  std::vector<std::string> args{"submit", "--wait", ssh_test::location("ssh")};
+  for (const auto& flag : ssh_flags()) args.push_back(flag);
+  args.insert(args.end(), {"--", "/bin/sh", "-c", "echo 'it'\"'\"'s remote'"});
+  auto submitted = cuttle(args);
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.stderr_text;
+  // The id is on the first progress line: "cuttle: HH:MM:SS.mmm ID State after ...".
+  std::string line = submitted.stderr_text.substr(0, submitted.stderr_text.find('\n'));
+  std::string id = line.substr(line.find(' ', 8) + 1);
+  id = id.substr(0, id.find(' '));
+  std::vector<std::string> output{"output", ssh_test::location("ssh")};
+  for (const auto& flag : ssh_flags()) output.push_back(flag);
+  output.push_back(id);
+  auto r = cuttle(output);
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.stdout_text, "it's remote\n");
 }
 
 TEST(CliRemote, TorqueSubmitWaitExitsWithTheJobsCode) {

@@ -9,33 +9,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cuttle/command_runner.h"
-#include "tests/unit/test_util.h"
+#include "tests/integration/cli_fixture.h"
 
 namespace cuttle {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string cuttle_binary() {
-  const char* dir = std::getenv("CUTTLE_BINARY_DIR");
-  return std::string(dir ? dir : CUTTLE_BUILD_DIR) + "/bindings/cli/cuttle";
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  CommandResult cuttle(std::vector<std::string> args) {
-    args.insert(args.begin(), cuttle_binary());
-    CommandOptions options;
-    options.timeout = std::chrono::seconds(60);
-    return runner_.run(args, options);
-  }
-  // A detached location whose sandboxes live in this test's directory.
-  std::string detached() { return "local://?mode=detached&sandbox.root=" + dir_.path() + "/jobs"; }
-
-  LocalRunner runner_;
-  testing::TempDir dir_;
-};
 
 TEST_F(CliTest, SubmitWaitPrintsJobOutputAndExitsWithItsCode) {
   auto r = cuttle({"submit", "--wait", "local://", "--", "/bin/sh", "-c", "echo hi; exit 3"});
@@ -83,7 +62,7 @@ TEST_F(CliTest, CancelFromAnotherProcessIsIdempotent) {
   EXPECT_EQ(waited.exit_code, 130);
   auto again = cuttle({"cancel", "--json", detached(), id});
   EXPECT_EQ(again.exit_code, 0);
-  EXPECT_EQ(nlohmann::json::parse(again.stdout_text)["state"], "Cancelled");
+  EXPECT_EQ(nlohmann::json::parse(again.stdout_text)[0]["state"], "Cancelled");
 }
 
 TEST_F(CliTest, WaitTimeoutExits124AndLeavesTheJob) {

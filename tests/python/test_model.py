@@ -65,8 +65,10 @@ def test_job_description_max_runtime_accepts_seconds_and_none():
     assert d.max_runtime == datetime.timedelta(seconds=1)
     d.max_runtime = None
     assert d.max_runtime is None
+    with pytest.raises(cuttle.InvalidArgument, match="minutes"):
+        d.max_runtime = "5 minutes"  # texts are the command line's: "5m"
     with pytest.raises(TypeError):
-        d.max_runtime = "5 minutes"
+        d.max_runtime = [5]
 
 
 def test_job_description_rejects_unknown_fields_listing_the_valid_ones():

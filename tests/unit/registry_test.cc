@@ -1,6 +1,8 @@
 // The registry: explicit registration, scheme lookup, and errors that list what exists.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cuttle/error.h"
 #include "cuttle/registry.h"
 
@@ -70,6 +72,7 @@ TEST(Registry, LocationQueryKeysThatNamePropertiesAreProperties) {
     seen = p.get_string("x");
     return std::shared_ptr<Scheduler>();
   };
+  d.query_keys = {"other"};
   r.add(d);
   r.create(Location::parse("q://?x=7&other=1"), {});
   EXPECT_EQ(seen, "7");
@@ -78,6 +81,34 @@ TEST(Registry, LocationQueryKeysThatNamePropertiesAreProperties) {
   r.create(Location::parse("q://?x=7"), explicit_wins);
   EXPECT_EQ(seen, "9");
   EXPECT_THROW(r.create(Location::parse("q://?x=notanumber"), {}), InvalidArgument);
+}
+
+TEST(Registry, UnknownLocationQueryKeyIsRefusedNamingItAndTheValidKeys) {
+  Registry r;
+  AdaptorDescriptor d = fake("q", {"q"});
+  d.query_keys = {"jump"};
+  r.add(d);
+  try {
+    r.create(Location::parse("q://?mdoe=detached"), {});
+    FAIL() << "a misspelt query key was accepted";
+  } catch (const InvalidArgument& e) {
+    std::string message = e.what();
+    EXPECT_NE(message.find("unknown query key 'mdoe'"), std::string::npos) << message;
+    EXPECT_NE(message.find("valid keys: jump, x"), std::string::npos) << message;
+  }
+  EXPECT_NO_THROW(r.create(Location::parse("q://?jump=h"), {}));
+}
+
+TEST(Registry, BuiltinAdaptorsRefuseUnknownQueryKeysButSshKeepsJump) {
+  register_builtin_adaptors();
+  EXPECT_THROW(Registry::global().create(Location::parse("local://?nosuch=1"), {}),
+               InvalidArgument);
+  EXPECT_THROW(Registry::global().create(Location::parse("local://?mdoe=detached"), {}),
+               InvalidArgument);
+  for (const char* scheme : {"ssh", "slurm", "torque"}) {
+    const auto& keys = Registry::global().for_scheme(scheme).query_keys;
+    EXPECT_NE(std::find(keys.begin(), keys.end(), "jump"), keys.end()) << scheme;
+  }
 }
 
 }  // namespace

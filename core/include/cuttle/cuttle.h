@@ -7,6 +7,7 @@
 #include "cuttle/error.h"
 #include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
+#include "cuttle/job_description_json.h"
 #include "cuttle/job_state.h"
 #include "cuttle/job_status.h"
 #include "cuttle/location.h"

@@ -20,6 +20,10 @@ struct AdaptorDescriptor {
   std::vector<std::string> schemes;         // full schemes it accepts: "slurm", "slurm+ssh"
   std::vector<std::string> location_forms;  // "slurm://", "slurm+ssh://[user@]host[:port]"
   std::vector<PropertyDescriptor> properties;
+  // Location query keys the adaptor reads itself and that are not properties (ssh's
+  // "jump"). Any other query key that is not a property is refused, so a typo such as
+  // `?mdoe=detached` cannot silently fall back to the default.
+  std::vector<std::string> query_keys;
   Capabilities capabilities;
   // Receives the parsed location and the validated properties.
   std::function<std::shared_ptr<Scheduler>(const Location&, const Properties&, const Credential&)>
@@ -38,7 +42,9 @@ class Registry {
   bool empty() const;
 
   // Validates properties and calls the factory (unwrapped). Location query keys that
-  // name a declared property count as properties (explicit options win).
+  // name a declared property count as properties (explicit options win); a query key
+  // that is neither a property nor one of the adaptor's query_keys throws
+  // InvalidArgument naming the key and listing the valid ones.
   std::shared_ptr<Scheduler> create(const Location& location,
                                     const SchedulerOptions& options) const;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuttle/credential.h"
+#include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
 #include "cuttle/job_status.h"
 #include "cuttle/location.h"
@@ -84,6 +85,11 @@ class Scheduler {
   // Every state change of every job this scheduler watches is delivered to `listener`
   // on the adaptor's thread. Drop the Subscription to stop.
   [[nodiscard]] virtual std::shared_ptr<Subscription> subscribe(StatusListener listener) = 0;
+
+  // The file system of the machine the jobs run on, where their sandboxes and
+  // stdout/stderr files live (status().scheduler_info["sandbox"]); lets a caller read a
+  // job's output on any adaptor. Default: Unsupported.
+  virtual std::shared_ptr<FileSystem> job_files();
 
   // Start watching a job submitted by another process (re-attach). Default: status()
   // succeeds and the id is remembered by the adaptor.

@@ -1,0 +1,172 @@
+// JobDescription <-> JSON, with nlohmann::json kept out of the public header.
+#include "cuttle/job_description_json.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "cuttle/error.h"
+#include "cuttle/properties.h"
+
+namespace cuttle {
+namespace {
+
+using nlohmann::json;
+
+const char* const kFields[] = {"name",
+                               "executable",
+                               "arguments",
+                               "environment",
+                               "working_directory",
+                               "stdin",
+                               "stdout",
+                               "stderr",
+                               "queue",
+                               "max_runtime",
+                               "nodes",
+                               "tasks",
+                               "cores_per_task",
+                               "memory",
+                               "scheduler_arguments",
+                               "container_image",
+                               "stage_in",
+                               "stage_out",
+                               "retry_limit",
+                               "labels"};
+
+json staging_json(const std::vector<StagingEntry>& entries) {
+  json out = json::array();
+  for (const auto& e : entries)
+    out.push_back({{"source", e.source}, {"destination", e.destination}});
+  return out;
+}
+
+template <typename T>
+T field(const json& object, const std::string& name) {
+  try {
+    return object.at(name).get<T>();
+  } catch (const json::exception& e) {
+    throw InvalidJobDescription(name, std::string("wrong type: ") + e.what());
+  }
+}
+
+std::vector<StagingEntry> staging_from(const json& object, const std::string& name) {
+  const json& list = object.at(name);
+  if (!list.is_array())
+    throw InvalidJobDescription(name, "expected a list of {source, destination}");
+  std::vector<StagingEntry> entries;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = name + "[" + std::to_string(i) + "]";
+    if (list[i].is_string()) {
+      entries.push_back({list[i].get<std::string>(), ""});
+      continue;
+    }
+    if (!list[i].is_object() || !list[i].contains("source") || !list[i]["source"].is_string()) {
+      throw InvalidJobDescription(where + ".source", "expected a string");
+    }
+    StagingEntry entry{list[i]["source"].get<std::string>(), ""};
+    if (list[i].contains("destination")) {
+      if (!list[i]["destination"].is_string())
+        throw InvalidJobDescription(where + ".destination", "expected a string");
+      entry.destination = list[i]["destination"].get<std::string>();
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+// "10m" or 600 (seconds).
+std::chrono::seconds runtime_from(const json& value) {
+  try {
+    if (value.is_number_integer()) return std::chrono::seconds(value.get<std::int64_t>());
+    if (value.is_string()) {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+          parse_duration(value.get<std::string>()));
+    }
+  } catch (const InvalidArgument& e) {
+    throw InvalidJobDescription("max_runtime", e.what());
+  }
+  throw InvalidJobDescription("max_runtime", "expected a duration such as \"10m\" or seconds");
+}
+
+std::uint64_t memory_from(const json& value) {
+  try {
+    if (value.is_number_unsigned()) return value.get<std::uint64_t>();
+    if (value.is_string()) return parse_size(value.get<std::string>());
+  } catch (const InvalidArgument& e) {
+    throw InvalidJobDescription("memory", e.what());
+  }
+  throw InvalidJobDescription("memory", "expected a size such as \"4G\" or bytes");
+}
+
+void refuse_unknown_fields(const json& object) {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields)) continue;
+    std::string valid;
+    for (const char* f : kFields) valid += (valid.empty() ? "" : ", ") + std::string(f);
+    throw InvalidJobDescription(key, "unknown field; valid fields: " + valid);
+  }
+}
+
+}  // namespace
+
+std::string to_json_text(const JobDescription& d, int indent) {
+  json out = json::object();
+  auto text = [&](const char* key, const std::string& value) {
+    if (!value.empty()) out[key] = value;
+  };
+  text("name", d.name);
+  text("executable", d.executable);
+  if (!d.arguments.empty()) out["arguments"] = d.arguments;
+  if (!d.environment.empty()) out["environment"] = d.environment;
+  text("working_directory", d.working_directory);
+  text("stdin", d.stdin_path);
+  text("stdout", d.stdout_path);
+  text("stderr", d.stderr_path);
+  text("queue", d.queue);
+  if (d.max_runtime) out["max_runtime"] = d.max_runtime->count();
+  if (d.nodes) out["nodes"] = *d.nodes;
+  if (d.tasks) out["tasks"] = *d.tasks;
+  if (d.cores_per_task) out["cores_per_task"] = *d.cores_per_task;
+  if (d.memory_bytes) out["memory"] = *d.memory_bytes;
+  if (!d.scheduler_arguments.empty()) out["scheduler_arguments"] = d.scheduler_arguments;
+  text("container_image", d.container_image);
+  if (!d.stage_in.empty()) out["stage_in"] = staging_json(d.stage_in);
+  if (!d.stage_out.empty()) out["stage_out"] = staging_json(d.stage_out);
+  if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
+  if (!d.labels.empty()) out["labels"] = d.labels;
+  return out.dump(indent);
+}
+
+JobDescription job_description_from_json(std::string_view text) {
+  json in = json::parse(text, nullptr, false);
+  if (in.is_discarded()) throw InvalidJobDescription("(document)", "not valid JSON");
+  if (!in.is_object()) throw InvalidJobDescription("(document)", "expected a JSON object");
+  refuse_unknown_fields(in);
+  JobDescription d;
+  auto has = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
+  if (has("name")) d.name = field<std::string>(in, "name");
+  if (has("executable")) d.executable = field<std::string>(in, "executable");
+  if (has("arguments")) d.arguments = field<std::vector<std::string>>(in, "arguments");
+  if (has("environment"))
+    d.environment = field<std::map<std::string, std::string>>(in, "environment");
+  if (has("working_directory")) d.working_directory = field<std::string>(in, "working_directory");
+  if (has("stdin")) d.stdin_path = field<std::string>(in, "stdin");
+  if (has("stdout")) d.stdout_path = field<std::string>(in, "stdout");
+  if (has("stderr")) d.stderr_path = field<std::string>(in, "stderr");
+  if (has("queue")) d.queue = field<std::string>(in, "queue");
+  if (has("max_runtime")) d.max_runtime = runtime_from(in["max_runtime"]);
+  if (has("nodes")) d.nodes = field<int>(in, "nodes");
+  if (has("tasks")) d.tasks = field<int>(in, "tasks");
+  if (has("cores_per_task")) d.cores_per_task = field<int>(in, "cores_per_task");
+  if (has("memory")) d.memory_bytes = memory_from(in["memory"]);
+  if (has("scheduler_arguments"))
+    d.scheduler_arguments = field<std::vector<std::string>>(in, "scheduler_arguments");
+  if (has("container_image")) d.container_image = field<std::string>(in, "container_image");
+  if (has("stage_in")) d.stage_in = staging_from(in, "stage_in");
+  if (has("stage_out")) d.stage_out = staging_from(in, "stage_out");
+  if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");
+  if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
+  return d;
+}
+
+}  // namespace cuttle
