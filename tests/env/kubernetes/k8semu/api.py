@@ -104,7 +104,7 @@ class Handler(BaseHandler):
 
     def body_drain(self):
         try:
-            if self.command in ("POST", "PUT", "PATCH") and not getattr(self, "_drained", False):
+            if self.command in ("POST", "PUT", "PATCH"):
                 self.body()
         except (ApiError, ValueError, OSError):
             self.close_connection = True
@@ -129,7 +129,6 @@ class Handler(BaseHandler):
     # --- admin ------------------------------------------------------------------------
     def admin(self, verb):
         app = self.server.app
-        self._drained = True
         if self.route == "/emulator/faults":
             if verb == "POST":
                 body = self.json_body()
@@ -154,7 +153,6 @@ class Handler(BaseHandler):
         app = self.server.app
         if ns is not None and resource != "namespaces" and \
                 app.store.find("namespaces", None, ns) is None and verb in ("POST",):
-            self._drained = True
             self.body()
             raise not_found("namespaces", ns)
         if name is None:
@@ -191,7 +189,6 @@ class Handler(BaseHandler):
 
     def decode(self, resource, obj):
         """Checks kind/apiVersion and unknown fields as `fieldValidation` asks."""
-        self._drained = True
         if not isinstance(obj, dict):
             raise bad_request("the body must be a JSON object")
         kind, api_version = KINDS[resource]
@@ -278,7 +275,6 @@ class Handler(BaseHandler):
     def delete(self, resource, ns, name):
         app = self.server.app
         options = self.json_body(required=False) or {}
-        self._drained = True
         if not isinstance(options, dict):
             raise bad_request("DeleteOptions must be a JSON object")
         grace = options.get("gracePeriodSeconds", self.q("gracePeriodSeconds"))

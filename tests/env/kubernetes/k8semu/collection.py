@@ -109,13 +109,12 @@ def watch(h, resource, ns):
         if last + 1 < store.oldest:
             raise ApiError(410, f"too old resource version: {last} ({store.oldest - 1})",
                            "Expired")
+    if faults.take("watchGoneAtConnect"):
+        raise ApiError(410, f"too old resource version: {raw_rv or 0} ({store.rv}) "
+                            "(injected by watchGoneAtConnect)", "Expired")
     generation = faults.watch_generation
     deadline = time.monotonic() + (timeout if timeout is not None else 1800)
     h.start_chunked()
-    if faults.take("watchGoneAtConnect"):
-        _gone(h, f"too old resource version: {raw_rv or 0} ({store.rv}) "
-                 f"(injected by watchGoneAtConnect)")
-        return h.end_chunked()
     if raw_rv in ("", "0"):
         last, items = store.list(resource, ns, pred)
         for item in items:

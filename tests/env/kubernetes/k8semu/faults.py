@@ -12,7 +12,7 @@ SWITCHES = {
     "status429": "answer the next N API requests 429 TooManyRequests with Retry-After",
     "retryAfterSeconds": "the Retry-After value sent with status429 (default 1)",
     "status500Seconds": "answer every API request 500 for the next N seconds",
-    "watchGoneAtConnect": "the next N watch requests get a 410 Expired ERROR event at once",
+    "watchGoneAtConnect": "the next N watch requests are answered 410 Expired at connect",
     "watchGoneNow": "true: every open watch gets a 410 Expired ERROR event and ends",
     "compact": "true: drop the watch history (older resourceVersions become 410)",
     "quota403": "refuse the next N creates (pods or jobs) 403 exceeded quota",

@@ -59,6 +59,7 @@ class BaseHandler(BaseHTTPRequestHandler):
 
     # --- request --------------------------------------------------------------------
     def parse(self):
+        self._body = None
         parts = urlsplit(self.path)
         self.route = parts.path
         self.query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -81,6 +82,12 @@ class BaseHandler(BaseHTTPRequestHandler):
         return None
 
     def body(self):
+        """The request body, read once (later calls return the same bytes)."""
+        if getattr(self, "_body", None) is None:
+            self._body = self._read_body()
+        return self._body
+
+    def _read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = b""
             while True:
@@ -91,16 +98,29 @@ class BaseHandler(BaseHTTPRequestHandler):
                 data += self.rfile.read(size)
                 self.rfile.readline()
                 if len(data) > MAX_BODY:
+                    self.close_connection = True
+                    self._body = b""
                     raise ApiError(413, f"Request entity too large: limit is {MAX_BODY}",
                                    "RequestEntityTooLarge")
-        else:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self.close_connection = True
-                raise ApiError(413, f"Request entity too large: limit is {MAX_BODY}",
-                               "RequestEntityTooLarge")
-            data = self.rfile.read(length) if length else b""
-        return data
+            return data
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._body = b""
+            self._discard(length)
+            raise ApiError(413, f"Request entity too large: limit is {MAX_BODY}",
+                           "RequestEntityTooLarge")
+        return self.rfile.read(length) if length else b""
+
+    def _discard(self, length):
+        """Reads and drops an oversized body, so the client reads our 413, not a reset."""
+        if length > 16 * MAX_BODY:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                break
+            length -= len(chunk)
 
     def json_body(self, required=True):
         data = self.body()

@@ -306,9 +306,9 @@ class PodRun:
             entry = ended[self.names[c["name"]]]
             code = int(entry.get("ExitCode", 0))
             reason = "Completed" if code == 0 else "Error"
-            if code != 0 and self.k.podman.oom_killed(self.names[c["name"]]):
-                reason = "OOMKilled"
             cid, started_at = started[c["name"]]
+            if code != 0 and self.k.podman.oom_killed(self.names[c["name"]], cid):
+                reason = "OOMKilled"
             self._set_container(ct.terminated(c, cid, refs[c["name"]], code, reason,
                                               started_at), init)
             first_bad = first_bad or code

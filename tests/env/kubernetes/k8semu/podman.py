@@ -72,9 +72,22 @@ class Podman:
         except (ValueError, KeyError, IndexError):
             return None
 
-    def oom_killed(self, name):
+    def oom_killed(self, name, cid):
+        """Whether the kernel's OOM killer ended the container.
+
+        podman's own flag stays false on this machine's hybrid cgroup layout, so the
+        kernel log is read too, as cAdvisor does for the kubelet: an `oom-kill:` line whose
+        task_memcg is the container's cgroup (libpod-<id>).
+        """
         proc = self.run("inspect", "--format", "{{.State.OOMKilled}}", name, timeout=30)
-        return proc.stdout.strip() == b"true"
+        if proc.stdout.strip() == b"true":
+            return True
+        try:
+            log = subprocess.run(["dmesg"], capture_output=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        needle = f"libpod-{cid}".encode()
+        return any(b"oom-kill:" in line and needle in line for line in log.splitlines())
 
     def stop(self, name, grace):
         self.run("stop", "--time", str(max(0, int(grace))), name, timeout=grace + 60)
