@@ -117,8 +117,9 @@ start() {
   if running && healthy; then return 0; fi
   argv_json=$(podman_argv | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().split()))')
   (
-    cd "$HERE/kubernetes"
-    exec setsid python3 -m k8semu --port "$PORT" --state-dir "$STATE" \
+    # conmon drops files (e.g. "oom") into its working directory: keep them in the state.
+    cd "$STATE"
+    PYTHONPATH="$HERE/kubernetes" exec setsid python3 -m k8semu --port "$PORT" --state-dir "$STATE" \
       --cert "$STATE/pki/server.crt" --key "$STATE/pki/server.key" \
       --client-ca "$STATE/pki/ca.crt" --token-file "$STATE/pki/token" \
       --podman "$argv_json" --instance "$INSTANCE" --namespace "$NAMESPACE" \

@@ -127,16 +127,19 @@ def missing_secret_is_create_container_config_error():
     kubectl("delete", "job", job)
 
 
+def _init_container(script):
+    return ("      initContainers:\n"
+            "      - name: stage\n"
+            f"        image: {IMAGE}\n"
+            f"        command: ['/bin/sh', '-c', {json.dumps(script)}]\n")
+
+
 @test
 def init_container_output_reaches_the_main_container():
     job = name("init")
-    pod_extra = ("      volumes: [{name: work, emptyDir: {}}]\n"
-                 "      initContainers:\n"
-                 "      - name: stage\n"
-                 f"        image: {IMAGE}\n"
-                 "        command: ['/bin/sh', '-c', 'echo staged > /work/in.txt']\n"
-                 "        volumeMounts: [{name: work, mountPath: /work}]\n")
     mounts = "        volumeMounts: [{name: work, mountPath: /work}]\n"
+    pod_extra = "      volumes: [{name: work, emptyDir: {}}]\n" + \
+        _init_container("echo staged > /work/in.txt") + mounts
     kubectl("create", "-f", "-", stdin=job_yaml(job, ["/bin/cat", "/work/in.txt"],
                                                  pod_extra=pod_extra, container_extra=mounts))
     kubectl("wait", "--for=condition=complete", f"job/{job}", "--timeout=60s")
@@ -149,10 +152,7 @@ def init_container_output_reaches_the_main_container():
 @test
 def failing_init_container_fails_the_pod_before_main_runs():
     job = name("initfail")
-    pod_extra = ("      initContainers:\n"
-                 "      - name: stage\n"
-                 f"        image: {IMAGE}\n"
-                 "        command: ['/bin/sh', '-c', 'exit 7']\n")
+    pod_extra = _init_container("exit 7")
     kubectl("create", "-f", "-", stdin=job_yaml(job, ["/bin/true"], pod_extra=pod_extra))
     kubectl("wait", "--for=condition=failed", f"job/{job}", "--timeout=60s")
     status = pods_of(job)[0]["status"]

@@ -6,7 +6,7 @@
 # Prints one PASS/FAIL line per test and closes with
 #   kubernetes-emulator: N passed, M failed
 # exiting non-zero when anything failed (or nothing ran).
-# Usage: tests/env/kubernetes/fidelity/run.sh [kubectl|node]
+# Usage: tests/env/kubernetes/fidelity/run.sh [kubectl|node]   (default: all, with the image)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ENV_SCRIPT="$HERE/../../kubernetes.sh"
@@ -20,6 +20,9 @@ env_lines=$("$ENV_SCRIPT" start) || {
 }
 eval "$env_lines"
 
+if [ "$which" = all ]; then
+  (cd "$HERE" && python3 image_test.py) 2>"$OUT.image.err" | tee -a "$OUT"
+fi
 if [ "$which" != node ]; then
   (cd "$HERE" && python3 kubectl_test.py) 2>"$OUT.kubectl.err" | tee -a "$OUT"
 fi
