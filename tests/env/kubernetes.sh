@@ -115,6 +115,7 @@ start() {
   # shellcheck disable=SC2046 # the argv lines are words without spaces
   "$HERE/busybox-image.sh" "$STATE/image" $(podman_argv)
   if running && healthy; then return 0; fi
+  remove_containers  # a crashed instance's pods: the new one starts with no objects
   argv_json=$(podman_argv | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().split()))')
   (
     # conmon drops files (e.g. "oom") into its working directory: keep them in the state.
@@ -151,6 +152,10 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$STATE/emulator.pid"
   fi
+  remove_containers
+}
+
+remove_containers() {
   if [ -d "$STATE/storage" ]; then
     # shellcheck disable=SC2046
     ids=$($(podman_argv) ps -a -q --filter "label=k8semu.instance=$INSTANCE" 2>/dev/null || true)

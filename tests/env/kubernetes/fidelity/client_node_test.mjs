@@ -5,9 +5,10 @@
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 
-const ns = process.env.CUTTLE_TEST_K8S_NAMESPACE;
 const image = process.env.CUTTLE_TEST_K8S_IMAGE;
 const suffix = `${process.pid % 100000}`;
+// A namespace of our own: fault switches are scoped to it (see harness.py).
+const ns = `cuttle-node-${suffix}`;
 const kc = new k8s.KubeConfig();
 kc.loadFromDefault();
 const batch = kc.makeApiClient(k8s.BatchV1Api);
@@ -58,7 +59,7 @@ async function admin(method, path, body) {
   assert(res.status === 200, `${method} /emulator/${path}: HTTP ${res.status}`);
   return res.json();
 }
-const fault = (switches) => admin('POST', 'faults', switches);
+const fault = (switches) => admin('POST', 'faults', { ...switches, namespace: ns });
 const jobLists = async () => (await admin('GET', 'stats')).requests['GET jobs'] || 0;
 
 async function podsOf(job) {
@@ -222,6 +223,7 @@ test('certificate_user_and_api_errors', async () => {
 });
 
 let failed = 0;
+await core.createNamespace({ body: { metadata: { name: ns } } });
 for (const { name, fn } of tests) {
   if (process.argv.length > 2 && !process.argv.slice(2).includes(name)) continue;
   const start = Date.now();
@@ -232,6 +234,9 @@ for (const { name, fn } of tests) {
     failed += 1;
     console.log(`FAIL node.${name}: ${err?.message || err}`);
     console.error(err);
+  } finally {
+    await admin('DELETE', `faults?namespace=${ns}`);
   }
 }
+await core.deleteNamespace({ name: ns });
 process.exit(failed ? 1 : 0);

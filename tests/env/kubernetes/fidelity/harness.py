@@ -15,11 +15,13 @@ import traceback
 import urllib.error
 import urllib.request
 
-NS = os.environ["CUTTLE_TEST_K8S_NAMESPACE"]
 SERVER = os.environ["CUTTLE_TEST_K8S_SERVER"]
 TOKEN = os.environ["CUTTLE_TEST_K8S_TOKEN"]
 IMAGE = os.environ["CUTTLE_TEST_K8S_IMAGE"]
 SUFFIX = f"{os.getpid() % 100000}"
+# A namespace of our own: fault switches are scoped to it, so runs sharing the emulator
+# neither see each other's objects nor each other's faults.
+NS = f"cuttle-kubectl-{SUFFIX}"
 TESTS = []
 
 
@@ -70,7 +72,7 @@ def api(method, path, body=None, token=TOKEN, ctype="application/json", raw=None
 
 
 def fault(switches):
-    status, _, body = api("POST", "/emulator/faults", switches)
+    status, _, body = api("POST", "/emulator/faults", dict(switches, namespace=NS))
     assert status == 200, f"setting faults {switches}: {status} {body}"
 
 
@@ -120,6 +122,8 @@ def container_state(job):
 def run_all():
     passed = failed = 0
     only = sys.argv[1:]
+    status, _, body = api("POST", "/api/v1/namespaces", {"metadata": {"name": NS}})
+    assert status == 201, f"creating namespace {NS}: {status} {body}"
     for fn in TESTS:
         if only and fn.__name__ not in only:
             continue
@@ -133,5 +137,6 @@ def run_all():
             print(f"FAIL kubectl.{fn.__name__}: {e}", flush=True)
             traceback.print_exc(file=sys.stderr)
         finally:
-            api("DELETE", "/emulator/faults")
+            api("DELETE", f"/emulator/faults?namespace={NS}")
+    api("DELETE", f"/api/v1/namespaces/{NS}")
     return failed == 0

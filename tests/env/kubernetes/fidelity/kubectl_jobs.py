@@ -237,7 +237,9 @@ def chunked_list_walks_every_page():
     got = kubectl("get", "jobs", "--chunk-size=1", "-o", "name", "-v=6")
     for job in jobs:
         assert f"job.batch/{job}" in got.stdout, got.stdout
-    assert got.stderr.count("continue=") >= 3, "kubectl did not page with continue"
+    # One request per job: the first without a continue token, each later one with.
+    assert got.stderr.count("limit=1") >= 3 and got.stderr.count("continue=") >= 2, \
+        "kubectl did not page with limit and continue"
     for job in jobs:
         kubectl("delete", "job", job)
 
@@ -280,3 +282,28 @@ def pod_log_honours_limit_bytes():
     status, _, text = api("GET", f"/api/v1/namespaces/{NS}/pods/{pod}/log?container=nope")
     assert status == 400 and "not valid" in json.dumps(text), text
     kubectl("delete", "job", job)
+
+
+@test
+def patches_change_deadline_and_ttl_but_not_the_template():
+    job = name("patch")
+    kubectl("create", "-f", "-", stdin=job_yaml(job, ["/bin/sleep", "300"],
+                                                 extra_spec="  activeDeadlineSeconds: 600\n"))
+    kubectl("patch", "job", job, "--type", "merge", "-p", '{"spec":{"activeDeadlineSeconds":2}}')
+    kubectl("wait", "--for=condition=failed", f"job/{job}", "--timeout=60s")
+    assert kubectl_json("get", "job", job)["status"]["conditions"][-1]["reason"] == \
+        "DeadlineExceeded"
+    kubectl("patch", "job", job, "--type", "json",
+            "-p", '[{"op": "add", "path": "/metadata/labels/extra", "value": "x y"}]',
+            check=False)  # a label value with a space is refused...
+    assert "extra" not in kubectl_json("get", "job", job)["metadata"]["labels"]
+    kubectl("patch", "job", job, "--type", "json",
+            "-p", '[{"op": "add", "path": "/metadata/labels/extra", "value": "xy"}]')
+    assert kubectl_json("get", "job", job)["metadata"]["labels"]["extra"] == "xy"
+    refused = kubectl("patch", "job", job, "-p",
+                      '{"spec":{"template":{"spec":{"containers":[{"name":"main",'
+                      '"image":"other"}]}}}}', check=False)
+    assert refused.returncode != 0 and "immutable" in refused.stderr, refused.stderr
+    kubectl("patch", "job", job, "-p", '{"spec":{"ttlSecondsAfterFinished":0}}')
+    eventually("the TTL set by a strategic merge patch to delete the job",
+               lambda: kubectl("get", "job", job, check=False).returncode != 0)

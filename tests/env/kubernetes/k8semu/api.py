@@ -8,8 +8,8 @@ import json
 import uuid
 
 from . import collection, discovery, pod_io
-from .defaults import validate_job, validate_pod
-from .deletion import delete_job, delete_pod
+from .defaults import validate_job, validate_metadata, validate_pod
+from .deletion import delete_job, delete_namespace, delete_pod
 from .errors import ApiError, bad_request, not_found
 from .http_base import BaseHandler
 from .patch import apply_patch
@@ -75,12 +75,12 @@ class Handler(BaseHandler):
             if self.route.startswith("/emulator/"):
                 return self.admin(verb)
             self.count(f"{verb} {self.kind_key()}")
-            self.server.app.faults.check_request()
+            target = _route(self.route)
+            self.server.app.faults.check_request(target[2] if target else None)
             if verb == "GET" and self.route in discovery.DOCS:
                 return self.send_json(200, discovery.DOCS[self.route])
             if verb == "GET" and self.route.startswith("/openapi/"):
                 return self.openapi()
-            target = _route(self.route)
             if target is None:
                 raise ApiError(404, "the server could not find the requested resource",
                                "NotFound")
@@ -103,8 +103,10 @@ class Handler(BaseHandler):
                f"{' watch' if watch else ''}"
 
     def body_drain(self):
+        """Consumes an unread body (any method may carry one: DELETE has DeleteOptions),
+        so it is not parsed as the connection's next request."""
         try:
-            if self.command in ("POST", "PUT", "PATCH"):
+            if self.headers.get("Content-Length") or self.headers.get("Transfer-Encoding"):
                 self.body()
         except (ApiError, ValueError, OSError):
             self.close_connection = True
@@ -122,8 +124,16 @@ class Handler(BaseHandler):
         key = self.route[len("/openapi/v3/"):]
         if key in discovery.OPENAPI_V3:
             return self.send_json(200, discovery.OPENAPI_V3[key])
-        if self.route == "/openapi/v2" and "protobuf" not in self.headers.get("Accept", ""):
-            return self.send_json(200, discovery.openapi_v2())
+        if self.route == "/openapi/v2":
+            if "protobuf" not in self.headers.get("Accept", ""):
+                return self.send_json(200, discovery.openapi_v2())
+            data = discovery.openapi_v2_protobuf()
+            self.send_response(200)
+            self.send_header("Content-Type",
+                             "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
         raise ApiError(404, "the server could not find the requested resource", "NotFound")
 
     # --- admin ------------------------------------------------------------------------
@@ -136,7 +146,7 @@ class Handler(BaseHandler):
                     raise bad_request("faults: the body must be a JSON object")
                 app.faults.set(body, app.store)
             elif verb == "DELETE":
-                app.faults.reset()
+                app.faults.reset(self.q("namespace"))
             elif verb != "GET":
                 raise ApiError(405, "GET, POST or DELETE /emulator/faults", "MethodNotAllowed")
             return self.send_json(200, app.faults.snapshot())
@@ -212,7 +222,7 @@ class Handler(BaseHandler):
     def create(self, resource, ns):
         app = self.server.app
         obj = self.decode(resource, self.json_body())
-        if resource in ("pods", "jobs") and app.faults.take("quota403"):
+        if resource in ("pods", "jobs") and app.faults.take("quota403", ns):
             name = (obj.get("metadata") or {}).get("name", "")
             group = GROUPS[resource]
             qualified = f"{resource}.{group}" if group else resource
@@ -234,6 +244,8 @@ class Handler(BaseHandler):
             validate_pod(obj)
         elif not meta.get("name"):
             raise bad_request("metadata.name: Required value")
+        if resource == "namespaces":
+            obj["spec"], obj["status"] = {"finalizers": ["kubernetes"]}, {"phase": "Active"}
         if self.q("dryRun") == "All":
             return self.send_json(201, dict(obj, kind=KINDS[resource][0],
                                             apiVersion=KINDS[resource][1]))
@@ -267,6 +279,7 @@ class Handler(BaseHandler):
                                     "may not change fields other than image, "
                                     "activeDeadlineSeconds, tolerations", "Invalid")
             new["kind"], new["apiVersion"] = cur["kind"], cur["apiVersion"]
+            validate_metadata(cur["kind"], name, new["metadata"])
             return new
         expect = (body.get("metadata") or {}).get("resourceVersion") \
             if verb == "PUT" and isinstance(body, dict) else None
@@ -298,4 +311,6 @@ class Handler(BaseHandler):
                             "uid": job["metadata"]["uid"]}})
         if resource == "events":
             return self.send_json(200, app.store.remove(resource, ns, name))
+        if resource == "namespaces":
+            return self.send_json(200, delete_namespace(app.store, app.kubelet, name))
         raise ApiError(405, f"the emulator does not delete {resource}", "MethodNotAllowed")

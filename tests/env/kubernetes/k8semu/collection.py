@@ -109,10 +109,10 @@ def watch(h, resource, ns):
         if last + 1 < store.oldest:
             raise ApiError(410, f"too old resource version: {last} ({store.oldest - 1})",
                            "Expired")
-    if faults.take("watchGoneAtConnect"):
+    if faults.take("watchGoneAtConnect", ns):
         raise ApiError(410, f"too old resource version: {raw_rv or 0} ({store.rv}) "
                             "(injected by watchGoneAtConnect)", "Expired")
-    generation = faults.watch_generation
+    generation = faults.generation(ns)
     deadline = time.monotonic() + (timeout if timeout is not None else 1800)
     h.start_chunked()
     if raw_rv in ("", "0"):
@@ -134,7 +134,7 @@ def watch(h, resource, ns):
             if (ns is None or obj["metadata"].get("namespace") == ns) and pred(obj):
                 _send(h, etype, obj)
         last = newest
-        if faults.watch_generation != generation:
+        if faults.generation(ns) != generation:
             _gone(h, f"too old resource version: {last} (injected by watchGoneNow)")
             break
         if bookmarks and time.monotonic() >= next_bookmark:

@@ -39,6 +39,13 @@ def assign_name(obj, kind):
                        "lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
                        "characters, '-' or '.', and must start and end with an alphanumeric "
                        "character")])
+    validate_metadata(kind, name, meta)
+    return name
+
+
+def validate_metadata(kind, name, meta):
+    """Labels and annotations: string maps, label values of the allowed form (create and
+    every update)."""
     for field in ("labels", "annotations"):
         value = meta.get(field)
         if value is not None and (not isinstance(value, dict) or
@@ -51,7 +58,6 @@ def assign_name(obj, kind):
                            "valid label must be an empty string or consist of alphanumeric "
                            "characters, '-', '_' or '.', and must start and end with an "
                            "alphanumeric character")])
-    return name
 
 
 def _validate_containers(kind, name, spec, prefix):

@@ -52,3 +52,25 @@ def delete_job(store, ns, name, policy):
             meta["finalizers"].append(finalizer)
         return job
     return False, store.update("jobs", ns, name, mark)
+
+
+def delete_namespace(store, kubelet, name):
+    """Deletes a namespace with everything in it at once (a real one is Terminating for a
+    while first); tests use one namespace per run and remove it at the end."""
+    if name in ("default", "kube-system"):
+        raise ApiError(403, f'namespaces "{name}" is forbidden: this namespace may not be '
+                            "deleted", "Forbidden")
+    namespace = store.get("namespaces", None, name)
+    for resource in ("jobs", "events"):
+        for obj in store.list(resource, name)[1]:
+            try:
+                store.remove(resource, name, obj["metadata"]["name"])
+            except ApiError:
+                pass
+    for pod in store.list("pods", name)[1]:
+        try:
+            delete_pod(store, kubelet, name, pod["metadata"]["name"], 0)
+        except ApiError:
+            pass
+    store.remove("namespaces", None, name)
+    return namespace

@@ -109,3 +109,24 @@ def openapi_v2():
         defs.update(doc["components"]["schemas"])
     return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
             "paths": paths, "definitions": defs}
+
+
+def _field(number, payload):
+    """One length-delimited protobuf field (wire type 2)."""
+    key, size, out = (number << 3) | 2, len(payload), b""
+    for value in (key, size):
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out += bytes([byte | (0x80 if value else 0)])
+            if not value:
+                break
+    return out + payload
+
+
+def openapi_v2_protobuf():
+    """A minimal gnostic openapi_v2.Document (swagger, info, empty paths) for kubectl
+    versions that validate from the protobuf v2 document (1.20 in Debian 12, up to 1.27):
+    a kind they find no schema for is not validated client-side, and the server still
+    refuses unknown fields when asked (fieldValidation)."""
+    info = _field(1, b"Kubernetes") + _field(2, VERSION["gitVersion"].encode())
+    return _field(1, b"2.0") + _field(2, info) + _field(8, b"")

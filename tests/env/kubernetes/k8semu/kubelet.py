@@ -62,7 +62,7 @@ class Kubelet:
         if grace == 0:
             self._forget(pod, run, force=True)
             return
-        stuck = self.faults.take("stuckTerminating")
+        stuck = self.faults.take("stuckTerminating", meta["namespace"])
         threading.Thread(target=self._terminate, args=(pod, run, grace, stuck),
                          daemon=True).start()
 
@@ -142,7 +142,7 @@ class PodRun:
         self.stopping = threading.Event()
         self.started = False
         self.names = {}  # container name -> podman container name
-        self.vanish = kubelet.faults.take("vanishOnExit")
+        self.vanish = kubelet.faults.take("vanishOnExit", self.ns)
         self.volume_root = os.path.join(kubelet.state_dir, "pods", pod["metadata"]["uid"])
 
     def main(self):
@@ -171,9 +171,10 @@ class PodRun:
 
     def lifecycle(self):
         spec = self.pod["spec"]
-        why = "0/1 nodes are available: 1 node(s) were unschedulable (injected by the " \
-              "emulator's unschedulable fault)." if self.k.faults.take("unschedulable") \
-            else self.k.insufficient(self.pod)
+        why = self.k.insufficient(self.pod)
+        if self.k.faults.take("unschedulable", self.ns):
+            why = "0/1 nodes are available: 1 node(s) were unschedulable (injected by the " \
+                  "emulator's unschedulable fault)."
         if why:
             self.status(lambda s: s.update(phase="Pending", conditions=[{
                 "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
