@@ -25,6 +25,24 @@ NS = f"cuttle-kubectl-{SUFFIX}"
 TESTS = []
 
 
+class Skip(Exception):
+    """A test that cannot run with this client, and why (printed as a SKIP line)."""
+
+
+def kubectl_minor():
+    proc = subprocess.run(["kubectl", "version", "--client", "-o", "json"],
+                          capture_output=True, text=True, timeout=60)
+    minor = json.loads(proc.stdout)["clientVersion"]["minor"]
+    return int("".join(ch for ch in minor if ch.isdigit()))
+
+
+def needs_kubectl(minor, why):
+    """Skips the test when kubectl is older than 1.MINOR (e.g. Debian 12's 1.20)."""
+    have = kubectl_minor()
+    if have < minor:
+        raise Skip(f"kubectl 1.{have} < 1.{minor}: {why}")
+
+
 def test(fn):
     TESTS.append(fn)
     return fn
@@ -120,7 +138,7 @@ def container_state(job):
 
 
 def run_all():
-    passed = failed = 0
+    passed = failed = skipped = 0
     only = sys.argv[1:]
     status, _, body = api("POST", "/api/v1/namespaces", {"metadata": {"name": NS}})
     assert status == 201, f"creating namespace {NS}: {status} {body}"
@@ -132,6 +150,9 @@ def run_all():
             fn()
             passed += 1
             print(f"PASS kubectl.{fn.__name__} ({time.monotonic() - start:.1f}s)", flush=True)
+        except Skip as e:
+            skipped += 1
+            print(f"SKIP kubectl.{fn.__name__}: {e}", flush=True)
         except Exception as e:  # a test's failure is reported, and the next one runs
             failed += 1
             print(f"FAIL kubectl.{fn.__name__}: {e}", flush=True)

@@ -9,7 +9,7 @@ import os
 import tempfile
 
 from harness import (IMAGE, NS, api, container_state, eventually, job_yaml, kubectl,
-                     kubectl_json, name, pods_of, test)
+                     kubectl_json, name, needs_kubectl, pods_of, test)
 
 
 @test
@@ -164,6 +164,7 @@ def failing_init_container_fails_the_pod_before_main_runs():
 
 @test
 def exec_and_cp_move_a_tree_both_ways():
+    needs_kubectl(30, "exec and cp use SPDY before 1.30; the emulator speaks WebSocket only")
     job = name("stage")
     kubectl("create", "-f", "-", stdin=job_yaml(
         job, ["/bin/sh", "-c", "while [ ! -e /work/done ]; do sleep 0.2; done"]))
@@ -219,6 +220,7 @@ def delete_without_options_orphans_the_pods():
 
 @test
 def unknown_fields_are_refused_by_strict_validation():
+    needs_kubectl(25, "no server-side field validation (fieldValidation=Strict) before 1.25")
     job = name("strict")
     text = job_yaml(job, ["/bin/true"], container_extra="        imagePolicy: Always\n")
     proc = kubectl("create", "-f", "-", stdin=text, check=False)

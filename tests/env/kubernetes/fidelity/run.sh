@@ -4,7 +4,8 @@
 # committed package-lock.json), drive the emulator started by tests/env/kubernetes.sh.
 # Where a client and the emulator disagree, the emulator is wrong.
 # Prints one PASS/FAIL line per test and closes with
-#   kubernetes-emulator: N passed, M failed
+#   kubernetes-emulator: N passed, M failed, K skipped
+# (SKIP lines say why: a feature the installed kubectl lacks, e.g. Debian's 1.20).
 # exiting non-zero when anything failed (or nothing ran).
 # Usage: tests/env/kubernetes/fidelity/run.sh [kubectl|node]   (default: all, with the image)
 set -u
@@ -37,10 +38,11 @@ if [ "$which" != kubectl ]; then
 fi
 passed=$(grep -c '^PASS ' "$OUT")
 failed=$(grep -c '^FAIL ' "$OUT")
+skipped=$(grep -c '^SKIP ' "$OUT")
 if [ "$failed" -gt 0 ]; then
   echo "--- stderr of the failing runs:"
   cat "$OUT".*.err 2>/dev/null | tail -60
 fi
 rm -f "$OUT".*.err
-echo "kubernetes-emulator: $passed passed, $failed failed"
+echo "kubernetes-emulator: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

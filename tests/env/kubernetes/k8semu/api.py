@@ -10,7 +10,7 @@ import uuid
 from . import collection, discovery, pod_io
 from .defaults import validate_job, validate_metadata, validate_pod
 from .deletion import delete_job, delete_namespace, delete_pod
-from .errors import ApiError, bad_request, not_found
+from .errors import ApiError, bad_request, invalid, not_found
 from .http_base import BaseHandler
 from .patch import apply_patch
 from .schema import SCHEMAS, unknown_fields
@@ -272,12 +272,12 @@ class Handler(BaseHandler):
                 new = dict(cur, status=new.get("status"))
             if resource == "jobs" and new.get("spec", {}).get("template") != \
                     cur["spec"]["template"]:
-                raise ApiError(422, f'Job.batch "{name}" is invalid: spec.template: Invalid '
-                                    "value: field is immutable", "Invalid")
+                raise invalid("Job", name, [("spec.template", "Invalid value: the pod "
+                                             "template: field is immutable")], "batch")
             if resource == "pods" and sub != "status" and new.get("spec") != cur["spec"]:
-                raise ApiError(422, f'Pod "{name}" is invalid: spec: Forbidden: pod updates '
-                                    "may not change fields other than image, "
-                                    "activeDeadlineSeconds, tolerations", "Invalid")
+                raise invalid("Pod", name, [("spec", "Forbidden: pod updates may not change "
+                                             "fields other than image, "
+                                             "activeDeadlineSeconds, tolerations")])
             new["kind"], new["apiVersion"] = cur["kind"], cur["apiVersion"]
             validate_metadata(cur["kind"], name, new["metadata"])
             return new

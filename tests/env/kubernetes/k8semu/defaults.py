@@ -7,7 +7,7 @@ import random
 import re
 
 from .containers import quantity
-from .errors import ApiError
+from .errors import ApiError, invalid
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -16,11 +16,7 @@ _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def _invalid(kind, name, causes):
-    text = ", ".join(f"{f}: {m}" for f, m in causes)
-    return ApiError(422, f'{kind} "{name}" is invalid: {text}', "Invalid", {
-        "name": name, "kind": kind,
-        "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f}
-                   for f, m in causes]})
+    return invalid(kind, name, causes, "batch" if kind == "Job" else "")
 
 
 def assign_name(obj, kind):

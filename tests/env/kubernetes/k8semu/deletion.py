@@ -7,7 +7,7 @@ Thread-safe: every step is a store call; the GC work itself runs in the job cont
 """
 import datetime
 
-from .errors import ApiError
+from .errors import ApiError, invalid
 from .store import now_iso
 
 POLICIES = ("Background", "Foreground", "Orphan")
@@ -37,9 +37,9 @@ def delete_pod(store, kubelet, ns, name, grace=None):
 def delete_job(store, ns, name, policy):
     """Returns (deleted_now, job). Orphan and Foreground leave a finalizer for the GC."""
     if policy not in POLICIES:
-        raise ApiError(422, f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: '
-                            f'Unsupported value: "{policy}": supported values: '
-                            f'"Foreground", "Background", "Orphan", "nil"', "Invalid")
+        raise invalid("DeleteOptions", "", [("propagationPolicy", f'Unsupported value: '
+                      f'"{policy}": supported values: "Foreground", "Background", "Orphan", '
+                      '"nil"')], "meta.k8s.io")
     if policy == "Background":
         return True, store.remove("jobs", ns, name)
     finalizer = "orphan" if policy == "Orphan" else "foregroundDeletion"

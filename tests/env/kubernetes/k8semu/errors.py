@@ -41,13 +41,16 @@ def already_exists(resource, name, group=""):
                     {"name": name, "group": group, "kind": resource})
 
 
-def invalid(kind, name, field, value, why):
-    """A 422 as the API server words a failed validation of one field."""
-    msg = f'{kind} "{name}" is invalid: {field}: Invalid value: {value!r}: {why}'
-    return ApiError(422, msg, "Invalid", {
-        "name": name, "kind": kind,
-        "causes": [{"reason": "FieldValueInvalid", "message": f"Invalid value: {value!r}: {why}",
-                    "field": field}]})
+def invalid(kind, name, causes, group=""):
+    """A 422 as the API server words failed validation: the message lists every
+    "field: reason", and details.causes carries them (kubectl prints those; without them
+    older kubectl only says "The request is invalid")."""
+    qualified = f"{kind}.{group}" if group else kind
+    text = ", ".join(f"{f}: {m}" for f, m in causes)
+    return ApiError(422, f'{qualified} "{name}" is invalid: {text}', "Invalid", {
+        "name": name, "group": group, "kind": kind,
+        "causes": [{"reason": "FieldValueInvalid", "message": m, "field": f}
+                   for f, m in causes]})
 
 
 def bad_request(message):

@@ -52,8 +52,8 @@ class JobController:
             time.sleep(self.interval)
 
     def sync(self):
-        _, jobs = self.store.list("jobs")
-        _, pods = self.store.list("pods")
+        _, jobs = self.store.list("jobs", shared=True)
+        _, pods = self.store.list("pods", shared=True)
         uids = {j["metadata"]["uid"] for j in jobs}
         owned = {}
         for pod in pods:

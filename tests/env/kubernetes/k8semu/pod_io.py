@@ -6,7 +6,7 @@ Called on a handler's thread.
 import subprocess
 
 from . import exec_stream
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, invalid
 
 
 def _container(pod, wanted, verb):
@@ -52,8 +52,8 @@ def logs(h, pod):
     except ValueError:
         raise bad_request("limitBytes and tailLines must be integers")
     if (limit is not None and limit < 1) or (tail is not None and tail < 0):
-        raise ApiError(422, 'PodLogOptions "" is invalid: limitBytes: must be greater than 0',
-                       "Invalid")
+        raise invalid("PodLogOptions", "", [("limitBytes, tailLines", "must be greater than "
+                                                                    "0 (tailLines: or equal)")])
     name = app.kubelet.container_name(pod, container)
     follow = h.q("follow") in ("true", "1")
     argv = app.podman.logs_command(name, follow)

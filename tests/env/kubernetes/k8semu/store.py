@@ -45,15 +45,20 @@ class Store:
             obj = self.objects.get((resource, ns, name))
             return copy.deepcopy(obj) if obj is not None else None
 
-    def list(self, resource, ns=None, pred=None, after=None):
-        """Returns (resourceVersion, objects sorted by namespace/name after `after`)."""
+    def list(self, resource, ns=None, pred=None, after=None, shared=False):
+        """Returns (resourceVersion, objects sorted by namespace/name after `after`).
+
+        shared=True hands out the stored objects themselves, for readers that never
+        modify them (the controllers): stored objects are replaced, never changed in
+        place, so a reference stays a consistent snapshot.
+        """
         with self.cond:
             keys = sorted(k for k in self.objects
                           if k[0] == resource and (ns is None or k[1] == ns)
                           and (after is None or (k[1], k[2]) > after))
             items = [self.objects[k] for k in keys]
-            items = [copy.deepcopy(o) for o in items if pred is None or pred(o)]
-            return self.rv, items
+            items = [o for o in items if pred is None or pred(o)]
+            return self.rv, items if shared else [copy.deepcopy(o) for o in items]
 
     # --- writes ------------------------------------------------------------------------
     def _emit(self, resource, kind, obj):
