@@ -4,6 +4,7 @@ timeoutSeconds, 410 Expired) over the store, and the Table form kubectl asks for
 Called on a handler's thread; the store does the locking.
 """
 import base64
+import calendar
 import json
 import time
 
@@ -68,6 +69,18 @@ def wants_table(h):
     return "as=Table" in h.headers.get("Accept", "")
 
 
+def _age(stamp):
+    try:
+        seconds = int(time.time() - calendar.timegm(time.strptime(stamp,
+                                                                "%Y-%m-%dT%H:%M:%SZ")))
+    except (TypeError, ValueError):
+        return "<unknown>"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
+
+
 def to_table(resource, listing):
     cols = [("Name", "string", "name"), ("Status", "string", ""), ("Age", "string", "")]
     rows = []
@@ -78,7 +91,8 @@ def to_table(resource, listing):
             state = conds[-1] if conds else ("Running" if status.get("active") else "Pending")
         else:
             state = status.get("phase", "")
-        rows.append({"cells": [obj["metadata"]["name"], state, "0s"], "object": dict(
+        age = _age(obj["metadata"].get("creationTimestamp"))
+        rows.append({"cells": [obj["metadata"]["name"], state, age], "object": dict(
             obj, kind=KINDS[resource][0], apiVersion=KINDS[resource][1])})
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1",
             "metadata": {"resourceVersion": listing["metadata"]["resourceVersion"]},
