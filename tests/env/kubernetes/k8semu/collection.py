@@ -144,8 +144,14 @@ def watch(h, resource, ns):
         except ApiError as e:
             _gone(h, e.message)
             break
-        for erv, etype, obj in events:
-            if (ns is None or obj["metadata"].get("namespace") == ns) and pred(obj):
+        for erv, etype, obj, prev in events:
+            if ns is not None and obj["metadata"].get("namespace") != ns:
+                continue
+            now_matches = pred(obj)
+            if etype == "MODIFIED" and prev is not None and now_matches != pred(prev):
+                etype = "ADDED" if now_matches else "DELETED"
+                now_matches = True
+            if now_matches:
                 _send(h, etype, obj)
         last = newest
         if faults.generation(ns) != generation:

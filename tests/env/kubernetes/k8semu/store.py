@@ -27,7 +27,7 @@ class Store:
         self.cond = threading.Condition()
         self.rv = 100
         self.objects = {}  # (resource, namespace, name) -> object
-        self.events = collections.deque()  # (rv, resource, type, object)
+        self.events = collections.deque()  # (rv, resource, type, object, previous)
         self.history = history
         self.oldest = self.rv  # the first resourceVersion still in the history
         self.closed = False
@@ -61,8 +61,10 @@ class Store:
             return self.rv, items if shared else [copy.deepcopy(o) for o in items]
 
     # --- writes ------------------------------------------------------------------------
-    def _emit(self, resource, kind, obj):
-        self.events.append((self.rv, resource, kind, copy.deepcopy(obj)))
+    def _emit(self, resource, kind, obj, previous=None):
+        # The previous version lets a filtered watch turn "stopped matching" into
+        # DELETED and "started matching" into ADDED, as the API server's watch cache does.
+        self.events.append((self.rv, resource, kind, copy.deepcopy(obj), previous))
         while len(self.events) > self.history:
             self.oldest = self.events.popleft()[0] + 1
         self.cond.notify_all()
@@ -108,7 +110,7 @@ class Store:
             self.rv += 1
             meta["resourceVersion"] = str(self.rv)
             self.objects[(resource, ns, name)] = copy.deepcopy(new)
-            self._emit(resource, "MODIFIED", new)
+            self._emit(resource, "MODIFIED", new, cur)
             return copy.deepcopy(new)
 
     def remove(self, resource, ns, name):
@@ -132,7 +134,8 @@ class Store:
     def events_after(self, rv, resource, timeout):
         """Waits up to `timeout` for events of `resource` newer than `rv`.
 
-        Returns (events, last_rv); raises 410 when `rv` is older than the history.
+        Returns ([(rv, type, object, previous or None)], last_rv); raises 410 when `rv` is
+        older than the history. `previous` is the stored (shared, read-only) old version.
         """
         with self.cond:
             if rv + 1 < self.oldest:
@@ -142,7 +145,8 @@ class Store:
             if rv + 1 < self.oldest:
                 raise ApiError(410, f"too old resource version: {rv} ({self.oldest - 1})",
                                "Expired")
-            out = [(erv, kind, copy.deepcopy(obj)) for erv, res, kind, obj in self.events
+            out = [(erv, kind, copy.deepcopy(obj), prev)
+                   for erv, res, kind, obj, prev in self.events
                    if erv > rv and res == resource]
             return out, self.rv
 
