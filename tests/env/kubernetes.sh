@@ -108,6 +108,10 @@ healthy() {
 start() {
   mkdir -p "$STATE"
   chmod 700 "$STATE"
+  # Several test runs may start the shared cluster at once: one starts it, the others
+  # wait and find it healthy (a second emulator would fail to bind and take the pid file).
+  exec 9>"$STATE/start.lock"
+  flock 9
   containers_conf
   export CONTAINERS_CONF="$STATE/containers.conf"
   certificates
@@ -125,7 +129,7 @@ start() {
       --client-ca "$STATE/pki/ca.crt" --token-file "$STATE/pki/token" \
       --podman "$argv_json" --instance "$INSTANCE" --namespace "$NAMESPACE" \
       --bookmark-interval "$BOOKMARK_INTERVAL" \
-      </dev/null >>"$STATE/emulator.log" 2>&1
+      </dev/null >>"$STATE/emulator.log" 2>&1 9>&-
   ) &
   echo $! >"$STATE/emulator.pid"
   i=0
@@ -171,7 +175,7 @@ fault() {
     show) method=GET body= ;;
     *) method=POST body=$1 ;;
   esac
-  curl -fsS --cacert "$STATE/pki/ca.crt" -H "Authorization: Bearer $(cat "$STATE/pki/token")" \
+  curl -sS --fail-with-body --cacert "$STATE/pki/ca.crt" -H "Authorization: Bearer $(cat "$STATE/pki/token")" \
     -H 'Content-Type: application/json' -X "$method" ${body:+--data "$body"} \
     "$SERVER/emulator/faults"
   echo
