@@ -77,6 +77,13 @@ envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 for key in $(compgen -e); do
   case "$key" in CI | CUTTLE_*) envs+=("$key=${!key}") ;; esac
 done
+# A machine whose HTTPS goes through an intercepting proxy names its CA for Node here;
+# without it `npm ci` (the Kubernetes fidelity tests' JS client) fails in the root with
+# SELF_SIGNED_CERT_IN_CHAIN. Only that certificate file crosses, nothing else.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/etc/host-extra-ca.crt"
+  envs+=(NODE_EXTRA_CA_CERTS=/etc/host-extra-ca.crt)
+fi
 
 quoted=$(printf '%q ' "$@")
 set +e
@@ -84,6 +91,9 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -c '
   set -e
   root=$1 archives=$2
   shift 2
+  # The root must be a mount point: container storage (podman import/run) remounts "/"
+  # private, which fails with EINVAL on a plain directory.
+  mount --bind "$root" "$root"
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
   mount -t proc proc "$root/proc"
