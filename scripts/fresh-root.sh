@@ -20,7 +20,7 @@ set -euo pipefail
 keep=0
 if [ "${1:-}" = "--keep" ]; then keep=1; shift; fi
 [ $# -gt 0 ] || { echo "usage: $0 [--keep] COMMAND..." >&2; exit 2; }
-[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (debootstrap, chroot, mounts)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (debootstrap, namespaces, mounts)" >&2; exit 1; }
 
 checkout=$(cd "$(dirname "$0")/.." && pwd)
 name=$(basename "$checkout")
@@ -80,6 +80,13 @@ envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 for key in $(compgen -e); do
   case "$key" in CI | CUTTLE_*) envs+=("$key=${!key}") ;; esac
 done
+# A machine whose HTTPS goes through an intercepting proxy names its CA for Node here;
+# without it `npm ci` (the Kubernetes fidelity tests' JS client) fails in the root with
+# SELF_SIGNED_CERT_IN_CHAIN. Only that certificate file crosses, nothing else.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/etc/host-extra-ca.crt"
+  envs+=(NODE_EXTRA_CA_CERTS=/etc/host-extra-ca.crt)
+fi
 
 quoted=$(printf '%q ' "$@")
 set +e
@@ -87,10 +94,21 @@ unshare --mount --pid --fork --propagation private -- /bin/bash -c '
   set -e
   root=$1
   shift
+  # The root must be a mount point: pivot_root needs one, and container storage (podman
+  # import/run) remounts "/" private, which fails with EINVAL on a plain directory.
+  mount --bind "$root" "$root"
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
   mount -t proc proc "$root/proc"
-  exec chroot "$root" /usr/bin/env -i "$@"
+  # pivot_root, not chroot: the kernel refuses user namespaces to a chrooted process, and
+  # unprivileged runtimes (Charliecloud) need them, as on a real machine.
+  cd "$root"
+  mkdir -p .host-root
+  pivot_root . .host-root
+  cd /
+  /usr/bin/umount -l /.host-root
+  /usr/bin/rmdir /.host-root
+  exec /usr/bin/env -i "$@"
 ' fresh-root "$root" "${envs[@]}" \
   /bin/bash -c "cd /work/$name && $quoted"
 rc=$?

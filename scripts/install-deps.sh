@@ -21,8 +21,9 @@ packages=(
   postgresql nginx-light wrk curl procps iproute2
   # container runtimes (docs/containers.md): podman with runc (its dependency would pick
   # crun, which fails on these machines' cgroup layout) and catatonit (--init),
-  # Charliecloud, and busybox-static for the locally built test image
-  podman runc catatonit charliecloud-runtime busybox-static
+  # Charliecloud, busybox-static for the locally built test image; openssl, util-linux
+  # and nodejs for the Kubernetes test cluster (tests/env/kubernetes.sh)
+  podman runc catatonit charliecloud-runtime busybox-static openssl util-linux nodejs
   # fuzzing
   clang libclang-rt-14-dev
 )
@@ -31,6 +32,13 @@ if [ "${1:-}" = "--build-only" ]; then
   # Python module (no tests, no benchmarks), and curl for the README session.
   packages=(build-essential cmake ninja-build pkg-config libboost-dev libpoco-dev libpq-dev
     libssh-dev libpugixml-dev nlohmann-json3-dev python3 python3-dev pybind11-dev curl)
+fi
+if [ "${1:-}" != "--build-only" ]; then
+  # Clients for the Kubernetes emulator's fidelity tests. A machine that already has
+  # kubectl (e.g. a version dispatcher) or npm (NodeSource's nodejs bundles it, and
+  # Debian's npm would conflict with it) keeps its own.
+  command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 missing=()
 for p in "${packages[@]}"; do

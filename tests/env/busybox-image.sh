@@ -55,6 +55,6 @@ if [ ! -s "$OUT/rootfs.tar" ]; then
 fi
 if [ $# -gt 0 ]; then
   if ! "$@" image exists "$IMAGE"; then
-    "$@" import --change 'CMD ["/bin/sh"]' "$OUT/rootfs.tar" "$IMAGE" >/dev/null
+    "$@" import --quiet --change 'CMD ["/bin/sh"]' "$OUT/rootfs.tar" "$IMAGE" >/dev/null
   fi
 fi

@@ -1,0 +1,1 @@
+"""A Kubernetes API-server emulator for Cuttle's tests; see docs/testing.md."""
