@@ -43,6 +43,9 @@ if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
     /usr/bin/python3 -m pytest -q tests/python || status=1
 fi
 
+phase "kubernetes emulator fidelity (kubectl and @kubernetes/client-node)"
+tests/env/kubernetes/fidelity/run.sh || status=1
+
 phase "find_package(cuttle) from an out-of-tree project"
 prefix=$(mktemp -d)
 cmake --install "$build" --prefix "$prefix" >/dev/null
