@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "adaptors/ssh/libssh_runtime.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -24,29 +25,6 @@ namespace cuttle::detail {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// Process exit vs. libssh: OpenSSL frees its locks in an atexit handler, and a connection
-// torn down on another thread after that (a poll thread dropping the last reference to its
-// scheduler while main returns) crashed in RAND_bytes. Our handler is registered after
-// ssh_init(), so it runs before OpenSSL's: it marks the process as exiting and waits,
-// bounded, for teardowns already under way; later ones leave the socket to the kernel.
-std::atomic<bool> g_exiting{false};
-std::atomic<int> g_teardowns{0};
-
-void on_process_exit() {
-  g_exiting = true;
-  for (int i = 0; i < 200 && g_teardowns.load() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-void init_libssh() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    ssh_init();
-    std::atexit(on_process_exit);
-  });
-}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -89,7 +67,7 @@ struct Connection::Tunnel {
   ~Tunnel() {
     stop = true;
     if (pump.joinable()) pump.join();
-    if (channel) {
+    if (channel && !libssh::closed()) {
       auto lock = via->lock();
       ssh_channel_close(channel);
       ssh_channel_free(channel);
@@ -154,12 +132,9 @@ Connection::Connection(Endpoint endpoint, const SshSettings& settings)
 }
 
 Connection::~Connection() {
-  ++g_teardowns;
-  if (g_exiting) {
-    --g_teardowns;
-    return;  // the process is ending: libssh may not be called any more (see above)
-  }
-  {
+  // Owned by a static object and destroyed after libssh closed at exit: the kernel
+  // closes the socket (see libssh_runtime.h).
+  if (!libssh::closed()) {
     auto guard = lock();
     if (sftp_) sftp_free(sftp_);
     if (session_) {
@@ -169,12 +144,10 @@ Connection::~Connection() {
   }
   tunnel_.reset();
   via_.reset();
-  --g_teardowns;
 }
 
 std::shared_ptr<Connection> Connection::open(const Route& route, const SshSettings& settings,
                                              const Credential& credential) {
-  init_libssh();
   std::vector<Endpoint> hops = route.jumps;
   hops.push_back(route.target);
   std::shared_ptr<Connection> previous;
