@@ -60,8 +60,10 @@ SessionHold::SessionHold() {
   if (r.closed) throw ConnectionFailed("the process is exiting: no new SSH connection");
   if (!r.initialised) {
     // OpenSSL registers its exit-time cleanup when first initialised: make that happen
-    // now, before our handler is registered, so that ours runs first.
-    OPENSSL_init_crypto(0, nullptr);
+    // now, before our handler is registered, so that ours runs first. The options must
+    // not be 0: OPENSSL_init_crypto(0) returns before doing anything, and OpenSSL's
+    // handler was then registered later, during the first key exchange, and ran first.
+    OPENSSL_init_crypto(OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, nullptr);
     ssh_init();
     std::atexit(on_exit);
     r.initialised = true;

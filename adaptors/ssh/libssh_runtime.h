@@ -3,13 +3,13 @@
 // another thread after that crashed the process at exit (RAND_bytes, EVP_*). The rules:
 //  - init order: OpenSSL is initialised first, so its exit-time cleanup is registered
 //    first and runs last; then ssh_init(); then our exit handler, which runs before it;
-//  - our exit handler stops and waits for every exit-aware thread (core exit_joins.h:
-//    scheduler poll threads, including those that destroyed their own scheduler) while
-//    libssh still works, then closes libssh: no new session opens, a session destroyed
-//    later (owned by a static object) leaves its socket to the kernel, and ssh_finalize()
-//    runs once the last session is gone;
-//  - every other thread that touches libssh (keep-alive, tunnel pumps) is joined by its
-//    owner; none is detached.
+//  - every thread that touches libssh (scheduler poll loops, keep-alive, jump-tunnel
+//    pumps) is exit-aware (core exit_joins.h) and joined by its owner, or handed over to
+//    be joined at exit when it destroyed its own owner; none is detached;
+//  - our exit handler asks every exit-aware thread to stop and waits for it (bounded)
+//    while libssh still works, then closes libssh: no new session opens, a session
+//    destroyed later (owned by a static object) leaves its socket to the kernel, and
+//    ssh_finalize() runs once the last session is gone.
 // Thread-safety: every function may be called from any thread.
 #pragma once
 

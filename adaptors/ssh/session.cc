@@ -19,6 +19,7 @@
 
 #include "adaptors/ssh/libssh_runtime.h"
 #include "cuttle/error.h"
+#include "internal/exit_joins.h"
 #include "internal/log.h"
 
 namespace cuttle::detail {
@@ -180,7 +181,9 @@ std::shared_ptr<Connection> Connection::open(const Route& route, const SshSettin
       set_nonblocking(pair[0]);
       tunnel->local_fd = pair[0];
       Tunnel* raw = tunnel.get();
-      tunnel->pump = std::thread([raw] { raw->run(); });
+      // Exit-aware: a tunnel owned by a static or leaked scheduler stops pumping before
+      // libssh closes (see libssh_runtime.h); ~Tunnel joins it otherwise.
+      tunnel->pump = start_exit_aware_thread([raw] { raw->run(); }, [raw] { raw->stop = true; });
       next->tunnel_ = std::move(tunnel);
       next->via_ = previous;
       next->connect(hop_credential, pair[1]);  // libssh owns and closes pair[1]
@@ -358,16 +361,24 @@ ChannelSlot::~ChannelSlot() { host_->release_channel(); }
 
 SshHost::SshHost(Route route, SshSettings settings, Credential credential)
     : route_(std::move(route)), settings_(std::move(settings)), credential_(std::move(credential)) {
-  if (settings_.keepalive.count() > 0)
-    keepalive_thread_ = std::thread([this] { keepalive_loop(); });
+  // Exit-aware: a host owned by a static or leaked scheduler stops its keep-alives before
+  // libssh closes (see libssh_runtime.h); ~SshHost joins the thread otherwise.
+  if (settings_.keepalive.count() > 0) {
+    keepalive_thread_ =
+        start_exit_aware_thread([this] { keepalive_loop(); }, [this] { stop_keepalive(); });
+  }
 }
 
-SshHost::~SshHost() {
+void SshHost::stop_keepalive() {
   {
     std::lock_guard lock(keepalive_mutex_);
     stopping_ = true;
   }
   keepalive_wake_.notify_all();
+}
+
+SshHost::~SshHost() {
+  stop_keepalive();
   if (keepalive_thread_.joinable()) keepalive_thread_.join();
 }
 

@@ -113,6 +113,7 @@ class SshHost {
   friend class ChannelSlot;
   void release_channel();
   void keepalive_loop();
+  void stop_keepalive();
 
   const Route route_;
   const SshSettings settings_;
