@@ -39,7 +39,7 @@ ctest --test-dir "$build" --output-on-failure --timeout 600 -j2 || status=1
 
 # Every parser of outside input, fuzzed for a bounded time (6 targets, 2 at a time:
 # about 3 x CUTTLE_FUZZ_SECONDS plus the clang build); prints "fuzz: N passed, M failed".
-echo "== fuzz" >&2
+phase "fuzz"
 scripts/fuzz.sh "${CUTTLE_FUZZ_SECONDS:-30}" || status=1
 
 if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
