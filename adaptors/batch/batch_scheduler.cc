@@ -12,6 +12,7 @@
 #include "adaptors/batch/resolution.h"
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
+#include "internal/exit_joins.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
@@ -112,9 +113,10 @@ BatchScheduler::~BatchScheduler() {
   }
   poll_->cv.notify_all();
   if (poller_.joinable()) {
-    // The last reference may be dropped by the poll thread itself (a listener).
+    // The last reference may be dropped by the poll thread itself (a listener, or the
+    // poll in flight): it cannot join itself, so it is joined at exit.
     if (poller_.get_id() == std::this_thread::get_id()) {
-      poller_.detach();
+      join_at_exit(std::move(poller_));
     } else {
       poller_.join();
     }
@@ -735,20 +737,30 @@ void BatchScheduler::ensure_poller() {
   std::call_once(poller_started_, [this] {
     std::weak_ptr<BatchScheduler> weak = weak_from_this();
     if (weak.expired()) return;  // not owned by a shared_ptr: callers poll through statuses()
-    poller_ = std::thread([weak, state = poll_] {
-      while (true) {
-        {
-          std::unique_lock lock(state->mutex);
-          while (!state->stop && std::chrono::steady_clock::now() < state->next_poll) {
-            state->cv.wait_until(lock, state->next_poll);
-          }
-          if (state->stop) return;
-        }
-        std::shared_ptr<BatchScheduler> self = weak.lock();
-        if (!self) return;
-        self->poll_once();
+    // Exit-aware: at process exit the loop is stopped and waited for (see exit_joins.h).
+    auto request_stop = [state = poll_] {
+      {
+        std::lock_guard lock(state->mutex);
+        state->stop = true;
       }
-    });
+      state->cv.notify_all();
+    };
+    poller_ = start_exit_aware_thread(
+        [weak, state = poll_] {
+          while (true) {
+            {
+              std::unique_lock lock(state->mutex);
+              while (!state->stop && std::chrono::steady_clock::now() < state->next_poll) {
+                state->cv.wait_until(lock, state->next_poll);
+              }
+              if (state->stop) return;
+            }
+            std::shared_ptr<BatchScheduler> self = weak.lock();
+            if (!self) return;
+            self->poll_once();
+          }
+        },
+        request_stop);
   });
 }
 

@@ -57,6 +57,12 @@ std::optional<TimePoint> parse_local_timestamp(std::string_view text) {
   auto year = number(0, 4), month = number(5, 2), day = number(8, 2);
   auto hour = number(11, 2), minute = number(14, 2), second = number(17, 2);
   if (!year || !month || !day || !hour || !minute || !second) return std::nullopt;
+  // Outside these ranges the text is not a timestamp a scheduler prints, and a year far
+  // from now overflows the clock's nanoseconds (found by tests/fuzz/fuzz_units).
+  if (*year < 1970 || *year > 2200 || *month < 1 || *month > 12 || *day < 1 || *day > 31 ||
+      *hour < 0 || *hour > 23 || *minute < 0 || *minute > 59 || *second < 0 || *second > 60) {
+    return std::nullopt;
+  }
   std::tm tm{};
   tm.tm_year = *year - 1900;
   tm.tm_mon = *month - 1;
@@ -67,6 +73,12 @@ std::optional<TimePoint> parse_local_timestamp(std::string_view text) {
   tm.tm_isdst = -1;
   const std::time_t t = std::mktime(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  return time_point_from_time_t(t);
+}
+
+std::optional<TimePoint> time_point_from_time_t(std::time_t t) {
+  constexpr std::time_t kYear2200 = 7'258'118'400;
+  if (t < 0 || t > kYear2200) return std::nullopt;
   return Clock::from_time_t(t);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ std::optional<int> parse_int(std::string_view text);
 // "YYYY-MM-DDTHH:MM:SS" in the target's local time zone (what Slurm prints), or with
 // a ' ' instead of 'T'. nullopt for "N/A", "Unknown", "None", "" and malformed text.
 std::optional<TimePoint> parse_local_timestamp(std::string_view text);
+// A time_t as a TimePoint; nullopt before 1970 or after 2200 (no scheduler prints such
+// times, and far ones overflow the clock's nanoseconds: found by tests/fuzz).
+std::optional<TimePoint> time_point_from_time_t(std::time_t t);
 // "[D-]HH:MM:SS", "MM:SS", "M" (minutes), as Slurm and Torque print durations.
 // nullopt for "UNLIMITED", "INFINITE", "NOT_SET", "" and malformed text.
 std::optional<std::chrono::seconds> parse_duration_clock(std::string_view text);

@@ -17,36 +17,15 @@
 #include <map>
 #include <thread>
 
+#include "adaptors/ssh/libssh_runtime.h"
 #include "cuttle/error.h"
+#include "internal/exit_joins.h"
 #include "internal/log.h"
 
 namespace cuttle::detail {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// Process exit vs. libssh: OpenSSL frees its locks in an atexit handler, and a connection
-// torn down on another thread after that (a poll thread dropping the last reference to its
-// scheduler while main returns) crashed in RAND_bytes. Our handler is registered after
-// ssh_init(), so it runs before OpenSSL's: it marks the process as exiting and waits,
-// bounded, for teardowns already under way; later ones leave the socket to the kernel.
-std::atomic<bool> g_exiting{false};
-std::atomic<int> g_teardowns{0};
-
-void on_process_exit() {
-  g_exiting = true;
-  for (int i = 0; i < 200 && g_teardowns.load() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-void init_libssh() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    ssh_init();
-    std::atexit(on_process_exit);
-  });
-}
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -89,7 +68,7 @@ struct Connection::Tunnel {
   ~Tunnel() {
     stop = true;
     if (pump.joinable()) pump.join();
-    if (channel) {
+    if (channel && !libssh::closed()) {
       auto lock = via->lock();
       ssh_channel_close(channel);
       ssh_channel_free(channel);
@@ -154,12 +133,9 @@ Connection::Connection(Endpoint endpoint, const SshSettings& settings)
 }
 
 Connection::~Connection() {
-  ++g_teardowns;
-  if (g_exiting) {
-    --g_teardowns;
-    return;  // the process is ending: libssh may not be called any more (see above)
-  }
-  {
+  // Owned by a static object and destroyed after libssh closed at exit: the kernel
+  // closes the socket (see libssh_runtime.h).
+  if (!libssh::closed()) {
     auto guard = lock();
     if (sftp_) sftp_free(sftp_);
     if (session_) {
@@ -169,12 +145,10 @@ Connection::~Connection() {
   }
   tunnel_.reset();
   via_.reset();
-  --g_teardowns;
 }
 
 std::shared_ptr<Connection> Connection::open(const Route& route, const SshSettings& settings,
                                              const Credential& credential) {
-  init_libssh();
   std::vector<Endpoint> hops = route.jumps;
   hops.push_back(route.target);
   std::shared_ptr<Connection> previous;
@@ -207,7 +181,9 @@ std::shared_ptr<Connection> Connection::open(const Route& route, const SshSettin
       set_nonblocking(pair[0]);
       tunnel->local_fd = pair[0];
       Tunnel* raw = tunnel.get();
-      tunnel->pump = std::thread([raw] { raw->run(); });
+      // Exit-aware: a tunnel owned by a static or leaked scheduler stops pumping before
+      // libssh closes (see libssh_runtime.h); ~Tunnel joins it otherwise.
+      tunnel->pump = start_exit_aware_thread([raw] { raw->run(); }, [raw] { raw->stop = true; });
       next->tunnel_ = std::move(tunnel);
       next->via_ = previous;
       next->connect(hop_credential, pair[1]);  // libssh owns and closes pair[1]
@@ -385,16 +361,24 @@ ChannelSlot::~ChannelSlot() { host_->release_channel(); }
 
 SshHost::SshHost(Route route, SshSettings settings, Credential credential)
     : route_(std::move(route)), settings_(std::move(settings)), credential_(std::move(credential)) {
-  if (settings_.keepalive.count() > 0)
-    keepalive_thread_ = std::thread([this] { keepalive_loop(); });
+  // Exit-aware: a host owned by a static or leaked scheduler stops its keep-alives before
+  // libssh closes (see libssh_runtime.h); ~SshHost joins the thread otherwise.
+  if (settings_.keepalive.count() > 0) {
+    keepalive_thread_ =
+        start_exit_aware_thread([this] { keepalive_loop(); }, [this] { stop_keepalive(); });
+  }
 }
 
-SshHost::~SshHost() {
+void SshHost::stop_keepalive() {
   {
     std::lock_guard lock(keepalive_mutex_);
     stopping_ = true;
   }
   keepalive_wake_.notify_all();
+}
+
+SshHost::~SshHost() {
+  stop_keepalive();
   if (keepalive_thread_.joinable()) keepalive_thread_.join();
 }
 

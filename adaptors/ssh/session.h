@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "adaptors/ssh/libssh_runtime.h"
 #include "adaptors/ssh/ssh_config.h"
 #include "adaptors/ssh/ssh_settings.h"
 #include "cuttle/credential.h"
@@ -62,6 +63,7 @@ class Connection {
   void verify_host_key();
   void authenticate(const Credential& credential);
 
+  libssh::SessionHold hold_;  // first: libssh outlives session_ (released last)
   Endpoint endpoint_;
   SshSettings settings_;
   std::mutex mutex_;
@@ -111,6 +113,7 @@ class SshHost {
   friend class ChannelSlot;
   void release_channel();
   void keepalive_loop();
+  void stop_keepalive();
 
   const Route route_;
   const SshSettings settings_;

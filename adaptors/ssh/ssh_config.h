@@ -26,7 +26,8 @@ struct Endpoint {
 };
 
 // The first value of each keyword among the Host blocks matching `alias` (OpenSSH's
-// "first obtained value wins"); IdentityFile accumulates. A missing file gives nothing.
+// "first obtained value wins"); IdentityFile accumulates. A missing file gives nothing;
+// a bad value (a Port that is not 1-65535) throws InvalidArgument naming it and the host.
 struct HostConfig {
   std::string host_name;
   std::string user;

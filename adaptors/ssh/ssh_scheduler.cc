@@ -3,6 +3,7 @@
 #include "adaptors/ssh/ssh_scheduler.h"
 
 #include "cuttle/error.h"
+#include "internal/exit_joins.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
 
@@ -119,8 +120,19 @@ std::shared_ptr<SshScheduler> SshScheduler::create(Location location, Remote rem
                                                    SshSchedulerOptions options) {
   auto scheduler =
       std::make_shared<SshScheduler>(std::move(location), std::move(remote), std::move(options));
-  scheduler->poller_ = std::thread(poll_loop, scheduler->weak_from_this(), scheduler->control_,
-                                   scheduler->options_.poll_interval);
+  // Exit-aware: at process exit the loop is stopped and waited for before libssh closes.
+  std::shared_ptr<PollControl> control = scheduler->control_;
+  scheduler->poller_ = start_exit_aware_thread(
+      [weak = scheduler->weak_from_this(), control, interval = scheduler->options_.poll_interval] {
+        poll_loop(weak, control, interval);
+      },
+      [control] {
+        {
+          std::lock_guard lock(control->mutex);
+          control->stopping = true;
+        }
+        control->wake.notify_all();
+      });
   return scheduler;
 }
 
@@ -137,10 +149,10 @@ SshScheduler::~SshScheduler() {
   }
   control_->wake.notify_all();
   if (!poller_.joinable()) return;
-  // Dropped by a listener on the poll thread itself: it sees `stopping` and returns
-  // without touching this object again.
+  // Dropped by the poll thread itself (its last reference, or a listener): it sees
+  // `stopping` and returns without touching this object again, and is joined at exit.
   if (poller_.get_id() == std::this_thread::get_id()) {
-    poller_.detach();
+    join_at_exit(std::move(poller_));
   } else {
     poller_.join();
   }

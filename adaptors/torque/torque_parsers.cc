@@ -14,7 +14,7 @@ namespace {
 std::optional<TimePoint> epoch(std::string_view text) {
   auto seconds = parse_int(text);
   if (!seconds || *seconds <= 0) return std::nullopt;
-  return Clock::from_time_t(static_cast<std::time_t>(*seconds));
+  return time_point_from_time_t(static_cast<std::time_t>(*seconds));
 }
 
 // "Mon Nov 23 00:23:58 2026", as qstat -f prints times (local time).
@@ -27,7 +27,7 @@ std::optional<TimePoint> ctime_text(std::string_view text) {
   tm.tm_isdst = -1;
   const std::time_t t = std::mktime(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
-  return Clock::from_time_t(t);
+  return time_point_from_time_t(t);
 }
 
 // Builds a job from attribute name -> value ("Resource_List.walltime" for nested ones).

@@ -15,6 +15,7 @@
 #include "cuttle/error.h"
 #include "internal/container_runtime.h"
 #include "internal/event_loop.h"
+#include "internal/exit_joins.h"
 #include "internal/log.h"
 #include "internal/scheduler_base.h"
 
@@ -39,14 +40,15 @@ struct ManagedJob {
 
 std::string seconds_text(std::chrono::seconds s) { return std::to_string(s.count()) + "s"; }
 
+// Joined once done, or at exit before libssh closes (it may talk to an ssh adaptor).
 void run_detached(std::function<void()> work) {
-  std::thread([work = std::move(work)] {
+  run_in_background([work = std::move(work)] {
     try {
       work();
     } catch (const std::exception& e) {
       log(LogLevel::kError, "managed_scheduler", "background work failed", {{"error", e.what()}});
     }
-  }).detach();
+  });
 }
 
 class ManagedScheduler : public SchedulerBase,

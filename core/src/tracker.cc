@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cuttle/error.h"
+#include "internal/exit_joins.h"
 
 namespace cuttle {
 namespace {
@@ -138,7 +139,7 @@ Tracker::~Tracker() {
   }
   subscriptions.clear();  // outside the lock: a running scheduler listener needs it
   if (std::this_thread::get_id() == impl_->thread.get_id()) {
-    impl_->thread.detach();  // destroyed by one of its own listeners
+    detail::join_at_exit(std::move(impl_->thread));  // destroyed by one of its own listeners
   } else {
     impl_->thread.join();
   }

@@ -114,6 +114,18 @@ TEST(RestRequest, NestingIsMeasuredOutsideStrings) {
   EXPECT_TRUE(json_depth_within("{\"a\\\"[[[\": 1}", 1));
 }
 
+TEST(RestRequest, AnEmptyUnknownFieldNameIsStillNamed) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  try {
+    parse_job_request(R"({"": 1, "jobdir": "/tmp", "executable": "true"})", config);
+    FAIL() << "an empty field name was accepted";
+  } catch (const RequestError& e) {
+    EXPECT_EQ(e.field(), "\"\"");
+    EXPECT_EQ(e.reason(), "unknown field");
+  }
+}
+
 TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
   try {
     parse_config("{\"listen\": \"127.0.0.1:9998\", \"lissen\": 1}", "test.json");

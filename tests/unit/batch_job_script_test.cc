@@ -73,6 +73,15 @@ TEST(BatchText, FieldsKeepExtraSeparatorsInTheLastField) {
                    '\x1f', 3));
 }
 
+// Found by tests/fuzz/fuzz_units: year 1013 overflowed the clock's nanoseconds (UB).
+TEST(BatchText, TimestampsOutsideTheClockRangeAreMalformed) {
+  EXPECT_NE(parse_local_timestamp("2026-11-23T01:25:59"), std::nullopt);
+  EXPECT_EQ(parse_local_timestamp("1013-11-23T01:25:59"), std::nullopt);
+  EXPECT_EQ(parse_local_timestamp("9999-11-23T01:25:59"), std::nullopt);
+  EXPECT_EQ(parse_local_timestamp("2026-13-23T01:25:59"), std::nullopt);
+  EXPECT_EQ(parse_local_timestamp("2026-11-23T-1:25:59"), std::nullopt);
+}
+
 TEST(BatchText, ClockDurationsAsSlurmAndTorquePrintThem) {
   using std::chrono::seconds;
   EXPECT_EQ(parse_duration_clock("4:00"), seconds(240));

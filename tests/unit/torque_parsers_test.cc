@@ -94,6 +94,16 @@ TEST(TorqueQstatFull, ContinuationLinesJoinTheirValue) {
   EXPECT_EQ(jobs[0].exit_code, 3);
 }
 
+// Found by tests/fuzz/fuzz_torque: a year far from now overflowed the clock (UB).
+TEST(TorqueQstatFull, TimesOutsideTheClockRangeAreLeftUnset) {
+  const auto jobs = parse_qstat_full(
+      "Job Id: 7.s\n    job_state = R\n    qtime = Mon Nov 23 00:23:58 1013\n"
+      "    start_time = 99999999999999\n");
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].submitted, std::nullopt);
+  EXPECT_EQ(jobs[0].started, std::nullopt);
+}
+
 TEST(TorqueQsub, IdFromTorqueAndFromTheSlurmWrapper) {
   EXPECT_EQ(parse_qsub("123.tq-server.example.org\n"), "123.tq-server.example.org");
   EXPECT_FALSE(parse_qsub(fixture("qsub_slurm_wrapper.txt")).empty());
