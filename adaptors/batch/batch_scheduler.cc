@@ -12,6 +12,8 @@
 #include "adaptors/batch/resolution.h"
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
+#include "internal/common_properties.h"
+#include "internal/finish_step.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
@@ -20,6 +22,7 @@ namespace cuttle::detail {
 namespace {
 
 constexpr const char* kComponent = "batch";
+constexpr std::chrono::seconds kSchedulerLimitSlack{60};
 
 std::string join_path(const std::string& dir, const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
@@ -53,22 +56,30 @@ bool plausible_job_id(const std::string& id) {
 
 }  // namespace
 
+JobDescription BatchScheduler::scheduler_view(const JobDescription& description) const {
+  // The wrapper ends the job at max_runtime to the second; the scheduler's own limit
+  // (minutes on Slurm) is a backstop past the wrapper's deadline and its KILL, so the
+  // scheduler never ends the job first and the record always says "deadline".
+  JobDescription view = description;
+  if (view.max_runtime) *view.max_runtime += settings_.cancel_grace + kSchedulerLimitSlack;
+  return view;
+}
+
 std::vector<PropertyDescriptor> batch_property_descriptors() {
   return {
       {"poll.interval.min", PropertyType::kDuration, "1s",
        "poll interval right after a submit or a change"},
       {"poll.interval.max", PropertyType::kDuration, "5s",
        "poll interval bound while nothing changes"},
-      {"lost.grace", PropertyType::kDuration, "60s",
-       "how long a job may be missing from queue, accounting and markers before it is "
-       "reported Error (lost)"},
+      lost_grace_property(),
       {"command.timeout", PropertyType::kDuration, "60s",
        "bound on one scheduler command; exceeding it counts as the scheduler not answering "
        "(0: unbounded)"},
-      {"sandbox.root", PropertyType::kString, "",
-       "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
-      {"cleanup", PropertyType::kString, "never",
-       "remove a job's sandbox: never, on-success, always"},
+      sandbox_root_property("",
+                            "absolute directory on the cluster for job sandboxes (default "
+                            "~/.cuttle/jobs)"),
+      cleanup_property(),
+      cancel_grace_property(),
       {"queue", PropertyType::kString, "",
        "queue (partition) for jobs that name none; empty: the scheduler's default"},
   };
@@ -78,14 +89,15 @@ BatchSettings batch_settings_from(const Properties& properties) {
   BatchSettings settings;
   settings.poll_min = properties.get_duration("poll.interval.min");
   settings.poll_max = properties.get_duration("poll.interval.max");
-  settings.lost_grace = properties.get_duration("lost.grace");
+  settings.lost_grace = lost_grace_from(properties);
+  settings.cancel_grace = cancel_grace_from(properties);
   settings.command_timeout = properties.get_duration("command.timeout");
   settings.sandbox_root = properties.get_string("sandbox.root");
   settings.default_queue = properties.get_string("queue");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
-  settings.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
+  settings.cleanup = cleanup_from(properties);
   if (settings.poll_min.count() <= 0) throw InvalidArgument("poll.interval.min must be positive");
   return settings;
 }
@@ -101,25 +113,9 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
       files_(std::move(files)),
       settings_(std::move(settings)),
       sandbox_root_(settings_.sandbox_root),
-      poll_(std::make_shared<PollState>(settings_.poll_min, settings_.poll_max)) {
-  poll_->next_poll = std::chrono::steady_clock::now() + settings_.poll_min;
-}
+      poll_(settings_.poll_min, settings_.poll_max) {}
 
-BatchScheduler::~BatchScheduler() {
-  {
-    std::lock_guard lock(poll_->mutex);
-    poll_->stop = true;
-  }
-  poll_->cv.notify_all();
-  if (poller_.joinable()) {
-    // The last reference may be dropped by the poll thread itself (a listener).
-    if (poller_.get_id() == std::this_thread::get_id()) {
-      poller_.detach();
-    } else {
-      poller_.join();
-    }
-  }
-}
+BatchScheduler::~BatchScheduler() = default;
 
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
                                   const CommandOptions& options) {
@@ -196,27 +192,13 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     LocalFileSystem client;
     sandbox.stage_in(client, description);
 
-    WrapperPaths paths;
-    paths.sandbox = sandbox.path();
-    paths.working_directory =
-        description.working_directory.empty()
-            ? sandbox.path()
-            : (description.working_directory[0] == '/'
-                   ? description.working_directory
-                   : sandbox.resolve(description.working_directory, "working_directory"));
+    if (!description.working_directory.empty() && description.working_directory[0] != '/') {
+      sandbox.resolve(description.working_directory, "working_directory");  // confined
+    }
+    const WrapperPaths paths = wrapper_paths(description, sandbox.path(), sandbox.path());
     if (paths.working_directory != sandbox.path()) {
       files_->create_directories(paths.working_directory);
     }
-    paths.stdin_path = description.stdin_path.empty()
-                           ? "/dev/null"
-                           : join_path(paths.working_directory, description.stdin_path);
-    paths.stdout_path =
-        join_path(paths.working_directory,
-                  description.stdout_path.empty() ? "stdout.txt" : description.stdout_path);
-    paths.stderr_path =
-        join_path(paths.working_directory,
-                  description.stderr_path.empty() ? "stderr.txt" : description.stderr_path);
-
     files_->create_directories(markers, 0700);
     if (!description.stage_out.empty()) {
       // So that a scheduler object that re-attaches later can still stage out.
@@ -224,15 +206,20 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
                          encode_stage_out_plan(description.stage_out), 0600);
     }
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
-    files_->write_file(wrapper_path, render_wrapper(description, paths), 0755);
+    files_->write_file(wrapper_path, render_wrapper(description, paths, settings_.cancel_grace),
+                       0755);
+    if (description.max_runtime) {
+      files_->write_file(join_path(markers, "allocation"),
+                         allocation_marker(*description.max_runtime), 0644);
+    }
 
     DirectiveContext context;
     context.job_name = job_name;
     context.working_directory = paths.working_directory;
     context.scheduler_stdout = join_path(markers, "batch.out");
     context.scheduler_stderr = join_path(markers, "batch.err");
-    const std::string script =
-        render_job_script(dialect_->render_directives(description, context), wrapper_path);
+    const std::string script = render_job_script(
+        dialect_->render_directives(scheduler_view(description), context), wrapper_path);
 
     CommandOptions options;
     std::vector<std::string> argv;
@@ -471,28 +458,19 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
     o.accounting = find(accounting, id);
     if (is_tracked) {
       o.cancel_requested = it->second.cancel_requested;
-      o.missing_since = it->second.missing_since;
+      o.missing_since = it->second.missing.since();
       if (!it->second.sandbox.empty()) o.marker = find(markers, it->second.sandbox);
     }
     o.now = now;
-    o.grace = settings_.lost_grace;
+    o.lost_rule = LostRule(settings_.lost_grace);
     Resolution r = resolve(o);
-    if (is_tracked && r.status && it->second.expire_requested && is_final(r.status->state) &&
-        r.status->state != JobState::kCompleted) {
-      r.status->state = JobState::kExpired;
-      r.status->reason = "max runtime reached; ended by Cuttle";
-      r.status->error.reset();
-    }
     if (is_tracked) {
       std::lock_guard lock(mutex_);
       Tracked& t = tracked_[id];
-      if (r.status && r.status->state == JobState::kRunning && !t.first_seen_running) {
-        t.first_seen_running = r.status->started.value_or(now);
-      }
       if (r.missing) {
-        if (!t.missing_since) t.missing_since = now;
+        t.missing.missing(now);
       } else {
-        t.missing_since.reset();
+        t.missing.found();
       }
     }
     if (r.status) {
@@ -518,52 +496,13 @@ void BatchScheduler::finish_job(JobStatus& status) {
   const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
   if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
   Sandbox sandbox(files_, root, key);
-  if (!tracked.description) tracked.description = load_stage_out_plan(sandbox_path);
-  if (tracked.description && !tracked.description->stage_out.empty()) {
-    JobStatus staging = status;
-    staging.state = JobState::kStagingOut;
-    staging.exit_code.reset();
-    publish(staging);
-    try {
-      LocalFileSystem client;
-      const std::vector<std::string> problems = sandbox.stage_out(client, *tracked.description);
-      if (!problems.empty()) {
-        std::string text;
-        for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
-        status.reason += (status.reason.empty() ? "" : "; ") + std::string("stage-out: ") + text;
-        status.scheduler_info["stage_out_problems"] = text;
-        if (!status.error) status.error = "stage-out: " + text;
-      }
-    } catch (const Error& e) {
-      status.reason += std::string("; stage-out failed: ") + e.what();
-      status.scheduler_info["stage_out_problems"] = e.what();
-      if (!status.error) status.error = std::string("stage-out failed: ") + e.what();
-    }
-  }
-  const bool clean =
-      settings_.cleanup == CleanupPolicy::kAlways ||
-      (settings_.cleanup == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted);
-  if (clean && tracked.description) {
-    try {
-      sandbox.cleanup();
-    } catch (const Error& e) {
-      log(LogLevel::kWarn, kComponent, "sandbox cleanup failed", {{"error", e.what()}});
-    }
-  }
-}
-
-std::optional<JobDescription> BatchScheduler::load_stage_out_plan(const std::string& sandbox) {
-  const std::string path = join_path(join_path(sandbox, kMarkerDir), kStageOutPlanFile);
-  try {
-    if (!files_->stat(path)) return std::nullopt;
-    JobDescription d;
-    d.stage_out = decode_stage_out_plan(files_->read_file(path));
-    return d;
-  } catch (const Error& e) {
-    log(LogLevel::kWarn, kComponent, "could not read the stage-out plan",
-        {{"sandbox", sandbox}, {"error", e.what()}});
-    return std::nullopt;
-  }
+  FinishPlan plan;
+  plan.stage_out = tracked.description ? tracked.description->stage_out
+                                       : read_stage_out_plan(*files_, sandbox_path);
+  plan.cleanup = settings_.cleanup;
+  LocalFileSystem client;
+  run_finish_step(status, sandbox, *files_, client, plan,
+                  [this](const JobStatus& staging) { publish(staging); });
 }
 
 JobStatus BatchScheduler::publish_observed(JobStatus status) {
@@ -572,8 +511,11 @@ JobStatus BatchScheduler::publish_observed(JobStatus status) {
   if (previous) {
     status.attempt = previous->attempt;
     if (!status.submitted) status.submitted = previous->submitted;
-    for (const auto& [key, value] : previous->scheduler_info)
-      status.scheduler_info.emplace(key, value);
+    // Keys such as name and sandbox stay known; "reason" describes one observation
+    // only (a Completed job must not keep the "Priority" it had while pending).
+    for (const auto& [key, value] : previous->scheduler_info) {
+      if (key != "reason") status.scheduler_info.emplace(key, value);
+    }
   }
   return publish(std::move(status));
 }
@@ -661,11 +603,16 @@ JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by)
                       first_line(result.stderr_text));
   }
   if (outcome == CommandOutcome::kUnknownJob) throw NoSuchJob(id);
+  std::string sandbox;
   {
     std::lock_guard lock(mutex_);
-    if (auto t = tracked_.find(id); t != tracked_.end() && t->second.max_runtime) {
-      *t->second.max_runtime += by;  // our per-second enforcement moves with it
-    }
+    if (auto t = tracked_.find(id); t != tracked_.end()) sandbox = t->second.sandbox;
+  }
+  if (!sandbox.empty() && files_->stat(join_path(join_path(sandbox, kMarkerDir), "allocation"))) {
+    // The wrapper's own deadline moves with the scheduler's.
+    const std::chrono::seconds total = extend_allocation(*files_, sandbox, by);
+    std::lock_guard lock(mutex_);
+    tracked_[id].max_runtime = total;
   }
   return statuses({id}).front();
 }
@@ -732,71 +679,16 @@ void BatchScheduler::track(const std::string& id) {
 }
 
 void BatchScheduler::ensure_poller() {
-  std::call_once(poller_started_, [this] {
-    std::weak_ptr<BatchScheduler> weak = weak_from_this();
-    if (weak.expired()) return;  // not owned by a shared_ptr: callers poll through statuses()
-    poller_ = std::thread([weak, state = poll_] {
-      while (true) {
-        {
-          std::unique_lock lock(state->mutex);
-          while (!state->stop && std::chrono::steady_clock::now() < state->next_poll) {
-            state->cv.wait_until(lock, state->next_poll);
-          }
-          if (state->stop) return;
-        }
-        std::shared_ptr<BatchScheduler> self = weak.lock();
-        if (!self) return;
-        self->poll_once();
-      }
-    });
-  });
+  // Not owned by a shared_ptr: callers poll through statuses().
+  if (auto weak = weak_from_this(); !weak.expired()) poll_.start(weak, &BatchScheduler::poll_round);
 }
 
 void BatchScheduler::wake_poller_soon() {
   ensure_poller();
-  {
-    std::lock_guard lock(poll_->mutex);
-    poll_->interval.reset();
-    poll_->next_poll =
-        std::min(poll_->next_poll, std::chrono::steady_clock::now() + poll_->interval.current());
-  }
-  poll_->cv.notify_all();
+  poll_.wake_soon();
 }
 
-std::optional<TimePoint> BatchScheduler::enforce_deadlines() {
-  std::vector<std::string> expired;
-  std::optional<TimePoint> next;
-  const TimePoint now = Clock::now();
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, tracked] : tracked_) {
-      if (!tracked.max_runtime || !tracked.first_seen_running || tracked.expire_requested) continue;
-      const TimePoint deadline = *tracked.first_seen_running + *tracked.max_runtime;
-      if (deadline <= now) {
-        expired.push_back(id);
-      } else if (!next || deadline < *next) {
-        next = deadline;
-      }
-    }
-  }
-  for (const std::string& id : expired) {
-    auto status = cached(id);
-    if (status && status->done()) continue;
-    try {
-      run_classified(dialect_->cancel_argv(id));
-      std::lock_guard lock(mutex_);
-      tracked_[id].expire_requested = true;
-      tracked_[id].cancel_requested = true;
-    } catch (const Error& e) {
-      log(LogLevel::kWarn, kComponent, "could not end a job at its max runtime",
-          {{"id", id}, {"error", e.what()}});
-    }
-  }
-  if (!expired.empty()) next = now;
-  return next;
-}
-
-void BatchScheduler::poll_once() {
+bool BatchScheduler::poll_round() {
   std::vector<std::string> active;
   {
     std::vector<std::string> ids;
@@ -810,7 +702,6 @@ void BatchScheduler::poll_once() {
     }
   }
   bool changed = false;
-  std::optional<TimePoint> deadline;
   if (!active.empty()) {
     try {
       std::lock_guard guard(observe_mutex_);
@@ -823,22 +714,8 @@ void BatchScheduler::poll_once() {
       log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
           {{"scheduler", runner_->describe()}, {"error", e.what()}});
     }
-    deadline = enforce_deadlines();
   }
-  std::lock_guard lock(poll_->mutex);
-  if (changed) {
-    poll_->interval.reset();
-  } else {
-    poll_->interval.back_off();
-  }
-  const auto now = std::chrono::steady_clock::now();
-  poll_->next_poll = now + poll_->interval.current();
-  if (deadline) {
-    // Look again right after the earliest max runtime runs out.
-    const auto until = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        *deadline - Clock::now() + std::chrono::milliseconds(100));
-    poll_->next_poll = std::min(poll_->next_poll, now + std::max(until, {}));
-  }
+  return changed;
 }
 
 }  // namespace cuttle::detail

@@ -38,40 +38,43 @@ JobStatus status_from_native(const NativeJob& job) {
 bool needs_marker(const std::optional<NativeJob>& queue,
                   const std::optional<NativeJob>& accounting) {
   const NativeJob* source = queue ? &*queue : (accounting ? &*accounting : nullptr);
-  if (!source || !source->state) return true;
-  return is_final(*source->state) && source->exit_code_from_marker && !source->exit_code;
+  // Every final job: the wrapper's record outranks the scheduler's word.
+  return !source || !source->state || is_final(*source->state);
 }
 
 Resolution resolve(const Observation& o) {
   const NativeJob* source = source_of(o);
+  // The record first: the wrapper saw how the job ended (its exit, our deadline, a
+  // cancel, a TERM from outside), and it stays readable after the scheduler forgot the
+  // job — so what is reported now is what every later observer reports.
+  if (marker_final(o.marker) && (!source || !source->state || is_final(*source->state))) {
+    JobStatus status = final_status_from_marker(o.id, *o.marker);
+    if (source) {
+      if (!source->native_state.empty()) status.native_state = source->native_state;
+      status.scheduler_info = source->info;
+      status.scheduler_info.erase("reason");
+      if (!status.started) status.started = source->started;
+      if (!status.finished) status.finished = source->finished;
+      status.submitted = source->submitted;
+    }
+    return {status, false};
+  }
+  // The scheduler already calls the job final (Slurm says CANCELLED the moment scancel
+  // runs) while its wrapper is still recording how it ended: wait for the record rather
+  // than report a state a later reader would derive differently. A wrapper that never
+  // records (killed by SIGKILL) is given the lost grace, then the scheduler's word.
+  if (source && source->state && is_final(*source->state) && o.marker && o.marker->pid &&
+      !o.lost_rule.lost(o.missing_since, o.now)) {
+    return {std::nullopt, true};
+  }
   if (source && source->state) {
     JobStatus status = status_from_native(*source);
-    if (is_final(status.state) && source->exit_code_from_marker && !source->exit_code && o.marker &&
-        o.marker->exit_code) {
-      JobStatus from_marker = final_status_from_marker(o.id, *o.marker);
-      status.exit_code = from_marker.exit_code;
-      if (status.state == JobState::kCompleted || status.state == JobState::kFailed) {
-        status.state = from_marker.state;
-      }
-      if (!status.started) status.started = from_marker.started;
-      if (!status.finished) status.finished = from_marker.finished;
-    }
     // A kill we asked for explains a signal death (Torque reports qdel as exit 271).
     if (o.cancel_requested &&
         (status.state == JobState::kFailed || status.state == JobState::kError)) {
       status.state = JobState::kCancelled;
       status.error.reset();
     }
-    return {status, false};
-  }
-  if (marker_final(o.marker)) {
-    JobStatus status = final_status_from_marker(o.id, *o.marker);
-    if (source) {
-      status.native_state = source->native_state;
-      status.scheduler_info = source->info;
-    }
-    status.reason = source ? source->native_state + "; exit code from the job's marker file"
-                           : "left the queue; exit code from the job's marker file";
     return {status, false};
   }
   if (o.cancel_requested) {
@@ -82,16 +85,12 @@ Resolution resolve(const Observation& o) {
     status.reason = "cancelled before it ran";
     return {status, false};
   }
-  if (o.missing_since && o.now - *o.missing_since >= o.grace) {
-    JobStatus status;
-    status.id = o.id;
-    status.state = JobState::kError;
-    status.native_state = source ? source->native_state : "";
-    status.reason = "lost";
-    status.error =
-        "the scheduler no longer reports the job, accounting does not know it, and it left "
-        "no exit marker";
-    return {status, false};
+  if (o.lost_rule.lost(o.missing_since, o.now)) {
+    return {LostRule::lost_status(
+                o.id,
+                "the scheduler no longer reports the job, accounting does not know it, and it "
+                "left no exit marker"),
+            false};
   }
   return {std::nullopt, true};
 }

@@ -22,6 +22,7 @@
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
 #include "internal/event_loop.h"
+#include "internal/finish_step.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
@@ -172,7 +173,10 @@ Capabilities LocalScheduler::capabilities() const {
   Capabilities c;
   c.staging = true;
   c.detached = options_.detached;
-  c.native_time_limit = false;
+  // A detached job's wrapper enforces max_runtime itself; attached jobs rely on the
+  // managed scheduler's timer.
+  c.native_time_limit = options_.detached;
+  c.extend = options_.detached;
   return c;
 }
 
@@ -251,20 +255,13 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
       write_file_plain(marker_path(dir, kStageOutPlanFile),
                        encode_stage_out_plan(description.stage_out), 0644);
     }
-    WrapperPaths paths;
-    paths.sandbox = dir;
-    paths.working_directory = description.working_directory.empty()
-                                  ? dir
-                                  : absolute_in(current_directory(), description.working_directory);
-    const std::string& wd = paths.working_directory;
-    paths.stdin_path =
-        description.stdin_path.empty() ? "/dev/null" : absolute_in(wd, description.stdin_path);
-    paths.stdout_path = description.stdout_path.empty() ? dir + "/stdout.txt"
-                                                        : absolute_in(wd, description.stdout_path);
-    paths.stderr_path = description.stderr_path.empty() ? dir + "/stderr.txt"
-                                                        : absolute_in(wd, description.stderr_path);
+    const WrapperPaths paths = wrapper_paths(description, dir, current_directory());
     job->wrapper = marker_path(dir, "wrapper.sh");
-    write_file_plain(job->wrapper, render_wrapper(description, paths), 0700);
+    write_file_plain(job->wrapper, render_wrapper(description, paths, options_.cancel_grace), 0700);
+    if (description.max_runtime) {
+      write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
+                       0644);
+    }
   } catch (...) {
     job->sandbox->cleanup();
     throw;
@@ -350,7 +347,7 @@ void LocalScheduler::start(const JobPtr& job) {
   watch(job, fd);
   if (cancelled) {
     signal_group(job, SIGTERM);
-    arm_kill_timer(job);
+    if (!job->detached) arm_kill_timer(job);
   }
 }
 
@@ -457,66 +454,58 @@ JobStatus LocalScheduler::final_status(const Job& job, const std::optional<ExitI
   return status;
 }
 
-// Publishes the final state, after stage-out (on the background worker) when the job has
-// a stage-out list, then cleans the sandbox up by policy.
+// Publishes the final state after the finish step (stage-out, cleanup), which runs on the
+// background worker: copying and removing files may take long, never on the event loop.
 void LocalScheduler::conclude(const JobPtr& job, JobStatus status) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (job->concluded) return;
     job->concluded = true;
   }
-  std::vector<StagingEntry> stage_out;
-  if (job->detached && job->sandbox) {
-    DetachedRecord record = read_record(job->sandbox->path());
-    if (record.has_stage_out && !record.staged_out) {
-      stage_out = decode_stage_out_plan(read_marker(job->sandbox->path(), kStageOutPlanFile));
-    }
-  } else if (job->sandbox) {
-    stage_out = job->description.stage_out;
-  }
-  const bool cleanup = job->sandbox && options_.cleanup != CleanupPolicy::kNever;
-  if (stage_out.empty() && !cleanup) {
+  if (!job->sandbox) {
     publish(std::move(status));
     return;
   }
-  auto finish_files = [weak = weak_from_this(), job, status = std::move(status),
-                       stage_out = std::move(stage_out)]() mutable {
-    auto self = weak.lock();
-    if (!self) return;
-    if (!stage_out.empty()) {
-      JobDescription list;
-      list.stage_out = std::move(stage_out);
-      try {
-        std::vector<std::string> problems = job->sandbox->stage_out(*self->file_system_, list);
-        if (!problems.empty()) {
-          std::string text;
-          for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
-          status.error = "stage-out: " + text;
-          status.scheduler_info["stage_out"] = text;
-        }
-        if (job->detached)
-          write_marker(job->sandbox->path(), "staged_out", status.error.value_or(""));
-      } catch (const Error& e) {
-        status.state = JobState::kError;
-        status.error = std::string("stage-out failed: ") + e.what();
-        status.reason = *status.error;
+  FinishPlan plan;
+  plan.keeps_record = job->detached;
+  plan.stage_out = job->detached ? read_stage_out_plan(*file_system_, job->sandbox->path())
+                                 : job->description.stage_out;
+  plan.cleanup = options_.cleanup;
+  if (plan.stage_out.empty() && plan.cleanup == CleanupPolicy::kNever) {
+    publish(std::move(status));
+    return;
+  }
+  const bool staged_elsewhere =
+      plan.keeps_record && !plan.stage_out.empty() &&
+      ::access(marker_path(job->sandbox->path(), "staged_out").c_str(), F_OK) == 0;
+  if (plan.stage_out.empty() || staged_elsewhere) {
+    // Nothing to copy (or another process did): the final state is known now; only the
+    // cleanup, if any, is left for the worker.
+    const auto no_staging = [](const JobStatus&) {};
+    FinishPlan record_only = plan;
+    record_only.cleanup = CleanupPolicy::kNever;
+    run_finish_step(status, *job->sandbox, *file_system_, *file_system_, record_only, no_staging);
+    FinishPlan cleanup_only;
+    cleanup_only.cleanup = plan.cleanup;
+    publish(status);
+    if (cleanup_only.cleanup == CleanupPolicy::kNever) return;
+    run_in_background([weak = weak_from_this(), job, status, cleanup_only]() mutable {
+      if (auto self = weak.lock()) {
+        run_finish_step(status, *job->sandbox, *self->file_system_, *self->file_system_,
+                        cleanup_only, {});
       }
-    }
-    const auto policy = self->options_.cleanup;
-    if (policy == CleanupPolicy::kAlways ||
-        (policy == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted)) {
-      try {
-        job->sandbox->cleanup();
-      } catch (const Error& e) {
-        log(LogLevel::kWarn, "local", "sandbox cleanup failed",
-            {{"job", job->id}, {"error", e.what()}});
-      }
-    }
-    self->publish(std::move(status));
-  };
-  // Copying and removing files may take long: never on the event loop.
-  if (!stage_out.empty()) publish(base_status(*job, JobState::kStagingOut, "staging-out"));
-  run_in_background(std::move(finish_files));
+    });
+    return;
+  }
+  // Readers see StagingOut, never a stale state, while the worker copies.
+  publish(staging_out_status(status));
+  run_in_background(
+      [weak = weak_from_this(), job, status = std::move(status), plan = std::move(plan)]() mutable {
+        auto self = weak.lock();
+        if (!self) return;
+        run_finish_step(status, *job->sandbox, *self->file_system_, *self->file_system_, plan, {});
+        self->publish(std::move(status));
+      });
 }
 
 void LocalScheduler::release_slot(const JobPtr& job) {
@@ -610,10 +599,20 @@ JobStatus LocalScheduler::cancel(const std::string& id) {
     conclude(job, std::move(status));
   } else {
     signal_group(job, SIGTERM);
-    arm_kill_timer(job);
+    // A detached job's wrapper escalates to SIGKILL itself, watched or not.
+    if (!job->detached) arm_kill_timer(job);
   }
   auto now = cached(id);
   return now ? *now : base_status(*job, JobState::kRunning, "running");
+}
+
+JobStatus LocalScheduler::extend(const std::string& id, std::chrono::seconds by) {
+  if (!options_.detached) return SchedulerBase::extend(id, by);
+  if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
+  JobPtr job = find(id);
+  if (!job) job = attach(id);
+  extend_allocation(*file_system_, job->sandbox->path(), by);
+  return status(id);
 }
 
 // ---- lookups --------------------------------------------------------------------------

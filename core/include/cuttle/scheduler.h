@@ -82,8 +82,9 @@ class Scheduler {
   // on the adaptor's thread. Drop the Subscription to stop.
   [[nodiscard]] virtual std::shared_ptr<Subscription> subscribe(StatusListener listener) = 0;
 
-  // Start watching a job submitted by another process (re-attach). Default: status()
-  // succeeds and the id is remembered by the adaptor.
+  // Start watching a job submitted by another process (re-attach): afterwards status()
+  // of the id succeeds and listeners see its changes. Throws NoSuchJob for an id the
+  // adaptor cannot find. Every adaptor implements it (no default).
   virtual void track(const std::string& id) = 0;
 
  protected:
