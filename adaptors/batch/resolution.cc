@@ -14,6 +14,20 @@ bool marker_final(const std::optional<MarkerState>& marker) {
   return marker && marker->exists && (marker->exit_code || marker->cancelled);
 }
 
+// The status the wrapper's record implies, with the scheduler's facts where it has them.
+JobStatus record_status(const Observation& o, const NativeJob* source) {
+  JobStatus status = final_status_from_marker(o.id, *o.marker);
+  if (source) {
+    if (!source->native_state.empty()) status.native_state = source->native_state;
+    status.scheduler_info = source->info;
+    status.scheduler_info.erase("reason");
+    if (!status.started) status.started = source->started;
+    if (!status.finished) status.finished = source->finished;
+    status.submitted = source->submitted;
+  }
+  return status;
+}
+
 }  // namespace
 
 JobStatus status_from_native(const NativeJob& job) {
@@ -44,29 +58,26 @@ bool needs_marker(const std::optional<NativeJob>& queue,
 
 Resolution resolve(const Observation& o) {
   const NativeJob* source = source_of(o);
+  // Whether someone says the job ended: the scheduler (a final state, or one without a
+  // state that leaves it to the marker, as Torque's C without exit_status), or nobody
+  // lists it any more.
+  const bool ended = !source || !source->state || is_final(*source->state);
   // The record first: the wrapper saw how the job ended (its exit, our deadline, a
   // cancel, a TERM from outside), and it stays readable after the scheduler forgot the
   // job — so what is reported now is what every later observer reports.
-  if (marker_final(o.marker) && (!source || !source->state || is_final(*source->state))) {
-    JobStatus status = final_status_from_marker(o.id, *o.marker);
-    if (source) {
-      if (!source->native_state.empty()) status.native_state = source->native_state;
-      status.scheduler_info = source->info;
-      status.scheduler_info.erase("reason");
-      if (!status.started) status.started = source->started;
-      if (!status.finished) status.finished = source->finished;
-      status.submitted = source->submitted;
-    }
-    return {status, false};
+  if (ended && o.marker && o.marker->exists && o.marker->exit_code) {
+    return {record_status(o, source), false};
   }
-  // The scheduler already calls the job final (Slurm says CANCELLED the moment scancel
-  // runs) while its wrapper is still recording how it ended: wait for the record rather
-  // than report a state a later reader would derive differently. A wrapper that never
-  // records (killed by SIGKILL) is given the lost grace, then the scheduler's word.
-  if (source && source->state && is_final(*source->state) && o.marker && o.marker->pid &&
+  // The job ended for the scheduler (Slurm says CANCELLED the moment scancel runs) while
+  // its wrapper is still recording how: wait for the record rather than report a state a
+  // later reader would derive differently. A wrapper that never records (killed by
+  // SIGKILL) is given the lost grace.
+  if (ended && o.marker && o.marker->exists && o.marker->pid &&
       !o.lost_rule.lost(o.missing_since, o.now)) {
     return {std::nullopt, true};
   }
+  // Cancelled before the wrapper started, or a cancelled wrapper that never recorded.
+  if (ended && marker_final(o.marker)) return {record_status(o, source), false};
   if (source && source->state) {
     JobStatus status = status_from_native(*source);
     // A kill we asked for explains a signal death (Torque reports qdel as exit 271).

@@ -168,6 +168,23 @@ TEST(BatchResolution, AFinalSchedulerWordWaitsForTheWrappersRecord) {
   EXPECT_EQ(r.status->state, JobState::kCancelled);
 }
 
+TEST(BatchResolution, ACancelledWrapperStillRunningIsWaitedFor) {
+  Observation o = base();
+  o.queue = job(std::nullopt, "C", true);  // Torque C without exit_status
+  MarkerState cancelling;  // cancelled, the job ignores TERM until the wrapper KILLs it
+  cancelling.exists = true;
+  cancelling.pid = 4242;
+  cancelling.cancelled = true;
+  o.marker = cancelling;
+  EXPECT_FALSE(resolve(o).status);
+  o.marker->exit_code = 137;
+  o.marker->cause = EndCause::kCancel;
+  const Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kCancelled);
+  EXPECT_EQ(r.status->exit_code, 137);
+}
+
 TEST(BatchPollInterval, FastAfterAChangeSlowerWhileNothingChanges) {
   PollInterval interval(1000ms, 5000ms);
   EXPECT_EQ(interval.current(), 1000ms);
