@@ -74,7 +74,13 @@ Resolution resolve(const Observation& o) {
   // SIGKILL) is given the lost grace.
   if (ended && o.marker && o.marker->exists && o.marker->pid &&
       !o.lost_rule.lost(o.missing_since, o.now)) {
-    return {std::nullopt, true};
+    JobStatus ending;  // still Running for us: any process may ask, even a fresh one
+    ending.id = o.id;
+    ending.state = JobState::kRunning;
+    ending.native_state = source ? source->native_state : "ending";
+    ending.reason = "ending: waiting for the job's wrapper to record how it ended";
+    ending.started = o.marker->started;
+    return {ending, true};
   }
   // Cancelled before the wrapper started, or a cancelled wrapper that never recorded.
   if (ended && marker_final(o.marker)) return {record_status(o, source), false};
