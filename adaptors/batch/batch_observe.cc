@@ -207,6 +207,7 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
     }
     o.now = now;
     o.lost_rule = LostRule(settings_.lost_grace);
+    o.record_wait = settings_.cancel_grace + std::chrono::seconds(10);
     Resolution r = resolve(o);
     if (is_tracked) {
       std::lock_guard lock(mutex_);

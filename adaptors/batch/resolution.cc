@@ -70,10 +70,15 @@ Resolution resolve(const Observation& o) {
   }
   // The job ended for the scheduler (Slurm says CANCELLED the moment scancel runs) while
   // its wrapper is still recording how: wait for the record rather than report a state a
-  // later reader would derive differently. A wrapper that never records (killed by
-  // SIGKILL) is given the lost grace.
+  // later reader would derive differently. A wrapper that never records (the
+  // scheduler's own KILL, after its kill wait, can beat the wrapper's) is waited for
+  // only record_wait.
+  // Measured from when the scheduler says the job ended, which every process reads the
+  // same; only without it from when this process first missed the record.
+  const std::optional<TimePoint> waiting_since =
+      source && source->finished ? source->finished : o.missing_since;
   if (ended && o.marker && o.marker->exists && o.marker->pid &&
-      !o.lost_rule.lost(o.missing_since, o.now)) {
+      !LostRule(o.record_wait).lost(waiting_since, o.now)) {
     JobStatus ending;  // still Running for us: any process may ask, even a fresh one
     ending.id = o.id;
     ending.state = JobState::kRunning;

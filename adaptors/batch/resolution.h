@@ -25,6 +25,10 @@ struct Observation {
   std::optional<TimePoint> missing_since;
   TimePoint now;
   LostRule lost_rule;
+  // How long a job the scheduler calls ended may take to get its wrapper's record (the
+  // wrapper KILLs after cancel.grace); past it the wrapper is taken to be gone (the
+  // scheduler's own KILL may have beaten it) and the other sources decide.
+  std::chrono::milliseconds record_wait{15000};
 };
 
 struct Resolution {

@@ -163,7 +163,7 @@ TEST(BatchResolution, AFinalSchedulerWordWaitsForTheWrappersRecord) {
   ASSERT_TRUE(r.status);  // not final yet, whoever asks
   EXPECT_EQ(r.status->state, JobState::kRunning);
   EXPECT_TRUE(r.missing);
-  o.missing_since = o.now - 61s;  // it never will: the scheduler's word after the grace
+  o.missing_since = o.now - 16s;  // it never will: the scheduler's word after the wait
   r = resolve(o);
   ASSERT_TRUE(r.status);
   EXPECT_EQ(r.status->state, JobState::kCancelled);
