@@ -1,5 +1,6 @@
-// The batch engine: everything a batch scheduler adaptor does except the dialect's argv
-// and parsers.
+// The batch engine: settings, commands, submit and the verbs (statuses, cancel, extend,
+// queues, jobs, find_by_name, track). Observation, final-state resolution, the finish
+// step and the poll loop are in batch_observe.cc.
 #include "adaptors/batch/batch_scheduler.h"
 
 #include <pwd.h>
@@ -9,10 +10,9 @@
 #include <set>
 
 #include "adaptors/batch/job_script.h"
-#include "adaptors/batch/resolution.h"
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
-#include "internal/exit_joins.h"
+#include "internal/common_properties.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
@@ -21,22 +21,12 @@ namespace cuttle::detail {
 namespace {
 
 constexpr const char* kComponent = "batch";
-
-std::string join_path(const std::string& dir, const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  if (!dir.empty() && dir.back() == '/') return dir + path;
-  return dir + "/" + path;
-}
+constexpr std::chrono::seconds kSchedulerLimitSlack{60};
 
 std::string local_home() {
   if (const char* home = std::getenv("HOME"); home && *home) return home;
   if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
   throw InternalError("cannot find the home directory for the sandbox root; set sandbox.root");
-}
-
-std::string first_line(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
-  return line.size() > 300 ? line.substr(0, 300) + "..." : line;
 }
 
 // Job ids every batch scheduler prints: digits first, then [A-Za-z0-9._+[]-] (Slurm
@@ -54,22 +44,30 @@ bool plausible_job_id(const std::string& id) {
 
 }  // namespace
 
+JobDescription BatchScheduler::scheduler_view(const JobDescription& description) const {
+  // The wrapper ends the job at max_runtime to the second; the scheduler's own limit
+  // (minutes on Slurm) is a backstop past the wrapper's deadline and its KILL, so the
+  // scheduler never ends the job first and the record always says "deadline".
+  JobDescription view = description;
+  if (view.max_runtime) *view.max_runtime += settings_.cancel_grace + kSchedulerLimitSlack;
+  return view;
+}
+
 std::vector<PropertyDescriptor> batch_property_descriptors() {
   return {
       {"poll.interval.min", PropertyType::kDuration, "1s",
        "poll interval right after a submit or a change"},
       {"poll.interval.max", PropertyType::kDuration, "5s",
        "poll interval bound while nothing changes"},
-      {"lost.grace", PropertyType::kDuration, "60s",
-       "how long a job may be missing from queue, accounting and markers before it is "
-       "reported Error (lost)"},
+      lost_grace_property(),
       {"command.timeout", PropertyType::kDuration, "60s",
        "bound on one scheduler command; exceeding it counts as the scheduler not answering "
        "(0: unbounded)"},
-      {"sandbox.root", PropertyType::kString, "",
-       "absolute directory on the cluster for job sandboxes (default ~/.cuttle/jobs)"},
-      {"cleanup", PropertyType::kString, "never",
-       "remove a job's sandbox: never, on-success, always"},
+      sandbox_root_property("",
+                            "absolute directory on the cluster for job sandboxes (default "
+                            "~/.cuttle/jobs)"),
+      cleanup_property(),
+      cancel_grace_property(),
       {"queue", PropertyType::kString, "",
        "queue (partition) for jobs that name none; empty: the scheduler's default"},
   };
@@ -79,14 +77,15 @@ BatchSettings batch_settings_from(const Properties& properties) {
   BatchSettings settings;
   settings.poll_min = properties.get_duration("poll.interval.min");
   settings.poll_max = properties.get_duration("poll.interval.max");
-  settings.lost_grace = properties.get_duration("lost.grace");
+  settings.lost_grace = lost_grace_from(properties);
+  settings.cancel_grace = cancel_grace_from(properties);
   settings.command_timeout = properties.get_duration("command.timeout");
   settings.sandbox_root = properties.get_string("sandbox.root");
   settings.default_queue = properties.get_string("queue");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
-  settings.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
+  settings.cleanup = cleanup_from(properties);
   if (settings.poll_min.count() <= 0) throw InvalidArgument("poll.interval.min must be positive");
   return settings;
 }
@@ -102,26 +101,9 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
       files_(std::move(files)),
       settings_(std::move(settings)),
       sandbox_root_(settings_.sandbox_root),
-      poll_(std::make_shared<PollState>(settings_.poll_min, settings_.poll_max)) {
-  poll_->next_poll = std::chrono::steady_clock::now() + settings_.poll_min;
-}
+      poll_(settings_.poll_min, settings_.poll_max) {}
 
-BatchScheduler::~BatchScheduler() {
-  {
-    std::lock_guard lock(poll_->mutex);
-    poll_->stop = true;
-  }
-  poll_->cv.notify_all();
-  if (poller_.joinable()) {
-    // The last reference may be dropped by the poll thread itself (a listener, or the
-    // poll in flight): it cannot join itself, so it is joined at exit.
-    if (poller_.get_id() == std::this_thread::get_id()) {
-      join_at_exit(std::move(poller_));
-    } else {
-      poller_.join();
-    }
-  }
-}
+BatchScheduler::~BatchScheduler() = default;
 
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
                                   const CommandOptions& options) {
@@ -198,27 +180,13 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     LocalFileSystem client;
     sandbox.stage_in(client, description);
 
-    WrapperPaths paths;
-    paths.sandbox = sandbox.path();
-    paths.working_directory =
-        description.working_directory.empty()
-            ? sandbox.path()
-            : (description.working_directory[0] == '/'
-                   ? description.working_directory
-                   : sandbox.resolve(description.working_directory, "working_directory"));
+    if (!description.working_directory.empty() && description.working_directory[0] != '/') {
+      sandbox.resolve(description.working_directory, "working_directory");  // confined
+    }
+    const WrapperPaths paths = wrapper_paths(description, sandbox.path(), sandbox.path());
     if (paths.working_directory != sandbox.path()) {
       files_->create_directories(paths.working_directory);
     }
-    paths.stdin_path = description.stdin_path.empty()
-                           ? "/dev/null"
-                           : join_path(paths.working_directory, description.stdin_path);
-    paths.stdout_path =
-        join_path(paths.working_directory,
-                  description.stdout_path.empty() ? "stdout.txt" : description.stdout_path);
-    paths.stderr_path =
-        join_path(paths.working_directory,
-                  description.stderr_path.empty() ? "stderr.txt" : description.stderr_path);
-
     files_->create_directories(markers, 0700);
     if (!description.stage_out.empty()) {
       // So that a scheduler object that re-attaches later can still stage out.
@@ -226,15 +194,20 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
                          encode_stage_out_plan(description.stage_out), 0600);
     }
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
-    files_->write_file(wrapper_path, render_wrapper(description, paths), 0755);
+    files_->write_file(wrapper_path, render_wrapper(description, paths, settings_.cancel_grace),
+                       0755);
+    if (description.max_runtime) {
+      files_->write_file(join_path(markers, "allocation"),
+                         allocation_marker(*description.max_runtime), 0644);
+    }
 
     DirectiveContext context;
     context.job_name = job_name;
     context.working_directory = paths.working_directory;
     context.scheduler_stdout = join_path(markers, "batch.out");
     context.scheduler_stderr = join_path(markers, "batch.err");
-    const std::string script =
-        render_job_script(dialect_->render_directives(description, context), wrapper_path);
+    const std::string script = render_job_script(
+        dialect_->render_directives(scheduler_view(description), context), wrapper_path);
 
     CommandOptions options;
     std::vector<std::string> argv;
@@ -289,295 +262,6 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   publish(status);
   wake_poller_soon();
   return id;
-}
-
-std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<std::string>& ids) {
-  for (int attempt = 0;; ++attempt) {
-    const std::vector<std::string> argv = dialect_->status_argv(ids);
-    CommandResult result = run(argv);
-    const CommandOutcome outcome = dialect_->classify(argv, result);
-    if (outcome == CommandOutcome::kFailed && attempt == 0 && dialect_->fall_back_status(result)) {
-      continue;
-    }
-    if (outcome == CommandOutcome::kSchedulerDown) {
-      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
-                             runner_->describe() + " (" + argv[0] +
-                             "): " + first_line(result.stderr_text));
-    }
-    if (outcome == CommandOutcome::kFailed) {
-      throw CommandFailed(argv, result.exit_code, result.stderr_text);
-    }
-    std::map<std::string, NativeJob> found;
-    if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return found;
-    std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds
-    for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
-    for (NativeJob& job : dialect_->parse_status(result.stdout_text)) {
-      auto it = wanted.find(dialect_->canonical_id(job.id));
-      if (it == wanted.end()) continue;
-      job.id = it->second;
-      found[it->second] = std::move(job);
-    }
-    return found;
-  }
-}
-
-std::map<std::string, NativeJob> BatchScheduler::query_accounting(
-    const std::vector<std::string>& ids) {
-  std::map<std::string, NativeJob> found;
-  {
-    std::lock_guard lock(mutex_);
-    if (accounting_ == Accounting::kDisabled) return found;
-  }
-  const auto argv = dialect_->accounting_argv(ids);
-  if (!argv) {
-    std::lock_guard lock(mutex_);
-    accounting_ = Accounting::kDisabled;
-    return found;
-  }
-  const CommandResult result = run(*argv);
-  switch (dialect_->classify(*argv, result)) {
-    case CommandOutcome::kAccountingDisabled: {
-      std::lock_guard lock(mutex_);
-      accounting_ = Accounting::kDisabled;
-      log(LogLevel::kInfo, kComponent, "accounting storage is disabled; using marker files",
-          {{"scheduler", runner_->describe()}});
-      return found;
-    }
-    case CommandOutcome::kOk:
-      break;
-    case CommandOutcome::kUnknownJob:
-      return found;
-    default:
-      log(LogLevel::kWarn, kComponent, "accounting did not answer",
-          {{"stderr", first_line(result.stderr_text)}});
-      return found;
-  }
-  {
-    std::lock_guard lock(mutex_);
-    accounting_ = Accounting::kEnabled;
-  }
-  std::map<std::string, std::string> wanted;
-  for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
-  for (NativeJob& job : dialect_->parse_accounting(result.stdout_text)) {
-    auto it = wanted.find(dialect_->canonical_id(job.id));
-    if (it == wanted.end()) continue;
-    job.id = it->second;
-    found[it->second] = std::move(job);
-  }
-  return found;
-}
-
-void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {
-  std::vector<std::string> unknown;
-  {
-    std::lock_guard lock(mutex_);
-    for (const std::string& id : ids) {
-      auto it = tracked_.find(id);
-      if (it == tracked_.end() || it->second.sandbox.empty()) unknown.push_back(id);
-    }
-  }
-  if (unknown.empty()) return;
-  // A job submitted by another process that already left the queue: its sandbox
-  // recorded the backend id at submit. One command for all such ids.
-  const std::string root = sandbox_root();
-  std::vector<std::string> argv = {
-      "/bin/sh", "-c",
-      "cd \"$1\" 2>/dev/null || exit 0; shift; grep -H -x -F \"$@\" -- */.cuttle/backend "
-      "2>/dev/null; exit 0",
-      "sh", root};
-  for (const std::string& id : unknown) {
-    argv.push_back("-e");
-    argv.push_back(id);
-  }
-  const CommandResult result = run(argv);
-  for (std::string_view line : split_lines(result.stdout_text)) {
-    const std::size_t slash = line.find('/');
-    const std::size_t colon = line.rfind(':');
-    if (slash == std::string_view::npos || colon == std::string_view::npos) continue;
-    const std::string key(line.substr(0, slash));
-    const std::string id(line.substr(colon + 1));
-    if (!job_key_from_name(key) || std::find(unknown.begin(), unknown.end(), id) == unknown.end()) {
-      continue;
-    }
-    std::lock_guard lock(mutex_);
-    Tracked& tracked = tracked_[id];
-    if (tracked.sandbox.empty()) tracked.sandbox = join_path(root, key);
-  }
-}
-
-void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
-  std::string root;
-  std::optional<std::string> key;
-  if (job) key = job_key_from_name(job->name);
-  if (key) root = sandbox_root();
-  std::lock_guard lock(mutex_);
-  Tracked& tracked = tracked_[id];
-  if (tracked.sandbox.empty() && key) tracked.sandbox = join_path(root, *key);
-  if (tracked.job_name.empty() && job) tracked.job_name = job->name;
-}
-
-std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::string>& ids) {
-  std::map<std::string, NativeJob> queue = query_status(ids);
-  std::vector<std::string> missing;
-  for (const std::string& id : ids) {
-    if (queue.count(id)) {
-      remember(id, &queue[id]);
-    } else {
-      missing.push_back(id);
-    }
-  }
-  std::map<std::string, NativeJob> accounting;
-  if (!missing.empty()) accounting = query_accounting(missing);
-  for (auto& [id, job] : accounting) remember(id, &job);
-  locate_sandboxes(missing);
-
-  std::map<std::string, Tracked> tracked;
-  {
-    std::lock_guard lock(mutex_);
-    for (const std::string& id : ids) {
-      auto it = tracked_.find(id);
-      if (it != tracked_.end()) tracked[id] = it->second;
-    }
-  }
-  auto find = [](auto& map, const std::string& id) {
-    auto it = map.find(id);
-    return it == map.end() ? std::nullopt : std::optional(it->second);
-  };
-
-  std::vector<std::string> sandboxes;
-  for (const std::string& id : ids) {
-    auto it = tracked.find(id);
-    if (it == tracked.end() || it->second.sandbox.empty()) continue;
-    if (needs_marker(find(queue, id), find(accounting, id)))
-      sandboxes.push_back(it->second.sandbox);
-  }
-  std::map<std::string, MarkerState> markers;
-  if (!sandboxes.empty()) {
-    const CommandResult result = run(read_markers_argv(sandboxes));
-    if (result.exit_code == 0) {
-      markers = parse_markers(result.stdout_text, sandboxes);
-    } else {
-      log(LogLevel::kWarn, kComponent, "reading marker files failed",
-          {{"stderr", first_line(result.stderr_text)}});
-    }
-  }
-
-  std::map<std::string, JobStatus> resolved;
-  const TimePoint now = Clock::now();
-  for (const std::string& id : ids) {
-    auto it = tracked.find(id);
-    const bool is_tracked = it != tracked.end();
-    Observation o;
-    o.id = id;
-    o.queue = find(queue, id);
-    o.accounting = find(accounting, id);
-    if (is_tracked) {
-      o.cancel_requested = it->second.cancel_requested;
-      o.missing_since = it->second.missing_since;
-      if (!it->second.sandbox.empty()) o.marker = find(markers, it->second.sandbox);
-    }
-    o.now = now;
-    o.grace = settings_.lost_grace;
-    Resolution r = resolve(o);
-    if (is_tracked && r.status && it->second.expire_requested && is_final(r.status->state) &&
-        r.status->state != JobState::kCompleted) {
-      r.status->state = JobState::kExpired;
-      r.status->reason = "max runtime reached; ended by Cuttle";
-      r.status->error.reset();
-    }
-    if (is_tracked) {
-      std::lock_guard lock(mutex_);
-      Tracked& t = tracked_[id];
-      if (r.status && r.status->state == JobState::kRunning && !t.first_seen_running) {
-        t.first_seen_running = r.status->started.value_or(now);
-      }
-      if (r.missing) {
-        if (!t.missing_since) t.missing_since = now;
-      } else {
-        t.missing_since.reset();
-      }
-    }
-    if (r.status) {
-      if (is_tracked && !it->second.sandbox.empty()) {
-        r.status->scheduler_info["sandbox"] = it->second.sandbox;
-      }
-      resolved[id] = std::move(*r.status);
-    }
-  }
-  return resolved;
-}
-
-void BatchScheduler::finish_job(JobStatus& status) {
-  Tracked tracked;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = tracked_.find(status.id);
-    if (it == tracked_.end() || it->second.sandbox.empty()) return;
-    tracked = it->second;
-  }
-  const std::string root = sandbox_root();
-  const std::string sandbox_path = tracked.sandbox;
-  const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
-  if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
-  Sandbox sandbox(files_, root, key);
-  if (!tracked.description) tracked.description = load_stage_out_plan(sandbox_path);
-  if (tracked.description && !tracked.description->stage_out.empty()) {
-    JobStatus staging = status;
-    staging.state = JobState::kStagingOut;
-    staging.exit_code.reset();
-    publish(staging);
-    try {
-      LocalFileSystem client;
-      const std::vector<std::string> problems = sandbox.stage_out(client, *tracked.description);
-      if (!problems.empty()) {
-        std::string text;
-        for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
-        status.reason += (status.reason.empty() ? "" : "; ") + std::string("stage-out: ") + text;
-        status.scheduler_info["stage_out_problems"] = text;
-        if (!status.error) status.error = "stage-out: " + text;
-      }
-    } catch (const Error& e) {
-      status.reason += std::string("; stage-out failed: ") + e.what();
-      status.scheduler_info["stage_out_problems"] = e.what();
-      if (!status.error) status.error = std::string("stage-out failed: ") + e.what();
-    }
-  }
-  const bool clean =
-      settings_.cleanup == CleanupPolicy::kAlways ||
-      (settings_.cleanup == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted);
-  if (clean && tracked.description) {
-    try {
-      sandbox.cleanup();
-    } catch (const Error& e) {
-      log(LogLevel::kWarn, kComponent, "sandbox cleanup failed", {{"error", e.what()}});
-    }
-  }
-}
-
-std::optional<JobDescription> BatchScheduler::load_stage_out_plan(const std::string& sandbox) {
-  const std::string path = join_path(join_path(sandbox, kMarkerDir), kStageOutPlanFile);
-  try {
-    if (!files_->stat(path)) return std::nullopt;
-    JobDescription d;
-    d.stage_out = decode_stage_out_plan(files_->read_file(path));
-    return d;
-  } catch (const Error& e) {
-    log(LogLevel::kWarn, kComponent, "could not read the stage-out plan",
-        {{"sandbox", sandbox}, {"error", e.what()}});
-    return std::nullopt;
-  }
-}
-
-JobStatus BatchScheduler::publish_observed(JobStatus status) {
-  const std::optional<JobStatus> previous = cached(status.id);
-  if (is_final(status.state) && !(previous && previous->done())) finish_job(status);
-  if (previous) {
-    status.attempt = previous->attempt;
-    if (!status.submitted) status.submitted = previous->submitted;
-    for (const auto& [key, value] : previous->scheduler_info)
-      status.scheduler_info.emplace(key, value);
-  }
-  return publish(std::move(status));
 }
 
 std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& ids) {
@@ -663,11 +347,16 @@ JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by)
                       first_line(result.stderr_text));
   }
   if (outcome == CommandOutcome::kUnknownJob) throw NoSuchJob(id);
+  std::string sandbox;
   {
     std::lock_guard lock(mutex_);
-    if (auto t = tracked_.find(id); t != tracked_.end() && t->second.max_runtime) {
-      *t->second.max_runtime += by;  // our per-second enforcement moves with it
-    }
+    if (auto t = tracked_.find(id); t != tracked_.end()) sandbox = t->second.sandbox;
+  }
+  if (!sandbox.empty() && files_->stat(join_path(join_path(sandbox, kMarkerDir), "allocation"))) {
+    // The wrapper's own deadline moves with the scheduler's.
+    const std::chrono::seconds total = extend_allocation(*files_, sandbox, by);
+    std::lock_guard lock(mutex_);
+    tracked_[id].max_runtime = total;
   }
   return statuses({id}).front();
 }
@@ -731,126 +420,6 @@ void BatchScheduler::track(const std::string& id) {
   statuses({id});  // throws NoSuchJob; remembers the job and its sandbox
   remember(id, nullptr);
   wake_poller_soon();
-}
-
-void BatchScheduler::ensure_poller() {
-  std::call_once(poller_started_, [this] {
-    std::weak_ptr<BatchScheduler> weak = weak_from_this();
-    if (weak.expired()) return;  // not owned by a shared_ptr: callers poll through statuses()
-    // Exit-aware: at process exit the loop is stopped and waited for (see exit_joins.h).
-    auto request_stop = [state = poll_] {
-      {
-        std::lock_guard lock(state->mutex);
-        state->stop = true;
-      }
-      state->cv.notify_all();
-    };
-    poller_ = start_exit_aware_thread(
-        [weak, state = poll_] {
-          while (true) {
-            {
-              std::unique_lock lock(state->mutex);
-              while (!state->stop && std::chrono::steady_clock::now() < state->next_poll) {
-                state->cv.wait_until(lock, state->next_poll);
-              }
-              if (state->stop) return;
-            }
-            std::shared_ptr<BatchScheduler> self = weak.lock();
-            if (!self) return;
-            self->poll_once();
-          }
-        },
-        request_stop);
-  });
-}
-
-void BatchScheduler::wake_poller_soon() {
-  ensure_poller();
-  {
-    std::lock_guard lock(poll_->mutex);
-    poll_->interval.reset();
-    poll_->next_poll =
-        std::min(poll_->next_poll, std::chrono::steady_clock::now() + poll_->interval.current());
-  }
-  poll_->cv.notify_all();
-}
-
-std::optional<TimePoint> BatchScheduler::enforce_deadlines() {
-  std::vector<std::string> expired;
-  std::optional<TimePoint> next;
-  const TimePoint now = Clock::now();
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [id, tracked] : tracked_) {
-      if (!tracked.max_runtime || !tracked.first_seen_running || tracked.expire_requested) continue;
-      const TimePoint deadline = *tracked.first_seen_running + *tracked.max_runtime;
-      if (deadline <= now) {
-        expired.push_back(id);
-      } else if (!next || deadline < *next) {
-        next = deadline;
-      }
-    }
-  }
-  for (const std::string& id : expired) {
-    auto status = cached(id);
-    if (status && status->done()) continue;
-    try {
-      run_classified(dialect_->cancel_argv(id));
-      std::lock_guard lock(mutex_);
-      tracked_[id].expire_requested = true;
-      tracked_[id].cancel_requested = true;
-    } catch (const Error& e) {
-      log(LogLevel::kWarn, kComponent, "could not end a job at its max runtime",
-          {{"id", id}, {"error", e.what()}});
-    }
-  }
-  if (!expired.empty()) next = now;
-  return next;
-}
-
-void BatchScheduler::poll_once() {
-  std::vector<std::string> active;
-  {
-    std::vector<std::string> ids;
-    {
-      std::lock_guard guard(mutex_);
-      for (const auto& [id, tracked] : tracked_) ids.push_back(id);
-    }
-    for (const std::string& id : ids) {
-      auto status = cached(id);
-      if (!status || !status->done()) active.push_back(id);
-    }
-  }
-  bool changed = false;
-  std::optional<TimePoint> deadline;
-  if (!active.empty()) {
-    try {
-      std::lock_guard guard(observe_mutex_);
-      for (auto& [id, status] : observe(active)) {
-        const auto previous = cached(id);
-        const JobStatus now = publish_observed(std::move(status));
-        if (!previous || previous->state != now.state) changed = true;
-      }
-    } catch (const std::exception& e) {
-      log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
-          {{"scheduler", runner_->describe()}, {"error", e.what()}});
-    }
-    deadline = enforce_deadlines();
-  }
-  std::lock_guard lock(poll_->mutex);
-  if (changed) {
-    poll_->interval.reset();
-  } else {
-    poll_->interval.back_off();
-  }
-  const auto now = std::chrono::steady_clock::now();
-  poll_->next_poll = now + poll_->interval.current();
-  if (deadline) {
-    // Look again right after the earliest max runtime runs out.
-    const auto until = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        *deadline - Clock::now() + std::chrono::milliseconds(100));
-    poll_->next_poll = std::min(poll_->next_poll, now + std::max(until, {}));
-  }
 }
 
 }  // namespace cuttle::detail

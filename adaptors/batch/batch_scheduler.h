@@ -7,21 +7,20 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "adaptors/batch/dialect.h"
-#include "adaptors/batch/poll_interval.h"
 #include "cuttle/command_runner.h"
 #include "cuttle/file_system.h"
 #include "cuttle/properties.h"
 #include "cuttle/sandbox.h"
+#include "internal/lost_rule.h"
+#include "internal/poll_loop.h"
 #include "internal/scheduler_base.h"
 
 namespace cuttle::detail {
@@ -34,6 +33,7 @@ struct BatchSettings {
   std::chrono::milliseconds poll_min{1000};
   std::chrono::milliseconds poll_max{5000};
   std::chrono::milliseconds lost_grace{60000};
+  std::chrono::seconds cancel_grace{5};  // TERM to KILL, enforced by the wrapper
   std::chrono::milliseconds command_timeout{60000};
   std::string sandbox_root;   // absolute on the target; empty: <home>/.cuttle/jobs
   std::string default_queue;  // for jobs that name none; empty: the scheduler's default
@@ -71,11 +71,9 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
     std::string sandbox;                        // empty when the job was not submitted by Cuttle
     std::string job_name;                       // the scheduler-side name, when known
     std::optional<JobDescription> description;  // for stage-out, when submitted here
-    std::optional<std::chrono::seconds> max_runtime;
-    std::optional<TimePoint> first_seen_running;
+    std::optional<std::chrono::seconds> max_runtime;  // the wrapper's allocation, when known
     bool cancel_requested = false;
-    bool expire_requested = false;  // we ended it at its max runtime
-    std::optional<TimePoint> missing_since;
+    MissingClock missing;
   };
 
   CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {});
@@ -95,14 +93,12 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   void remember(const std::string& id, const NativeJob* job);
   // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.
   void locate_sandboxes(const std::vector<std::string>& ids);
-  // Ends running jobs past their max runtime (the scheduler's own limit only has minute
-  // precision); returns the earliest deadline still ahead.
-  std::optional<TimePoint> enforce_deadlines();
-  // The stage-out list a re-attached job's sandbox recorded at submit.
-  std::optional<JobDescription> load_stage_out_plan(const std::string& sandbox);
-  // One poll round: observe every active job with one status command, publish, end jobs
-  // past their max runtime, and schedule the next round.
-  void poll_once();
+  // The description the dialect renders directives from: the scheduler's time limit is a
+  // backstop behind the wrapper's own deadline.
+  JobDescription scheduler_view(const JobDescription& description) const;
+  // One poll round: observe every active job with one status command, publish, and
+  // schedule the next round. (The wrapper ends jobs at their max runtime.)
+  bool poll_round();  // returns whether any job changed state
   void ensure_poller();
   void wake_poller_soon();
 
@@ -121,19 +117,8 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
 
   std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
 
-  // Shared with the poll thread, which holds the scheduler only by a weak pointer during
-  // its waits, so dropping the last reference ends it (even from a listener on it).
-  struct PollState {
-    PollState(std::chrono::milliseconds min, std::chrono::milliseconds max) : interval(min, max) {}
-    std::mutex mutex;
-    std::condition_variable cv;
-    PollInterval interval;
-    std::chrono::steady_clock::time_point next_poll;
-    bool stop = false;
-  };
-  std::shared_ptr<PollState> poll_;
-  std::once_flag poller_started_;
-  std::thread poller_;
+  // Last: stopped (and joined) before the members its rounds use are destroyed.
+  PollLoop poll_;
 };
 
 }  // namespace cuttle::detail

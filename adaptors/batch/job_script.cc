@@ -3,20 +3,12 @@
 
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
+#include "internal/job_key.h"
 
 namespace cuttle::detail {
 namespace {
 
-constexpr std::size_t kKeyLength = 21;  // "c" + 20 hex, as new_job_key()
 constexpr std::size_t kMaxNameLength = 64;
-
-bool is_key(std::string_view text) {
-  if (text.size() != kKeyLength || text[0] != 'c') return false;
-  for (char c : text.substr(1)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -87,18 +79,18 @@ std::string batch_job_name(std::string_view name, std::string_view job_key) {
 }
 
 std::optional<std::string> job_key_from_name(std::string_view job_name) {
-  if (is_key(job_name)) return std::string(job_name);
-  if (job_name.size() > kKeyLength && job_name[job_name.size() - kKeyLength - 1] == '.') {
-    std::string_view key = job_name.substr(job_name.size() - kKeyLength);
-    if (is_key(key)) return std::string(key);
+  if (is_job_key(job_name)) return std::string(job_name);
+  if (job_name.size() > kJobKeyLength && job_name[job_name.size() - kJobKeyLength - 1] == '.') {
+    std::string_view key = job_name.substr(job_name.size() - kJobKeyLength);
+    if (is_job_key(key)) return std::string(key);
   }
   return std::nullopt;
 }
 
 std::string name_part_of(std::string_view job_name) {
   if (!job_key_from_name(job_name)) return std::string(job_name);
-  if (job_name.size() == kKeyLength) return {};
-  return std::string(job_name.substr(0, job_name.size() - kKeyLength - 1));
+  if (job_name.size() == kJobKeyLength) return {};
+  return std::string(job_name.substr(0, job_name.size() - kJobKeyLength - 1));
 }
 
 }  // namespace cuttle::detail

@@ -11,7 +11,8 @@
 
 #include "adaptors/batch/dialect.h"
 #include "cuttle/job_status.h"
-#include "internal/wrapper_script.h"
+#include "internal/job_markers.h"
+#include "internal/lost_rule.h"
 
 namespace cuttle::detail {
 
@@ -23,7 +24,11 @@ struct Observation {
   bool cancel_requested = false;        // cancel() was called through us
   std::optional<TimePoint> missing_since;
   TimePoint now;
-  std::chrono::milliseconds grace{60000};
+  LostRule lost_rule;
+  // How long a job the scheduler calls ended may take to get its wrapper's record (the
+  // wrapper KILLs after cancel.grace); past it the wrapper is taken to be gone (the
+  // scheduler's own KILL may have beaten it) and the other sources decide.
+  std::chrono::milliseconds record_wait{15000};
 };
 
 struct Resolution {

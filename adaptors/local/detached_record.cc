@@ -34,14 +34,6 @@ std::optional<TimePoint> marker_mtime(const std::string& sandbox, const char* na
 
 }  // namespace
 
-bool is_job_key(std::string_view id) {
-  if (id.size() != 21 || id[0] != 'c') return false;
-  for (char c : id.substr(1)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 std::string marker_path(const std::string& sandbox, const char* name) {
   return sandbox + "/" + kMarkerDir + "/" + name;
 }
@@ -73,9 +65,9 @@ DetachedRecord read_record(const std::string& sandbox) {
   }
   record.exists = true;
   record.markers.exists = true;
-  auto exit_code = parse_number(read_marker(sandbox, "exit"));
-  if (exit_code && *exit_code >= 0 && *exit_code < 256) {
-    record.markers.exit_code = static_cast<int>(*exit_code);
+  if (auto exit = parse_exit_marker(read_marker(sandbox, "exit"))) {
+    record.markers.exit_code = exit->code;
+    record.markers.cause = exit->cause;
   }
   if (::access(marker_path(sandbox, "cancelled").c_str(), F_OK) == 0) {
     record.markers.cancelled = true;
@@ -97,6 +89,7 @@ DetachedRecord read_record(const std::string& sandbox) {
   }
   record.has_stage_out = ::access(marker_path(sandbox, kStageOutPlanFile).c_str(), F_OK) == 0;
   record.staged_out = ::access(marker_path(sandbox, "staged_out").c_str(), F_OK) == 0;
+  record.markers.staged_out = record.staged_out;
   return record;
 }
 

@@ -14,13 +14,12 @@
 #include <vector>
 
 #include "cuttle/job_description.h"
+#include "internal/job_key.h"
 #include "internal/wrapper_script.h"
 
 namespace cuttle::detail::local {
 
 // True for ids new_job_key() makes ("c" + 20 lower-case hex): the only names ever
-// joined to the sandbox root, so a hostile id cannot name another directory.
-bool is_job_key(std::string_view id);
 
 struct DetachedRecord {
   bool exists = false;  // root/<id>/.cuttle exists

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "cuttle/error.h"
+#include "internal/common_properties.h"
 
 namespace cuttle::detail::local {
 
@@ -28,15 +29,14 @@ std::vector<PropertyDescriptor> local_property_descriptors() {
        "attached: jobs are children of this process; detached: each job runs through a "
        "wrapper in its own session and sandbox, survives this process, and any process can "
        "re-attach to it by id"},
-      {"sandbox.root", PropertyType::kString, "",
-       "directory holding one sandbox per job (detached jobs and jobs with staging); empty: "
-       "$XDG_DATA_HOME/cuttle/local or ~/.local/share/cuttle/local"},
-      {"cancel.grace", PropertyType::kDuration, "5s",
-       "time between SIGTERM and SIGKILL to the job's process group on cancel"},
+      sandbox_root_property("",
+                            "directory holding one sandbox per job (detached jobs and jobs "
+                            "with staging); empty: $XDG_DATA_HOME/cuttle/local or "
+                            "~/.local/share/cuttle/local"),
+      cancel_grace_property(),
       {"max.concurrent", PropertyType::kInt, "0",
        "jobs running at once; further jobs wait in state Queued (0: unlimited)"},
-      {"cleanup", PropertyType::kString, "never",
-       "when to remove a job's sandbox after stage-out: never, on-success or always"},
+      cleanup_property(),
   };
 }
 
@@ -57,11 +57,11 @@ LocalOptions parse_local_options(const Properties& properties) {
   while (options.sandbox_root.size() > 1 && options.sandbox_root.back() == '/') {
     options.sandbox_root.pop_back();
   }
-  options.cancel_grace = properties.get_duration("cancel.grace");
+  options.cancel_grace = cancel_grace_from(properties);
   const auto max = properties.get_int("max.concurrent");
   if (max < 0) throw InvalidArgument("property max.concurrent: must not be negative");
   options.max_concurrent = static_cast<std::size_t>(max);
-  options.cleanup = parse_cleanup_policy(properties.get_string("cleanup"));
+  options.cleanup = cleanup_from(properties);
   return options;
 }
 

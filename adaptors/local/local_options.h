@@ -13,10 +13,10 @@
 namespace cuttle::detail::local {
 
 struct LocalOptions {
-  bool detached = false;                         // mode=detached
-  std::string sandbox_root;                      // absolute
-  std::chrono::milliseconds cancel_grace{5000};  // SIGTERM .. SIGKILL
-  std::size_t max_concurrent = 0;                // 0: unlimited
+  bool detached = false;                 // mode=detached
+  std::string sandbox_root;              // absolute
+  std::chrono::seconds cancel_grace{5};  // SIGTERM .. SIGKILL
+  std::size_t max_concurrent = 0;        // 0: unlimited
   CleanupPolicy cleanup = CleanupPolicy::kNever;
 };
 

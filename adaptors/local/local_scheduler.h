@@ -34,6 +34,8 @@ class LocalScheduler final : public SchedulerBase,
   std::string submit(const JobDescription& description) override;
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
   JobStatus cancel(const std::string& id) override;
+  // Detached jobs: moves the wrapper's deadline (attached jobs: the managed scheduler's).
+  JobStatus extend(const std::string& id, std::chrono::seconds by) override;
   std::vector<std::string> jobs(const std::string& queue = {}) override;
   std::shared_ptr<FileSystem> job_files() override { return file_system_; }
   std::vector<std::string> find_by_name(const std::string& name) override;

@@ -19,6 +19,8 @@
 
 #include "adaptors/ssh/remote.h"
 #include "cuttle/sandbox.h"
+#include "internal/lost_rule.h"
+#include "internal/poll_loop.h"
 #include "internal/scheduler_base.h"
 #include "internal/wrapper_script.h"
 
@@ -27,9 +29,10 @@ namespace cuttle::detail {
 struct SshSchedulerOptions {
   std::string sandbox_root = "~/.cuttle/jobs";  // on the remote; "~" is the remote home
   std::chrono::milliseconds poll_interval{1000};
-  std::chrono::milliseconds cancel_grace{5000};
+  std::chrono::seconds cancel_grace{5};          // TERM to KILL, enforced by the wrapper
   std::chrono::milliseconds start_grace{30000};  // a wrapper must record its pid within this
   CleanupPolicy cleanup = CleanupPolicy::kNever;
+  LostRule lost_rule;
 };
 
 // The ssh:// properties: ssh_property_descriptors() plus the scheduler's own.
@@ -50,6 +53,8 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
   std::string submit(const JobDescription& description) override;
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
   JobStatus cancel(const std::string& id) override;
+  // Moves the wrapper's deadline (the allocation marker it reads when time runs out).
+  JobStatus extend(const std::string& id, std::chrono::seconds by) override;
   std::vector<std::string> jobs(const std::string& queue = {}) override;
   std::shared_ptr<FileSystem> job_files() override { return remote_.files; }
   std::vector<std::string> find_by_name(const std::string& name) override;
@@ -60,7 +65,7 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
     std::string sandbox;                        // absolute, on the remote
     std::optional<JobDescription> description;  // unknown for re-attached jobs
     TimePoint submitted;
-    int dead_polls = 0;  // polls that found the wrapper gone without an exit marker
+    MissingClock missing;  // since when the wrapper is gone without an exit marker
   };
 
   const std::string& sandbox_root();
@@ -68,21 +73,12 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
   // One remote command for all `ids`; publishes and returns what it observed.
   std::map<std::string, JobStatus> poll(const std::vector<std::string>& ids);
   JobStatus observe(const std::string& id, Job& job, const MarkerState& marker);
+  // The finish step (core's, shared by every adaptor) for a job just seen final.
   JobStatus finish(const std::string& id, JobStatus status);
-  std::optional<JobDescription> load_stage_out_plan(const std::string& sandbox);
   std::vector<std::string> active_jobs();
   void wake_poller();
 
-  // Shared with the poll thread, which must outlive the scheduler when the last
-  // reference to it is dropped on that very thread (by a listener).
-  struct PollControl {
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    bool kicked = false;
-  };
-  static void poll_loop(std::weak_ptr<SshScheduler> weak, std::shared_ptr<PollControl> control,
-                        std::chrono::milliseconds interval);
+  bool poll_round();  // one poll of every active job; true when there were any
 
   const Location location_;
   const Remote remote_;
@@ -93,9 +89,9 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
   std::map<std::string, Job> jobs_;
   std::string root_;
   std::string home_;
-  std::shared_ptr<PollControl> control_ = std::make_shared<PollControl>();
   std::recursive_mutex poll_mutex_;  // one poll at a time (thread and statuses())
-  std::thread poller_;
+  // Last: stopped (and joined) before the members its rounds use are destroyed.
+  PollLoop poll_;
 };
 
 }  // namespace cuttle::detail

@@ -13,6 +13,7 @@
 #include "cuttle/registry.h"
 #include "cuttle/version.h"
 #include "internal/log.h"
+#include "internal/lost_rule.h"
 
 namespace cuttle::rest {
 
@@ -435,7 +436,7 @@ void JobService::apply(const std::string& id, JobStatus status) {
     entry->status_json = status_json;
     entry->document = document;
     entry->final = final || !recorded;
-    entry->misses = 0;
+    entry->missing.found();
     // The store is the source of truth: a finished job leaves memory at once, so memory
     // holds only active work however long the service runs.
     if (entry->final) forget_locked(*entry);
@@ -505,7 +506,11 @@ void JobService::poll_once() {
               if (it == by_backend_.end()) continue;
               id = it->second;
               auto entry = cache_.find(id);
-              if (entry != cache_.end()) lost = ++entry->second->misses >= 3;
+              // The one lost rule (core's lost.grace default), as every adaptor applies it.
+              const TimePoint now = Clock::now();
+              if (entry != cache_.end()) {
+                lost = detail::LostRule().lost(entry->second->missing.missing(now), now);
+              }
             }
             if (lost) apply(id, error_status("job lost: the scheduler no longer knows it"));
           } catch (const Error& e) {

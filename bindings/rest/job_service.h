@@ -30,6 +30,7 @@
 #include "bindings/rest/lease_keeper.h"
 #include "bindings/rest/metrics.h"
 #include "cuttle/scheduler.h"
+#include "internal/lost_rule.h"
 
 namespace cuttle::rest {
 
@@ -90,7 +91,7 @@ class JobService {
     std::string status_json;
     bool final = false;
     bool cancel_requested = false;
-    int misses = 0;  // polls in a row where the scheduler did not know the job
+    detail::MissingClock missing;  // since when the scheduler no longer knows the job
     std::int64_t created_ms = 0;
   };
   struct Observation {

@@ -1,6 +1,10 @@
 // Encoding of the stage-out plan kept in a detached job's sandbox.
 #include "internal/stage_out_plan.h"
 
+#include "cuttle/error.h"
+#include "internal/job_markers.h"
+#include "internal/log.h"
+
 namespace cuttle::detail {
 
 std::string encode_stage_out_plan(const std::vector<StagingEntry>& entries) {
@@ -26,6 +30,18 @@ std::vector<StagingEntry> decode_stage_out_plan(const std::string& text) {
     at = b + 1;
   }
   return entries;
+}
+
+std::vector<StagingEntry> read_stage_out_plan(FileSystem& files, const std::string& sandbox) {
+  const std::string path = sandbox + "/" + kMarkerDir + "/" + kStageOutPlanFile;
+  try {
+    if (!files.stat(path)) return {};
+    return decode_stage_out_plan(files.read_file(path));
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, "finish", "could not read the stage-out plan",
+        {{"sandbox", sandbox}, {"error", e.what()}});
+    return {};
+  }
 }
 
 }  // namespace cuttle::detail

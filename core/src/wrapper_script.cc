@@ -1,18 +1,11 @@
-// The sandbox wrapper script, the one-command marker reader, and job keys.
+// The sandbox wrapper script, its paths and the allocation marker.
 #include "internal/wrapper_script.h"
 
-#include <cstring>
-#include <random>
-#include <sstream>
-
-#include <csignal>
-
+#include "cuttle/error.h"
 #include "cuttle/shell.h"
 
 namespace cuttle::detail {
 namespace {
-
-std::string marker(const WrapperPaths& paths) { return paths.sandbox + "/" + kMarkerDir; }
 
 // Writes `value_expr` (a shell expression) to marker file `name` with the shell's builtin
 // echo: one write(2) of a few bytes, so a reader sees no file, an empty file (treated as
@@ -21,26 +14,84 @@ std::string write_marker(const std::string& dir, const char* name, const std::st
   return "echo " + value_expr + " > " + quote(dir + "/" + name) + "\n";
 }
 
-std::string signal_name(int signal) {
-  const char* abbrev = sigabbrev_np(signal);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+// On TERM (from Cuttle's cancel, from outside) or ALRM (the watchdog) the wrapper notes
+// the cause once, TERMs its whole process group (itself included: it catches TERM) and
+// starts the escalation: after the grace, unless the job has recorded its exit by then,
+// the record says 137 with the same cause and the group is KILLed. The escalation
+// ignores TERM so a second TERM from outside cannot stop it.
+std::string stop_functions(const std::string& m, std::chrono::seconds grace) {
+  std::string s;
+  s += "cuttle_end() {\n";
+  s += "  kill -TERM 0 2>/dev/null\n";
+  s += "  ( trap '' TERM; sleep " + std::to_string(grace.count()) + "; [ -s " + quote(m + "/exit") +
+       " ] || { echo \"137 $cuttle_how\" > " + quote(m + "/exit") +
+       "; kill -KILL 0; } ) </dev/null >/dev/null 2>&1 &\n";
+  s += "}\n";
+  s += "cuttle_stop() {\n";
+  s += "  cuttle_woke=1\n";
+  s += "  [ -z \"$cuttle_how\" ] || return 0\n";
+  s += "  if [ -e " + quote(m + "/cancelled") +
+       " ]; then cuttle_how=cancel; else cuttle_how=$1; fi\n";
+  s += "  [ -z \"$cuttle_child\" ] || cuttle_end\n";
+  s += "}\n";
+  s += "trap 'cuttle_stop signal' TERM\n";
+  s += "trap 'cuttle_stop deadline' ALRM\n";
+  return s;
 }
+
+// The watchdog: sleeps out the allocation, then reads the allocation marker (extend
+// rewrites it) and sleeps out any extension, then ALRMs the wrapper. Only jobs with a
+// max_runtime pay for it (one sh and one sleep). It kills its sleep when TERMed, so no
+// sleep outlives the job.
+std::string watchdog(const std::string& m, std::chrono::seconds allocation) {
+  std::string s;
+  s += "( cuttle_t=0; cuttle_s= cuttle_a=" + std::to_string(allocation.count()) + "\n";
+  s += "  trap '[ -z \"$cuttle_s\" ] || kill \"$cuttle_s\" 2>/dev/null; exit 0' TERM\n";
+  s += "  while [ \"$cuttle_t\" -lt \"$cuttle_a\" ]; do\n";
+  s += "    sleep $((cuttle_a - cuttle_t)) & cuttle_s=$!\n";
+  s += "    wait \"$cuttle_s\"\n";
+  s += "    cuttle_t=$cuttle_a\n";
+  s += "    if [ -f " + quote(m + "/allocation") + " ]; then read -r cuttle_n < " +
+       quote(m + "/allocation") + "\n";
+  s += "      case $cuttle_n in ''|*[!0-9]*) ;; *) cuttle_a=$cuttle_n ;; esac\n";
+  s += "    fi\n";
+  s += "  done\n";
+  s += "  kill -ALRM \"$cuttle_wrapper\" ) </dev/null >/dev/null 2>&1 &\n";
+  s += "cuttle_dog=$!\n";
+  return s;
+}
+
+// Waits for the command. A trapped signal interrupts `wait` (status > 128 while the
+// command still runs): wait again. 127 after an interrupted wait means that wait
+// already collected the real status.
+constexpr const char* kWaitLoop =
+    "cuttle_rc=\n"
+    "while :; do\n"
+    "  cuttle_woke=\n"
+    "  wait \"$cuttle_child\"\n"
+    "  cuttle_r=$?\n"
+    "  if [ -z \"$cuttle_woke\" ]; then\n"
+    "    [ \"$cuttle_r\" -eq 127 ] && [ -n \"$cuttle_rc\" ] || cuttle_rc=$cuttle_r\n"
+    "    break\n"
+    "  fi\n"
+    "  cuttle_rc=$cuttle_r\n"
+    "done\n";
 
 }  // namespace
 
-std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths) {
-  const std::string m = marker(paths);
-  // Only builtins run besides the job: every extra process here is paid by every job.
-  // The start and end times are the mtimes of the pid and exit markers.
+std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths,
+                           std::chrono::seconds cancel_grace) {
+  const std::string m = paths.sandbox + "/" + kMarkerDir;
+  // Besides the job, only builtins run — plus, for a job with a max_runtime, the
+  // watchdog, and for a TERMed job, the escalation. Start and end times are the mtimes
+  // of the pid and exit markers.
   std::string s;
   s += "#!/bin/sh\n";
   s += "# Written by Cuttle: runs one job and records its outcome in " + std::string(kMarkerDir) +
        "/.\n";
   s += write_marker(m, "pid", "\"$$\"");
-  // A TERM sent to the job's process group reaches the command too; catching it here
-  // (not ignoring it, which the command would inherit) lets the wrapper still record the
-  // command's exit.
-  s += "trap 'cuttle_term=1' TERM\n";
+  s += "cuttle_wrapper=$$ cuttle_how= cuttle_child= cuttle_dog=\n";
+  s += stop_functions(m, cancel_grace);
   s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
        "  exit 127\n}\n";
   for (const auto& [name, value] : description.environment) {
@@ -48,123 +99,77 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   }
   std::vector<std::string> argv{description.executable};
   argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
-  s += quote_command(argv);
+  // The command runs in the background so the wrapper can act on signals while it
+  // runs. A background command of a non-interactive sh starts with INT and QUIT ignored;
+  // bash lets the subshell reset them, dash does not (a known limit: on dash hosts a
+  // detached job ignores SIGINT and SIGQUIT; TERM and KILL, which Cuttle and batch
+  // schedulers send, are unaffected).
+  s += "( trap - INT QUIT; exec " + quote_command(argv);
   s += " < " + quote(paths.stdin_path.empty() ? "/dev/null" : paths.stdin_path);
   s += " > " + quote(paths.stdout_path);
-  s += " 2> " + quote(paths.stderr_path) + "\n";
-  s += "cuttle_rc=$?\n";
-  s += write_marker(m, "exit", "\"$cuttle_rc\"");
+  s += " 2> " + quote(paths.stderr_path) + " ) &\n";
+  s += "cuttle_child=$!\n";
+  s += "[ -z \"$cuttle_how\" ] || cuttle_end\n";  // TERMed before the command started
+  if (description.max_runtime) s += watchdog(m, *description.max_runtime);
+  s += kWaitLoop;
+  s += "[ -z \"$cuttle_dog\" ] || kill \"$cuttle_dog\" 2>/dev/null\n";
+  s += write_marker(m, "exit", "\"$cuttle_rc${cuttle_how:+ $cuttle_how}\"");
   s += "exit \"$cuttle_rc\"\n";
   return s;
 }
 
-std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes) {
-  static const char* kScript =
-      "for d in \"$@\"; do\n"
-      "  m=\"$d/.cuttle\"\n"
-      "  if [ -d \"$m\" ]; then\n"
-      "    printf 'D %s\\n' \"$d\"\n"
-      "    for f in pid exit; do\n"
-      "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
-      "fi\n"
-      "    done\n"
-      "    [ -e \"$m/cancelled\" ] && printf 'F cancelled\\n'\n"
-      "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
-      "2>/dev/null\n"
-      "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
-      "printf 'A\\n'; fi\n"
-      "  else\n"
-      "    printf 'N %s\\n' \"$d\"\n"
-      "  fi\n"
-      "done\n";
-  std::vector<std::string> argv{"/bin/sh", "-c", kScript, "sh"};
-  argv.insert(argv.end(), sandboxes.begin(), sandboxes.end());
-  return argv;
+std::string allocation_marker(std::chrono::seconds total) {
+  return std::to_string(total.count()) + "\n";
 }
 
-std::map<std::string, MarkerState> parse_markers(const std::string& output,
-                                                 const std::vector<std::string>& sandboxes) {
-  std::map<std::string, MarkerState> result;
-  for (const auto& s : sandboxes) result[s] = MarkerState{};
-  std::istringstream in(output);
-  std::string line;
-  MarkerState* current = nullptr;
-  while (std::getline(in, line)) {
-    if (line.rfind("D ", 0) == 0) {
-      auto it = result.find(line.substr(2));
-      current = it == result.end() ? nullptr : &it->second;
-      if (current) current->exists = true;
-    } else if (line.rfind("N ", 0) == 0) {
-      current = nullptr;
-    } else if (current && line == "A") {
-      current->alive = true;
-    } else if (current && line.rfind("T ", 0) == 0) {
-      // "T pid 1700000000.123": the marker's mtime, which is when it was written.
-      std::istringstream fields(line.substr(2));
-      std::string name;
-      double seconds = 0;
-      if (fields >> name >> seconds) {
-        auto when = TimePoint(
-            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
-        if (name == "pid") current->started = when;
-        if (name == "exit") current->finished = when;
-      }
-    } else if (current && line.rfind("F ", 0) == 0) {
-      std::size_t space = line.find(' ', 2);
-      std::string key = line.substr(2, space == std::string::npos ? std::string::npos : space - 2);
-      std::string value = space == std::string::npos ? "" : line.substr(space + 1);
-      char* end = nullptr;
-      long number = std::strtol(value.c_str(), &end, 10);
-      bool numeric = end != value.c_str() && *end == '\0';
-      if (key == "pid" && numeric && number > 0) current->pid = number;
-      if (key == "exit" && numeric && number >= 0 && number < 256) {
-        current->exit_code = static_cast<int>(number);
-      }
-      if (key == "cancelled") current->cancelled = true;
+std::chrono::seconds extend_allocation(FileSystem& files, const std::string& sandbox,
+                                       std::chrono::seconds by) {
+  const std::string dir = sandbox + "/" + kMarkerDir;
+  if (files.stat(dir + "/exit")) {
+    if (auto exit = parse_exit_marker(files.read_file(dir + "/exit"))) {
+      throw InvalidArgument("extend: the job already ended (exit code " +
+                            std::to_string(exit->code) + ")");
     }
   }
-  return result;
-}
-
-JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker) {
-  JobStatus status;
-  status.id = id;
-  status.started = marker.started;
-  status.finished = marker.finished;
-  status.exit_code = marker.exit_code;
-  if (marker.cancelled) {
-    status.state = JobState::kCancelled;
-    status.native_state = "cancelled";
-    status.reason = "cancelled by user";
-  } else if (!marker.exit_code) {
-    status.state = JobState::kError;
-    status.native_state = "lost";
-    status.reason = "lost";
-    status.error = "the job ended without recording its exit code";
-  } else if (*marker.exit_code == 0) {
-    status.state = JobState::kCompleted;
-    status.native_state = "exited";
-    status.reason = "exited with code 0";
-  } else {
-    status.state = JobState::kFailed;
-    status.native_state = "exited";
-    int code = *marker.exit_code;
-    status.reason = code > 128 && code < 128 + 65 ? "killed by " + signal_name(code - 128) +
-                                                        " (exit code " + std::to_string(code) + ")"
-                                                  : "exited with code " + std::to_string(code);
+  if (!files.stat(dir + "/allocation")) {
+    throw InvalidArgument("extend: the job has no time allocation (max_runtime) to extend");
   }
-  return status;
+  const std::string text = files.read_file(dir + "/allocation");
+  long long seconds = 0;
+  if (text.empty() || text[0] == '\n') {
+    throw InvalidArgument("extend: the job's allocation marker is empty");
+  }
+  for (char c : text) {
+    if (c == '\n') break;
+    if (c < '0' || c > '9' || seconds > 1'000'000'000'000LL) {
+      throw InvalidArgument("extend: the job's allocation marker is malformed");
+    }
+    seconds = seconds * 10 + (c - '0');
+  }
+  const std::chrono::seconds total{seconds + by.count()};
+  files.write_file(dir + "/allocation", allocation_marker(total), 0644);
+  return total;
 }
 
-std::string new_job_key() {
-  static thread_local std::mt19937_64 random{std::random_device{}()};
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
-                .count();
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "c%011llx%09llx",
-                static_cast<unsigned long long>(ms) & 0xfffffffffffULL,
-                static_cast<unsigned long long>(random()) & 0xfffffffffULL);
-  return buffer;
+WrapperPaths wrapper_paths(const JobDescription& description, const std::string& sandbox,
+                           const std::string& relative_base) {
+  auto absolute_in = [](const std::string& directory, const std::string& path) {
+    if (!path.empty() && path.front() == '/') return path;
+    return directory + "/" + path;
+  };
+  WrapperPaths paths;
+  paths.sandbox = sandbox;
+  paths.working_directory = description.working_directory.empty()
+                                ? sandbox
+                                : absolute_in(relative_base, description.working_directory);
+  const std::string& wd = paths.working_directory;
+  paths.stdin_path =
+      description.stdin_path.empty() ? "/dev/null" : absolute_in(wd, description.stdin_path);
+  paths.stdout_path = description.stdout_path.empty() ? sandbox + "/stdout.txt"
+                                                      : absolute_in(wd, description.stdout_path);
+  paths.stderr_path = description.stderr_path.empty() ? sandbox + "/stderr.txt"
+                                                      : absolute_in(wd, description.stderr_path);
+  return paths;
 }
 
 }  // namespace cuttle::detail

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +36,14 @@ struct Target {
   bool supports_staging = true;
   bool supports_extend = false;
   bool detached = false;  // jobs survive the submitting Scheduler object
+  // Ends a running job the way someone outside Cuttle would (scancel, qdel, a TERM to
+  // its process group), given its status. Empty: the lifecycle tests that need it skip.
+  std::function<void(const JobStatus&)> kill_from_outside;
+  // How long after a job ended the scheduler forgets it (Slurm's MinJobAge plus a
+  // margin); zero when there is nothing to forget (the wrapper's record is all there is).
+  std::chrono::seconds forgotten_after{0};
+  // The target's cancel.grace as configured in `properties` (TERM to KILL).
+  std::chrono::seconds cancel_grace{5};
   // Properties that leave room for one running job only, so a second job stays queued
   // (local: max.concurrent=1). Empty: the tests that need a queued job are skipped.
   std::map<std::string, std::string> one_slot_properties;
@@ -54,6 +63,12 @@ class ConformanceTest : public ::testing::TestWithParam<Target> {
   std::string scratch_;  // a directory for this test's files
   std::shared_ptr<Scheduler> scheduler_;
 };
+
+// Ways to end a job from outside Cuttle, for Target::kill_from_outside: a TERM to the
+// process group its wrapper recorded (the sandbox is on this machine), or a command run
+// here (scancel, qdel).
+void terminate_process_group(const JobStatus& status);
+void run_outside(const std::vector<std::string>& argv);
 
 // "/tmp/cuttle-<tag>-conformance-<pid>": a root for one test program's sandboxes, removed
 // when the program exits.

@@ -19,28 +19,12 @@
 #include <thread>
 
 #include "tests/conformance/conformance.h"
+#include "tests/conformance/suite_helpers.h"
 
 namespace cuttle::conformance {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_local(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-void write_local(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-}
-
-bool local_exists(const std::string& path) {
-  struct stat info;
-  return ::lstat(path.c_str(), &info) == 0;
-}
 
 // One parent for every scratch directory of this process, removed at exit.
 const std::string& scratch_parent() {
@@ -57,45 +41,6 @@ const std::string& scratch_parent() {
     return path;
   }();
   return parent;
-}
-
-std::string unique_name(const std::string& prefix) {
-  static std::atomic<int> counter{0};
-  return prefix + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-}
-
-JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
-  JobDescription d;
-  d.executable = std::move(executable);
-  d.arguments = std::move(arguments);
-  return d;
-}
-
-// Arguments and values every adaptor must pass through unchanged. `canary` is a path
-// that must not exist afterwards (command substitution would create it).
-std::vector<std::string> hostile_strings(const std::string& canary) {
-  return {"it's",
-          "\"double\" quotes",
-          "line\nbreak",
-          "$(touch " + canary + ")",
-          "`touch " + canary + "`",
-          "; touch " + canary,
-          "*",
-          "?",
-          "[a-z]*",
-          "with  two spaces",
-          " leading and trailing ",
-          "\xff\xfe non-UTF-8 \x80",
-          "",
-          "$HOME ${PATH}",
-          "back\\slash",
-          "| && || > < >> 2>&1",
-          "~",
-          "-n",
-          "--",
-          "'",
-          "%s%n%d",
-          "\t tab"};
 }
 
 // Splits "a\0b\0" into {"a", "b"}.
@@ -637,6 +582,40 @@ TEST_P(ConformanceTest, DetachedJobCanBeCancelledFromAnotherSchedulerObject) {
 }  // namespace cuttle::conformance
 
 namespace cuttle::conformance {
+
+std::vector<std::string> hostile_strings(const std::string& canary) {
+  const char* root = std::getenv("CUTTLE_SOURCE_DIR");
+  const std::string path =
+      std::string(root ? root : CUTTLE_SOURCE_DIR_FALLBACK) + "/tests/data/hostile_strings.txt";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<std::string> values;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '#') continue;
+    std::string value;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] != '\\' || i + 1 == line.size()) {
+        value += line[i];
+        continue;
+      }
+      const char next = line[++i];
+      if (next == 'n') value += '\n';
+      if (next == 't') value += '\t';
+      if (next == '\\') value += '\\';
+      if (next == 'x' && i + 2 < line.size()) {
+        value += static_cast<char>(std::stoi(line.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      }
+      // "\e" is the empty value: nothing to add.
+    }
+    for (std::size_t at; (at = value.find("{canary}")) != std::string::npos;) {
+      value.replace(at, 8, canary);
+    }
+    values.push_back(value);
+  }
+  return values;
+}
 
 std::string process_scratch_root(const std::string& tag) {
   // The set of roots is constructed before the exit handler is registered, so it

@@ -16,6 +16,7 @@ cuttle::conformance::Target local_target() {
   t.one_slot_properties = {{"max.concurrent", "1"}};
   t.job_timeout = std::chrono::seconds(20);
   t.detached = false;
+  t.supports_extend = true;
   return t;
 }
 

@@ -16,6 +16,9 @@ cuttle::conformance::Target local_target() {
   t.one_slot_properties = {{"max.concurrent", "1"}};
   t.job_timeout = std::chrono::seconds(20);
   t.detached = true;
+  t.cancel_grace = std::chrono::seconds(2);
+  t.supports_extend = true;
+  t.kill_from_outside = cuttle::conformance::terminate_process_group;
   return t;
 }
 

@@ -24,6 +24,11 @@ cuttle::conformance::Target slurm_target() {
   t.job_timeout = std::chrono::seconds(60);
   t.supports_extend = true;
   t.detached = true;
+  t.kill_from_outside = [](const cuttle::JobStatus& s) {
+    cuttle::conformance::run_outside({"scancel", s.id});
+  };
+  // MinJobAge=10 in tests/env/slurm.sh, plus the controller's purge interval.
+  t.forgotten_after = std::chrono::seconds(20);
   return t;
 }
 

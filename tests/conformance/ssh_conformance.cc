@@ -33,6 +33,10 @@ cuttle::conformance::Target ssh_target() {
   };
   t.job_timeout = std::chrono::seconds(60);
   t.detached = true;
+  t.cancel_grace = std::chrono::seconds(2);
+  t.supports_extend = true;
+  // The sshd of tests/env runs on this machine: the sandbox is on this disk.
+  t.kill_from_outside = cuttle::conformance::terminate_process_group;
   return t;
 }
 

@@ -38,6 +38,7 @@ class SshSchedulerTest : public ::testing::Test {
     o.properties = ssh_test::properties();
     o.properties["sandbox.root"] = root_;
     o.properties["poll.interval"] = "300ms";
+    o.properties["lost.grace"] = "2s";  // the vanished-job tests wait it out
     for (auto& [k, v] : extra) o.properties[k] = v;
     o.credential = ssh_test::credential();
     return o;

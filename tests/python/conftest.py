@@ -7,6 +7,7 @@ not exported.
 """
 
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -67,33 +68,42 @@ def run_python(code, timeout=60, **popen):
     )
 
 
+HOSTILE_STRINGS_FILE = pathlib.Path(__file__).resolve().parent.parent / "data" / "hostile_strings.txt"
+
+
 def hostile_strings(canary):
-    """Arguments and values that must reach a job unchanged. `canary` must not exist
-    afterwards (command substitution would create it)."""
-    return [
-        "it's",
-        '"double" quotes',
-        "line\nbreak",
-        f"$(touch {canary})",
-        f"`touch {canary}`",
-        f"; touch {canary}",
-        "*",
-        "?",
-        "[a-z]*",
-        "with  two spaces",
-        " leading and trailing ",
-        "",
-        "$HOME ${PATH}",
-        "back\\slash",
-        "| && || > < >> 2>&1",
-        "~",
-        "-n",
-        "--",
-        "'",
-        "%s%n%d",
-        "\t tab",
-        "unicode: ü ñ 雪 🐙",
-    ]
+    """Arguments and values that must reach a job unchanged, from the list the C++ suite
+    shares (tests/data/hostile_strings.txt). `canary` must not exist afterwards (command
+    substitution would create it). Values that are not UTF-8 are skipped: a str cannot
+    hold them."""
+    values = []
+    for raw in HOSTILE_STRINGS_FILE.read_bytes().split(b"\n"):
+        if raw.startswith(b"#") or not raw:
+            continue
+        value, i = bytearray(), 0
+        while i < len(raw):
+            c = raw[i : i + 1]
+            if c != b"\\" or i + 1 == len(raw):
+                value += c
+                i += 1
+                continue
+            nxt = raw[i + 1 : i + 2]
+            i += 2
+            if nxt == b"n":
+                value += b"\n"
+            elif nxt == b"t":
+                value += b"\t"
+            elif nxt == b"\\":
+                value += b"\\"
+            elif nxt == b"x":
+                value.append(int(raw[i : i + 2], 16))
+                i += 2
+        try:
+            text = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        values.append(text.replace("{canary}", str(canary)))
+    return values
 
 
 def require_env(*names):

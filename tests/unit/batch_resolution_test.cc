@@ -3,8 +3,8 @@
 // is Error "lost".
 #include <gtest/gtest.h>
 
-#include "adaptors/batch/poll_interval.h"
 #include "adaptors/batch/resolution.h"
+#include "internal/poll_loop.h"
 
 namespace cuttle::detail {
 namespace {
@@ -31,7 +31,7 @@ Observation base() {
   Observation o;
   o.id = "42";
   o.now = Clock::now();
-  o.grace = 60s;
+  o.lost_rule = LostRule(60s);
   return o;
 }
 
@@ -89,7 +89,7 @@ TEST(BatchResolution, AccountingResolvesAJobTheQueueForgot) {
   NativeJob acct = job(JobState::kFailed, "FAILED");
   acct.exit_code = 7;
   o.accounting = acct;
-  EXPECT_FALSE(needs_marker(std::nullopt, o.accounting));
+  EXPECT_TRUE(needs_marker(std::nullopt, o.accounting));  // the record outranks it
   Resolution r = resolve(o);
   ASSERT_TRUE(r.status);
   EXPECT_EQ(r.status->exit_code, 7);
@@ -116,6 +116,74 @@ TEST(BatchResolution, CancelWeAskedForExplainsAKill) {
   Observation gone = base();
   gone.cancel_requested = true;
   EXPECT_EQ(resolve(gone).status->state, JobState::kCancelled);
+}
+
+TEST(BatchResolution, RunningJobsNeedNoMarkerRead) {
+  EXPECT_FALSE(needs_marker(job(JobState::kRunning, "RUNNING"), std::nullopt));
+  EXPECT_FALSE(needs_marker(job(JobState::kQueued, "PENDING"), std::nullopt));
+}
+
+TEST(BatchResolution, TheWrappersRecordOutranksTheSchedulersWord) {
+  Observation o = base();
+  o.queue = job(JobState::kCancelled, "CANCELLED");  // Slurm's word for our deadline TERM
+  o.marker = marker_with_exit(143);
+  o.marker->cause = EndCause::kDeadline;
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kExpired);
+  EXPECT_EQ(r.status->exit_code, 143);
+}
+
+TEST(BatchResolution, SameFinalStateBeforeAndAfterTheQueueForgetsTheJob) {
+  MarkerState killed = marker_with_exit(143);
+  killed.cause = EndCause::kSignal;  // scancel from outside Cuttle
+  Observation listed = base();
+  listed.queue = job(JobState::kCancelled, "CANCELLED");
+  listed.queue->info["reason"] = "Priority";
+  listed.marker = killed;
+  Observation forgotten = base();
+  forgotten.marker = killed;
+  const JobStatus before = *resolve(listed).status;
+  const JobStatus after = *resolve(forgotten).status;
+  EXPECT_EQ(before.state, JobState::kCancelled);
+  EXPECT_EQ(after.state, before.state);
+  EXPECT_EQ(after.exit_code, before.exit_code);
+  EXPECT_EQ(after.reason, before.reason);
+  EXPECT_EQ(before.scheduler_info.count("reason"), 0u);
+}
+
+TEST(BatchResolution, AFinalSchedulerWordWaitsForTheWrappersRecord) {
+  Observation o = base();
+  o.queue = job(JobState::kCancelled, "CANCELLED");
+  MarkerState writing;  // the wrapper runs (pid recorded) but has not recorded its end
+  writing.exists = true;
+  writing.pid = 4242;
+  o.marker = writing;
+  Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);  // not final yet, whoever asks
+  EXPECT_EQ(r.status->state, JobState::kRunning);
+  EXPECT_TRUE(r.missing);
+  o.missing_since = o.now - 16s;  // it never will: the scheduler's word after the wait
+  r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kCancelled);
+}
+
+TEST(BatchResolution, ACancelledWrapperStillRunningIsWaitedFor) {
+  Observation o = base();
+  o.queue = job(std::nullopt, "C", true);  // Torque C without exit_status
+  MarkerState cancelling;  // cancelled, the job ignores TERM until the wrapper KILLs it
+  cancelling.exists = true;
+  cancelling.pid = 4242;
+  cancelling.cancelled = true;
+  o.marker = cancelling;
+  EXPECT_EQ(resolve(o).status->state, JobState::kRunning);
+  o.marker->exit_code = 137;
+  o.marker->cause = EndCause::kCancel;
+  const Resolution r = resolve(o);
+  ASSERT_TRUE(r.status);
+  EXPECT_EQ(r.status->state, JobState::kCancelled);
+  EXPECT_EQ(r.status->exit_code, 137);
 }
 
 TEST(BatchPollInterval, FastAfterAChangeSlowerWhileNothingChanges) {

@@ -11,20 +11,13 @@
 #include "adaptors/slurm/slurm_parsers.h"
 #include "adaptors/slurm/slurm_states.h"
 #include "cuttle/error.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::detail::slurm {
 namespace {
 
 std::string fixture(const std::string& name) {
-  const char* root = std::getenv("CUTTLE_SOURCE_DIR");
-  const std::filesystem::path base =
-      root ? std::filesystem::path(root)
-           : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  std::ifstream in(base / "adaptors/slurm/testdata" / name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return cuttle::testing::read_testdata("adaptors/slurm/testdata", name);
 }
 
 const NativeJob& by_name(const std::vector<NativeJob>& jobs, const std::string& name) {

@@ -1,7 +1,11 @@
+// Small helpers shared by unit tests: a temporary directory, captured fixtures.
 #include "tests/unit/test_util.h"
 
 #include <stdlib.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "cuttle/error.h"
@@ -26,6 +30,18 @@ std::string field_of(const JobDescription& d) {
     return e.field();
   }
   return "(valid)";
+}
+
+std::string read_testdata(const std::string& directory, const std::string& name) {
+  const char* root = std::getenv("CUTTLE_SOURCE_DIR");
+  const std::filesystem::path base =
+      root ? std::filesystem::path(root)
+           : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  std::ifstream in(base / directory / name, std::ios::binary);
+  if (!in) throw std::runtime_error("no fixture " + (base / directory / name).string());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace cuttle::testing

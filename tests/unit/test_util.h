@@ -9,6 +9,10 @@
 
 namespace cuttle::testing {
 
+// The bytes of a captured fixture, `<source tree>/<directory>/<name>` (the source tree is
+// $CUTTLE_SOURCE_DIR, else the one this file was compiled from). Throws when missing.
+std::string read_testdata(const std::string& directory, const std::string& name);
+
 // A fresh directory under $TMPDIR, removed (recursively) on destruction.
 class TempDir {
  public:

@@ -10,20 +10,13 @@
 #include "adaptors/torque/torque_dialect.h"
 #include "adaptors/torque/torque_parsers.h"
 #include "cuttle/error.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::detail::torque {
 namespace {
 
 std::string fixture(const std::string& name) {
-  const char* root = std::getenv("CUTTLE_SOURCE_DIR");
-  const std::filesystem::path base =
-      root ? std::filesystem::path(root)
-           : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  std::ifstream in(base / "adaptors/torque/testdata" / name, std::ios::binary);
-  EXPECT_TRUE(in) << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return cuttle::testing::read_testdata("adaptors/torque/testdata", name);
 }
 
 std::map<std::string, NativeJob> by_name(const std::vector<NativeJob>& jobs) {

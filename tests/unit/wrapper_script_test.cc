@@ -1,7 +1,13 @@
-// The sandbox wrapper, run by the real /bin/sh: hostile values arrive unchanged, the
-// exit code is recorded by atomic rename, and the marker reader parses it back.
+// The sandbox wrapper, run by the real /bin/sh: hostile values arrive unchanged, how the
+// job ended (exit code, our deadline, a cancel, a TERM from outside) is recorded, a TERM
+// is escalated to KILL after the grace, and the marker reader parses it all back.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -24,10 +30,44 @@ class WrapperTest : public ::testing::Test {
     std::filesystem::create_directories(sandbox_ + "/.cuttle");
     paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err"};
   }
+  void write(const JobDescription& d, std::chrono::seconds grace = std::chrono::seconds(1)) {
+    std::ofstream(sandbox_ + "/.cuttle/wrapper.sh") << render_wrapper(d, paths_, grace);
+  }
   CommandResult run(const JobDescription& d) {
-    std::ofstream(sandbox_ + "/.cuttle/wrapper.sh") << render_wrapper(d, paths_);
+    write(d);
     return LocalRunner().run({"/bin/sh", sandbox_ + "/.cuttle/wrapper.sh"});
   }
+  // Starts the wrapper as the leader of its own process group, as every adaptor does.
+  pid_t start(const JobDescription& d, std::chrono::seconds grace = std::chrono::seconds(1)) {
+    write(d, grace);
+    const std::string wrapper = sandbox_ + "/.cuttle/wrapper.sh";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setsid();
+      ::execl("/bin/sh", "sh", wrapper.c_str(), static_cast<char*>(nullptr));
+      ::_exit(126);
+    }
+    started_ = std::chrono::steady_clock::now();
+    return pid;
+  }
+  // Waits for the wrapper; returns how long it ran.
+  std::chrono::milliseconds reap(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started_);
+  }
+  // Waits until the wrapper recorded its pid (its traps are set right after).
+  void wait_for_pid() {
+    for (int i = 0; i < 200 && slurp(sandbox_ + "/.cuttle/pid").empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::optional<ExitMarker> exit_marker() {
+    return parse_exit_marker(slurp(sandbox_ + "/.cuttle/exit"));
+  }
+  std::chrono::steady_clock::time_point started_;
   cuttle::testing::TempDir dir_;
   std::string sandbox_;
   WrapperPaths paths_;
@@ -74,6 +114,109 @@ TEST_F(WrapperTest, MissingWorkingDirectoryRecords127) {
   d.executable = "/bin/true";
   EXPECT_EQ(run(d).exit_code, 127);
   EXPECT_EQ(slurp(sandbox_ + "/.cuttle/exit"), "127\n");
+}
+
+JobDescription sleeper(const char* seconds) {
+  JobDescription d;
+  d.executable = "sleep";
+  d.arguments = {seconds};
+  return d;
+}
+
+TEST_F(WrapperTest, DeadlineEndsTheJobAndIsRecorded) {
+  JobDescription d = sleeper("30");
+  d.max_runtime = std::chrono::seconds(1);
+  const auto took = reap(start(d));
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
+  auto exit = exit_marker();
+  ASSERT_TRUE(exit.has_value()) << slurp(sandbox_ + "/.cuttle/exit");
+  EXPECT_EQ(exit->code, 143);
+  EXPECT_EQ(exit->cause, EndCause::kDeadline);
+}
+
+TEST_F(WrapperTest, ExtendedAllocationIsReadWhenTheFirstRunsOut) {
+  JobDescription d = sleeper("30");
+  d.max_runtime = std::chrono::seconds(1);
+  std::ofstream(sandbox_ + "/.cuttle/allocation") << allocation_marker(std::chrono::seconds(1));
+  LocalFileSystem files;
+  EXPECT_EQ(extend_allocation(files, sandbox_, std::chrono::seconds(2)), std::chrono::seconds(3));
+  const auto took = reap(start(d));
+  EXPECT_GE(took, std::chrono::milliseconds(2900));
+  EXPECT_LT(took, std::chrono::milliseconds(4500));
+  EXPECT_EQ(exit_marker()->cause, EndCause::kDeadline);
+}
+
+TEST_F(WrapperTest, TermFromOutsideIsRecordedAsSignal) {
+  const pid_t pid = start(sleeper("30"));
+  wait_for_pid();
+  ::kill(-pid, SIGTERM);
+  reap(pid);
+  auto exit = exit_marker();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->code, 143);
+  EXPECT_EQ(exit->cause, EndCause::kSignal);
+}
+
+TEST_F(WrapperTest, TermAfterTheCancelMarkerIsRecordedAsCancel) {
+  const pid_t pid = start(sleeper("30"));
+  wait_for_pid();
+  std::ofstream(sandbox_ + "/.cuttle/cancelled").flush();
+  ::kill(-pid, SIGTERM);
+  reap(pid);
+  EXPECT_EQ(exit_marker()->cause, EndCause::kCancel);
+}
+
+TEST_F(WrapperTest, JobIgnoringTermIsKilledAfterTheGraceWithNobodyWatching) {
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "trap '' TERM; sleep 30; exit 0"};
+  const pid_t pid = start(d, std::chrono::seconds(1));
+  wait_for_pid();
+  std::ofstream(sandbox_ + "/.cuttle/cancelled").flush();
+  ::kill(-pid, SIGTERM);
+  const auto took = reap(pid);
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+  auto exit = exit_marker();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->code, 137);
+  EXPECT_EQ(exit->cause, EndCause::kCancel);
+}
+
+TEST_F(WrapperTest, CommandKilledAloneIsAnOrdinaryExit) {
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "kill -TERM $$"};
+  EXPECT_EQ(run(d).exit_code, 143);
+  EXPECT_EQ(exit_marker()->cause, EndCause::kExited);
+}
+
+TEST(ParseExitMarker, ReadsCodeAndCauseAndRefusesTornWrites) {
+  EXPECT_EQ(parse_exit_marker("0\n")->code, 0);
+  EXPECT_EQ(parse_exit_marker("143 deadline\n")->cause, EndCause::kDeadline);
+  EXPECT_EQ(parse_exit_marker("143 cancel\n")->cause, EndCause::kCancel);
+  EXPECT_EQ(parse_exit_marker("143 signal")->cause, EndCause::kSignal);
+  EXPECT_FALSE(parse_exit_marker(""));
+  EXPECT_FALSE(parse_exit_marker("143 dead"));
+  EXPECT_FALSE(parse_exit_marker("256"));
+  EXPECT_FALSE(parse_exit_marker("-1"));
+  EXPECT_FALSE(parse_exit_marker("$(x)"));
+}
+
+TEST(FinalStatusFromMarker, CauseDecidesTheState) {
+  MarkerState m;
+  m.exit_code = 143;
+  m.cause = EndCause::kDeadline;
+  EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kExpired);
+  m.cause = EndCause::kCancel;
+  EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kCancelled);
+  m.cause = EndCause::kSignal;
+  EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kCancelled);
+  m.cause = EndCause::kExited;
+  EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kFailed);
+  m.exit_code = 0;
+  m.cancelled = true;  // the job ended by itself before the cancel reached it
+  EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kCompleted);
 }
 
 TEST(FinalStatusFromMarker, NoExitCodeIsLostNeverCompleted) {

@@ -38,6 +38,17 @@ struct JobStatus {
   std::optional<TimePoint> deadline;  // when the time allocation runs out, if known
   int attempt = 1;
   std::vector<AttemptRecord> attempts;  // earlier attempts, oldest first
+  // Adaptor-specific facts. Keys callers may rely on (absent when not known):
+  //   "sandbox"             the job's sandbox directory on the target (local with a
+  //                         sandbox, ssh, batch)
+  //   "name"                the scheduler-side job name (batch; it carries the job key)
+  //   "queue"               the queue/partition the scheduler reports (batch)
+  //   "pid"                 the wrapper's or process's pid (local, ssh)
+  //   "reason"              the scheduler's own reason word for the current observation
+  //                         (Slurm "Priority"); never carried over from an earlier state
+  //   "stage_out_problems"  what the finish step could not copy back (every adaptor)
+  //   "signal"              the signal number that killed an attached local job
+  // Other keys are informative and may change.
   std::map<std::string, std::string> scheduler_info;
 
   bool running() const { return state == JobState::kRunning; }

@@ -91,8 +91,9 @@ class Scheduler {
   // job's output on any adaptor. Default: Unsupported.
   virtual std::shared_ptr<FileSystem> job_files();
 
-  // Start watching a job submitted by another process (re-attach). Default: status()
-  // succeeds and the id is remembered by the adaptor.
+  // Start watching a job submitted by another process (re-attach): afterwards status()
+  // of the id succeeds and listeners see its changes. Throws NoSuchJob for an id the
+  // adaptor cannot find. Every adaptor implements it (no default).
   virtual void track(const std::string& id) = 0;
 
  protected:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
 
 namespace cuttle::detail {
@@ -16,5 +17,8 @@ inline constexpr const char* kStageOutPlanFile = "stage_out";
 std::string encode_stage_out_plan(const std::vector<StagingEntry>& entries);
 // A truncated trailing entry is dropped.
 std::vector<StagingEntry> decode_stage_out_plan(const std::string& text);
+
+// The plan recorded in `sandbox` (empty when it has none or cannot be read: logged).
+std::vector<StagingEntry> read_stage_out_plan(FileSystem& files, const std::string& sandbox);
 
 }  // namespace cuttle::detail

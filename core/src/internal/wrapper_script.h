@@ -1,27 +1,24 @@
 // The small POSIX sh wrapper every detached job runs through (local detached, ssh,
-// batch). It records its pid and start time, runs the user command with every element
-// quoted, and writes the exit code to a marker file by atomic rename, so that the true
-// final state is known even after the job left every queue.
-// Layout inside a sandbox directory D:
-//   D/.cuttle/wrapper.sh   the script        D/.cuttle/pid       wrapper pid (= pgid); its
-//   D/.cuttle/exit         exit code (atomic    mtime is the start time
-//                          rename); its mtime is the end time
-//   D/.cuttle/cancelled    written before a cancel
-//   D/.cuttle/name         the job name      D/.cuttle/backend   backend id (batch)
+// batch). It is the job's witness: it records its pid, runs the user command with every
+// element quoted, enforces the time allocation itself (a watchdog that TERMs the job's
+// process group at max_runtime, whatever the batch scheduler's granularity), escalates
+// a TERM — a cancel, the deadline, or one from outside — to KILL after the cancel grace
+// with no process of ours watching, and records how the job ended ("CODE [CAUSE]") in
+// its exit marker. job_markers.h reads that record back; the layout is described there.
+// The wrapper must lead its own process group (setsid for local and ssh; the batch step
+// for Slurm): it signals its group with `kill 0`.
 // Thread-safety: pure functions.
 #pragma once
 
-#include <map>
-#include <optional>
+#include <chrono>
 #include <string>
-#include <vector>
 
+#include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
-#include "cuttle/job_status.h"
+#include "internal/job_key.h"
+#include "internal/job_markers.h"
 
 namespace cuttle::detail {
-
-inline constexpr const char* kMarkerDir = ".cuttle";
 
 struct WrapperPaths {
   std::string sandbox;            // absolute
@@ -32,35 +29,29 @@ struct WrapperPaths {
 };
 
 // REQUIRES: description.validate() passed. Every byte of executable, arguments,
-// environment values and paths reaches the job unchanged.
-std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths);
+// environment values and paths reaches the job unchanged. description.max_runtime, when
+// set, is enforced by the wrapper (extend rewrites the allocation marker); cancel_grace is
+// how long a TERMed job has before the wrapper KILLs its process group.
+std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths,
+                           std::chrono::seconds cancel_grace);
 
-struct MarkerState {
-  bool exists = false;  // the sandbox's marker directory exists
-  std::optional<long> pid;
-  std::optional<TimePoint> started;
-  std::optional<TimePoint> finished;
-  std::optional<int> exit_code;
-  bool cancelled = false;
-  // The recorded pid answered `kill -0` on the host that read the markers (a hint for
-  // local and ssh jobs; meaningless for batch jobs on other nodes).
-  bool alive = false;
-};
+// The allocation marker's content for a total time allocation (max_runtime plus every
+// extension), which the wrapper's watchdog reads when its current allocation runs out.
+// Written at submit for every job with a max_runtime.
+std::string allocation_marker(std::chrono::seconds total);
 
-// One argv that reads the markers of every sandbox given (one round trip for all):
-//   /bin/sh -c '<script>' sh DIR1 DIR2 ...
-std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes);
-// Parses its output into sandbox -> state; sandboxes absent from the output map to a
-// default MarkerState (exists = false).
-std::map<std::string, MarkerState> parse_markers(const std::string& output,
-                                                 const std::vector<std::string>& sandboxes);
+// Extends the time allocation recorded in `sandbox` by `by` and returns the new total;
+// the job's wrapper picks it up when its current allocation runs out. Throws
+// InvalidArgument when the job has no allocation (no max_runtime) or already ended.
+std::chrono::seconds extend_allocation(FileSystem& files, const std::string& sandbox,
+                                       std::chrono::seconds by);
 
-// The final state a finished wrapper implies: Cancelled if cancelled, else Completed
-// for 0, Failed otherwise (exit codes 128+N are reported as killed by signal N).
-JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker);
-
-// A unique job key usable as a directory name and in a backend job name:
-// "c" + 20 lower-case hex characters (time-ordered prefix + randomness).
-std::string new_job_key();
+// The one builder of a job's wrapper paths. A relative working_directory is taken
+// relative to `relative_base` (local: the submitter's working directory; ssh: the remote
+// home; batch: resolved inside the sandbox by the caller, which passes an absolute
+// directory); stdin/stdout/stderr relative to the working directory; stdout and stderr
+// default to stdout.txt and stderr.txt in the sandbox, stdin to /dev/null.
+WrapperPaths wrapper_paths(const JobDescription& description, const std::string& sandbox,
+                           const std::string& relative_base);
 
 }  // namespace cuttle::detail

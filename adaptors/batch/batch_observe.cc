@@ -1,0 +1,308 @@
+// The batch engine's observation: one status command for every job, accounting for the
+// jobs the queue forgot, one marker command for every final or missing job, resolution
+// (resolution.h), the finish step once per job, and the poll loop that drives it.
+#include <algorithm>
+
+#include "adaptors/batch/batch_scheduler.h"
+#include "adaptors/batch/job_script.h"
+#include "adaptors/batch/resolution.h"
+#include "adaptors/batch/text.h"
+#include "cuttle/error.h"
+#include "internal/finish_step.h"
+#include "internal/log.h"
+#include "internal/stage_out_plan.h"
+#include "internal/wrapper_script.h"
+
+namespace cuttle::detail {
+namespace {
+
+constexpr const char* kComponent = "batch";
+
+}  // namespace
+
+std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<std::string>& ids) {
+  for (int attempt = 0;; ++attempt) {
+    const std::vector<std::string> argv = dialect_->status_argv(ids);
+    CommandResult result = run(argv);
+    const CommandOutcome outcome = dialect_->classify(argv, result);
+    if (outcome == CommandOutcome::kFailed && attempt == 0 && dialect_->fall_back_status(result)) {
+      continue;
+    }
+    if (outcome == CommandOutcome::kSchedulerDown) {
+      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
+                             runner_->describe() + " (" + argv[0] +
+                             "): " + first_line(result.stderr_text));
+    }
+    if (outcome == CommandOutcome::kFailed) {
+      throw CommandFailed(argv, result.exit_code, result.stderr_text);
+    }
+    std::map<std::string, NativeJob> found;
+    if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return found;
+    std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds
+    for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
+    for (NativeJob& job : dialect_->parse_status(result.stdout_text)) {
+      auto it = wanted.find(dialect_->canonical_id(job.id));
+      if (it == wanted.end()) continue;
+      job.id = it->second;
+      found[it->second] = std::move(job);
+    }
+    return found;
+  }
+}
+
+std::map<std::string, NativeJob> BatchScheduler::query_accounting(
+    const std::vector<std::string>& ids) {
+  std::map<std::string, NativeJob> found;
+  {
+    std::lock_guard lock(mutex_);
+    if (accounting_ == Accounting::kDisabled) return found;
+  }
+  const auto argv = dialect_->accounting_argv(ids);
+  if (!argv) {
+    std::lock_guard lock(mutex_);
+    accounting_ = Accounting::kDisabled;
+    return found;
+  }
+  const CommandResult result = run(*argv);
+  switch (dialect_->classify(*argv, result)) {
+    case CommandOutcome::kAccountingDisabled: {
+      std::lock_guard lock(mutex_);
+      accounting_ = Accounting::kDisabled;
+      log(LogLevel::kInfo, kComponent, "accounting storage is disabled; using marker files",
+          {{"scheduler", runner_->describe()}});
+      return found;
+    }
+    case CommandOutcome::kOk:
+      break;
+    case CommandOutcome::kUnknownJob:
+      return found;
+    default:
+      log(LogLevel::kWarn, kComponent, "accounting did not answer",
+          {{"stderr", first_line(result.stderr_text)}});
+      return found;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    accounting_ = Accounting::kEnabled;
+  }
+  std::map<std::string, std::string> wanted;
+  for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
+  for (NativeJob& job : dialect_->parse_accounting(result.stdout_text)) {
+    auto it = wanted.find(dialect_->canonical_id(job.id));
+    if (it == wanted.end()) continue;
+    job.id = it->second;
+    found[it->second] = std::move(job);
+  }
+  return found;
+}
+
+void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : ids) {
+      auto it = tracked_.find(id);
+      if (it == tracked_.end() || it->second.sandbox.empty()) unknown.push_back(id);
+    }
+  }
+  if (unknown.empty()) return;
+  // A job submitted by another process that already left the queue: its sandbox
+  // recorded the backend id at submit. One command for all such ids.
+  const std::string root = sandbox_root();
+  std::vector<std::string> argv = {
+      "/bin/sh", "-c",
+      "cd \"$1\" 2>/dev/null || exit 0; shift; grep -H -x -F \"$@\" -- */.cuttle/backend "
+      "2>/dev/null; exit 0",
+      "sh", root};
+  for (const std::string& id : unknown) {
+    argv.push_back("-e");
+    argv.push_back(id);
+  }
+  const CommandResult result = run(argv);
+  for (std::string_view line : split_lines(result.stdout_text)) {
+    const std::size_t slash = line.find('/');
+    const std::size_t colon = line.rfind(':');
+    if (slash == std::string_view::npos || colon == std::string_view::npos) continue;
+    const std::string key(line.substr(0, slash));
+    const std::string id(line.substr(colon + 1));
+    if (!job_key_from_name(key) || std::find(unknown.begin(), unknown.end(), id) == unknown.end()) {
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    Tracked& tracked = tracked_[id];
+    if (tracked.sandbox.empty()) tracked.sandbox = join_path(root, key);
+  }
+}
+
+void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
+  std::string root;
+  std::optional<std::string> key;
+  if (job) key = job_key_from_name(job->name);
+  if (key) root = sandbox_root();
+  std::lock_guard lock(mutex_);
+  Tracked& tracked = tracked_[id];
+  if (tracked.sandbox.empty() && key) tracked.sandbox = join_path(root, *key);
+  if (tracked.job_name.empty() && job) tracked.job_name = job->name;
+}
+
+std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::string>& ids) {
+  std::map<std::string, NativeJob> queue = query_status(ids);
+  std::vector<std::string> missing;
+  for (const std::string& id : ids) {
+    if (queue.count(id)) {
+      remember(id, &queue[id]);
+    } else {
+      missing.push_back(id);
+    }
+  }
+  std::map<std::string, NativeJob> accounting;
+  if (!missing.empty()) accounting = query_accounting(missing);
+  for (auto& [id, job] : accounting) remember(id, &job);
+  locate_sandboxes(missing);
+
+  std::map<std::string, Tracked> tracked;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : ids) {
+      auto it = tracked_.find(id);
+      if (it != tracked_.end()) tracked[id] = it->second;
+    }
+  }
+  auto find = [](auto& map, const std::string& id) {
+    auto it = map.find(id);
+    return it == map.end() ? std::nullopt : std::optional(it->second);
+  };
+
+  std::vector<std::string> sandboxes;
+  for (const std::string& id : ids) {
+    auto it = tracked.find(id);
+    if (it == tracked.end() || it->second.sandbox.empty()) continue;
+    if (needs_marker(find(queue, id), find(accounting, id)))
+      sandboxes.push_back(it->second.sandbox);
+  }
+  std::map<std::string, MarkerState> markers;
+  if (!sandboxes.empty()) {
+    const CommandResult result = run(read_markers_argv(sandboxes));
+    if (result.exit_code == 0) {
+      markers = parse_markers(result.stdout_text, sandboxes);
+    } else {
+      log(LogLevel::kWarn, kComponent, "reading marker files failed",
+          {{"stderr", first_line(result.stderr_text)}});
+    }
+  }
+
+  std::map<std::string, JobStatus> resolved;
+  const TimePoint now = Clock::now();
+  for (const std::string& id : ids) {
+    auto it = tracked.find(id);
+    const bool is_tracked = it != tracked.end();
+    Observation o;
+    o.id = id;
+    o.queue = find(queue, id);
+    o.accounting = find(accounting, id);
+    if (is_tracked) {
+      o.cancel_requested = it->second.cancel_requested;
+      o.missing_since = it->second.missing.since();
+      if (!it->second.sandbox.empty()) o.marker = find(markers, it->second.sandbox);
+    }
+    o.now = now;
+    o.lost_rule = LostRule(settings_.lost_grace);
+    o.record_wait = settings_.cancel_grace + std::chrono::seconds(10);
+    Resolution r = resolve(o);
+    if (is_tracked) {
+      std::lock_guard lock(mutex_);
+      Tracked& t = tracked_[id];
+      if (r.missing) {
+        t.missing.missing(now);
+      } else {
+        t.missing.found();
+      }
+    }
+    if (r.status) {
+      if (is_tracked && !it->second.sandbox.empty()) {
+        r.status->scheduler_info["sandbox"] = it->second.sandbox;
+      }
+      resolved[id] = std::move(*r.status);
+    }
+  }
+  return resolved;
+}
+
+void BatchScheduler::finish_job(JobStatus& status) {
+  Tracked tracked;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tracked_.find(status.id);
+    if (it == tracked_.end() || it->second.sandbox.empty()) return;
+    tracked = it->second;
+  }
+  const std::string root = sandbox_root();
+  const std::string sandbox_path = tracked.sandbox;
+  const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
+  if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
+  Sandbox sandbox(files_, root, key);
+  FinishPlan plan;
+  plan.stage_out = tracked.description ? tracked.description->stage_out
+                                       : read_stage_out_plan(*files_, sandbox_path);
+  plan.cleanup = settings_.cleanup;
+  LocalFileSystem client;
+  run_finish_step(status, sandbox, *files_, client, plan,
+                  [this](const JobStatus& staging) { publish(staging); });
+}
+
+JobStatus BatchScheduler::publish_observed(JobStatus status) {
+  const std::optional<JobStatus> previous = cached(status.id);
+  if (is_final(status.state) && !(previous && previous->done())) finish_job(status);
+  if (previous) {
+    status.attempt = previous->attempt;
+    if (!status.submitted) status.submitted = previous->submitted;
+    // Keys such as name and sandbox stay known; "reason" describes one observation
+    // only (a Completed job must not keep the "Priority" it had while pending).
+    for (const auto& [key, value] : previous->scheduler_info) {
+      if (key != "reason") status.scheduler_info.emplace(key, value);
+    }
+  }
+  return publish(std::move(status));
+}
+
+void BatchScheduler::ensure_poller() {
+  // Not owned by a shared_ptr: callers poll through statuses().
+  if (auto weak = weak_from_this(); !weak.expired()) poll_.start(weak, &BatchScheduler::poll_round);
+}
+
+void BatchScheduler::wake_poller_soon() {
+  ensure_poller();
+  poll_.wake_soon();
+}
+
+bool BatchScheduler::poll_round() {
+  std::vector<std::string> active;
+  {
+    std::vector<std::string> ids;
+    {
+      std::lock_guard guard(mutex_);
+      for (const auto& [id, tracked] : tracked_) ids.push_back(id);
+    }
+    for (const std::string& id : ids) {
+      auto status = cached(id);
+      if (!status || !status->done()) active.push_back(id);
+    }
+  }
+  bool changed = false;
+  if (!active.empty()) {
+    try {
+      std::lock_guard guard(observe_mutex_);
+      for (auto& [id, status] : observe(active)) {
+        const auto previous = cached(id);
+        const JobStatus now = publish_observed(std::move(status));
+        if (!previous || previous->state != now.state) changed = true;
+      }
+    } catch (const std::exception& e) {
+      log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
+          {{"scheduler", runner_->describe()}, {"error", e.what()}});
+    }
+  }
+  return changed;
+}
+
+}  // namespace cuttle::detail

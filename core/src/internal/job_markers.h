@@ -1,0 +1,77 @@
+// The one reader of the marker files a job's wrapper leaves in its sandbox: how the job
+// ended (exit code and cause), when it started and ended, whether Cuttle cancelled it,
+// and the final state all of that implies. Every adaptor that runs the wrapper (local
+// detached, ssh, batch) reads markers through here, so they all derive the same final
+// state from the same record, at any time, in any process.
+// Layout inside a sandbox directory D (written by the wrapper, see wrapper_script.h):
+//   D/.cuttle/pid         the wrapper's pid (= its process group); its mtime is the start
+//   D/.cuttle/exit        "CODE [CAUSE]": the exit code and why the job ended; its mtime
+//                         is the end. CAUSE is empty (the command ended by itself),
+//                         "cancel" (Cuttle cancelled it), "deadline" (its max_runtime ran
+//                         out) or "signal" (something outside Cuttle sent the wrapper TERM)
+//   D/.cuttle/cancelled   written by Cuttle before it signals a cancel
+//   D/.cuttle/allocation  the time allocation in seconds, rewritten by extend
+//   D/.cuttle/staged_out  written once the finish step staged the outputs out
+// Thread-safety: pure functions.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cuttle/job_status.h"
+
+namespace cuttle::detail {
+
+inline constexpr const char* kMarkerDir = ".cuttle";
+
+// Why the wrapper's command ended, as the wrapper itself saw it.
+enum class EndCause {
+  kExited,    // the command ended by itself (its exit code or the signal that killed it)
+  kCancel,    // a cancel through Cuttle (the cancelled marker existed when TERM arrived)
+  kDeadline,  // the wrapper's own watchdog: max_runtime ran out
+  kSignal,    // TERM from outside Cuttle (scancel, qdel, kill of the process group)
+};
+
+struct ExitMarker {
+  int code = 0;
+  EndCause cause = EndCause::kExited;
+};
+
+// Parses the exit marker's content ("143 deadline\n"); nullopt for an empty, partial or
+// malformed marker (which every reader treats as "not written yet").
+std::optional<ExitMarker> parse_exit_marker(std::string_view text);
+
+struct MarkerState {
+  bool exists = false;  // the sandbox's marker directory exists
+  std::optional<long> pid;
+  std::optional<TimePoint> started;
+  std::optional<TimePoint> finished;
+  std::optional<int> exit_code;
+  EndCause cause = EndCause::kExited;  // meaningful once exit_code is set
+  bool cancelled = false;
+  bool staged_out = false;
+  // The recorded pid answered `kill -0` on the host that read the markers (a hint for
+  // local and ssh jobs; meaningless for batch jobs on other nodes).
+  bool alive = false;
+};
+
+// One argv that reads the markers of every sandbox given (one round trip for all):
+//   /bin/sh -c '<script>' sh DIR1 DIR2 ...
+std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes);
+// Parses its output into sandbox -> state; sandboxes absent from the output map to a
+// default MarkerState (exists = false).
+std::map<std::string, MarkerState> parse_markers(const std::string& output,
+                                                 const std::vector<std::string>& sandboxes);
+
+// The final state a finished wrapper implies, the same in every process at every time:
+//   cause deadline -> Expired; cause cancel -> Cancelled; cause signal -> Cancelled
+//   ("terminated from outside Cuttle"); no cause -> Completed for 0, else Failed (128+N
+//   is reported as killed by signal N) — except that a cancelled marker with a non-zero
+//   code is Cancelled (a wrapper that predates causes, or a cancel racing the exit);
+//   no exit code -> Cancelled if the cancelled marker exists, else Error "lost".
+JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker);
+
+}  // namespace cuttle::detail

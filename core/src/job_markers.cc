@@ -1,0 +1,165 @@
+// The marker reader: one command for many sandboxes, its parser, and the final state a
+// record implies.
+#include "internal/job_markers.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace cuttle::detail {
+namespace {
+
+std::string signal_name(int signal) {
+  const char* abbrev = sigabbrev_np(signal);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
+}
+
+// "exited with code 3", "killed by SIGTERM (exit code 143)".
+std::string describe_code(int code) {
+  if (code > 128 && code < 128 + 65) {
+    return "killed by " + signal_name(code - 128) + " (exit code " + std::to_string(code) + ")";
+  }
+  return "exited with code " + std::to_string(code);
+}
+
+}  // namespace
+
+std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+  const std::size_t space = text.find(' ');
+  const std::string_view number = text.substr(0, space);
+  if (number.empty() || number.size() > 3) return std::nullopt;
+  int code = 0;
+  for (char c : number) {
+    if (c < '0' || c > '9') return std::nullopt;
+    code = code * 10 + (c - '0');
+  }
+  if (code > 255) return std::nullopt;
+  ExitMarker marker{code, EndCause::kExited};
+  if (space == std::string_view::npos) return marker;
+  const std::string_view cause = text.substr(space + 1);
+  if (cause == "cancel") {
+    marker.cause = EndCause::kCancel;
+  } else if (cause == "deadline") {
+    marker.cause = EndCause::kDeadline;
+  } else if (cause == "signal") {
+    marker.cause = EndCause::kSignal;
+  } else {
+    return std::nullopt;  // a torn or foreign write: not a record we can trust
+  }
+  return marker;
+}
+
+std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes) {
+  static const char* kScript =
+      "for d in \"$@\"; do\n"
+      "  m=\"$d/.cuttle\"\n"
+      "  if [ -d \"$m\" ]; then\n"
+      "    printf 'D %s\\n' \"$d\"\n"
+      "    for f in pid exit; do\n"
+      "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
+      "fi\n"
+      "    done\n"
+      "    [ -e \"$m/cancelled\" ] && printf 'F cancelled\\n'\n"
+      "    [ -e \"$m/staged_out\" ] && printf 'F staged_out\\n'\n"
+      "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
+      "2>/dev/null\n"
+      "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
+      "printf 'A\\n'; fi\n"
+      "  else\n"
+      "    printf 'N %s\\n' \"$d\"\n"
+      "  fi\n"
+      "done\n";
+  std::vector<std::string> argv{"/bin/sh", "-c", kScript, "sh"};
+  argv.insert(argv.end(), sandboxes.begin(), sandboxes.end());
+  return argv;
+}
+
+std::map<std::string, MarkerState> parse_markers(const std::string& output,
+                                                 const std::vector<std::string>& sandboxes) {
+  std::map<std::string, MarkerState> result;
+  for (const auto& s : sandboxes) result[s] = MarkerState{};
+  std::istringstream in(output);
+  std::string line;
+  MarkerState* current = nullptr;
+  while (std::getline(in, line)) {
+    if (line.rfind("D ", 0) == 0) {
+      auto it = result.find(line.substr(2));
+      current = it == result.end() ? nullptr : &it->second;
+      if (current) current->exists = true;
+    } else if (line.rfind("N ", 0) == 0) {
+      current = nullptr;
+    } else if (current && line == "A") {
+      current->alive = true;
+    } else if (current && line.rfind("T ", 0) == 0) {
+      // "T pid 1700000000.123": the marker's mtime, which is when it was written.
+      std::istringstream fields(line.substr(2));
+      std::string name;
+      double seconds = 0;
+      if (fields >> name >> seconds) {
+        auto when = TimePoint(
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+        if (name == "pid") current->started = when;
+        if (name == "exit") current->finished = when;
+      }
+    } else if (current && line.rfind("F ", 0) == 0) {
+      std::size_t space = line.find(' ', 2);
+      std::string key = line.substr(2, space == std::string::npos ? std::string::npos : space - 2);
+      std::string value = space == std::string::npos ? "" : line.substr(space + 1);
+      if (key == "pid") {
+        char* end = nullptr;
+        long number = std::strtol(value.c_str(), &end, 10);
+        if (end != value.c_str() && *end == '\0' && number > 0) current->pid = number;
+      } else if (key == "exit") {
+        if (auto exit = parse_exit_marker(value)) {
+          current->exit_code = exit->code;
+          current->cause = exit->cause;
+        }
+      } else if (key == "cancelled") {
+        current->cancelled = true;
+      } else if (key == "staged_out") {
+        current->staged_out = true;
+      }
+    }
+  }
+  for (auto& [sandbox, state] : result) {
+    if (!state.exit_code) state.finished.reset();
+  }
+  return result;
+}
+
+JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker) {
+  JobStatus status;
+  status.id = id;
+  status.started = marker.started;
+  status.finished = marker.finished;
+  status.exit_code = marker.exit_code;
+  const std::string how = marker.exit_code ? describe_code(*marker.exit_code) : "";
+  if (marker.exit_code && marker.cause == EndCause::kDeadline) {
+    status.state = JobState::kExpired;
+    status.native_state = "deadline";
+    status.reason = "max runtime reached; ended by the job's wrapper (" + how + ")";
+  } else if (marker.exit_code && marker.cause == EndCause::kSignal) {
+    status.state = JobState::kCancelled;
+    status.native_state = "terminated";
+    status.reason = "terminated from outside Cuttle (" + how + ")";
+  } else if ((marker.exit_code && marker.cause == EndCause::kCancel) ||
+             (marker.cancelled && (!marker.exit_code || *marker.exit_code != 0))) {
+    status.state = JobState::kCancelled;
+    status.native_state = "cancelled";
+    status.reason = marker.exit_code ? "cancelled by user (" + how + ")" : "cancelled by user";
+  } else if (!marker.exit_code) {
+    status.state = JobState::kError;
+    status.native_state = "lost";
+    status.reason = "lost";
+    status.error = "the job ended without recording its exit code";
+  } else {
+    status.state = *marker.exit_code == 0 ? JobState::kCompleted : JobState::kFailed;
+    status.native_state = "exited";
+    status.reason = how;
+  }
+  return status;
+}
+
+}  // namespace cuttle::detail

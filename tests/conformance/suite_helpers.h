@@ -1,0 +1,51 @@
+// Small helpers the conformance test files share: local files, unique names, a job.
+// Thread-safety: unique_name() is safe from any thread; the rest are pure or touch only
+// the files named.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cuttle/cuttle.h"
+
+namespace cuttle::conformance {
+
+inline std::string read_local(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+inline void write_local(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+inline bool local_exists(const std::string& path) {
+  struct stat info;
+  return ::lstat(path.c_str(), &info) == 0;
+}
+
+inline std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return prefix + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// The shared hostile strings (tests/data/hostile_strings.txt), `canary` substituted.
+std::vector<std::string> hostile_strings(const std::string& canary);
+
+inline JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
+  JobDescription d;
+  d.executable = std::move(executable);
+  d.arguments = std::move(arguments);
+  return d;
+}
+
+}  // namespace cuttle::conformance
