@@ -7,9 +7,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "bench/rest_service.h"
 #include "bench/scenario.h"
+#include "cuttle/command_runner.h"
 
 namespace cuttle::bench {
 namespace {
