@@ -13,7 +13,10 @@ cuttle::conformance::Target slurm_target() {
   t.location = "slurm://";
   t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("slurm")},
                   {"poll.interval.min", "250ms"},
-                  {"poll.interval.max", "1s"}};
+                  {"poll.interval.max", "1s"},
+                  // Below the test cluster's KillWait (5 s), as it must be on any site: a
+                  // wrapper KILLed by Slurm before its own grace ends records nothing.
+                  {"cancel.grace", "2s"}};
   const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
   if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
   t.require = [] {
@@ -22,6 +25,7 @@ cuttle::conformance::Target slurm_target() {
     GTEST_SKIP() << "Slurm is not running: eval \"$(tests/env/slurm.sh start)\"";
   };
   t.job_timeout = std::chrono::seconds(60);
+  t.cancel_grace = std::chrono::seconds(2);
   t.supports_extend = true;
   t.detached = true;
   t.kill_from_outside = [](const cuttle::JobStatus& s) {

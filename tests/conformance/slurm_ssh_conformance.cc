@@ -21,7 +21,9 @@ cuttle::conformance::Target slurm_ssh_target() {
                   {"poll.interval.min", "250ms"},
                   {"poll.interval.max", "1s"},
                   {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
-                  {"ssh.config", "/dev/null"}};
+                  {"ssh.config", "/dev/null"},
+                  // Below the test cluster's KillWait (5 s), as in slurm_conformance.cc.
+                  {"cancel.grace", "2s"}};
   t.credential = cuttle::Credential::key(env("CUTTLE_TEST_SSH_KEY"));
   const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
   if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
@@ -34,6 +36,7 @@ cuttle::conformance::Target slurm_ssh_target() {
     GTEST_SKIP() << "not running:" << missing;
   };
   t.job_timeout = std::chrono::seconds(60);
+  t.cancel_grace = std::chrono::seconds(2);
   t.supports_extend = true;
   t.detached = true;
   t.kill_from_outside = [](const cuttle::JobStatus& s) {
