@@ -14,8 +14,9 @@ packages=(
   libpoco-dev libpq-dev libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-pytest
-  # packaging tests: pip install . into a venv, the Debian package and its man page
-  python3-venv python3-setuptools dpkg-dev groff-base
+  # packaging tests: pip install . into a venv, the Debian package (cpack needs `file`
+  # for its shlibdeps) and its man page
+  python3-venv python3-setuptools dpkg-dev groff-base file
   # real servers for the integration tests and benchmarks
   slurm-wlm slurm-wlm-torque munge openssh-server openssh-client
   postgresql nginx-light wrk curl procps iproute2

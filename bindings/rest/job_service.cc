@@ -437,9 +437,9 @@ void JobService::apply(const std::string& id, JobStatus status) {
     entry->document = document;
     entry->final = final || !recorded;
     entry->missing.found();
-    // The store is the source of truth: a finished job leaves memory at once, so memory
-    // holds only active work however long the service runs.
-    if (entry->final) forget_locked(*entry);
+    // A finished job leaves memory at the next poll once nothing is held for the
+    // database (forget_finished): the store is the source of truth, but during an outage
+    // only memory knows the final state, and it must not be served as running.
   }
   if (!recorded) return;
   ++metrics_.state_changes;
@@ -473,7 +473,19 @@ void JobService::poll_loop() {
 
 // A safety net under the pushed changes: asks each scheduler, in one call per batch, for
 // every job this instance still considers active.
+void JobService::forget_finished() {
+  if (store_->health().held_changes > 0) return;
+  std::unique_lock lock(cache_mutex_);
+  std::vector<std::shared_ptr<Entry>> finished;
+  for (const auto& [id, entry] : cache_) {
+    if (entry->final) finished.push_back(entry);
+  }
+  for (const auto& entry : finished) forget_locked(*entry);
+}
+
 void JobService::poll_once() {
+  // Memory holds only active work however long the service runs.
+  forget_finished();
   std::map<std::string, std::vector<std::string>> active;  // scheduler -> backend ids
   {
     std::shared_lock lock(cache_mutex_);
@@ -773,7 +785,9 @@ std::string JobService::metrics_text() {
   std::map<std::string, std::size_t> by_state;
   {
     std::shared_lock lock(cache_mutex_);
-    for (const auto& [id, entry] : cache_) ++by_state[reference_state(entry->status)];
+    for (const auto& [id, entry] : cache_) {
+      if (!entry->final) ++by_state[reference_state(entry->status)];  // active jobs only
+    }
   }
   return metrics_.render(by_state);
 }

@@ -127,6 +127,8 @@ class JobService {
   std::shared_ptr<Entry> find(const std::string& id) const;
   // REQUIRES: cache_mutex_ held exclusively.
   void forget_locked(const Entry& entry);
+  // Drops finished jobs from memory once their final state is durable (nothing held).
+  void forget_finished();
   // Counts a submit whose backend id is not known yet; observations of unknown backend
   // ids are kept (early_) only while one is.
   class InFlight {

@@ -97,10 +97,14 @@ class ManagedScheduler : public SchedulerBase,
     job->backend_id = id;
     {
       std::lock_guard<std::mutex> lock(jobs_mutex_);
-      if (enforce_time_limit_ && description.max_runtime) {
+      if (description.max_runtime) {
+        // Kept for every adaptor (extend and the reported deadline); enforced here only
+        // where the adaptor cannot enforce it itself.
         job->allocation = *description.max_runtime;
-        job->deadline = Clock::now() + *job->allocation;
-        arm_timer(id, *job);
+        if (enforce_time_limit_) {
+          job->deadline = Clock::now() + *job->allocation;
+          arm_timer(id, *job);
+        }
       }
       jobs_[id] = job;
       backend_to_logical_[id] = id;
@@ -267,6 +271,10 @@ class ManagedScheduler : public SchedulerBase,
       disarm_timer(*job);
     }
     if (job->deadline) status.deadline = job->deadline;
+    if (!status.deadline && !enforce_time_limit_ && job->allocation && reported.started) {
+      // The adaptor enforces the allocation from the job's start: say when it runs out.
+      status.deadline = *reported.started + *job->allocation;
+    }
     lock.unlock();
     return publish(status);
   }
@@ -328,7 +336,7 @@ class ManagedScheduler : public SchedulerBase,
       job.resubmitting = false;
       backend_to_logical_[backend_id] = logical;
       cancel_now = job.cancelled;
-      if (!cancel_now && job.allocation) {
+      if (!cancel_now && enforce_time_limit_ && job.allocation) {
         job.deadline = Clock::now() + *job.allocation;
         job.deadline_from_start = false;
         arm_timer(logical, job);
@@ -405,7 +413,7 @@ class ManagedScheduler : public SchedulerBase,
   // The allocation is run time: once the job is seen running, count from its start.
   // REQUIRES: jobs_mutex_ held.
   void rebase_deadline(const std::string& logical, ManagedJob& job, const JobStatus& reported) {
-    if (!job.allocation || job.deadline_from_start) return;
+    if (!enforce_time_limit_ || !job.allocation || job.deadline_from_start) return;
     if (reported.state != JobState::kRunning && reported.state != JobState::kStagingOut) return;
     job.deadline_from_start = true;
     TimePoint from_start = reported.started.value_or(Clock::now()) + *job.allocation;

@@ -58,6 +58,7 @@ check "wrong interpreter: message says how to fix it" \
 (cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" >"$work/cpack.log" 2>&1)
 deb=$(ls "$work"/*.deb 2>/dev/null | head -n 1)
 check "cpack -G DEB made a package" test -n "$deb"
+[ -n "$deb" ] || tail -15 "$work/cpack.log" >&2
 if [ -n "$deb" ]; then
   dpkg-deb -c "$deb" >"$work/contents"
   for path in usr/bin/cuttle 'usr/lib/.*libcuttle\.so\.0' usr/include/cuttle/cuttle.h \
