@@ -79,7 +79,6 @@ class HeldWritesStore : public JobStore {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Write> held_;
-  bool writing_ = false;  // the writer thread is writing held_.front()
   bool stopping_ = false;
   std::thread writer_;
 };
