@@ -44,7 +44,6 @@ std::vector<std::string> service_command() {
   return {stand_in.string()};
 }
 
-
 std::uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -28,14 +28,7 @@ std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<
     if (outcome == CommandOutcome::kFailed && attempt == 0 && dialect_->fall_back_status(result)) {
       continue;
     }
-    if (outcome == CommandOutcome::kSchedulerDown) {
-      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
-                             runner_->describe() + " (" + argv[0] +
-                             "): " + first_line(result.stderr_text));
-    }
-    if (outcome == CommandOutcome::kFailed) {
-      throw CommandFailed(argv, result.exit_code, result.stderr_text);
-    }
+    raise_for(argv, outcome, result);
     std::map<std::string, NativeJob> found;
     if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return found;
     std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds

@@ -135,6 +135,12 @@ std::pair<CommandOutcome, CommandResult> BatchScheduler::run_classified(
     const std::vector<std::string>& argv, const CommandOptions& options) {
   CommandResult result = run(argv, options);
   const CommandOutcome outcome = dialect_->classify(argv, result);
+  raise_for(argv, outcome, result);
+  return {outcome, std::move(result)};
+}
+
+void BatchScheduler::raise_for(const std::vector<std::string>& argv, CommandOutcome outcome,
+                               const CommandResult& result) const {
   if (outcome == CommandOutcome::kSchedulerDown) {
     throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
                            runner_->describe() + " (" + argv[0] +
@@ -143,7 +149,6 @@ std::pair<CommandOutcome, CommandResult> BatchScheduler::run_classified(
   if (outcome == CommandOutcome::kFailed) {
     throw CommandFailed(argv, result.exit_code, result.stderr_text);
   }
-  return {outcome, std::move(result)};
 }
 
 std::string BatchScheduler::sandbox_root() {

@@ -79,6 +79,10 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {});
   // Runs argv and turns scheduler-down / failure outcomes into exceptions; returns the
   // outcome (kOk, kUnknownJob, kForbidden or kAccountingDisabled) and the result.
+  // Throws ConnectionFailed when the controller did not answer, CommandFailed when the
+  // command failed; returns for every other outcome.
+  void raise_for(const std::vector<std::string>& argv, CommandOutcome outcome,
+                 const CommandResult& result) const;
   std::pair<CommandOutcome, CommandResult> run_classified(const std::vector<std::string>& argv,
                                                           const CommandOptions& options = {});
   std::string sandbox_root();

@@ -49,26 +49,28 @@ void PollLoop::start_thread(std::function<std::optional<bool>()> round) {
       }
       state->cv.notify_all();
     };
-    thread_ = start_exit_aware_thread([state = state_, round = std::move(round)] {
-      while (true) {
-        {
-          std::unique_lock lock(state->mutex);
-          while (!state->stop && std::chrono::steady_clock::now() < state->next) {
-            state->cv.wait_until(lock, state->next);
+    thread_ = start_exit_aware_thread(
+        [state = state_, round = std::move(round)] {
+          while (true) {
+            {
+              std::unique_lock lock(state->mutex);
+              while (!state->stop && std::chrono::steady_clock::now() < state->next) {
+                state->cv.wait_until(lock, state->next);
+              }
+              if (state->stop) return;
+            }
+            const std::optional<bool> changed = round();
+            if (!changed) return;  // the owner is gone
+            std::lock_guard lock(state->mutex);
+            if (*changed) {
+              state->interval.reset();
+            } else {
+              state->interval.back_off();
+            }
+            state->next = std::chrono::steady_clock::now() + state->interval.current();
           }
-          if (state->stop) return;
-        }
-        const std::optional<bool> changed = round();
-        if (!changed) return;  // the owner is gone
-        std::lock_guard lock(state->mutex);
-        if (*changed) {
-          state->interval.reset();
-        } else {
-          state->interval.back_off();
-        }
-        state->next = std::chrono::steady_clock::now() + state->interval.current();
-      }
-    }, std::move(request_stop));
+        },
+        std::move(request_stop));
   });
 }
 
