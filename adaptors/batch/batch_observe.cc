@@ -10,6 +10,7 @@
 #include "cuttle/error.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
+#include "internal/path_text.h"
 #include "internal/stage_out_plan.h"
 #include "internal/wrapper_script.h"
 

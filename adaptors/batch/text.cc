@@ -116,12 +116,6 @@ std::optional<std::chrono::seconds> parse_duration_clock(std::string_view text) 
 
 long ceil_minutes(std::chrono::seconds duration) { return (duration.count() + 59) / 60; }
 
-std::string join_path(const std::string& dir, const std::string& path) {
-  if (!path.empty() && path[0] == '/') return path;
-  if (!dir.empty() && dir.back() == '/') return dir + path;
-  return dir + "/" + path;
-}
-
 std::string first_line(const std::string& text) {
   std::string line = text.substr(0, text.find('\n'));
   return line.size() > 300 ? line.substr(0, 300) + "..." : line;

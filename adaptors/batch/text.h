@@ -31,8 +31,6 @@ std::optional<TimePoint> time_point_from_time_t(std::time_t t);
 // "[D-]HH:MM:SS", "MM:SS", "M" (minutes), as Slurm and Torque print durations.
 // nullopt for "UNLIMITED", "INFINITE", "NOT_SET", "" and malformed text.
 std::optional<std::chrono::seconds> parse_duration_clock(std::string_view text);
-// `path` under `dir` unless it is absolute (paths on the target, '/' separated).
-std::string join_path(const std::string& dir, const std::string& path);
 // The first line of a command's output, bounded to 300 characters, for messages.
 std::string first_line(const std::string& text);
 // Seconds, rounded up to whole minutes (the granularity of batch time limits).

@@ -7,6 +7,7 @@
 
 #include "adaptors/ssh/ssh_runner.h"
 #include "cuttle/error.h"
+#include "internal/path_text.h"
 
 namespace cuttle::detail {
 namespace {
@@ -14,22 +15,6 @@ namespace {
 // One SFTP request per chunk, each a round trip: big chunks (OpenSSH's sftp-server takes
 // messages up to 256 KiB) keep streaming fast without holding more than a chunk.
 constexpr std::size_t kChunk = 192 * 1024;
-
-std::string parent_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-std::string join(const std::string& directory, const std::string& name) {
-  return directory.empty() || directory.back() == '/' ? directory + name : directory + "/" + name;
-}
 
 std::string random_suffix() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
@@ -291,7 +276,7 @@ void SftpFileSystem::remove_all(const std::string& path) {
   std::optional<FileInfo> info = stat(path);
   if (!info) return;
   if (info->type == FileInfo::Type::kDirectory) {
-    for (const std::string& name : list(path)) remove_all(join(path, name));
+    for (const std::string& name : list(path)) remove_all(join_path(path, name));
     Session s = open_session(*host_);
     if (sftp_rmdir(s.sftp, path.c_str()) != SSH_OK) fail(*host_, s, "remove directory", path);
     return;
@@ -353,7 +338,8 @@ std::unique_ptr<FileReader> SftpFileSystem::open_read(const std::string& path) {
 
 std::unique_ptr<FileWriter> SftpFileSystem::open_write(const std::string& path,
                                                        std::uint32_t mode) {
-  std::string temporary = join(parent_of(path), "." + base_of(path) + ".cuttle-" + random_suffix());
+  std::string temporary =
+      join_path(parent_of(path), "." + base_of(path) + ".cuttle-" + random_suffix());
   Session s = open_session(*host_);
   sftp_file file = sftp_open(s.sftp, temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (!file) fail(*host_, s, "create", path, true);

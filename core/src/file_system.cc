@@ -14,9 +14,13 @@
 #include <cstring>
 
 #include "cuttle/error.h"
+#include "internal/path_text.h"
 
 namespace cuttle {
 namespace {
+
+using detail::base_of;
+using detail::parent_of;
 
 constexpr std::size_t kChunk = 1 << 20;
 
@@ -28,22 +32,6 @@ void close_quietly(int fd) {
   if (fd >= 0) {
     ::close(fd);
   }
-}
-
-std::string parent_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) {
-    return ".";
-  }
-  if (slash == 0) {
-    return "/";
-  }
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 FileInfo::Type type_of(mode_t mode) {

@@ -7,9 +7,16 @@
 #include <vector>
 
 #include "cuttle/error.h"
+#include "internal/path_text.h"
 
 namespace cuttle {
 namespace {
+
+using detail::base_of;
+using detail::join_path;
+using detail::join_segments;
+using detail::parent_of;
+using detail::resolve_segments;
 
 bool inside(const std::string& path, const std::string& root) {
   if (root == "/") return !path.empty() && path.front() == '/';
@@ -17,50 +24,16 @@ bool inside(const std::string& path, const std::string& root) {
                           path[root.size()] == '/');
 }
 
-std::string join(const std::string& directory, const std::string& relative) {
-  if (directory.empty()) return relative;
-  if (directory.back() == '/') return directory + relative;
-  return directory + "/" + relative;
-}
-
-std::string parent_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // Lexical normalisation of an absolute path ("/a/./b/../c" -> "/a/c"); ".." at the top
 // stays at "/", as the kernel does.
 std::string normalise_absolute(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string result;
-  for (std::string_view part : parts) {
-    result += '/';
-    result += part;
-  }
-  return result.empty() ? "/" : result;
+  bool climbed_out = false;
+  return join_segments(resolve_segments(path, climbed_out), true);
 }
 
-bool valid_job_key(const std::string& key) {
+// A sandbox directory name chosen by the caller of the public Sandbox: one path component.
+// (Keys the adaptors make are detail::is_job_key(); this only keeps a path a path.)
+bool one_safe_component(const std::string& key) {
   if (key.empty() || key == "." || key == "..") return false;
   for (char c : key) {
     bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -84,7 +57,7 @@ std::string client_path(const std::string& path, const std::string& client_root,
   }
   if (path.empty()) throw InvalidJobDescription(field, "path is empty");
   if (client_root.empty()) return path;
-  if (path.front() != '/') return join(client_root, confine_relative_path(path, field));
+  if (path.front() != '/') return join_path(client_root, confine_relative_path(path, field));
   std::string normal = normalise_absolute(path);
   if (!inside(normal, normalise_absolute(client_root))) {
     throw InvalidJobDescription(field, "path is outside the permitted directory " + client_root);
@@ -106,7 +79,7 @@ void copy_tree(FileSystem& from, const std::string& from_path, FileSystem& to,
   if (info->type == FileInfo::Type::kDirectory) {
     to.create_directories(to_path, (info->mode & 0777) | 0700);
     for (const std::string& name : from.list(real)) {
-      copy_tree(from, join(real, name), to, join(to_path, name), allowed_root, what);
+      copy_tree(from, join_path(real, name), to, join_path(to_path, name), allowed_root, what);
     }
     return;
   }
@@ -130,32 +103,15 @@ std::string confine_relative_path(std::string_view relative, const std::string& 
   if (relative.front() == '/') {
     throw InvalidJobDescription(field, "absolute path not allowed: " + std::string(relative));
   }
-  std::vector<std::string_view> parts;
-  std::size_t pos = 0;
-  while (pos <= relative.size()) {
-    std::size_t slash = relative.find('/', pos);
-    if (slash == std::string_view::npos) slash = relative.size();
-    std::string_view part = relative.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) {
-        throw InvalidJobDescription(field, "path escapes its directory: " + std::string(relative));
-      }
-      parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
+  bool climbed_out = false;
+  std::vector<std::string_view> segments = resolve_segments(relative, climbed_out);
+  if (climbed_out) {
+    throw InvalidJobDescription(field, "path escapes its directory: " + std::string(relative));
   }
-  if (parts.empty()) {
+  if (segments.empty()) {
     throw InvalidJobDescription(field, "path names the directory itself: " + std::string(relative));
   }
-  std::string result;
-  for (std::string_view part : parts) {
-    if (!result.empty()) result += '/';
-    result += part;
-  }
-  return result;
+  return join_segments(segments, false);
 }
 
 Sandbox::Sandbox(std::shared_ptr<FileSystem> target, std::string root, std::string job_key)
@@ -164,16 +120,16 @@ Sandbox::Sandbox(std::shared_ptr<FileSystem> target, std::string root, std::stri
   if (root_.empty() || root_.front() != '/' || root_.find('\0') != std::string::npos) {
     throw InvalidArgument("sandbox root must be an absolute path: " + root_);
   }
-  if (!valid_job_key(job_key)) {
+  if (!one_safe_component(job_key)) {
     throw InvalidArgument("sandbox job key must be one path component of [A-Za-z0-9._-]: " +
                           job_key);
   }
   root_ = normalise_absolute(root_);
-  path_ = join(root_, job_key);
+  path_ = join_path(root_, job_key);
 }
 
 std::string Sandbox::resolve(std::string_view relative, const std::string& field) const {
-  return join(path_, confine_relative_path(relative, field));
+  return join_path(path_, confine_relative_path(relative, field));
 }
 
 void Sandbox::create() {
@@ -243,7 +199,7 @@ std::vector<std::string> Sandbox::stage_out(FileSystem& client, const JobDescrip
           entry.destination.empty() ? base_of(relative) : entry.destination;
       std::string destination =
           client_path(destination_text, client_root, entry_field("stage_out", i, "destination"));
-      std::string source = join(path_, relative);
+      std::string source = join_path(path_, relative);
       if (!target_->stat(source)) {
         problems.push_back(entry_name + ": no such file " + entry.source);
         continue;

@@ -54,36 +54,10 @@ healthy() {
 }
 check "/health answers" healthy
 
+# The example a user is pointed to (docs/rest.md), run as it is.
 session() {
-  mkdir -p "$work/myjob" && cd "$work/myjob" || return 1
-  echo 'Lorem ipsum' >input_file
-  echo 'hostname;date;wc -l input_file > output_file' >runme.sh
-  cat >query.json <<JSON
-{
-   "jobdir": "$(pwd)/",
-   "executable": "/bin/sh",
-   "prestaged": ["runme.sh", "input_file"],
-   "poststaged": ["output_file"],
-   "stderr": "stderr.txt",
-   "stdout": "stdout.txt",
-   "arguments": ["runme.sh"],
-   "status_callback_url": "http://localhost/job/myjob/status"
-}
-JSON
-  local head location state i
-  head=$(curl -s -i -H 'Content-Type: application/json' -H 'Accept: application/json' \
-    -X POST -d @query.json "$url/job" | tr -d '\r')
-  echo "$head" | head -1 | grep -q '^HTTP/1.1 201' || { echo "$head" >&2; return 1; }
-  location=$(echo "$head" | sed -n 's/^Location: //p')
-  [ -n "$location" ] || return 1
-  for i in $(seq 1 100); do
-    state=$(curl -s -H 'Accept: application/json' "$location" |
-      python3 -c 'import json,sys; s=json.load(sys.stdin)["status"]; print(s["state"], s["exitCode"])')
-    [ "$state" = "DONE 0" ] && break
-    sleep 0.1
-  done
-  cd - >/dev/null || return 1
-  [ "$state" = "DONE 0" ] || { echo "state: $state" >&2; return 1; }
+  (repo=$PWD && cd "$work" && CUTTLE_URL=$url sh "$repo/examples/rest/session.sh") >"$work/session.log" 2>&1 ||
+    { cat "$work/session.log" >&2; return 1; }
   grep -qx '1 input_file' "$work/myjob/output_file"
 }
 check "README session ends DONE with output_file back" session
