@@ -29,7 +29,7 @@ echo "submitted: $location"
 tries=0
 while :; do
   status=$(curl -s -H 'Accept: application/json' "$location")
-  case $status in *'"done":true'* | *'"done": true'*) break ;; esac
+  case $status in *'"done":true'*) break ;; esac
   tries=$((tries + 1))
   [ "$tries" -lt 600 ] || { echo "session.sh: not done after 60 s: $status" >&2; exit 1; }
   sleep 0.1
@@ -38,4 +38,5 @@ echo "$status"
 cat output_file
 # Cancel (a no-op once the job is done):
 curl -s -H 'Accept: application/json' -X DELETE "$location" >/dev/null
-case $status in *'"state":"DONE","exitCode":0'* | *'"state": "DONE", "exitCode": 0'*) ;; *) exit 1 ;; esac
+case $status in *'"state":"DONE"'*) ;; *) exit 1 ;; esac
+case $status in *'"exitCode":0,'*) ;; *) exit 1 ;; esac
