@@ -201,5 +201,57 @@ TEST_F(SshSchedulerTest, ServerKilledMidRunJobsStillResolveToTheirTrueFinalState
   fs::remove(known_hosts);
 }
 
+// A remote file system whose reads break after the first chunk, as an SFTP session that
+// drops in the middle of a stage-out does.
+class BreakingReads : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+  std::unique_ptr<FileReader> open_read(const std::string& path) override {
+    struct Reader : FileReader {
+      std::unique_ptr<FileReader> inner;
+      bool served = false;
+      std::size_t read(char* buffer, std::size_t size) override {
+        if (served) throw StagingFailed("read of the job's output: connection lost (injected)");
+        served = true;
+        return inner->read(buffer, size);
+      }
+    };
+    auto reader = std::make_unique<Reader>();
+    reader->inner = ForwardingFileSystem::open_read(path);
+    ++opened;
+    return reader;
+  }
+  std::atomic<int> opened{0};
+};
+
+TEST_F(SshSchedulerTest, StageOutBrokenMidCopyIsErrorAndLeavesNoPartialFile) {
+  auto values = options({{"cleanup", "on-success"}}).properties;
+  Properties properties(detail::ssh_scheduler_property_descriptors(), values);
+  detail::Remote remote = detail::open_remote(Location::parse(ssh_test::location()), properties,
+                                              ssh_test::credential());
+  auto breaking = std::make_shared<BreakingReads>(remote.files);
+  auto scheduler =
+      detail::SshScheduler::create(Location::parse(ssh_test::location()), {remote.runner, breaking},
+                                   detail::parse_ssh_scheduler_options(properties));
+  const std::string client = root_ + "-client";
+  fs::create_directories(client);
+  JobDescription d = job("/bin/sh", {"-c", "head -c 4000000 /dev/zero > out.bin"});
+  d.stage_out = {{"out.bin", client + "/out.bin"}};
+  std::string id = scheduler->submit(d);
+  JobStatus status = scheduler->wait_until_done(id, 60s);
+  EXPECT_EQ(status.state, JobState::kError) << status.reason;
+  EXPECT_EQ(status.reason.rfind("stage-out failed: ", 0), 0u) << status.reason;
+  EXPECT_NE(status.reason.find("connection lost (injected)"), std::string::npos) << status.reason;
+  EXPECT_EQ(status.scheduler_info.count("stage_out_problems"), 1u);
+  EXPECT_GE(breaking->opened.load(), 1);
+  // The writer of a broken copy is discarded, never committed under the final name; the
+  // sandbox stays (on-success cleanup: the job did not succeed) so the output can be
+  // fetched by hand.
+  EXPECT_FALSE(fs::exists(client + "/out.bin"));
+  EXPECT_TRUE(fs::exists(root_ + "/" + id + "/out.bin"));
+  std::error_code ignored;
+  fs::remove_all(client, ignored);
+}
+
 }  // namespace
 }  // namespace cuttle

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cuttle {
@@ -61,6 +62,37 @@ class FileSystem {
 // Streams `from_path` on `from` to `to_path` on `to`, keeping the exec bit.
 void copy_file(FileSystem& from, const std::string& from_path, FileSystem& to,
                const std::string& to_path);
+
+// Passes every call to another file system; override one method to record calls or
+// inject a failure in a test (the FileSystem twin of ForwardingRunner).
+class ForwardingFileSystem : public FileSystem {
+ public:
+  explicit ForwardingFileSystem(std::shared_ptr<FileSystem> target) : target_(std::move(target)) {}
+  std::string describe() const override { return target_->describe(); }
+  std::optional<FileInfo> stat(const std::string& path) override { return target_->stat(path); }
+  void create_directories(const std::string& path, std::uint32_t mode = 0755) override {
+    target_->create_directories(path, mode);
+  }
+  std::vector<std::string> list(const std::string& directory) override {
+    return target_->list(directory);
+  }
+  void remove_all(const std::string& path) override { target_->remove_all(path); }
+  std::string read_file(const std::string& path) override { return target_->read_file(path); }
+  void write_file(const std::string& path, const std::string& content,
+                  std::uint32_t mode = 0644) override {
+    target_->write_file(path, content, mode);
+  }
+  std::string real_path(const std::string& path) override { return target_->real_path(path); }
+  std::unique_ptr<FileReader> open_read(const std::string& path) override {
+    return target_->open_read(path);
+  }
+  std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override {
+    return target_->open_write(path, mode);
+  }
+
+ protected:
+  std::shared_ptr<FileSystem> target_;
+};
 
 class LocalFileSystem : public FileSystem {
  public:
