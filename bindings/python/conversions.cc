@@ -53,9 +53,10 @@ std::chrono::milliseconds to_milliseconds(py::handle duration) {
     // The same text the command line takes ("10m", "2h", "90"); InvalidArgument names it.
     return parse_duration(duration.cast<std::string>());
   } else {
-    throw py::type_error("expected a datetime.timedelta, a number of seconds or a text such as "
-                         "'10m', got " +
-                         std::string(py::str(duration.get_type().attr("__name__"))));
+    throw py::type_error(
+        "expected a datetime.timedelta, a number of seconds or a text such as "
+        "'10m', got " +
+        std::string(py::str(duration.get_type().attr("__name__"))));
   }
   if (!std::isfinite(seconds)) throw py::value_error("a duration must be finite");
   return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000.0)));

@@ -7,6 +7,7 @@
 
 #include <pybind11/stl.h>
 
+#include "bindings/python/arg_types.h"
 #include "bindings/python/bindings.h"
 #include "bindings/python/conversions.h"
 #include "cuttle/cuttle.h"
@@ -206,7 +207,7 @@ void bind_description(py::module_& m) {
             if (!d.max_runtime) return py::none();
             return to_timedelta(*d.max_runtime);
           },
-          [](JobDescription& d, py::handle value) {
+          [](JobDescription& d, const OptionalDuration& value) {
             auto ms = to_optional_milliseconds(value);
             if (!ms) {
               d.max_runtime.reset();
@@ -247,11 +248,12 @@ void bind_description(py::module_& m) {
            "Raises cuttle.InvalidJobDescription naming the first offending field.")
       .def("copy", [](const JobDescription& d) { return d; })
       .def("__copy__", [](const JobDescription& d) { return d; })
-      .def("__deepcopy__", [](const JobDescription& d, py::handle) { return d; })
+      .def(
+          "__deepcopy__", [](const JobDescription& d, const Memo&) { return d; }, py::arg("memo"))
       .def("__eq__", [](const JobDescription& a, const JobDescription& b) { return a == b; })
       .def(
           "to_json",
-          [](const JobDescription& d, py::object indent) {
+          [](const JobDescription& d, const OptionalIndent& indent) {
             return to_json_text(d, indent.is_none() ? -1 : indent.cast<int>());
           },
           py::arg("indent") = py::none(),
@@ -262,7 +264,7 @@ void bind_description(py::module_& m) {
           py::arg("text"),
           "A JobDescription from JSON text; InvalidJobDescription names an unknown or "
           "mistyped field.")
-      .def("__repr__", [](py::handle self) { return description_repr(self); });
+      .def("__repr__", [](const DescriptionObject& self) { return description_repr(self); });
   bind_container_fields(description);
   description.attr("__hash__") = py::none();
 }

@@ -6,8 +6,7 @@
 
 PYBIND11_MODULE(_cuttle, module) {
   namespace py = pybind11;
-  module.doc() =
-      "Cuttle: one API to run jobs on local processes, SSH hosts, Slurm and Torque.";
+  module.doc() = "Cuttle: one API to run jobs on local processes, SSH hosts, Slurm and Torque.";
   cuttle::python::bind_errors(module);
   cuttle::python::bind_model(module);
   cuttle::python::bind_scheduler(module);

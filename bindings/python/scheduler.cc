@@ -5,6 +5,7 @@
 
 #include <pybind11/stl.h>
 
+#include "bindings/python/arg_types.h"
 #include "bindings/python/bindings.h"
 #include "bindings/python/conversions.h"
 #include "bindings/python/errors.h"
@@ -34,7 +35,7 @@ class PySubscription {
 
 PyScheduler& unwrap(py::handle scheduler) { return scheduler.cast<PyScheduler&>(); }
 
-std::shared_ptr<Scheduler> open(py::handle location, py::handle properties,
+std::shared_ptr<Scheduler> open(const LocationArg& location, const PropertyMap& properties,
                                 std::optional<Credential> credential, std::string& text) {
   text = py::isinstance<Location>(location) ? location.cast<const Location&>().to_string()
                                             : location.cast<std::string>();
@@ -45,7 +46,7 @@ std::shared_ptr<Scheduler> open(py::handle location, py::handle properties,
   return open_scheduler(text, options);
 }
 
-JobDescription description_from(py::handle description, const py::kwargs& fields) {
+JobDescription description_from(const OptionalDescription& description, const py::kwargs& fields) {
   if (!description.is_none()) {
     if (fields.size() > 0)
       throw py::type_error("submit() takes a JobDescription or keyword fields, not both");
@@ -55,8 +56,9 @@ JobDescription description_from(py::handle description, const py::kwargs& fields
   return made.cast<JobDescription>();
 }
 
-py::object make_job(py::handle scheduler, std::string id) {
-  return py::cast(PyJob{py::reinterpret_borrow<py::object>(scheduler), std::move(id)});
+JobObject make_job(py::handle scheduler, std::string id) {
+  return py::reinterpret_steal<JobObject>(
+      py::cast(PyJob{py::reinterpret_borrow<py::object>(scheduler), std::move(id)}).release());
 }
 
 std::string job_repr(const PyJob& job) {
@@ -72,7 +74,8 @@ std::string scheduler_repr(const PyScheduler& s) {
 }
 
 // Scheduler methods; `self` is the Python object so that a returned Job can refer to it.
-py::object submit(py::handle self, py::handle description, const py::kwargs& fields) {
+JobObject submit(const SchedulerObject& self, const OptionalDescription& description,
+                 const py::kwargs& fields) {
   JobDescription d = description_from(description, fields);
   auto scheduler = unwrap(self).get();
   std::string id;
@@ -83,7 +86,7 @@ py::object submit(py::handle self, py::handle description, const py::kwargs& fie
   return make_job(self, std::move(id));
 }
 
-JobStatus status(const PyScheduler& s, py::handle job) {
+JobStatus status(const PyScheduler& s, const JobRef& job) {
   std::string id = job_id_of(job);
   auto scheduler = s.get();
   py::gil_scoped_release release;
@@ -98,18 +101,19 @@ std::vector<JobStatus> statuses(const PyScheduler& s, py::iterable jobs) {
   return scheduler->statuses(ids);
 }
 
-JobStatus cancel(const PyScheduler& s, py::handle job) {
+JobStatus cancel(const PyScheduler& s, const JobRef& job) {
   std::string id = job_id_of(job);
   auto scheduler = s.get();
   py::gil_scoped_release release;
   return scheduler->cancel(id);
 }
 
-JobStatus wait(const PyScheduler& s, py::handle job, py::handle timeout, bool until_done) {
+JobStatus wait(const PyScheduler& s, py::handle job, const OptionalDuration& timeout,
+               bool until_done) {
   return wait_sliced(s.get(), job_id_of(job), to_optional_milliseconds(timeout), until_done);
 }
 
-JobStatus extend(const PyScheduler& s, py::handle job, py::handle by) {
+JobStatus extend(const PyScheduler& s, const JobRef& job, const Duration& by) {
   std::string id = job_id_of(job);
   auto seconds = std::chrono::ceil<std::chrono::seconds>(to_milliseconds(by));
   auto scheduler = s.get();
@@ -117,8 +121,8 @@ JobStatus extend(const PyScheduler& s, py::handle job, py::handle by) {
   return scheduler->extend(id, seconds);
 }
 
-py::object subscribe(PyScheduler& s, py::function listener) {
-  auto callback = std::make_shared<Callback>(std::move(listener));
+SubscriptionObject subscribe(PyScheduler& s, const Listener& listener) {
+  auto callback = std::make_shared<Callback>(py::reinterpret_borrow<py::function>(listener));
   auto scheduler = s.get();
   std::shared_ptr<Subscription> subscription;
   {
@@ -127,7 +131,9 @@ py::object subscribe(PyScheduler& s, py::function listener) {
       callback->call([&status] { return py::cast(status); });
     });
   }
-  return py::cast(std::make_unique<PySubscription>(s.add_subscription(std::move(subscription))));
+  return py::reinterpret_steal<SubscriptionObject>(
+      py::cast(std::make_unique<PySubscription>(s.add_subscription(std::move(subscription))))
+          .release());
 }
 
 void bind_job(py::module_& m) {
@@ -144,20 +150,20 @@ void bind_job(py::module_& m) {
           "Cancels the job (nothing happens if it is already done); returns its status.")
       .def(
           "wait_until_done",
-          [](const PyJob& j, py::handle timeout) {
+          [](const PyJob& j, const OptionalDuration& timeout) {
             return wait(unwrap(j.scheduler), py::str(j.id), timeout, true);
           },
           py::arg("timeout") = py::none(), "See Scheduler.wait_until_done.")
       .def(
           "wait_until_running",
-          [](const PyJob& j, py::handle timeout) {
+          [](const PyJob& j, const OptionalDuration& timeout) {
             return wait(unwrap(j.scheduler), py::str(j.id), timeout, false);
           },
           py::arg("timeout") = py::none(), "See Scheduler.wait_until_running.")
       .def("__str__", [](const PyJob& j) { return j.id; })
       .def("__repr__", &job_repr)
       .def("__eq__",
-           [](const PyJob& a, py::handle b) {
+           [](const PyJob& a, const py::object& b) {
              if (!py::isinstance<PyJob>(b)) return false;
              const auto& other = b.cast<const PyJob&>();
              return a.id == other.id && a.scheduler.is(other.scheduler);
@@ -171,7 +177,7 @@ void bind_subscription(py::module_& m) {
                              "block, or the Scheduler's close()).")
       .def("close", &PySubscription::close, "Stops the listener. Idempotent.")
       .def_property_readonly("active", &PySubscription::active)
-      .def("__enter__", [](py::handle self) { return self; })
+      .def("__enter__", [](const SubscriptionObject& self) { return self; })
       .def("__exit__", [](PySubscription& s, py::args) { s.close(); })
       .def("__repr__", [](const PySubscription& s) {
         return std::string("<cuttle.Subscription ") + (s.active() ? "active" : "closed") + ">";
@@ -188,7 +194,7 @@ void bind_scheduler_class(py::module_& m) {
       "      job = s.submit(executable='/bin/hostname')\n"
       "      print(s.wait_until_done(job).exit_code)\n"
       "Property values may be str, int, bool or timedelta; cuttle.adaptors() lists them.")
-      .def(py::init([](py::handle location, py::handle properties,
+      .def(py::init([](const LocationArg& location, const PropertyMap& properties,
                        std::optional<Credential> credential) {
              std::string text;
              auto scheduler = open(location, properties, std::move(credential), text);
@@ -211,7 +217,7 @@ void bind_scheduler_class(py::module_& m) {
            "Cancels the job; a no-op for a finished or cancelled job. Returns its status.")
       .def(
           "wait_until_done",
-          [](const PyScheduler& s, py::handle job, py::handle timeout) {
+          [](const PyScheduler& s, const JobRef& job, const OptionalDuration& timeout) {
             return wait(s, job, timeout, true);
           },
           py::arg("job"), py::arg("timeout") = py::none(),
@@ -219,7 +225,7 @@ void bind_scheduler_class(py::module_& m) {
           "passes; returns the latest status either way (check .done). Ctrl-C interrupts it.")
       .def(
           "wait_until_running",
-          [](const PyScheduler& s, py::handle job, py::handle timeout) {
+          [](const PyScheduler& s, const JobRef& job, const OptionalDuration& timeout) {
             return wait(s, job, timeout, false);
           },
           py::arg("job"), py::arg("timeout") = py::none(),
@@ -245,7 +251,7 @@ void bind_scheduler_class(py::module_& m) {
           py::arg("queue") = "", "Ids of the jobs this scheduler knows about.")
       .def(
           "track",
-          [](py::handle self, py::handle job) {
+          [](const SchedulerObject& self, const JobRef& job) {
             std::string id = job_id_of(job);
             auto scheduler = unwrap(self).get();
             {
@@ -261,7 +267,7 @@ void bind_scheduler_class(py::module_& m) {
       .def("close", &PyScheduler::close,
            "Drops the subscriptions and the connection. Idempotent; jobs keep running where the "
            "adaptor allows (capabilities.detached).")
-      .def("__enter__", [](py::handle self) { return self; })
+      .def("__enter__", [](const SchedulerObject& self) { return self; })
       .def("__exit__", [](PyScheduler& s, py::args) { s.close(); })
       .def("__repr__", &scheduler_repr);
 }

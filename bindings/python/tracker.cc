@@ -7,6 +7,7 @@
 
 #include <pybind11/stl.h>
 
+#include "bindings/python/arg_types.h"
 #include "bindings/python/bindings.h"
 #include "bindings/python/conversions.h"
 #include "bindings/python/errors.h"
@@ -41,7 +42,7 @@ class PyTracker {
     return tracker_;
   }
 
-  py::object watch(py::handle scheduler, py::handle job) {
+  JobObject watch(const SchedulerObject& scheduler, const JobRef& job) {
     auto core = scheduler.cast<PyScheduler&>().get();
     std::string id = job_id_of(job);
     (*schedulers_)[core.get()] = py::reinterpret_borrow<py::object>(scheduler);
@@ -50,11 +51,12 @@ class PyTracker {
       py::gil_scoped_release release;
       tracker->watch(core, id);
     }
-    return py::cast(PyJob{py::reinterpret_borrow<py::object>(scheduler), id});
+    return py::reinterpret_steal<JobObject>(
+        py::cast(PyJob{py::reinterpret_borrow<py::object>(scheduler), id}).release());
   }
 
-  Tracker::ListenerId add_listener(py::function listener) {
-    auto callback = std::make_shared<Callback>(std::move(listener));
+  Tracker::ListenerId add_listener(const ChangeListener& listener) {
+    auto callback = std::make_shared<Callback>(py::reinterpret_borrow<py::function>(listener));
     auto tracker = get();
     // The map is only read with the GIL held (inside callback->call) and outlives the
     // core tracker's thread (close() drops the tracker first).
@@ -82,7 +84,7 @@ class PyTracker {
   }
 
   // Sliced like Scheduler waits, so that Ctrl-C gets through.
-  bool wait_idle(py::handle timeout_object) {
+  bool wait_idle(const OptionalDuration& timeout_object) {
     auto timeout = to_optional_milliseconds(timeout_object);
     auto tracker = get();
     const auto start = std::chrono::steady_clock::now();
@@ -144,7 +146,7 @@ void bind_tracker(py::module_& m) {
            "Ctrl-C interrupts it.")
       .def_property_readonly("closed", &PyTracker::closed)
       .def("close", &PyTracker::close, "Stops the tracker's thread. Idempotent.")
-      .def("__enter__", [](py::handle self) { return self; })
+      .def("__enter__", [](const TrackerObject& self) { return self; })
       .def("__exit__", [](PyTracker& t, py::args) { t.close(); })
       .def("__repr__", [](const PyTracker& t) {
         if (t.closed()) return std::string("<cuttle.Tracker closed>");
