@@ -3,7 +3,10 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include "bindings/cli/commands.h"
 #include "bindings/cli/job_index.h"
@@ -109,6 +112,45 @@ IndexedJob index_entry(const std::string& id, const std::string& location,
   return entry;
 }
 
+// What stage_in will copy, for the progress line: entries, bytes (what cannot be read
+// here is left out; submit reports it).
+std::pair<std::size_t, std::uintmax_t> stage_in_size(const JobDescription& job) {
+  namespace fs = std::filesystem;
+  std::uintmax_t bytes = 0;
+  for (const StagingEntry& entry : job.stage_in) {
+    std::error_code error;
+    if (fs::is_regular_file(entry.source, error)) {
+      bytes += fs::file_size(entry.source, error);
+      continue;
+    }
+    for (fs::recursive_directory_iterator it(entry.source, error), end; !error && it != end;
+         it.increment(error)) {
+      if (it->is_regular_file(error)) bytes += it->file_size(error);
+    }
+  }
+  return {job.stage_in.size(), bytes};
+}
+
+// submit(), which stages in before it returns: on a terminal a line says what is being
+// copied and another how long it took, so a long stage-in is not a silent wait.
+std::string submit_with_staging_lines(Scheduler& scheduler, const JobDescription& job) {
+  if (job.stage_in.empty() || isatty(STDERR_FILENO) != 1) return scheduler.submit(job);
+  const auto [entries, bytes] = stage_in_size(job);
+  char size[32];
+  std::snprintf(size, sizeof size, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  std::cerr << "cuttle: " << clock_time(Clock::now()) << " staging in " << entries
+            << (entries == 1 ? " entry" : " entries") << " (" << size << ") to "
+            << scheduler.location().to_string() << "\n";
+  const auto started = std::chrono::steady_clock::now();
+  std::string id = scheduler.submit(job);
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, "%.1fs",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::cerr << "cuttle: " << clock_time(Clock::now()) << ' ' << id
+            << " staged in and submitted after " << elapsed << "\n";
+  return id;
+}
+
 }  // namespace
 
 int submit_verb(const Options& o) {
@@ -137,7 +179,7 @@ int submit_verb(const Options& o) {
     keep_stdout_for_json();
   }
   auto scheduler = open_scheduler(location, options);
-  const std::string id = scheduler->submit(job);
+  const std::string id = submit_with_staging_lines(*scheduler, job);
   const bool findable = scheduler->capabilities().detached || !local;
   std::string again = "cuttle wait " + quote(location) + " " + quote(id);
   if (findable) {

@@ -1,6 +1,8 @@
 // The job finish step: stage-out with its idempotent record, the stage-out rule, cleanup.
 #include "internal/finish_step.h"
 
+#include <algorithm>
+
 #include "cuttle/error.h"
 #include "internal/job_markers.h"
 #include "internal/log.h"
@@ -39,6 +41,20 @@ std::string stage_out(Sandbox& sandbox, FileSystem& client,
   } catch (const Error& e) {
     return e.what();
   }
+}
+
+// What cleanup leaves in the sandbox: the job's record (so every later reader derives
+// the same final state) and the wrapper's default stdout/stderr files unless a stage-out
+// entry copied them — a job's output survives cleanup until `cuttle clean` or the
+// service's retention removes what is left.
+std::vector<std::string> kept_by_cleanup(const FinishPlan& plan) {
+  std::vector<std::string> keep = {kMarkerDir};
+  for (const char* output : {kDefaultStdoutFile, kDefaultStderrFile}) {
+    const bool copied = std::any_of(plan.stage_out.begin(), plan.stage_out.end(),
+                                    [&](const StagingEntry& e) { return e.source == output; });
+    if (!copied) keep.emplace_back(output);
+  }
+  return keep;
 }
 
 }  // namespace
@@ -93,7 +109,7 @@ void run_finish_step(JobStatus& status, Sandbox& sandbox, FileSystem& target, Fi
       (plan.cleanup == CleanupPolicy::kOnSuccess && status.state == JobState::kCompleted);
   if (remove) {
     try {
-      sandbox.cleanup();
+      sandbox.cleanup_except(kept_by_cleanup(plan));
     } catch (const Error& e) {
       log(LogLevel::kWarn, "finish", "sandbox cleanup failed",
           {{"sandbox", sandbox.path()}, {"error", e.what()}});

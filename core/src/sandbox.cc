@@ -3,6 +3,7 @@
 // it (no symlink leading out of its root).
 #include "cuttle/sandbox.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -221,6 +222,19 @@ std::vector<std::string> Sandbox::stage_out(FileSystem& client, const JobDescrip
 }
 
 void Sandbox::cleanup() { target_->remove_all(path_); }
+
+void Sandbox::cleanup_except(const std::vector<std::string>& keep) {
+  if (!target_->stat(path_)) return;
+  bool kept = false;
+  for (const std::string& name : target_->list(path_)) {
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) {
+      kept = true;
+    } else {
+      target_->remove_all(join_path(path_, name));
+    }
+  }
+  if (!kept) target_->remove_all(path_);
+}
 
 CleanupPolicy parse_cleanup_policy(const std::string& text) {
   if (text == "never") return CleanupPolicy::kNever;

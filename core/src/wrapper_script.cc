@@ -3,6 +3,7 @@
 
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
+#include "internal/job_markers.h"
 
 namespace cuttle::detail {
 namespace {
@@ -165,9 +166,9 @@ WrapperPaths wrapper_paths(const JobDescription& description, const std::string&
   const std::string& wd = paths.working_directory;
   paths.stdin_path =
       description.stdin_path.empty() ? "/dev/null" : absolute_in(wd, description.stdin_path);
-  paths.stdout_path = description.stdout_path.empty() ? sandbox + "/stdout.txt"
+  paths.stdout_path = description.stdout_path.empty() ? sandbox + "/" + kDefaultStdoutFile
                                                       : absolute_in(wd, description.stdout_path);
-  paths.stderr_path = description.stderr_path.empty() ? sandbox + "/stderr.txt"
+  paths.stderr_path = description.stderr_path.empty() ? sandbox + "/" + kDefaultStderrFile
                                                       : absolute_in(wd, description.stderr_path);
   return paths;
 }

@@ -131,7 +131,14 @@ TEST_P(ConformanceTest, JobKilledFromOutsideReadsTheSameEverywhere) {
   if (!target().kill_from_outside) GTEST_SKIP() << "no way to kill a job from outside";
   const std::string id = scheduler_->submit(job("sleep", {"60"}));
   JobStatus running = scheduler_->wait_until_running(id, target().job_timeout);
-  std::this_thread::sleep_for(1s);  // the wrapper runs the command
+  // The wrapper traps TERM before it writes its pid marker: a kill before that would find
+  // a job script (or a loaded node) that has not yet started the witness.
+  auto sandbox = running.scheduler_info.find("sandbox");
+  if (target().scratch_dir.empty() && sandbox != running.scheduler_info.end()) {
+    ASSERT_TRUE(appears_within(sandbox->second + "/.cuttle/pid", target().job_timeout));
+  } else {
+    std::this_thread::sleep_for(1s);
+  }
   target().kill_from_outside(scheduler_->status(id));
   JobStatus status = scheduler_->wait_until_done(id, target().job_timeout);
   // A TERM the job's wrapper did not expect from Cuttle is someone's cancel.
@@ -208,10 +215,44 @@ TEST_P(ConformanceTest, CleanupOnSuccessRemovesOnlyCompletedSandboxes) {
   for (const JobStatus* s : {&completed, &not_completed, &staging_failed}) {
     ASSERT_EQ(s->scheduler_info.count("sandbox"), 1u) << "no sandbox reported";
   }
-  EXPECT_FALSE(local_exists(completed.scheduler_info.at("sandbox")));
-  EXPECT_TRUE(local_exists(not_completed.scheduler_info.at("sandbox")));
+  // Cleaned: the job's files are gone; its record and its stdout/stderr (not staged out)
+  // stay, so the same final state and the output can be read later.
+  const std::string cleaned = completed.scheduler_info.at("sandbox");
+  EXPECT_TRUE(gone_within(cleaned + "/out.txt", std::chrono::seconds(10)));
+  std::error_code absent;  // attached jobs keep no record: their sandbox goes entirely
+  for (const auto& entry : std::filesystem::directory_iterator(cleaned, absent)) {
+    const std::string name = entry.path().filename();
+    EXPECT_TRUE(name == ".cuttle" || name == "stdout.txt" || name == "stderr.txt")
+        << name << " survived the cleanup";
+  }
+  EXPECT_TRUE(local_exists(not_completed.scheduler_info.at("sandbox") + "/out.txt"));
   EXPECT_TRUE(local_exists(staging_failed.scheduler_info.at("sandbox")));
   EXPECT_EQ(read_local(scratch_ + "/out.txt"), "hi\n");
+  if (target().detached) {
+    JobStatus again = open()->status(completed.id);
+    EXPECT_EQ(again.state, JobState::kCompleted) << again.reason;
+  }
+}
+
+TEST_P(ConformanceTest, CleanupAlwaysKeepsTheOutputThatWasNotStagedOut) {
+  if (!target().scratch_dir.empty()) GTEST_SKIP() << "the target's sandboxes are elsewhere";
+  if (!target().detached) GTEST_SKIP() << "attached jobs write stdout to the caller";
+  auto scheduler = open({{"cleanup", "always"}});
+  JobDescription d = job("/bin/sh", {"-c", "echo out; echo err >&2; echo data > data.txt; exit 3"});
+  JobStatus status = scheduler->wait_until_done(scheduler->submit(d), target().job_timeout);
+  ASSERT_EQ(status.state, JobState::kFailed) << status.reason;
+  const std::string sandbox = status.scheduler_info.at("sandbox");
+  EXPECT_TRUE(gone_within(sandbox + "/data.txt", std::chrono::seconds(10)));
+  EXPECT_EQ(read_local(sandbox + "/stdout.txt"), "out\n");
+  EXPECT_EQ(read_local(sandbox + "/stderr.txt"), "err\n");
+  // Staged out: the copy is the output, the sandbox keeps none.
+  JobDescription staged = job("/bin/sh", {"-c", "echo out"});
+  staged.stage_out.push_back({"stdout.txt", scratch_ + "/stdout-copy.txt"});
+  JobStatus copied = scheduler->wait_until_done(scheduler->submit(staged), target().job_timeout);
+  ASSERT_EQ(copied.state, JobState::kCompleted) << copied.reason;
+  EXPECT_EQ(read_local(scratch_ + "/stdout-copy.txt"), "out\n");
+  EXPECT_TRUE(
+      gone_within(copied.scheduler_info.at("sandbox") + "/stdout.txt", std::chrono::seconds(10)));
 }
 
 TEST_P(ConformanceTest, ReattachingNeverStagesOutTwice) {

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cuttle/cuttle.h"
@@ -31,6 +34,26 @@ inline void write_local(const std::string& path, const std::string& content) {
 inline bool local_exists(const std::string& path) {
   struct stat info;
   return ::lstat(path.c_str(), &info) == 0;
+}
+
+// Polls `ready` every 20 ms: true once it holds, false if it still does not after
+// `timeout`.
+inline bool holds_within(std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// Cleanup after a final state may run in the background.
+inline bool gone_within(const std::string& path, std::chrono::milliseconds timeout) {
+  return holds_within(timeout, [&] { return !local_exists(path); });
+}
+
+inline bool appears_within(const std::string& path, std::chrono::milliseconds timeout) {
+  return holds_within(timeout, [&] { return local_exists(path); });
 }
 
 inline std::string unique_name(const std::string& prefix) {

@@ -224,5 +224,44 @@ TEST_F(CliJobsTest, CleanRemovesOldFinishedSandboxesButNotRunningOnes) {
   EXPECT_NE(cuttle({"clean"}).exit_code, 0);
 }
 
+TEST_F(CliJobsTest, CleanupAlwaysKeepsOutputThatWasNotStagedOut) {
+  auto r = cuttle({"submit", "--wait", "--json", detached() + "&cleanup=always", "--", "/bin/sh",
+                   "-c", "echo kept; echo data > data.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  const std::string id = nlohmann::json::parse(r.stdout_text)["id"];
+  auto out = cuttle({"output", id});
+  EXPECT_EQ(out.exit_code, 0) << out.stderr_text;
+  EXPECT_EQ(out.stdout_text, "kept\n");
+  for (int i = 0; i < 100 && fs::exists(dir_.path() + "/jobs/" + id + "/data.txt"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // cleanup runs after the state
+  }
+  EXPECT_FALSE(fs::exists(dir_.path() + "/jobs/" + id + "/data.txt"));
+}
+
+// On a terminal, a stage-in says what it copies and how long it took (submit stages in
+// before it returns, which would otherwise be a silent wait). `script` gives the command a
+// pseudo-terminal, as a user's shell does.
+TEST_F(CliJobsTest, StageInOnATerminalSaysWhatItCopiesAndHowLong) {
+  if (::access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "script (util-linux) is missing";
+  fs::create_directories(dir_.path() + "/in");
+  std::ofstream(dir_.path() + "/in/a.bin") << std::string(3 * 1024 * 1024, 'x');
+  std::ofstream(dir_.path() + "/in/b.txt") << "b";
+  const std::string command = "XDG_STATE_HOME=" + quote(dir_.path() + "/state") + " " +
+                              quote(cuttle_binary()) + " submit --wait --stage-in " +
+                              quote(dir_.path() + "/in") + ":in " + quote(detached()) +
+                              " -- /bin/ls in";
+  CommandOptions options;
+  options.timeout = std::chrono::seconds(60);
+  auto r = runner_.run({"/usr/bin/script", "-qec", command, "/dev/null"}, options);
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text;
+  EXPECT_THAT(r.stdout_text, HasSubstr("staging in 1 entry (3.0 MiB) to local://"));
+  EXPECT_THAT(r.stdout_text, HasSubstr("staged in and submitted after "));
+  // Without a terminal: plain lines only, no staging chatter.
+  auto plain = cuttle({"submit", "--wait", "--stage-in", dir_.path() + "/in:in", detached(), "--",
+                       "/bin/ls", "in"});
+  EXPECT_EQ(plain.exit_code, 0) << plain.stderr_text;
+  EXPECT_THAT(plain.stderr_text, Not(HasSubstr("staging in")));
+}
+
 }  // namespace
 }  // namespace cuttle

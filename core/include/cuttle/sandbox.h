@@ -51,7 +51,11 @@ class Sandbox {
   // went well. Refuses sandbox entries that are symlinks escaping the sandbox.
   std::vector<std::string> stage_out(FileSystem& client, const JobDescription& description,
                                      const std::string& client_root = {});
+  // Removes the sandbox and everything in it.
   void cleanup();
+  // Removes everything in the sandbox but the top-level entries named in `keep`; removes
+  // the sandbox itself when none of them is there.
+  void cleanup_except(const std::vector<std::string>& keep);
 
  private:
   std::shared_ptr<FileSystem> target_;

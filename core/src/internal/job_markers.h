@@ -26,6 +26,9 @@
 namespace cuttle::detail {
 
 inline constexpr const char* kMarkerDir = ".cuttle";
+// Where the wrapper sends a job's stdout and stderr when the description names no file.
+inline constexpr const char* kDefaultStdoutFile = "stdout.txt";
+inline constexpr const char* kDefaultStderrFile = "stderr.txt";
 
 // Why the wrapper's command ended, as the wrapper itself saw it.
 enum class EndCause {
