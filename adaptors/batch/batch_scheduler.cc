@@ -13,6 +13,7 @@
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
 #include "internal/common_properties.h"
+#include "internal/job_key.h"
 #include "internal/log.h"
 #include "internal/path_text.h"
 #include "internal/stage_out_plan.h"
@@ -194,6 +195,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
       files_->create_directories(paths.working_directory);
     }
     files_->create_directories(markers, 0700);
+    // Before the submit command: a crash after it is found again by this name.
+    files_->write_file(join_path(markers, kJobNameFile), job_name + "\n", 0644);
     if (!description.stage_out.empty()) {
       // So that a scheduler object that re-attaches later can still stage out.
       files_->write_file(join_path(markers, kStageOutPlanFile),
@@ -245,7 +248,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     throw;
   }
   try {
-    files_->write_file(join_path(markers, "backend"), id + "\n", 0644);
+    files_->write_file(join_path(markers, kBackendFile), id + "\n", 0644);
   } catch (const Error& e) {
     log(LogLevel::kWarn, kComponent, "could not record the backend id",
         {{"id", id}, {"error", e.what()}});
@@ -410,16 +413,57 @@ std::vector<std::string> BatchScheduler::find_by_name(const std::string& name) {
   auto matches = [&](const std::string& job_name) {
     return job_key_from_name(job_name) && name_part_of(job_name) == wanted;
   };
+  std::set<std::string> queued_keys;
   if (outcome == CommandOutcome::kOk) {
     for (const NativeJob& job : dialect_->parse_list(result.stdout_text)) {
+      if (auto key = job_key_from_name(job.name)) queued_keys.insert(*key);
       if (matches(job.name) && seen.insert(job.id).second) ids.push_back(job.id);
     }
   }
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, tracked] : tracked_) {
-    if (matches(tracked.job_name) && seen.insert(id).second) ids.push_back(id);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, tracked] : tracked_) {
+      if (matches(tracked.job_name) && seen.insert(id).second) ids.push_back(id);
+    }
   }
+  if (outcome == CommandOutcome::kOk) find_in_sandboxes(matches, queued_keys, ids, seen);
   return ids;
+}
+
+// The sandboxes of submits the queue no longer shows. One with the scheduler's id (the
+// submitter's record, or the job's own) is that job, though the queue forgot it; one
+// without an id, whose wrapper never started and whose key the queue does not show, is a
+// submit a crash interrupted before the scheduler had it: removed, so that the caller's
+// new submit leaves no orphan behind. Called only when the queue listing succeeded.
+void BatchScheduler::find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
+                                       const std::set<std::string>& queued_keys,
+                                       std::vector<std::string>& ids, std::set<std::string>& seen) {
+  const std::string root = sandbox_root();
+  if (!files_->stat(root)) return;
+  for (const std::string& key : files_->list(root)) {
+    if (!is_job_key(key)) continue;
+    const std::string markers = join_path(join_path(root, key), kMarkerDir);
+    std::string job_name;
+    try {
+      if (!files_->stat(join_path(markers, kJobNameFile))) continue;
+      job_name = first_line(files_->read_file(join_path(markers, kJobNameFile)));
+    } catch (const Error&) {
+      continue;
+    }
+    if (!matches(job_name)) continue;
+    std::string backend;
+    if (files_->stat(join_path(markers, kBackendFile))) {
+      backend = first_line(files_->read_file(join_path(markers, kBackendFile)));
+    }
+    if (!backend.empty()) {
+      const std::string id = dialect_->canonical_id(backend);
+      if (seen.insert(id).second) ids.push_back(id);
+    } else if (!queued_keys.count(key) && !files_->stat(join_path(markers, "pid"))) {
+      log(LogLevel::kInfo, kComponent, "removing the sandbox of an interrupted submit",
+          {{"sandbox", join_path(root, key)}, {"job_name", job_name}});
+      files_->remove_all(join_path(root, key));
+    }
+  }
 }
 
 void BatchScheduler::track(const std::string& id) {

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,9 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
                                                           const CommandOptions& options = {});
   std::string sandbox_root();
   std::vector<std::string> ids_named(const std::string& job_name);
+  void find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
+                         const std::set<std::string>& queued_keys, std::vector<std::string>& ids,
+                         std::set<std::string>& seen);
   // One round of observation for `ids`: status (one command), accounting for the missing
   // (probed once), markers (one command), grace. Returns the statuses it could resolve.
   std::map<std::string, JobStatus> observe(const std::vector<std::string>& ids);

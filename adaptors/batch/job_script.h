@@ -28,7 +28,14 @@ std::string directive_line(std::string_view prefix, std::string_view option, std
 // hold no control characters. Throws InvalidJobDescription("scheduler_arguments[i]").
 void check_scheduler_arguments(const std::vector<std::string>& arguments);
 
-// The whole script: shebang, directives, then exec of the wrapper in the sandbox.
+// The file in the marker directory that holds the scheduler's id of the job.
+inline constexpr const char* kBackendFile = "backend";
+// The file in the marker directory that holds the scheduler-side job name, written before
+// the submit command runs.
+inline constexpr const char* kJobNameFile = "job_name";
+
+// The whole script: shebang, directives, the job's own record of its scheduler id (into
+// kBackendFile beside the wrapper, unless already there), then exec of the wrapper.
 std::string render_job_script(const std::string& directives, const std::string& wrapper_path);
 
 // The scheduler-side job name: the user's name reduced to [A-Za-z0-9._-] (at most 64

@@ -148,4 +148,52 @@ TEST(SlurmResolution, ControllerDownFor30SecondsChangesNothingAndResolvesAfter) 
   EXPECT_EQ(scheduler->wait_until_done(keeps_running, 60s).state, cuttle::JobState::kCancelled);
 }
 
+// A submit whose answer a crash lost is found again by its name (find_by_name: what the
+// REST service's recovery asks before it submits again) even after the queue forgot the
+// job, because the job script recorded its own Slurm id; and a submit interrupted before
+// Slurm had it leaves no orphan sandbox behind.
+TEST(SlurmResolution, FindByNameFindsAJobTheQueueForgotAndRemovesAnInterruptedSubmit) {
+  REQUIRE_SLURM();
+  namespace fs = std::filesystem;
+  const std::string root = "/tmp/cuttle-slurm-find-" + std::to_string(::getpid());
+  fs::remove_all(root);
+  const cuttle::SchedulerOptions options{
+      {{"sandbox.root", root}, {"poll.interval.min", "10m"}, {"poll.interval.max", "10m"}}, {}};
+  std::string id;
+  {
+    auto first = cuttle::open_scheduler("slurm://", options);
+    cuttle::JobDescription d = shell("exit 0");
+    d.name = "lost-answer";
+    d.scheduler_arguments = {"--hold"};
+    id = first->submit(d);
+  }
+  std::string backend;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (fs::exists(entry.path() / ".cuttle" / "backend"))
+      backend = entry.path() / ".cuttle" / "backend";
+  }
+  ASSERT_FALSE(backend.empty()) << "the submitter recorded no backend id";
+  fs::remove(backend);  // as if the submitter died before it wrote the id down
+  cuttle::LocalRunner runner;
+  ASSERT_EQ(runner.run({"scontrol", "release", id}).exit_code, 0);
+  const auto give_up = std::chrono::steady_clock::now() + 90s;
+  while (in_queue(id) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(1s);
+  ASSERT_FALSE(in_queue(id)) << "the job did not leave the queue (MinJobAge)";
+  std::ifstream recorded(backend);
+  std::string line;
+  std::getline(recorded, line);
+  EXPECT_EQ(line, id) << "the job script did not record its own id";
+
+  const std::string interrupted = root + "/c00000000001000000000";
+  fs::create_directories(interrupted + "/.cuttle");
+  std::ofstream(interrupted + "/.cuttle/job_name") << "lost-answer.c00000000001000000000\n";
+
+  auto second = cuttle::open_scheduler("slurm://", options);
+  EXPECT_EQ(second->find_by_name("lost-answer"), std::vector<std::string>{id});
+  EXPECT_FALSE(fs::exists(interrupted)) << "the interrupted submit's sandbox was left behind";
+  EXPECT_EQ(second->status(id).state, cuttle::JobState::kCompleted);
+  fs::remove_all(root);
+}
+
 }  // namespace

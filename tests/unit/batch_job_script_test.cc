@@ -46,7 +46,13 @@ TEST(BatchJobScript, SchedulerArgumentsMustBeOptionsWithoutNewlines) {
 
 TEST(BatchJobScript, ScriptExecsTheQuotedWrapper) {
   const std::string script = render_job_script("#SBATCH --x=1\n", "/s p/.cuttle/wrapper.sh");
-  EXPECT_EQ(script, "#!/bin/sh\n#SBATCH --x=1\nexec /bin/sh '/s p/.cuttle/wrapper.sh'\n");
+  EXPECT_EQ(script,
+            "#!/bin/sh\n#SBATCH --x=1\n"
+            "id=${SLURM_JOB_ID:-${PBS_JOBID:-}}\n"
+            "[ -s '/s p/.cuttle/backend' ] || [ -z \"$id\" ] || "
+            "{ printf '%s\\n' \"$id\" > '/s p/.cuttle/.backend.job' && "
+            "mv -f '/s p/.cuttle/.backend.job' '/s p/.cuttle/backend'; }\n"
+            "exec /bin/sh '/s p/.cuttle/wrapper.sh'\n");
 }
 
 TEST(BatchJobScript, JobNameCarriesTheKeyAndHostileNamesAreReduced) {
