@@ -48,9 +48,12 @@ class OciCliTable : public ContainerRuntimeTable {
   }
 
   std::vector<std::string> remove_argv(const std::string& name) const override {
-    // podman: --ignore makes a missing container success; docker's `rm -f` exits 1 with
-    // "No such container", which the caller treats as done.
-    if (runtime_ == ContainerRuntime::kPodman) return {program_, "rm", "--force", "--ignore", name};
+    // podman: --ignore makes a missing container success, --time 0 kills at once (its
+    // default waits 10 s after a TERM the job may ignore); docker's `rm -f` kills at once
+    // and exits 1 with "No such container", which the caller treats as done.
+    if (runtime_ == ContainerRuntime::kPodman) {
+      return {program_, "rm", "--force", "--time", "0", "--ignore", name};
+    }
     return {program_, "rm", "--force", name};
   }
 

@@ -71,7 +71,7 @@ TEST(ContainerRuntimeTable, OciRuntimesKillAndRemoveByName) {
   EXPECT_THAT(podman.kill_argv("cuttle-c1", "TERM"),
               ElementsAre("podman", "kill", "--signal", "TERM", "cuttle-c1"));
   EXPECT_THAT(podman.remove_argv("cuttle-c1"),
-              ElementsAre("podman", "rm", "--force", "--ignore", "cuttle-c1"));
+              ElementsAre("podman", "rm", "--force", "--time", "0", "--ignore", "cuttle-c1"));
   const auto& docker = container_runtime_table(ContainerRuntime::kDocker);
   EXPECT_THAT(docker.kill_argv("cuttle-c1", "KILL"),
               ElementsAre("docker", "kill", "--signal", "KILL", "cuttle-c1"));
