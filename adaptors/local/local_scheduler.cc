@@ -251,8 +251,11 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
           resolve_executable(description, paths.working_directory, submit_directory);
     }
     job->wrapper = marker_path(dir, "wrapper.sh");
+    // In attached mode (a container job) max_runtime and extend stay with the managed
+    // scheduler's timer, as for every attached job; its cancel stops the container.
+    if (!options_.detached) launched.max_runtime.reset();
     write_file_plain(job->wrapper, render_wrapper(launched, paths, options_.cancel_grace), 0700);
-    if (description.max_runtime) {
+    if (launched.max_runtime) {
       write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
                        0644);
     }
