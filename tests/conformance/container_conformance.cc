@@ -97,11 +97,13 @@ Target batch_charliecloud(const std::string& scheme, const char* server_env,
   t.kill_from_outside = [cancel_command](const cuttle::JobStatus& s) {
     cuttle::conformance::run_outside({cancel_command, s.id});
   };
+  t = in_charliecloud(t, scheme + "-charliecloud");
+  t.supports_extend = scheme == "slurm";  // the torque adaptor cannot extend
   // Torque here is Slurm's qsub/qstat over the same cluster (slurm_conformance.cc).
   const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
   if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
   t.forgotten_after = std::chrono::seconds(20);
-  return in_charliecloud(t, scheme + "-charliecloud");
+  return t;
 }
 
 }  // namespace
