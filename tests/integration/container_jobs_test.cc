@@ -307,9 +307,13 @@ TEST_P(ContainerJobTest, AMissingRuntimeIsUnsupportedAtSubmitNamingTheHost) {
     scheduler_->submit(d);
     FAIL() << "an image with no runtime was accepted";
   } catch (const Unsupported& e) {
-    EXPECT_THAT(e.what(), HasSubstr("container.runtime"));
-    EXPECT_THAT(e.what(), HasSubstr("apptainer"));
+    // "container.runtime: no container runtime on HOST (looked for apptainer on PATH)"
+    EXPECT_THAT(e.what(),
+                ::testing::ContainsRegex("container.runtime: .* on [^ ]+ \\(looked for apptainer"));
   }
+  const std::string sandboxes = root_.path() + "/sandboxes";
+  EXPECT_TRUE(!std::filesystem::exists(sandboxes) || std::filesystem::is_empty(sandboxes))
+      << "a refused submit left a sandbox behind";
 }
 
 Target target(std::string name, std::string location, std::map<std::string, std::string> properties,
@@ -338,6 +342,14 @@ std::vector<Target> targets() {
   t.push_back(target("SlurmPodman", "slurm://", batch, podman, "CUTTLE_TEST_SLURM"));
   t.push_back(target("SlurmCharliecloud", "slurm://", batch, charliecloud, "CUTTLE_TEST_SLURM"));
   t.push_back(target("TorqueCharliecloud", "torque://", batch, charliecloud, "CUTTLE_TEST_TORQUE"));
+  // The batch CLI over SSH: the runtime is probed on the login node through the session.
+  std::map<std::string, std::string> over_ssh = batch;
+  over_ssh.insert({{"ssh.known_hosts", ssh_test::known_hosts()}, {"ssh.config", "none"}});
+  t.push_back(
+      target("SlurmSshCharliecloud",
+             "slurm+ssh://" + ssh_test::user() + "@" + ssh_test::host() + ":" + ssh_test::port(),
+             over_ssh, charliecloud, "CUTTLE_TEST_SLURM"));
+  t.back().credential = Credential::key(ssh_test::key());
   return t;
 }
 
