@@ -13,6 +13,7 @@
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
 #include "internal/common_properties.h"
+#include "internal/container_runtime.h"
 #include "internal/job_key.h"
 #include "internal/log.h"
 #include "internal/path_text.h"
@@ -203,8 +204,10 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
                          encode_stage_out_plan(description.stage_out), 0600);
     }
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
-    files_->write_file(wrapper_path, render_wrapper(description, paths, settings_.cancel_grace),
-                       0755);
+    // `auto` is resolved on the submit host, which sites install the same software on
+    // as their compute nodes; the wrapper checks the runtime again on the node.
+    const JobDescription launched = resolve_container(description, *runner_);
+    files_->write_file(wrapper_path, render_wrapper(launched, paths, settings_.cancel_grace), 0755);
     if (description.max_runtime) {
       files_->write_file(join_path(markers, "allocation"),
                          allocation_marker(*description.max_runtime), 0644);

@@ -32,6 +32,8 @@ std::optional<TimePoint> marker_mtime(const std::string& sandbox, const char* na
       std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
 }
 
+std::string_view first_line(std::string_view text) { return text.substr(0, text.find('\n')); }
+
 }  // namespace
 
 std::string marker_path(const std::string& sandbox, const char* name) {
@@ -71,6 +73,11 @@ DetachedRecord read_record(const std::string& sandbox) {
   }
   if (::access(marker_path(sandbox, "cancelled").c_str(), F_OK) == 0) {
     record.markers.cancelled = true;
+  }
+  if (record.markers.exit_code.value_or(0) != 0) {
+    // Only a failed job's record can hold a container runtime's own failure.
+    record.markers.container = std::string(first_line(read_marker(sandbox, "container")));
+    record.markers.container_error = std::string(first_line(read_marker(sandbox, "container_err")));
   }
   // The wrapper writes no clock readings (a `date` per job costs a process): a marker's
   // mtime is when it was written.

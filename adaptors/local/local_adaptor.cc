@@ -15,6 +15,7 @@ void register_local_adaptor(Registry& registry) {
   descriptor.properties = local::local_property_descriptors();
   descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = false;  // true when mode=detached
+  descriptor.capabilities.containers = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential&) -> std::shared_ptr<Scheduler> {
     if (!location.host.empty() && location.host != "localhost") {

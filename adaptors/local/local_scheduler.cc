@@ -25,6 +25,7 @@
 #include "adaptors/local/local_job.h"
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
+#include "internal/container_runtime.h"
 #include "internal/event_loop.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
@@ -157,13 +158,19 @@ Capabilities LocalScheduler::capabilities() const {
   c.native_time_limit = options_.detached;
   c.extend = options_.detached;
   c.local_sandbox = true;
+  c.containers = true;  // when a runtime is installed here: submit probes and says so
   return c;
 }
 
 std::string LocalScheduler::submit(const JobDescription& description) {
   description.validate();
   check_staging_paths(description);
-  JobPtr job = options_.detached ? prepare_detached(description) : prepare_attached(description);
+  // A container job always runs through the wrapper, attached or not: it is what stops
+  // and removes the container on cancel and max_runtime and records the runtime's own
+  // failures (docs/containers.md).
+  JobPtr job = options_.detached || !description.container_image.empty()
+                   ? prepare_detached(description)
+                   : prepare_attached(description);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.emplace(job->id, job);
@@ -237,12 +244,18 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     const WrapperPaths paths = wrapper_paths(description, dir, submit_directory);
     // Refuse now what an attached spawn would refuse, rather than a 126/127 exit later.
     check_working_directory(paths.working_directory);
-    JobDescription launched = description;
-    launched.executable =
-        resolve_executable(description, paths.working_directory, submit_directory);
+    LocalRunner runner;
+    JobDescription launched = resolve_container(description, runner);
+    if (launched.container_image.empty()) {
+      launched.executable =
+          resolve_executable(description, paths.working_directory, submit_directory);
+    }
     job->wrapper = marker_path(dir, "wrapper.sh");
+    // In attached mode (a container job) max_runtime and extend stay with the managed
+    // scheduler's timer, as for every attached job; its cancel stops the container.
+    if (!options_.detached) launched.max_runtime.reset();
     write_file_plain(job->wrapper, render_wrapper(launched, paths, options_.cancel_grace), 0700);
-    if (description.max_runtime) {
+    if (launched.max_runtime) {
       write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
                        0644);
     }

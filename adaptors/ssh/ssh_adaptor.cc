@@ -27,6 +27,7 @@ void register_ssh_adaptor(Registry& registry) {
   descriptor.query_keys = {"jump"};
   descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = true;
+  descriptor.capabilities.containers = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
     SshSchedulerOptions options = parse_ssh_scheduler_options(properties);

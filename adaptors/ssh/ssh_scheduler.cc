@@ -6,6 +6,7 @@
 
 #include "cuttle/error.h"
 #include "internal/common_properties.h"
+#include "internal/container_runtime.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
 #include "internal/stage_out_plan.h"
@@ -122,6 +123,7 @@ Capabilities SshScheduler::capabilities() const {
   c.detached = true;
   c.native_time_limit = true;  // the wrapper enforces max_runtime on the host
   c.extend = true;
+  c.containers = true;  // when a runtime is installed on the host: submit probes there
   return c;
 }
 
@@ -184,7 +186,9 @@ std::string SshScheduler::submit(const JobDescription& description) {
     sandbox.stage_in(*client_files_, description);
     const WrapperPaths paths = wrapper_paths(description, dir, home);
     const std::string wrapper = markers + "/wrapper.sh";
-    remote_.files->write_file(wrapper, render_wrapper(description, paths, options_.cancel_grace),
+    // The runtime is probed on the host that runs the job.
+    const JobDescription launched = resolve_container(description, *remote_.runner);
+    remote_.files->write_file(wrapper, render_wrapper(launched, paths, options_.cancel_grace),
                               0700);
     if (description.max_runtime) {
       remote_.files->write_file(markers + "/allocation",

@@ -49,6 +49,7 @@ Capabilities TorqueDialect::capabilities() const {
   c.queues = true;
   c.multi_node = true;
   c.native_time_limit = true;
+  c.containers = true;  // the wrapper runs the runtime inside the batch job
   return c;
 }
 

@@ -2,6 +2,7 @@
 // two programs. Both report their own failures as exit 125 (the runtime), 126 (command
 // not executable) or 127 (command not found) with a last stderr line of their own (or,
 // under --init, the init's own line), while a job's own exit code passes through.
+#include <cstdint>
 #include <string>
 
 #include "cuttle/error.h"
@@ -9,6 +10,50 @@
 
 namespace cuttle::detail {
 namespace {
+
+// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past
+// U+10FFFF).
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::size_t length = byte < 0x80           ? 1
+                         : (byte >> 5) == 0x6  ? 2
+                         : (byte >> 4) == 0xe  ? 3
+                         : (byte >> 3) == 0x1e ? 4
+                                               : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    std::uint32_t code = length == 1 ? byte : byte & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kSmallest[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// podman and docker hand the command and environment to the OCI runtime in JSON
+// (config.json), which replaces bytes that are not UTF-8: refuse them rather than run a
+// different command.
+void check_utf8(const ContainerLaunch& launch, std::string_view program) {
+  const std::string reason = ": " + std::string(program) +
+                             " passes it through JSON (the OCI config) and cannot carry bytes "
+                             "that are not UTF-8";
+  for (std::size_t i = 0; i < launch.command.size(); ++i) {
+    if (is_utf8(launch.command[i])) continue;
+    throw Unsupported(
+        (i == 0 ? std::string("executable") : "arguments[" + std::to_string(i - 1) + "]") + reason);
+  }
+  for (const auto& [name, value] : launch.environment) {
+    if (!is_utf8(value)) throw Unsupported("environment." + name + reason);
+  }
+}
 
 class OciCliTable : public ContainerRuntimeTable {
  public:
@@ -21,6 +66,7 @@ class OciCliTable : public ContainerRuntimeTable {
 
   std::vector<std::string> run_argv(const ContainerLaunch& launch) const override {
     check_sandbox_path(launch.sandbox, program_);
+    check_utf8(launch, program_);
     const std::string work(kContainerWorkDir);
     // --init: an init process as PID 1, so SIGTERM reaches the job and zombies are
     // reaped; --interactive: the job reads the stdin the caller redirected.
@@ -48,9 +94,12 @@ class OciCliTable : public ContainerRuntimeTable {
   }
 
   std::vector<std::string> remove_argv(const std::string& name) const override {
-    // podman: --ignore makes a missing container success; docker's `rm -f` exits 1 with
-    // "No such container", which the caller treats as done.
-    if (runtime_ == ContainerRuntime::kPodman) return {program_, "rm", "--force", "--ignore", name};
+    // podman: --ignore makes a missing container success, --time 0 kills at once (its
+    // default waits 10 s after a TERM the job may ignore); docker's `rm -f` kills at once
+    // and exits 1 with "No such container", which the caller treats as done.
+    if (runtime_ == ContainerRuntime::kPodman) {
+      return {program_, "rm", "--force", "--time", "0", "--ignore", name};
+    }
     return {program_, "rm", "--force", name};
   }
 

@@ -99,7 +99,7 @@ void require_container_support(const JobDescription& description, const Capabili
                                const std::string& adaptor_name) {
   if (description.container_image.empty() || capabilities.containers) return;
   throw Unsupported("container_image: the " + adaptor_name +
-                    " adaptor cannot run jobs in a container yet (docs/containers.md); "
+                    " adaptor cannot run jobs in a container (docs/containers.md); "
                     "refusing to run '" +
                     description.executable + "' without one");
 }

@@ -84,6 +84,10 @@ void JobDescription::validate() const {
   if (!container_image.empty()) {
     validate_container_image(container_image);
     validate_container_options(container);
+    if (!working_directory.empty()) {
+      throw InvalidJobDescription("working_directory",
+                                  "a container job runs in /work, its sandbox; leave it empty");
+    }
   } else if (container != ContainerOptions{}) {
     throw InvalidJobDescription("container",
                                 "runtime, mounts, network or user are set but "

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "internal/container_runtime.h"
+
 namespace cuttle::detail {
 namespace {
 
@@ -57,7 +59,7 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "  m=\"$d/.cuttle\"\n"
       "  if [ -d \"$m\" ]; then\n"
       "    printf 'D %s\\n' \"$d\"\n"
-      "    for f in pid exit; do\n"
+      "    for f in pid exit container container_err; do\n"
       "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
       "fi\n"
       "    done\n"
@@ -120,6 +122,10 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
         current->cancelled = true;
       } else if (key == "staged_out") {
         current->staged_out = true;
+      } else if (key == "container") {
+        current->container = value;
+      } else if (key == "container_err") {
+        current->container_error = value;
       }
     }
   }
@@ -149,6 +155,14 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
     status.state = JobState::kCancelled;
     status.native_state = "cancelled";
     status.reason = marker.exit_code ? "cancelled by user (" + how + ")" : "cancelled by user";
+  } else if (auto failure = marker.exit_code
+                                ? container_failure(marker.container, *marker.exit_code,
+                                                    marker.container_error)
+                                : std::nullopt) {
+    status.state = JobState::kError;
+    status.native_state = "container";
+    status.reason = *failure;
+    status.error = *failure;
   } else if (!marker.exit_code) {
     status.state = JobState::kError;
     status.native_state = "lost";

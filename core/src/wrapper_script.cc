@@ -3,6 +3,7 @@
 
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
+#include "internal/container_runtime.h"
 #include "internal/job_markers.h"
 
 namespace cuttle::detail {
@@ -19,13 +20,16 @@ std::string write_marker(const std::string& dir, const char* name, const std::st
 // the cause once, TERMs its whole process group (itself included: it catches TERM) and
 // starts the escalation: after the grace, unless the job has recorded its exit by then,
 // the record says 137 with the same cause and the group is KILLed. The escalation
-// ignores TERM so a second TERM from outside cannot stop it.
-std::string stop_functions(const std::string& m, std::chrono::seconds grace) {
+// ignores TERM so a second TERM from outside cannot stop it. `remove` (a container job's
+// removal command, or empty) runs first: a KILLed runtime client would leave its
+// container running, and once the record says the job ended nothing of it may be left.
+std::string stop_functions(const std::string& m, std::chrono::seconds grace,
+                           const std::string& remove) {
   std::string s;
   s += "cuttle_end() {\n";
   s += "  kill -TERM 0 2>/dev/null\n";
   s += "  ( trap '' TERM; sleep " + std::to_string(grace.count()) + "; [ -s " + quote(m + "/exit") +
-       " ] || { echo \"137 $cuttle_how\" > " + quote(m + "/exit") +
+       " ] || { " + remove + "echo \"137 $cuttle_how\" > " + quote(m + "/exit") +
        "; kill -KILL 0; } ) </dev/null >/dev/null 2>&1 &\n";
   s += "}\n";
   s += "cuttle_stop() {\n";
@@ -78,6 +82,44 @@ constexpr const char* kWaitLoop =
     "  cuttle_rc=$cuttle_r\n"
     "done\n";
 
+// A container job's wrapper checks that the runtime is on this host (a batch job's node
+// may differ from the submit host that was probed) and gives ch-run the $USER it needs.
+// The failure line names the host; container_failure() reads it back as the job's error.
+// The directories of the stage-out sources exist before the job starts, as the reference
+// service's output locations do (`ls > /work/output/workls.txt` needs no mkdir).
+std::string container_preamble(const std::string& m, const ContainerCommands& container,
+                               const JobDescription& description, const std::string& sandbox) {
+  std::string s;
+  std::vector<std::string> mkdir{"mkdir", "-p", "--"};
+  for (const StagingEntry& entry : description.stage_out) {
+    const std::size_t slash = entry.source.find_last_of('/');
+    if (entry.source.empty() || entry.source.front() == '/' || slash == std::string::npos) continue;
+    mkdir.push_back(sandbox + "/" + entry.source.substr(0, slash));
+  }
+  if (mkdir.size() > 3) s += quote_command(mkdir) + " 2>/dev/null\n";
+  s += "[ -n \"${USER:-}\" ] || { USER=$(id -un 2>/dev/null); export USER; }\n";
+  s += "command -v " + quote(container.program) + " >/dev/null 2>&1 || {\n";
+  s += "  echo \"" + std::string(kWrapperFailurePrefix) +
+       "container.runtime: " + container.program + " is not installed on $(uname -n)\" > " +
+       quote(m + "/container_err") + "\n";
+  s += "  " + write_marker(m, "exit", "127") + "  exit 127\n}\n";
+  return s;
+}
+
+// After the run command: a stopped job's container is removed (the client may have died
+// before it could), and a failed job's last stderr line is kept so the record tells the
+// runtime's own failure (125/126/127 and its message) from the job's exit code.
+std::string container_epilogue(const std::string& m, const std::string& stderr_path,
+                               const std::string& remove) {
+  std::string s;
+  if (!remove.empty()) s += "[ -z \"$cuttle_how\" ] || { " + remove + "}\n";
+  s += "if [ \"$cuttle_rc\" -ne 0 ] && [ -z \"$cuttle_how\" ]; then\n";
+  s += "  tail -c 4096 " + quote(stderr_path) +
+       " 2>/dev/null | sed -n '/[^[:space:]]/h; ${x;p;}' > " + quote(m + "/container_err") + "\n";
+  s += "fi\n";
+  return s;
+}
+
 }  // namespace
 
 std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths,
@@ -90,16 +132,31 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   s += "#!/bin/sh\n";
   s += "# Written by Cuttle: runs one job and records its outcome in " + std::string(kMarkerDir) +
        "/.\n";
+  std::optional<ContainerCommands> container;
+  std::string remove;  // a container job's removal command line, or empty
+  if (!description.container_image.empty()) {
+    container = container_commands(description, paths.sandbox);
+    if (!container->remove.empty())
+      remove = quote_command(container->remove) + " >/dev/null 2>&1; ";
+  }
   s += write_marker(m, "pid", "\"$$\"");
+  if (container) s += write_marker(m, "container", quote(container_marker(description)));
   s += "cuttle_wrapper=$$ cuttle_how= cuttle_child= cuttle_dog=\n";
-  s += stop_functions(m, cancel_grace);
+  s += stop_functions(m, cancel_grace, remove);
   s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
        "  exit 127\n}\n";
-  for (const auto& [name, value] : description.environment) {
-    s += name + "=" + quote(value) + "\nexport " + name + "\n";
+  std::vector<std::string> argv;
+  if (container) {
+    // The environment goes into the container (run_argv), not into the runtime's own.
+    s += container_preamble(m, *container, description, paths.sandbox);
+    argv = container->run;
+  } else {
+    for (const auto& [name, value] : description.environment) {
+      s += name + "=" + quote(value) + "\nexport " + name + "\n";
+    }
+    argv.push_back(description.executable);
+    argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
   }
-  std::vector<std::string> argv{description.executable};
-  argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
   // The command runs in the background so the wrapper can act on signals while it
   // runs. A background command of a non-interactive sh starts with INT and QUIT ignored;
   // bash lets the subshell reset them, dash does not (a known limit: on dash hosts a
@@ -114,6 +171,7 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   if (description.max_runtime) s += watchdog(m, *description.max_runtime);
   s += kWaitLoop;
   s += "[ -z \"$cuttle_dog\" ] || kill \"$cuttle_dog\" 2>/dev/null\n";
+  if (container) s += container_epilogue(m, paths.stderr_path, remove);
   s += write_marker(m, "exit", "\"$cuttle_rc${cuttle_how:+ $cuttle_how}\"");
   s += "exit \"$cuttle_rc\"\n";
   return s;

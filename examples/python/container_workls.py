@@ -6,8 +6,9 @@ busybox image listing it into /work/output/workls.txt, the listing staged back.
 
 In a container the job's sandbox is mounted read-write at /work, which is the working
 directory: stage_in destinations and stage_out sources are relative to it. An adaptor
-that cannot run containers (yet: docs/containers.md) refuses the image with
-cuttle.Unsupported naming container_image; it never runs the command without one.
+that cannot run containers, or a host with no runtime, refuses the image with
+cuttle.Unsupported naming container_image or container.runtime; it never runs the
+command without one.
 """
 
 import pathlib
@@ -28,7 +29,7 @@ with tempfile.TemporaryDirectory() as directory:
         try:
             job = scheduler.submit(
                 executable="/bin/sh",
-                arguments=["-c", "mkdir -p /work/output; cd /work/input; ls > /work/output/workls.txt"],
+                arguments=["-c", "cd /work/input; ls > /work/output/workls.txt"],
                 image=image,
                 network=False,
                 stage_in=[(str(here / n), "input/" + n) for n in ("a.txt", "b.txt")],

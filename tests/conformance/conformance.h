@@ -50,6 +50,12 @@ struct Target {
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;
+  // Set: every job the suite submits runs in this image with this runtime (issue 12),
+  // the same tests on the same adaptor once more. Tests that need the host's paths inside
+  // the job skip, saying why; files the suite checks for are looked up on this machine
+  // (every container target here shares its disk).
+  std::string container_image;
+  ContainerRuntime container_runtime = ContainerRuntime::kAuto;
 };
 
 // Names the target in test output instead of dumping its bytes.

@@ -51,8 +51,17 @@ LogLevel ERROR
 # bash started by sshd reads ~/.bashrc unless SHLVL says it is nested; this machine's
 # .bashrc (pyenv init) costs ~200 ms per command and takes a lock, which would dominate
 # every remote command (ours and OpenSSH's alike) and stall concurrent ones.
-SetEnv SHLVL=1
+# CONTAINERS_CONF / CONTAINERS_STORAGE_CONF, when set at start (tests/env/podman.sh), reach
+# remote commands too, so a container job's podman over SSH uses the test configuration.
+SetEnv SHLVL=1$(podman_env)
 CONF
+}
+
+podman_env() {  # " NAME=VALUE..." for the podman test configuration in this environment
+  for name in CONTAINERS_CONF CONTAINERS_STORAGE_CONF; do
+    eval "value=\${$name:-}"
+    [ -z "$value" ] || printf ' %s=%s' "$name" "$value"
+  done
 }
 
 known_hosts() {

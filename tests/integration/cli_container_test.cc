@@ -1,7 +1,7 @@
-// The container flags of `cuttle submit`, driven as a user drives them: an image on an
-// adaptor that cannot run containers yet is refused naming container_image (it used to
-// run the command without any container), and bad container options are usage errors
-// naming the flag or field.
+// The container flags of `cuttle submit`, driven as a user drives them: an image on
+// local:// runs the job in the container with real podman (it used to run the command
+// without any container), a missing runtime is refused naming container.runtime, and bad
+// container options are usage errors naming the flag or field.
 #include <cstdlib>
 #include <filesystem>
 
@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "cuttle/command_runner.h"
+#include "tests/integration/container_test_env.h"
 #include "tests/unit/test_util.h"
 
 namespace cuttle {
@@ -31,16 +32,34 @@ class CliContainerTest : public ::testing::Test {
   testing::TempDir dir_;
 };
 
-TEST_F(CliContainerTest, AnImageOnTheLocalAdaptorIsRefusedNotSilentlyIgnored) {
+TEST_F(CliContainerTest, AnImageOnTheLocalAdaptorRunsTheJobInTheContainer) {
+  CUTTLE_REQUIRE_CONTAINER_ENV("podman");
   for (const std::string& location : std::vector<std::string>{
            "local://", "local://?mode=detached&sandbox.root=" + dir_.path() + "/jobs"}) {
+    // 7 only where the working directory is /work; the host path is not there inside.
     auto r =
-        cuttle({"submit", "--wait", "--image", "docker://x", location, "--", "touch", victim()});
-    EXPECT_EQ(r.exit_code, 1) << location;
-    EXPECT_THAT(r.stderr_text, HasSubstr("container_image")) << location;
-    EXPECT_THAT(r.stderr_text, HasSubstr("unsupported")) << location;
-    EXPECT_FALSE(std::filesystem::exists(victim())) << location << " ran the job";
+        cuttle({"submit", "--wait", "--image", "localhost/busybox:latest", location, "--", "sh",
+                "-c", "touch \"$1\" 2>/dev/null; [ \"$PWD\" = /work ] && exit 7", "sh", victim()});
+    EXPECT_EQ(r.exit_code, 7) << location << ": " << r.stderr_text;
+    EXPECT_FALSE(std::filesystem::exists(victim())) << location << " ran the job on the host";
   }
+}
+
+TEST_F(CliContainerTest, AMissingImageIsASystemErrorNamingTheImage) {
+  CUTTLE_REQUIRE_CONTAINER_ENV("podman");
+  auto r = cuttle({"submit", "--wait", "--image", "localhost/cuttle-no-such-image:latest",
+                   "local://", "--", "true"});
+  EXPECT_EQ(r.exit_code, 125) << r.stderr_text;
+  EXPECT_THAT(r.stdout_text + r.stderr_text, HasSubstr("localhost/cuttle-no-such-image"));
+}
+
+TEST_F(CliContainerTest, AMissingRuntimeIsRefusedNamingContainerRuntime) {
+  auto r = cuttle({"submit", "--wait", "--image", "localhost/busybox:latest", "--container-runtime",
+                   "apptainer", "local://", "--", "touch", victim()});
+  EXPECT_EQ(r.exit_code, 1) << r.stderr_text;
+  EXPECT_THAT(r.stderr_text, HasSubstr("container.runtime"));
+  EXPECT_THAT(r.stderr_text, HasSubstr("apptainer"));
+  EXPECT_FALSE(std::filesystem::exists(victim()));
 }
 
 TEST_F(CliContainerTest, HostileImageNamesAreUsageErrorsNamingTheField) {
@@ -83,13 +102,13 @@ TEST_F(CliContainerTest, ContainerOptionsWithoutAnImageAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(victim()));
 }
 
-TEST_F(CliContainerTest, ValidContainerOptionsReachTheAdaptorsRefusal) {
-  auto r = cuttle({"submit", "--image", "localhost/busybox:latest", "--container-runtime", "podman",
-                   "--mount", "/etc:/host-etc", "--network", "off", "--container-user", "1000:1000",
-                   "local://", "--", "touch", victim()});
-  EXPECT_EQ(r.exit_code, 1) << r.stderr_text;
-  EXPECT_THAT(r.stderr_text, HasSubstr("container_image"));
-  EXPECT_FALSE(std::filesystem::exists(victim()));
+TEST_F(CliContainerTest, ValidContainerOptionsReachTheRuntime) {
+  CUTTLE_REQUIRE_CONTAINER_ENV("podman");
+  auto r =
+      cuttle({"submit", "--wait", "--image", "localhost/busybox:latest", "--container-runtime",
+              "podman", "--mount", "/etc:/host-etc", "--network", "off", "local://", "--", "sh",
+              "-c", "test -r /host-etc/hostname && ! touch /host-etc/x 2>/dev/null && exit 7"});
+  EXPECT_EQ(r.exit_code, 7) << r.stderr_text;
 }
 
 }  // namespace

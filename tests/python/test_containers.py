@@ -1,6 +1,6 @@
 """The container fields of JobDescription: image=, container_runtime=, mounts=,
-network=, container_user=, validated by the core, and an image refused (never ignored)
-by an adaptor that cannot run containers yet."""
+network=, container_user=, validated by the core; a missing runtime refused (the job never
+runs without its image); the reference's example run in real podman on local://."""
 
 import pytest
 
@@ -62,22 +62,27 @@ def test_hostile_container_fields_are_refused_naming_the_field(fields, named):
     assert info.value.field == named
 
 
-def test_an_image_on_local_is_unsupported_and_the_job_does_not_run(tmp_path):
+def test_a_missing_runtime_is_unsupported_and_the_job_does_not_run(tmp_path):
     victim = tmp_path / "ran-without-container"
     with cuttle.Scheduler("local://") as s:
-        assert s.capabilities.containers is False
-        with pytest.raises(cuttle.Unsupported, match="container_image"):
+        assert s.capabilities.containers is True
+        with pytest.raises(cuttle.Unsupported, match="container.runtime"):
             s.submit(cuttle.JobDescription(executable="touch", arguments=[str(victim)],
-                                           image="docker://x"))
+                                           image="docker://x", container_runtime="apptainer"))
     assert not victim.exists()
 
 
-def test_the_container_example_is_refused_on_local_until_local_runs_containers():
+def test_the_container_example_runs_on_local_in_podman():
     import os
     import pathlib
+    import shutil
     import subprocess
     import sys
 
+    if shutil.which("podman") is None or "CONTAINERS_CONF" not in os.environ:
+        if os.environ.get("CI") in ("true", "1"):
+            pytest.fail("podman and CONTAINERS_CONF (tests/env/podman.sh) are needed")
+        pytest.skip("podman is not set up: eval \"$(tests/env/podman.sh start)\"")
     example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "python"
     result = subprocess.run(
         [sys.executable, str(example / "container_workls.py"), "local://"],
@@ -85,6 +90,5 @@ def test_the_container_example_is_refused_on_local_until_local_runs_containers()
         timeout=120,
         env=os.environ.copy(),
     )
-    # When the local adaptor is wired (issue 12, part B) this becomes: exit 0, a.txt b.txt.
-    assert result.returncode == 2, (result.stdout.decode(), result.stderr.decode())
-    assert b"container_image" in result.stderr
+    assert result.returncode == 0, (result.stdout.decode(), result.stderr.decode())
+    assert b"['a.txt', 'b.txt']" in result.stdout

@@ -71,7 +71,7 @@ TEST(ContainerRuntimeTable, OciRuntimesKillAndRemoveByName) {
   EXPECT_THAT(podman.kill_argv("cuttle-c1", "TERM"),
               ElementsAre("podman", "kill", "--signal", "TERM", "cuttle-c1"));
   EXPECT_THAT(podman.remove_argv("cuttle-c1"),
-              ElementsAre("podman", "rm", "--force", "--ignore", "cuttle-c1"));
+              ElementsAre("podman", "rm", "--force", "--time", "0", "--ignore", "cuttle-c1"));
   const auto& docker = container_runtime_table(ContainerRuntime::kDocker);
   EXPECT_THAT(docker.kill_argv("cuttle-c1", "KILL"),
               ElementsAre("docker", "kill", "--signal", "KILL", "cuttle-c1"));
@@ -149,6 +149,37 @@ TEST(ContainerRuntimeTable, SandboxPathsTheMountSyntaxCannotCarryAreRefused) {
       EXPECT_THROW(container_runtime_table(runtime).run_argv(l), InvalidArgument) << sandbox;
     }
   }
+}
+
+TEST(ContainerRuntimeTable, OciRuntimesRefuseBytesJsonCannotCarry) {
+  for (auto runtime : {ContainerRuntime::kPodman, ContainerRuntime::kDocker}) {
+    ContainerLaunch l = launch();
+    l.command = {"/bin/echo", "ok \xc3\xbc \xf0\x9f\x90\x99", "bad \xff\xfe"};
+    EXPECT_THAT(unsupported_message(runtime, l), HasSubstr("arguments[1]"));
+    for (const char* bad : {"\x80", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+      l = launch();
+      l.environment = {{"V", std::string("x") + bad}};
+      EXPECT_THAT(unsupported_message(runtime, l), HasSubstr("environment.V")) << bad;
+    }
+  }
+  // ch-run execs the job itself: any bytes pass.
+  ContainerLaunch l = launch();
+  l.command = {"/bin/echo", "bad \xff\xfe"};
+  EXPECT_EQ(unsupported_message(ContainerRuntime::kCharliecloud, l), "(accepted)");
+}
+
+TEST(ContainerFailure, TheRecordNamesTheImageAndTheRuntimesMessage) {
+  EXPECT_EQ(container_failure("podman localhost/x:1", 125, "Error: initializing source x: nope"),
+            "container image localhost/x:1 did not run: podman: initializing source x: nope");
+  EXPECT_EQ(container_failure("podman localhost/x:1", 7, "my own error"), std::nullopt);
+  EXPECT_EQ(container_failure("podman localhost/x:1", 0, "Error: x"), std::nullopt);
+  EXPECT_EQ(container_failure("", 125, "Error: x"), std::nullopt);  // no container
+  EXPECT_EQ(container_failure("ch-run /img", 1, "ch-run[12]: error: can't find image: /img"),
+            "container image /img did not run: ch-run: can't find image: /img");
+  EXPECT_EQ(container_failure("podman x", 127,
+                              "cuttle: container.runtime: podman is not "
+                              "installed on node1"),
+            "container.runtime: podman is not installed on node1");
 }
 
 TEST(ContainerRuntimeFailure, PodmanOwnErrorsAreTheRuntimes) {

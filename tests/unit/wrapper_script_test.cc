@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "cuttle/command_runner.h"
@@ -29,6 +30,17 @@ class WrapperTest : public ::testing::Test {
     sandbox_ = dir_.path() + "/sand box 'x'";
     std::filesystem::create_directories(sandbox_ + "/.cuttle");
     paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err"};
+  }
+  // A container is named after the job key, the sandbox's last component.
+  void use_keyed_sandbox() {
+    sandbox_ = dir_.path() + "/c0123456789abcdef0123";
+    std::filesystem::create_directories(sandbox_ + "/.cuttle");
+    paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err"};
+  }
+  // The sandbox's record as the ssh and batch adaptors read it.
+  MarkerState markers() {
+    auto output = LocalRunner().run(read_markers_argv({sandbox_}));
+    return parse_markers(output.stdout_text, {sandbox_}).at(sandbox_);
   }
   void write(const JobDescription& d, std::chrono::seconds grace = std::chrono::seconds(1)) {
     std::ofstream(sandbox_ + "/.cuttle/wrapper.sh") << render_wrapper(d, paths_, grace);
@@ -114,6 +126,48 @@ TEST_F(WrapperTest, MissingWorkingDirectoryRecords127) {
   d.executable = "/bin/true";
   EXPECT_EQ(run(d).exit_code, 127);
   EXPECT_EQ(slurp(sandbox_ + "/.cuttle/exit"), "127\n");
+}
+
+JobDescription in_image(std::string executable, std::string image, ContainerRuntime runtime) {
+  JobDescription d;
+  d.executable = std::move(executable);
+  d.container_image = std::move(image);
+  d.container.runtime = runtime;
+  return d;
+}
+
+TEST_F(WrapperTest, AContainerRuntimeMissingOnTheHostIsAnErrorNamingIt) {
+  // Apptainer is not packaged for Debian 12: the wrapper finds no `apptainer` here, as on
+  // a batch node without the runtime the submit host had.
+  use_keyed_sandbox();
+  EXPECT_EQ(run(in_image("/bin/true", "/images/x.sif", ContainerRuntime::kApptainer)).exit_code,
+            127);
+  const MarkerState m = markers();
+  EXPECT_EQ(m.container, "apptainer /images/x.sif");
+  JobStatus s = final_status_from_marker("j", m);
+  EXPECT_EQ(s.state, JobState::kError);
+  EXPECT_THAT(s.error.value_or(""), ::testing::HasSubstr("container.runtime: apptainer is not "
+                                                         "installed on "));
+}
+
+TEST_F(WrapperTest, AContainerJobsOwnFailureKeepsItsExitCode) {
+  // The runtime's run command stands in for a job failing with a line that is not the
+  // runtime's: the record keeps the line, the state stays the job's.
+  use_keyed_sandbox();
+  const JobDescription d = in_image("/bin/sh", "/images/busybox", ContainerRuntime::kCharliecloud);
+  const std::string bin = dir_.path() + "/bin";
+  std::filesystem::create_directories(bin);
+  std::ofstream(bin + "/ch-run")
+      << "#!/bin/sh\necho 'Error: not the runtime' >&2\necho >&2\nexit 125\n";
+  std::filesystem::permissions(bin + "/ch-run", std::filesystem::perms::owner_all);
+  write(d);
+  CommandResult r = LocalRunner().run(
+      {"env", "PATH=" + bin + ":/usr/bin:/bin", "/bin/sh", sandbox_ + "/.cuttle/wrapper.sh"});
+  EXPECT_EQ(r.exit_code, 125);
+  EXPECT_EQ(slurp(sandbox_ + "/.cuttle/container_err"), "Error: not the runtime\n");
+  JobStatus s = final_status_from_marker("j", markers());
+  EXPECT_EQ(s.state, JobState::kFailed);  // ch-run's own failures are exit 1 "ch-run[N]: error:"
+  EXPECT_EQ(s.exit_code, 125);
 }
 
 JobDescription sleeper(const char* seconds) {

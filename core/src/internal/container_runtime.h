@@ -78,6 +78,34 @@ ContainerRuntime resolve_container_runtime(CommandRunner& runner, ContainerRunti
 void require_container_support(const JobDescription& description, const Capabilities& capabilities,
                                const std::string& adaptor_name);
 
+// The description with container.runtime resolved on the host `runner` runs commands on:
+// `auto` becomes the first runtime installed there, a named runtime is checked to be
+// installed. Unchanged without an image. Throws Unsupported naming container.runtime and
+// the host (runner.describe()) when there is none: a job is never run without its image.
+JobDescription resolve_container(const JobDescription& description, CommandRunner& runner);
+
+// What the job's wrapper runs for a description with an image and a resolved runtime:
+// the run command with `sandbox` at /work, and the command that removes the container
+// (empty when nothing outlives the run command). The container is named after the job
+// key, the sandbox's last path component. Throws InternalError for an unresolved runtime.
+struct ContainerCommands {
+  std::string program;  // what must be on the host's PATH
+  std::vector<std::string> run;
+  std::vector<std::string> remove;
+};
+ContainerCommands container_commands(const JobDescription& description, const std::string& sandbox);
+
+// The first word of the wrapper's container marker ("PROGRAM IMAGE") and how it reads
+// back; the wrapper writes it before the job starts.
+std::string container_marker(const JobDescription& description);
+// The wrapper's own failure line (the runtime missing on the host) starts with this.
+inline constexpr std::string_view kWrapperFailurePrefix = "cuttle: ";
+// The runtime's own failure for a container job that exited `exit_code`, from the
+// wrapper's container marker and the last non-empty stderr line it recorded; nullopt
+// when the code is the job's own. Names the image and quotes the runtime's message.
+std::optional<std::string> container_failure(std::string_view marker, int exit_code,
+                                             std::string_view error_line);
+
 // The last non-empty line of `text`, without its line break.
 std::string_view last_line(std::string_view text);
 

@@ -12,6 +12,9 @@
 //   D/.cuttle/cancelled   written by Cuttle before it signals a cancel
 //   D/.cuttle/allocation  the time allocation in seconds, rewritten by extend
 //   D/.cuttle/staged_out  written once the finish step staged the outputs out
+//   D/.cuttle/container   a container job: "PROGRAM IMAGE", written before it starts
+//   D/.cuttle/container_err  a container job that failed: the last non-empty stderr line
+//                         (or the wrapper's own "cuttle: ..." line), written before exit
 // Thread-safety: pure functions.
 #pragma once
 
@@ -56,6 +59,8 @@ struct MarkerState {
   EndCause cause = EndCause::kExited;  // meaningful once exit_code is set
   bool cancelled = false;
   bool staged_out = false;
+  std::string container;        // the container marker, empty for a job without an image
+  std::string container_error;  // the container_err marker
   // The recorded pid answered `kill -0` on the host that read the markers (a hint for
   // local and ssh jobs; meaningless for batch jobs on other nodes).
   bool alive = false;
@@ -74,6 +79,8 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
 //   ("terminated from outside Cuttle"); no cause -> Completed for 0, else Failed (128+N
 //   is reported as killed by signal N) — except that a cancelled marker with a non-zero
 //   code is Cancelled (a wrapper that predates causes, or a cancel racing the exit);
+//   a container job whose runtime itself failed (container_failure) -> Error with the
+//   runtime's message;
 //   no exit code -> Cancelled if the cancelled marker exists, else Error "lost".
 JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker);
 

@@ -1,0 +1,32 @@
+// The scheduler a container conformance target runs the suite through: every job it
+// submits gets the target's image and runtime, so the suite's tests, written for plain
+// jobs, run once more in a container on the same adaptor.
+// Thread-safety: as the wrapped scheduler's; the image and runtime are immutable.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "tests/integration/rest/forwarding_scheduler.h"
+
+namespace cuttle::conformance {
+
+class ImageScheduler : public rest::testing::ForwardingScheduler {
+ public:
+  ImageScheduler(std::shared_ptr<Scheduler> target, std::string image, ContainerRuntime runtime)
+      : ForwardingScheduler(std::move(target)), image_(std::move(image)), runtime_(runtime) {}
+
+  std::string submit(const JobDescription& description) override {
+    JobDescription in_image = description;
+    in_image.container_image = image_;
+    in_image.container.runtime = runtime_;
+    return target().submit(in_image);
+  }
+
+ private:
+  std::string image_;
+  ContainerRuntime runtime_;
+};
+
+}  // namespace cuttle::conformance
