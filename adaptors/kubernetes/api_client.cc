@@ -338,6 +338,11 @@ int ApiClient::stream_lines(const std::string& path,
     if (status != 200) {
       std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (status == 401 && (access_.exec || !access_.token_file.empty())) refresh_credentials();
+      if (status == 429) {
+        long seconds = std::strtol(response.get("Retry-After", "1").c_str(), nullptr, 10);
+        limiter_->pause_for(
+            std::chrono::seconds(std::clamp<long>(seconds, 1, limits_.max_retry_after.count())));
+      }
       line(body);
       return status;
     }

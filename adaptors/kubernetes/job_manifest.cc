@@ -137,6 +137,7 @@ nlohmann::json job_manifest(const JobDescription& description, const std::string
   }
   nlohmann::json pod_spec = {
       {"restartPolicy", "Never"},
+      {"terminationGracePeriodSeconds", options.termination_grace_seconds},
       {"containers", nlohmann::json::array({container})},
       {"volumes",
        nlohmann::json::array({{{"name", "work"}, {"emptyDir", nlohmann::json::object()}}})}};

@@ -28,6 +28,8 @@ std::string job_key_from_name(const std::string& name);
 
 struct ManifestOptions {
   std::string default_image;  // used when the description has none
+  // terminationGracePeriodSeconds: TERM to KILL when the pod is deleted (cancel).
+  std::int64_t termination_grace_seconds = 5;
 };
 
 // Throws InvalidJobDescription naming the field for what Kubernetes cannot run: no image,

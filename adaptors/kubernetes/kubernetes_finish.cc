@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "adaptors/kubernetes/final_record.h"
 #include "adaptors/kubernetes/job_manifest.h"
 #include "adaptors/kubernetes/kubernetes_scheduler.h"
 #include "cuttle/error.h"
@@ -43,12 +44,17 @@ std::chrono::milliseconds KubernetesScheduler::grace_for(const std::string& bloc
 
 bool KubernetesScheduler::poll_round() {
   std::vector<std::string> ids;
+  std::vector<std::string> dirty;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [id, job] : jobs_) {
-      if (!job.finished) ids.push_back(id);
+    for (auto& [id, job] : jobs_) {
+      if (job.finished) continue;
+      ids.push_back(id);
+      if (job.dirty) dirty.push_back(id);
+      job.dirty = false;
     }
   }
+  for (const std::string& id : dirty) update(id);
   const TimePoint now = Clock::now();
   bool reaping = false;
   try {
@@ -146,6 +152,7 @@ void KubernetesScheduler::finish(const std::string& id, Outcome outcome, bool pa
     status.scheduler_info["pod"] = job.pod["metadata"].value("name", "");
   }
   fetch_logs(id, job, status);
+  write_final_record(log_directory(id), status);
   {
     std::lock_guard lock(mutex_);
     jobs_.at(id).finished = true;

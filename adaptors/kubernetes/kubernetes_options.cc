@@ -92,6 +92,8 @@ KubernetesOptions parse_kubernetes_options(const Properties& properties) {
   options.unschedulable_grace = positive(properties, "grace.unschedulable");
   options.quota_retry = positive(properties, "quota.retry");
   options.cancel_grace = cancel_grace_from(properties);
+  options.manifest.termination_grace_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(options.cancel_grace).count();
   options.lost_rule = LostRule(lost_grace_from(properties));
   return options;
 }

@@ -3,6 +3,7 @@
 
 #include <Poco/URI.h>
 
+#include "adaptors/kubernetes/final_record.h"
 #include "adaptors/kubernetes/job_manifest.h"
 #include "cuttle/error.h"
 #include "internal/job_key.h"
@@ -167,11 +168,9 @@ void KubernetesScheduler::on_job_event(const std::string& type, const nlohmann::
     auto it = jobs_.find(id);
     if (it == jobs_.end()) return;
     if (type == "DELETED") it->second.deleted = true;
+    it->second.dirty = true;
   }
-  if (type == "DELETED")
-    poll_.wake_soon();
-  else
-    update(id);
+  poll_.wake_soon();
 }
 
 void KubernetesScheduler::on_pod_event(const std::string& type, const nlohmann::json& object) {
@@ -187,8 +186,9 @@ void KubernetesScheduler::on_pod_event(const std::string& type, const nlohmann::
       // A deleted pod keeps its last status: what it said before it went is the truth.
       if (type != "DELETED" || pod.is_null() || !same) pod = object;
     }
+    it->second.dirty = true;
   }
-  update(id);
+  poll_.wake_soon();
 }
 
 void KubernetesScheduler::update(const std::string& id) {
@@ -267,11 +267,19 @@ JobStatus KubernetesScheduler::cancel(const std::string& id) {
     finish(id, *ended, true);  // it ended before the cancel arrived: that outcome stands
     return *cached(id);
   }
+  nlohmann::json pod;
+  {
+    std::lock_guard lock(mutex_);
+    pod = jobs_.at(id).pod;
+  }
+  Outcome outcome = job_outcome(job_informer_->get(job_object_name(id)).value_or(nullptr), pod);
   delete_job_and_reap(id);
-  Outcome outcome;
   outcome.state = JobState::kCancelled;
   outcome.native_state = "Deleted";
   outcome.reason = "cancelled";
+  outcome.error.clear();
+  outcome.exit_code.reset();
+  outcome.finished = Clock::now();  // the kubelet KILLs it at the latest cancel.grace later
   finish(id, outcome, false);
   return *cached(id);
 }
@@ -345,7 +353,21 @@ void KubernetesScheduler::track(const std::string& id) {
   }
   if (!is_job_key(id)) throw NoSuchJob(id);
   ApiResponse response = api_->request("GET", job_path(id));
-  if (response.status == 404) throw NoSuchJob(id);
+  if (response.status == 404) {
+    // Cancelled (deleted) or removed by its TTL after it ended: the record kept here.
+    std::optional<JobStatus> record = read_final_record(log_directory(id));
+    if (!record || record->id != id) throw NoSuchJob(id);
+    {
+      std::lock_guard lock(mutex_);
+      if (jobs_.count(id)) return;
+      Job& job = jobs_[id];
+      job.created = true;
+      job.finished = true;
+      job.submitted = record->submitted.value_or(Clock::now());
+    }
+    publish(*record);
+    return;
+  }
   if (response.status != 200) {
     throw ConnectionFailed("track " + id + ": GET " + job_object_name(id) + ": " +
                            response.describe());

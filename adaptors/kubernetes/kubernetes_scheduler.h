@@ -67,12 +67,17 @@ class KubernetesScheduler : public SchedulerBase,
     bool deleted = false;  // the Job object is gone
     MissingClock missing;
     nlohmann::json pod;  // the newest pod seen (kept after it is deleted)
+    bool dirty = false;  // an informer saw a change: update() in the next round
   };
 
   std::string collection(const char* group_path, const char* resource) const;
   std::string job_path(const std::string& id) const;
   // POSTs the Job; false when a quota refused it (retried later).
   bool create_job(const std::string& id, const JobDescription& description);
+  // Informer handlers: record and wake the poll loop, which publishes. Listeners then never
+  // run on an informer thread, so dropping the last reference there cannot happen.
+  // Informer handlers: record and wake the poll loop, which publishes. Listeners then never
+  // run on an informer thread, so the last reference is never dropped there.
   void on_job_event(const std::string& type, const nlohmann::json& object);
   void on_pod_event(const std::string& type, const nlohmann::json& object);
   // Recomputes a job's status from the caches; publishes it or queues the finish.

@@ -47,6 +47,10 @@ struct Target {
   // Properties that leave room for one running job only, so a second job stays queued
   // (local: max.concurrent=1). Empty: the tests that need a queued job are skipped.
   std::map<std::string, std::string> one_slot_properties;
+  // A file one job writes (outside its sandbox) is seen by the next job. False where each
+  // job has a file system of its own (kubernetes://: one pod each): the tests that pass a
+  // file from job to job skip.
+  bool shared_files = true;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;

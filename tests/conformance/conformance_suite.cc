@@ -178,6 +178,8 @@ class Harness {
 
 #define CUTTLE_REQUIRE_STAGING() \
   if (!target().supports_staging) GTEST_SKIP() << "the target does not stage files"
+#define CUTTLE_REQUIRE_SHARED_FILES() \
+  if (!target().shared_files) GTEST_SKIP() << "each job has a file system of its own"
 
 TEST_P(ConformanceTest, SubmitAndWaitReportsCompleted) {
   std::string id = scheduler_->submit(job("true"));
@@ -248,6 +250,7 @@ TEST_P(ConformanceTest, EnvironmentIsAddedToTheInheritedOne) {
 
 TEST_P(ConformanceTest, WorkingDirectoryIsHonoured) {
   Harness h(scheduler_, target(), scratch_);
+  CUTTLE_REQUIRE_SHARED_FILES();
   const std::string wd = h.target_dir() + "/work dir 'q' $(x)";
   ASSERT_EQ(h.run(job("mkdir", {"-p", wd})).state, JobState::kCompleted);
   JobDescription d = job("/bin/sh", {"-c", "echo here > marker"});
@@ -487,6 +490,7 @@ TEST_P(ConformanceTest, RetryLimitResubmitsFailedAttempts) {
 
 TEST_P(ConformanceTest, RetryStopsAtTheFirstSuccess) {
   Harness h(scheduler_, target(), scratch_);
+  CUTTLE_REQUIRE_SHARED_FILES();
   const std::string flag = h.target_dir() + "/retry flag";
   JobDescription d =
       job("/bin/sh", {"-c", "if [ -e \"$1\" ]; then exit 0; fi; : > \"$1\"; exit 1", "sh", flag});
