@@ -1,5 +1,7 @@
 // The API server client: TLS context from the kubeconfig, pooled keep-alive sessions,
 // credentials with refresh on 401, the per-server limiter and 429 handling.
+// (~400 lines: the four ways to talk to the server — request, stream, WebSocket, bounded
+// GET — share its TLS context, credentials and limiter, which is why they stay together.)
 #include "adaptors/kubernetes/api_client.h"
 
 #include <Poco/Net/Context.h>
@@ -8,6 +10,7 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
+#include <Poco/Net/WebSocket.h>
 #include <Poco/URI.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -282,6 +285,7 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
   bool refreshed = false;
   for (int attempt = 0;; ++attempt) {
     limiter_->acquire();
+    ++requests_;
     ApiResponse response = once(method, path, body, content_type, 64 * 1024 * 1024, nullptr);
     if (response.status == 429 && attempt < 10) {
       long seconds = std::strtol(response.retry_after.c_str(), nullptr, 10);
@@ -304,6 +308,7 @@ ApiResponse ApiClient::request(const std::string& method, const std::string& pat
 
 ApiResponse ApiClient::get_bounded(const std::string& path, std::size_t limit, bool& truncated) {
   limiter_->acquire();
+  ++requests_;
   return once("GET", path, {}, "application/json", limit, &truncated);
 }
 
@@ -311,6 +316,7 @@ int ApiClient::stream_lines(const std::string& path,
                             const std::function<bool(std::string_view)>& line) {
   if (cancelled_) return 0;
   limiter_->acquire();
+  ++requests_;
   Poco::Net::HTTPSClientSession session(host_, port_, tls_->context);
   // A watch asks the server to end it within 5 minutes; bookmarks come more often.
   session.setTimeout(Poco::Timespan(6 * 60, 0));
@@ -355,6 +361,32 @@ int ApiClient::stream_lines(const std::string& path,
   } catch (const Poco::Exception& e) {
     if (cancelled_) return 0;
     fail("watch " + path, e);
+  }
+}
+
+std::unique_ptr<Poco::Net::WebSocket> ApiClient::open_websocket(const std::string& path,
+                                                                const std::string& protocols,
+                                                                std::string& chosen) {
+  limiter_->acquire();
+  ++requests_;
+  Poco::Net::HTTPSClientSession session(host_, port_, tls_->context);
+  session.setTimeout(Poco::Timespan(limits_.timeout.count() * 1000));
+  Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+  request.set("Sec-WebSocket-Protocol", protocols);
+  if (std::string token = bearer(); !token.empty()) request.set("Authorization", "Bearer " + token);
+  Poco::Net::HTTPResponse response;
+  try {
+    auto socket = std::make_unique<Poco::Net::WebSocket>(session, request, response);
+    chosen = response.get("Sec-WebSocket-Protocol", "");
+    return socket;
+  } catch (const Poco::Net::WebSocketException& e) {
+    throw ConnectionFailed(access_.describe() + ": exec " + path + " refused: HTTP " +
+                           std::to_string(static_cast<int>(response.getStatus())) + " " +
+                           e.displayText());
+  } catch (const Poco::Net::SSLException& e) {
+    fail("exec " + path, e);
+  } catch (const Poco::Exception& e) {
+    fail("exec " + path, e);
   }
 }
 

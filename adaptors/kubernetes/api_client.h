@@ -20,6 +20,7 @@
 
 namespace Poco::Net {
 class HTTPSClientSession;
+class WebSocket;
 }  // namespace Poco::Net
 
 namespace cuttle::detail {
@@ -66,6 +67,16 @@ class ApiClient {
   // Ends every stream_lines() now (shutdown).
   void cancel_streams();
 
+  // Upgrades a GET of `path` to a WebSocket offering `protocols` (comma-separated);
+  // `chosen` receives the server's choice. Throws like request(); a refusal that is not an
+  // upgrade throws ConnectionFailed with the server's answer.
+  std::unique_ptr<Poco::Net::WebSocket> open_websocket(const std::string& path,
+                                                       const std::string& protocols,
+                                                       std::string& chosen);
+
+  // Requests sent to the server so far (each retry and each watch connection counts).
+  std::uint64_t requests() const { return requests_; }
+
   // A GET whose body is cut at `limit` bytes (pods/log). Sets `truncated`.
   ApiResponse get_bounded(const std::string& path, std::size_t limit, bool& truncated);
 
@@ -91,6 +102,7 @@ class ApiClient {
   std::string token_;
   std::vector<Poco::Net::HTTPSClientSession*> streams_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<std::uint64_t> requests_{0};
 };
 
 }  // namespace cuttle::detail

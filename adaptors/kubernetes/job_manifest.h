@@ -16,6 +16,12 @@ namespace cuttle::detail {
 inline constexpr const char* kJobKeyLabel = "cuttle.dev/job-key";
 inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr const char* kNameAnnotation = "cuttle.dev/name";
+// The JobDescription of a staged job, so another process that re-attaches can stage it
+// in and out (its sources and destinations are paths on the submitting machine).
+inline constexpr const char* kDescriptionAnnotation = "cuttle.dev/description";
+// Set (possibly empty: no problem) once the outputs were copied back, before the pod is
+// released: every scheduler object applies the same stage-out outcome.
+inline constexpr const char* kStagedOutAnnotation = "cuttle.dev/staged-out";
 inline constexpr const char* kMainContainer = "job";
 // The label selector every list and watch of the adaptor uses.
 inline constexpr const char* kOwnedSelector = "app.kubernetes.io/managed-by=cuttle";
@@ -31,6 +37,13 @@ struct ManifestOptions {
   // terminationGracePeriodSeconds: TERM to KILL when the pod is deleted (cancel).
   std::int64_t termination_grace_seconds = 5;
 };
+
+// Jobs with staging or stdin run under a small sh wrapper that holds the command until
+// the inputs are in /work (marker /work/.cuttle/go), records its exit code
+// (/work/.cuttle/exit) and holds the pod until the outputs were copied out
+// (/work/.cuttle/done). stdin/stdout/stderr paths are then files in the pod.
+bool uses_wrapper(const JobDescription& description);
+inline constexpr const char* kMarkerDirectory = "/work/.cuttle";
 
 // Throws InvalidJobDescription naming the field for what Kubernetes cannot run: no image,
 // nodes > 1, label keys/values Kubernetes refuses, a relative working directory that

@@ -120,6 +120,9 @@ void observe_pod(Outcome& outcome, const nlohmann::json& pod) {
 
 }  // namespace
 
+// The outcome from the Job's conditions and the pod, without the start-time fallback.
+Outcome outcome_from_conditions(const nlohmann::json& job, const nlohmann::json& pod);
+
 std::optional<TimePoint> parse_api_time(const std::string& value) {
   std::tm tm{};
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
@@ -139,6 +142,15 @@ std::optional<TimePoint> parse_api_time(const std::string& value) {
 }
 
 Outcome job_outcome(const nlohmann::json& job, const nlohmann::json& pod) {
+  Outcome outcome = outcome_from_conditions(job, pod);
+  // The pod may be gone (a deadline deletes it): the Job's own start is the fallback.
+  if (!outcome.started && outcome.state != JobState::kQueued) {
+    outcome.started = time_of(at(at(job, "status"), "startTime"));
+  }
+  return outcome;
+}
+
+Outcome outcome_from_conditions(const nlohmann::json& job, const nlohmann::json& pod) {
   Outcome outcome;
   observe_pod(outcome, pod);
   const nlohmann::json& main =

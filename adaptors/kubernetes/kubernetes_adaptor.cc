@@ -16,7 +16,7 @@ void register_kubernetes_adaptor(Registry& registry) {
                                "kubernetes://[HOST:PORT][?namespace=NS&context=NAME]"};
   descriptor.properties = kubernetes_property_descriptors();
   descriptor.query_keys = {"namespace", "context"};
-  descriptor.capabilities.staging = false;
+  descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = true;
   descriptor.capabilities.containers = true;
   descriptor.capabilities.native_time_limit = true;

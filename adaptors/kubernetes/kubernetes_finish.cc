@@ -98,6 +98,13 @@ void KubernetesScheduler::housekeep(const std::string& id, TimePoint now) {
     finish(id, *job.final_outcome, !job.deleted);
     return;
   }
+  if (job.wrapped && job.description && !job.deleted && job.pod.is_object()) {
+    const bool running =
+        job_outcome(job_informer_->get(job_object_name(id)).value_or(nullptr), job.pod).state ==
+        JobState::kRunning;
+    if (running && !job.staged_in) return stage_in(id, job);
+    if (running && !job.command_done) return collect_outputs(id, job);
+  }
   if (job.deleted) {
     Outcome outcome;
     outcome.state = JobState::kError;
@@ -152,6 +159,7 @@ void KubernetesScheduler::finish(const std::string& id, Outcome outcome, bool pa
     status.scheduler_info["pod"] = job.pod["metadata"].value("name", "");
   }
   fetch_logs(id, job, status);
+  apply_staging_outcome(id, job, status);
   write_final_record(log_directory(id), status);
   {
     std::lock_guard lock(mutex_);

@@ -1,4 +1,7 @@
 // kubernetes:// submit, observe (informer events -> statuses), cancel, extend, track.
+// (~440 lines: track() re-attaches from three sources — the Job, its pods, the local final
+// record — and its ordering matters; split apart it would hide that. The poll-loop work
+// and staging are in kubernetes_finish.cc and kubernetes_staging.cc.)
 #include "adaptors/kubernetes/kubernetes_scheduler.h"
 
 #include <Poco/URI.h>
@@ -6,6 +9,8 @@
 #include "adaptors/kubernetes/final_record.h"
 #include "adaptors/kubernetes/job_manifest.h"
 #include "cuttle/error.h"
+#include "cuttle/job_description_json.h"
+#include "cuttle/sandbox.h"
 #include "internal/job_key.h"
 #include "internal/log.h"
 
@@ -15,6 +20,7 @@ namespace {
 constexpr std::chrono::milliseconds kLoopMin{100};
 constexpr std::chrono::milliseconds kLoopMax{2000};
 constexpr std::chrono::seconds kSyncWait{10};
+constexpr std::chrono::seconds kPodLagGrace{3};
 
 std::string label_of(const nlohmann::json& object, const char* label) {
   const nlohmann::json& labels = object["metadata"].value("labels", nlohmann::json::object());
@@ -68,7 +74,7 @@ KubernetesScheduler::~KubernetesScheduler() { api_->cancel_streams(); }
 
 Capabilities KubernetesScheduler::capabilities() const {
   Capabilities c;
-  c.staging = false;
+  c.staging = true;
   c.detached = true;
   c.containers = true;
   c.native_time_limit = true;  // activeDeadlineSeconds
@@ -82,11 +88,6 @@ std::string KubernetesScheduler::collection(const char* group_path, const char* 
 
 std::string KubernetesScheduler::job_path(const std::string& id) const {
   return collection("/apis/batch/v1", "jobs") + "/" + job_object_name(id);
-}
-
-std::uint64_t KubernetesScheduler::informer_requests() const {
-  return job_informer_->lists() + job_informer_->watches() + pod_informer_->lists() +
-         pod_informer_->watches();
 }
 
 bool KubernetesScheduler::create_job(const std::string& id, const JobDescription& description) {
@@ -121,11 +122,6 @@ bool KubernetesScheduler::create_job(const std::string& id, const JobDescription
 
 std::string KubernetesScheduler::submit(const JobDescription& description) {
   description.validate();
-  if (!description.stage_in.empty() || !description.stage_out.empty()) {
-    throw InvalidJobDescription(description.stage_in.empty() ? "stage_out" : "stage_in",
-                                "kubernetes:// does not stage files yet (see "
-                                "docs/adaptors/kubernetes.md)");
-  }
   const std::string id = new_job_key();
   job_manifest(description, id, options_.manifest);  // refuse bad input before anything
   {
@@ -133,6 +129,7 @@ std::string KubernetesScheduler::submit(const JobDescription& description) {
     Job& job = jobs_[id];
     job.description = description;
     job.submitted = Clock::now();
+    job.wrapped = uses_wrapper(description);
   }
   bool created = false;
   try {
@@ -204,6 +201,17 @@ void KubernetesScheduler::update(const std::string& id) {
     job = it->second;
   }
   Outcome outcome = job_outcome(*object, job.pod);
+  if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
+    // The pod's informer may lag the Job's: give its last status a moment to arrive
+    // before an exit code is declared unknown.
+    std::lock_guard lock(mutex_);
+    Job& stored = jobs_.at(id);
+    if (!stored.final_seen) stored.final_seen = Clock::now();
+    if (Clock::now() - *stored.final_seen < kPodLagGrace) {
+      stored.dirty = true;
+      return;
+    }
+  }
   if (is_final(outcome.state)) {
     std::lock_guard lock(mutex_);
     jobs_.at(id).final_outcome = outcome;
@@ -216,6 +224,14 @@ void KubernetesScheduler::update(const std::string& id) {
   if (is_final(outcome.state)) {
     poll_.wake_soon();
     return;
+  }
+  if (job.wrapped && outcome.state == JobState::kRunning) {
+    if (job.command_done) return;  // the outputs are being copied (StagingOut)
+    if (!job.staged_in) {
+      outcome.state = JobState::kStagingIn;
+      outcome.reason = "copying input into the pod";
+      poll_.wake_soon();
+    }
   }
   publish(status_from(id, job, outcome));
 }
@@ -374,23 +390,37 @@ void KubernetesScheduler::track(const std::string& id) {
   }
   nlohmann::json object = nlohmann::json::parse(response.body);
   if (label_of(object, kJobKeyLabel) != id) throw NoSuchJob(id);
-  {
-    std::lock_guard lock(mutex_);
-    if (jobs_.count(id)) return;
-    Job& job = jobs_[id];
-    job.created = true;
-    job.submitted =
-        parse_api_time(object["metadata"].value("creationTimestamp", "")).value_or(Clock::now());
-  }
   job_informer_->wait_synced(kSyncWait);
   pod_informer_->wait_synced(kSyncWait);
-  // The informers dropped its events before it was tracked: take the newest pod now.
+  // Its newest pod before it is registered: the poll loop must not finish it without.
+  nlohmann::json newest;
   ApiResponse pods = api_->request("GET", collection("/api/v1", "pods") + "?labelSelector=" +
                                               std::string(kJobKeyLabel) + "%3D" + id);
   if (pods.status == 200) {
     for (const nlohmann::json& pod :
          nlohmann::json::parse(pods.body).value("items", nlohmann::json::array())) {
-      on_pod_event("MODIFIED", pod);
+      if (newest.is_null() || created_at(pod) >= created_at(newest)) newest = pod;
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (jobs_.count(id)) return;
+    Job& job = jobs_[id];
+    job.created = true;
+    job.pod = newest;
+    job.submitted =
+        parse_api_time(object["metadata"].value("creationTimestamp", "")).value_or(Clock::now());
+    const nlohmann::json annotations =
+        object["metadata"].value("annotations", nlohmann::json::object());
+    if (auto it = annotations.find(kDescriptionAnnotation);
+        it != annotations.end() && it->is_string()) {
+      try {
+        job.description = job_description_from_json(it->get<std::string>());
+        job.wrapped = uses_wrapper(*job.description);
+      } catch (const Error& e) {
+        log(LogLevel::kWarn, "kubernetes", "unreadable description annotation",
+            {{"job", job_object_name(id)}, {"error", e.what()}});
+      }
     }
   }
   Job job;

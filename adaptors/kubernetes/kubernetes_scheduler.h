@@ -20,6 +20,7 @@
 #include "adaptors/kubernetes/informer.h"
 #include "adaptors/kubernetes/job_outcome.h"
 #include "adaptors/kubernetes/kubernetes_options.h"
+#include "adaptors/kubernetes/pod_file_system.h"
 #include "internal/lost_rule.h"
 #include "internal/poll_loop.h"
 #include "internal/scheduler_base.h"
@@ -48,8 +49,8 @@ class KubernetesScheduler : public SchedulerBase,
   std::shared_ptr<FileSystem> job_files() override;
   void track(const std::string& id) override;
 
-  // For tests and benchmarks: the informers' request counts.
-  std::uint64_t informer_requests() const;
+  // For benchmarks: every request this scheduler's client sent.
+  std::uint64_t api_requests() const { return api_->requests(); }
 
  private:
   struct Job {
@@ -66,8 +67,13 @@ class KubernetesScheduler : public SchedulerBase,
     TimePoint cancelled_at;
     bool deleted = false;  // the Job object is gone
     MissingClock missing;
-    nlohmann::json pod;  // the newest pod seen (kept after it is deleted)
-    bool dirty = false;  // an informer saw a change: update() in the next round
+    nlohmann::json pod;         // the newest pod seen (kept after it is deleted)
+    bool dirty = false;         // an informer saw a change: update() in the next round
+    bool wrapped = false;       // runs under the staging wrapper (job_manifest.h)
+    bool staged_in = false;     // inputs are in /work and the command was released
+    bool command_done = false;  // outputs were copied back and the pod released
+    std::string stage_out_problems;
+    std::optional<TimePoint> final_seen;  // first seen final without an exit code
   };
 
   std::string collection(const char* group_path, const char* resource) const;
@@ -94,6 +100,11 @@ class KubernetesScheduler : public SchedulerBase,
   // Pods still Terminating cancel.grace after their Job was deleted: gracePeriodSeconds=0.
   void reap_pods(TimePoint now);
   std::string log_directory(const std::string& id) const;
+  // Staging (kubernetes_staging.cc).
+  std::shared_ptr<PodFileSystem> pod_files(const Job& job) const;
+  void stage_in(const std::string& id, const Job& job);
+  void collect_outputs(const std::string& id, const Job& job);
+  void apply_staging_outcome(const std::string& id, const Job& job, JobStatus& status) const;
   std::chrono::milliseconds grace_for(const std::string& blocked_by) const;
 
   const Location location_;

@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/conformance/conformance.h"
 #include "tests/conformance/suite_helpers.h"
 
@@ -178,6 +180,22 @@ class Harness {
 
 #define CUTTLE_REQUIRE_STAGING() \
   if (!target().supports_staging) GTEST_SKIP() << "the target does not stage files"
+// The shared hostile strings this target can carry (all of them, or the UTF-8 ones).
+std::vector<std::string> carried_hostile_strings(const Target& target, const std::string& canary) {
+  std::vector<std::string> all = hostile_strings(canary);
+  if (!target.utf8_only) return all;
+  std::vector<std::string> kept;
+  for (const std::string& s : all) {
+    try {
+      (void)nlohmann::json(s).dump();
+      kept.push_back(s);
+    } catch (const nlohmann::json::exception&) {
+      // not UTF-8
+    }
+  }
+  return kept;
+}
+
 #define CUTTLE_REQUIRE_SHARED_FILES() \
   if (!target().shared_files) GTEST_SKIP() << "each job has a file system of its own"
 
@@ -205,7 +223,7 @@ TEST_P(ConformanceTest, HostileArgumentsArriveByteForByte) {
   Harness h(scheduler_, target(), scratch_);
   CUTTLE_REQUIRE_STAGING();
   const std::string canary = h.target_dir() + "/canary-args";
-  std::vector<std::string> hostile = hostile_strings(canary);
+  std::vector<std::string> hostile = carried_hostile_strings(target(), canary);
   std::vector<std::string> arguments{"%s\\000"};
   arguments.insert(arguments.end(), hostile.begin(), hostile.end());
   Harness::Captured result = h.run_captured(job("printf", arguments));
@@ -218,7 +236,7 @@ TEST_P(ConformanceTest, HostileEnvironmentValuesArriveByteForByte) {
   Harness h(scheduler_, target(), scratch_);
   CUTTLE_REQUIRE_STAGING();
   const std::string canary = h.target_dir() + "/canary-env";
-  std::vector<std::string> hostile = hostile_strings(canary);
+  std::vector<std::string> hostile = carried_hostile_strings(target(), canary);
   JobDescription d = job("env", {"-0"});
   std::map<std::string, std::string> expected;
   for (std::size_t i = 0; i < hostile.size(); ++i) {

@@ -3,7 +3,7 @@
 // (CA verified, bearer token). Jobs run in the test image (default.image), so the suite's
 // /bin/sh, /bin/echo and /bin/sleep commands are busybox's.
 // What the adaptor cannot do is switched off here, each with its reason:
-//  - staging: not implemented yet (submit refuses it, naming the field);
+//  - utf8_only: the API carries strings as JSON; non-UTF-8 hostile strings are refused;
 //  - shared_files: every job is a pod with its own /work, so a file one job writes is not
 //    there for the next (the working-directory and retry-flag tests need that);
 //  - kill_from_outside: deleting the Job is tested in tests/integration (a deleted
@@ -38,8 +38,8 @@ cuttle::conformance::Target kubernetes_target() {
   t.detached = true;
   t.cancel_grace = std::chrono::seconds(2);
   t.supports_extend = true;
-  t.supports_staging = false;
   t.shared_files = false;
+  t.utf8_only = true;
   return t;
 }
 
