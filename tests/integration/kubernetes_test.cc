@@ -6,6 +6,9 @@
 // the shared namespace and fault helpers.)
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -261,6 +264,32 @@ TEST_F(KubernetesTest, ClientCertificateContextWorks) {
                         {"default.image", env("CUTTLE_TEST_K8S_IMAGE")},
                         {"logs.root", dir_.path() + "/logs"}};
   auto scheduler = open_scheduler(location() + "&context=cuttle-emulator-cert", options);
+  EXPECT_EQ(scheduler->wait_until_done(scheduler->submit(shell("true")), 60s).state,
+            JobState::kCompleted);
+}
+
+TEST_F(KubernetesTest, ExecCredentialPluginSuppliesTheToken) {
+  // A client.authentication.k8s.io/v1 plugin that prints the emulator's token; it sees
+  // KUBERNETES_EXEC_INFO and the env the kubeconfig gives it.
+  const std::string plugin = dir_.path() + "/plugin.sh";
+  std::ofstream(plugin) << "#!/bin/sh\n"
+                           "[ -n \"$KUBERNETES_EXEC_INFO\" ] && [ \"$REGION\" = eu ] || exit 7\n"
+                           "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\","
+                           "\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' "
+                           "\"$TOKEN\"\n";
+  ASSERT_EQ(::chmod(plugin.c_str(), 0755), 0);
+  const std::string config = dir_.path() + "/kubeconfig";
+  std::ofstream(config) << "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                        << "    server: " << env("CUTTLE_TEST_K8S_SERVER") << "\n"
+                        << "    certificate-authority: " << env("CUTTLE_TEST_K8S_CA") << "\n"
+                        << "users:\n- name: p\n  user:\n    exec:\n"
+                        << "      apiVersion: client.authentication.k8s.io/v1\n"
+                        << "      command: " << plugin << "\n"
+                        << "      env: [{name: REGION, value: eu}, {name: TOKEN, value: "
+                        << env("CUTTLE_TEST_K8S_TOKEN") << "}]\n"
+                        << "contexts:\n- name: x\n  context: {cluster: c, user: p}\n"
+                        << "current-context: x\n";
+  auto scheduler = open({{"kubeconfig", config}});
   EXPECT_EQ(scheduler->wait_until_done(scheduler->submit(shell("true")), 60s).state,
             JobState::kCompleted);
 }
