@@ -130,6 +130,12 @@ std::optional<TimePoint> parse_api_time(const std::string& value) {
                   &second) != 6) {
     return std::nullopt;
   }
+  // Within what a system_clock time point holds (found by fuzzing: a year of -21966181576
+  // seconds overflowed the conversion).
+  if (year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 ||
+      hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
   tm.tm_year = year - 1900;
   tm.tm_mon = month - 1;
   tm.tm_mday = day;

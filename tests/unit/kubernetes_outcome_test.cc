@@ -91,6 +91,14 @@ TEST(KubernetesOutcome, RunningContainerIsRunningWithoutExitCode) {
   EXPECT_TRUE(o.started.has_value());
 }
 
+TEST(KubernetesOutcome, TimesOutsideTheClockAreRefused) {
+  EXPECT_TRUE(parse_api_time("2026-12-01T18:53:45Z").has_value());
+  EXPECT_FALSE(parse_api_time("-696-12-01T18:53:45Z").has_value());
+  EXPECT_FALSE(parse_api_time("99999-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_api_time("2026-13-01T00:00:00Z").has_value());
+  EXPECT_FALSE(parse_api_time("yesterday").has_value());
+}
+
 TEST(KubernetesOutcome, MalformedObjectsNeverThrow) {
   for (const char* text :
        {"null", "[]", "{\"status\":7}", "{\"status\":{\"conditions\":[1,\"x\"]}}",
