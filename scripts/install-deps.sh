@@ -11,7 +11,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config clang-format
   libboost-dev
-  libpoco-dev libpq-dev libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev
+  libpoco-dev libpq-dev libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-pytest
   # packaging tests: pip install . into a venv, the Debian package (cpack needs `file`
@@ -32,7 +32,7 @@ if [ "${1:-}" = "--build-only" ]; then
   # What scripts/run.sh needs: the library, the service, the `cuttle` command and the
   # Python module (no tests, no benchmarks), and curl for the README session.
   packages=(build-essential cmake ninja-build pkg-config libboost-dev libpoco-dev libpq-dev
-    libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev python3 python3-dev pybind11-dev curl)
+    libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev libyaml-dev python3 python3-dev pybind11-dev curl)
 fi
 if [ "${1:-}" != "--build-only" ]; then
   # Clients for the Kubernetes emulator's fidelity tests. A machine that already has

@@ -47,6 +47,14 @@ struct Target {
   // Properties that leave room for one running job only, so a second job stays queued
   // (local: max.concurrent=1). Empty: the tests that need a queued job are skipped.
   std::map<std::string, std::string> one_slot_properties;
+  // A file one job writes (outside its sandbox) is seen by the next job. False where each
+  // job has a file system of its own (kubernetes://: one pod each): the tests that pass a
+  // file from job to job skip.
+  bool shared_files = true;
+  // Strings reach the job as JSON (kubernetes://), so they must be UTF-8: the hostile
+  // strings that are not are left out of the byte-for-byte tests (the adaptor refuses them
+  // naming the field, which its own tests check).
+  bool utf8_only = false;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;

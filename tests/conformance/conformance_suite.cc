@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/conformance/conformance.h"
 #include "tests/conformance/image_scheduler.h"
 #include "tests/conformance/suite_helpers.h"
@@ -182,21 +184,30 @@ class Harness {
   std::string target_dir_;
 };
 
-// The hostile strings a target's jobs can carry: podman and docker pass a job's argv and
-// environment through JSON, so they refuse bytes that are not UTF-8 at submit
-// (container_runtime_test.cc) instead of running a different command.
-std::vector<std::string> hostile_for(const Target& target, const std::string& canary) {
-  std::vector<std::string> hostile = hostile_strings(canary);
-  if (target.container_runtime == ContainerRuntime::kPodman ||
-      target.container_runtime == ContainerRuntime::kDocker) {
-    std::erase_if(hostile,
-                  [](const std::string& s) { return s.find("non-UTF-8") != std::string::npos; });
-  }
-  return hostile;
-}
-
 #define CUTTLE_REQUIRE_STAGING() \
   if (!target().supports_staging) GTEST_SKIP() << "the target does not stage files"
+// The shared hostile strings this target can carry: all of them, or the UTF-8 ones where
+// the job travels as JSON (Kubernetes manifests; podman and docker, which refuse bytes that
+// are not UTF-8 at submit - container_runtime_test.cc - instead of running another command).
+std::vector<std::string> carried_hostile_strings(const Target& target, const std::string& canary) {
+  std::vector<std::string> all = hostile_strings(canary);
+  const bool json_argv = target.container_runtime == ContainerRuntime::kPodman ||
+                         target.container_runtime == ContainerRuntime::kDocker;
+  if (!target.utf8_only && !json_argv) return all;
+  std::vector<std::string> kept;
+  for (const std::string& s : all) {
+    try {
+      (void)nlohmann::json(s).dump();
+      kept.push_back(s);
+    } catch (const nlohmann::json::exception&) {
+      // not UTF-8
+    }
+  }
+  return kept;
+}
+
+#define CUTTLE_REQUIRE_SHARED_FILES() \
+  if (!target().shared_files) GTEST_SKIP() << "each job has a file system of its own"
 
 // A job in a container runs in /work and sees none of the host's paths.
 #define CUTTLE_REQUIRE_HOST_PATHS(why) \
@@ -226,7 +237,7 @@ TEST_P(ConformanceTest, HostileArgumentsArriveByteForByte) {
   Harness h(scheduler_, target(), scratch_);
   CUTTLE_REQUIRE_STAGING();
   const std::string canary = h.target_dir() + "/canary-args";
-  std::vector<std::string> hostile = hostile_for(target(), canary);
+  std::vector<std::string> hostile = carried_hostile_strings(target(), canary);
   std::vector<std::string> arguments{"%s\\000"};
   arguments.insert(arguments.end(), hostile.begin(), hostile.end());
   Harness::Captured result = h.run_captured(job("printf", arguments));
@@ -239,7 +250,7 @@ TEST_P(ConformanceTest, HostileEnvironmentValuesArriveByteForByte) {
   Harness h(scheduler_, target(), scratch_);
   CUTTLE_REQUIRE_STAGING();
   const std::string canary = h.target_dir() + "/canary-env";
-  std::vector<std::string> hostile = hostile_for(target(), canary);
+  std::vector<std::string> hostile = carried_hostile_strings(target(), canary);
   JobDescription d = job("env", {"-0"});
   std::map<std::string, std::string> expected;
   for (std::size_t i = 0; i < hostile.size(); ++i) {
@@ -272,6 +283,7 @@ TEST_P(ConformanceTest, EnvironmentIsAddedToTheInheritedOne) {
 TEST_P(ConformanceTest, WorkingDirectoryIsHonoured) {
   CUTTLE_REQUIRE_HOST_PATHS("the working directory is /work (a working_directory is refused)");
   Harness h(scheduler_, target(), scratch_);
+  CUTTLE_REQUIRE_SHARED_FILES();
   const std::string wd = h.target_dir() + "/work dir 'q' $(x)";
   ASSERT_EQ(h.run(job("mkdir", {"-p", wd})).state, JobState::kCompleted);
   JobDescription d = job("/bin/sh", {"-c", "echo here > marker"});
@@ -512,6 +524,7 @@ TEST_P(ConformanceTest, RetryLimitResubmitsFailedAttempts) {
 TEST_P(ConformanceTest, RetryStopsAtTheFirstSuccess) {
   CUTTLE_REQUIRE_HOST_PATHS("the attempts' shared flag file is a host path");
   Harness h(scheduler_, target(), scratch_);
+  CUTTLE_REQUIRE_SHARED_FILES();
   const std::string flag = h.target_dir() + "/retry flag";
   JobDescription d =
       job("/bin/sh", {"-c", "if [ -e \"$1\" ]; then exit 0; fi; : > \"$1\"; exit 1", "sh", flag});

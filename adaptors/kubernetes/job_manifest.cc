@@ -1,0 +1,254 @@
+// JobDescription -> batch/v1 Job.
+#include "adaptors/kubernetes/job_manifest.h"
+
+#include "cuttle/error.h"
+#include "cuttle/job_description_json.h"
+#include "cuttle/sandbox.h"
+#include "internal/job_key.h"
+
+namespace cuttle::detail {
+namespace {
+
+constexpr const char* kNamePrefix = "cuttle-";
+
+// $1 stdin, $2 stdout, $3 stderr (each "" for none), then the command.
+constexpr const char* kWrapper = R"SH(i=$1; o=$2; e=$3; shift 3
+m=/work/.cuttle
+while [ ! -e "$m/go" ]; do sleep 0.2; done
+if [ -n "$i" ]; then exec <"$i"; fi
+if [ -n "$o" ]; then exec >"$o"; fi
+if [ -n "$e" ]; then exec 2>"$e"; fi
+"$@"
+c=$?
+echo "$c" > "$m/exit.part" && mv "$m/exit.part" "$m/exit"
+while [ ! -e "$m/done" ]; do sleep 0.2; done
+exit "$c"
+)SH";
+
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// A qualified name part or a label value: [A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?, <= 63.
+bool label_text(const std::string& text) {
+  if (text.size() > 63) return false;
+  if (text.empty()) return true;
+  if (!alnum(text.front()) || !alnum(text.back())) return false;
+  for (char c : text) {
+    if (!alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+bool dns_subdomain(const std::string& text) {
+  if (text.empty() || text.size() > 253) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  return alnum(text.front()) && alnum(text.back());
+}
+
+std::string quantity_cpu(int cores) { return std::to_string(cores); }
+
+bool valid_utf8(const std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// The API carries every string as JSON, which is UTF-8: other bytes cannot reach the pod.
+void require_utf8(const std::string& text, const std::string& field) {
+  if (!valid_utf8(text)) {
+    throw InvalidJobDescription(field,
+                                "kubernetes:// passes it as a JSON string, which must be "
+                                "UTF-8; it holds other bytes");
+  }
+}
+
+void require_utf8_fields(const JobDescription& d) {
+  require_utf8(d.executable, "executable");
+  for (std::size_t i = 0; i < d.arguments.size(); ++i) {
+    require_utf8(d.arguments[i], "arguments[" + std::to_string(i) + "]");
+  }
+  for (const auto& [name, value] : d.environment) require_utf8(value, "environment." + name);
+  require_utf8(d.working_directory, "working_directory");
+  require_utf8(d.stdin_path, "stdin_path");
+  require_utf8(d.stdout_path, "stdout_path");
+  require_utf8(d.stderr_path, "stderr_path");
+  require_utf8(d.name, "name");
+  for (std::size_t i = 0; i < d.stage_in.size(); ++i) {
+    require_utf8(d.stage_in[i].source, "stage_in[" + std::to_string(i) + "].source");
+    require_utf8(d.stage_in[i].destination, "stage_in[" + std::to_string(i) + "].destination");
+  }
+  for (std::size_t i = 0; i < d.stage_out.size(); ++i) {
+    require_utf8(d.stage_out[i].source, "stage_out[" + std::to_string(i) + "].source");
+    require_utf8(d.stage_out[i].destination, "stage_out[" + std::to_string(i) + "].destination");
+  }
+}
+
+// Every staging path is checked before anything is created (the copies happen later).
+void confine_staging_paths(const JobDescription& d) {
+  for (std::size_t i = 0; i < d.stage_in.size(); ++i) {
+    const StagingEntry& e = d.stage_in[i];
+    std::string relative = e.destination;
+    if (relative.empty()) {
+      relative = e.source;
+      if (!relative.empty() && relative.front() == '/')
+        relative = relative.substr(relative.find_last_of('/') + 1);
+    }
+    confine_relative_path(relative, "stage_in[" + std::to_string(i) + "].destination");
+  }
+  for (std::size_t i = 0; i < d.stage_out.size(); ++i) {
+    confine_relative_path(d.stage_out[i].source, "stage_out[" + std::to_string(i) + "].source");
+  }
+}
+
+nlohmann::json environment(const JobDescription& description) {
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [name, value] : description.environment) {
+    env.push_back({{"name", name}, {"value", value}});
+  }
+  return env;
+}
+
+std::string working_directory(const JobDescription& description) {
+  const std::string work(kContainerWorkDir);
+  if (description.working_directory.empty()) return work;
+  if (description.working_directory.front() == '/') return description.working_directory;
+  return work + "/" + confine_relative_path(description.working_directory, "working_directory");
+}
+
+}  // namespace
+
+std::string job_object_name(const std::string& job_key) { return kNamePrefix + job_key; }
+
+bool uses_wrapper(const JobDescription& description) {
+  return !description.stage_in.empty() || !description.stage_out.empty() ||
+         !description.stdin_path.empty();
+}
+
+std::string job_key_from_name(const std::string& name) {
+  if (name.rfind(kNamePrefix, 0) != 0) return {};
+  std::string key = name.substr(std::string(kNamePrefix).size());
+  return is_job_key(key) ? key : std::string();
+}
+
+std::string label_problem(const std::string& key, const std::string& value) {
+  std::string name = key;
+  if (auto slash = key.find('/'); slash != std::string::npos) {
+    if (!dns_subdomain(key.substr(0, slash))) return "the key's prefix is not a DNS subdomain";
+    name = key.substr(slash + 1);
+  }
+  if (name.empty() || !label_text(name)) {
+    return "the key must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric";
+  }
+  if (!label_text(value)) {
+    return "the value must be at most 63 characters of [A-Za-z0-9-_.], starting and ending "
+           "alphanumeric";
+  }
+  if (key == kJobKeyLabel || key == kManagedByLabel) return "the key is reserved by cuttle";
+  return {};
+}
+
+nlohmann::json job_manifest(const JobDescription& description, const std::string& job_key,
+                            const ManifestOptions& options) {
+  const std::string image =
+      description.container_image.empty() ? options.default_image : description.container_image;
+  if (image.empty()) {
+    throw InvalidJobDescription("container_image",
+                                "kubernetes:// runs containers: give an image (or set the "
+                                "default.image property)");
+  }
+  validate_container_image(image);
+  require_utf8_fields(description);
+  confine_staging_paths(description);
+  if (description.nodes && *description.nodes > 1) {
+    throw InvalidJobDescription("nodes", "kubernetes:// runs one pod per job (nodes must be 1)");
+  }
+  if (description.container.network == false) {
+    // docs/containers.md: no network, or Unsupported where it cannot be isolated. A pod
+    // has no such switch (that is a NetworkPolicy of the namespace).
+    throw Unsupported(
+        "container.network: kubernetes:// cannot take a pod off the network; "
+        "leave it unset and use a NetworkPolicy in the namespace");
+  }
+  if (!description.container.mounts.empty()) {
+    throw InvalidJobDescription("container.mounts",
+                                "kubernetes:// cannot mount directories of the submitting host");
+  }
+  nlohmann::json labels = {{kManagedByLabel, "cuttle"}, {kJobKeyLabel, job_key}};
+  for (const auto& [key, value] : description.labels) {
+    if (std::string problem = label_problem(key, value); !problem.empty()) {
+      throw InvalidJobDescription("labels." + key, problem);
+    }
+    labels[key] = value;
+  }
+  nlohmann::json command = nlohmann::json::array({description.executable});
+  nlohmann::json args = description.arguments;
+  if (uses_wrapper(description)) {
+    command = {"/bin/sh", "-c", kWrapper, "sh"};
+    args = {description.stdin_path, description.stdout_path, description.stderr_path,
+            description.executable};
+    for (const std::string& a : description.arguments) args.push_back(a);
+  }
+  nlohmann::json container = {
+      {"name", kMainContainer},
+      {"image", image},
+      {"command", command},
+      {"args", args},
+      {"workingDir", working_directory(description)},
+      {"volumeMounts", nlohmann::json::array({{{"name", "work"}, {"mountPath", "/work"}}})}};
+  if (!description.environment.empty()) container["env"] = environment(description);
+  nlohmann::json resources = nlohmann::json::object();
+  const int cores = description.tasks.value_or(1) * description.cores_per_task.value_or(1);
+  if (description.tasks || description.cores_per_task) {
+    resources["requests"]["cpu"] = quantity_cpu(cores);
+    resources["limits"]["cpu"] = quantity_cpu(cores);
+  }
+  if (description.memory_bytes) {
+    resources["requests"]["memory"] = std::to_string(*description.memory_bytes);
+    resources["limits"]["memory"] = std::to_string(*description.memory_bytes);
+  }
+  if (!resources.empty()) container["resources"] = resources;
+  if (!description.container.user.empty()) {
+    const std::string& user = description.container.user;
+    const auto colon = user.find(':');
+    const std::string uid = user.substr(0, colon);
+    if (uid.find_first_not_of("0123456789") != std::string::npos) {
+      throw InvalidJobDescription("container.user", "kubernetes:// needs a numeric UID[:GID]");
+    }
+    container["securityContext"]["runAsUser"] = std::stoll(uid);
+    if (colon != std::string::npos) {
+      container["securityContext"]["runAsGroup"] = std::stoll(user.substr(colon + 1));
+    }
+  }
+  nlohmann::json pod_spec = {
+      {"restartPolicy", "Never"},
+      {"terminationGracePeriodSeconds", options.termination_grace_seconds},
+      {"containers", nlohmann::json::array({container})},
+      {"volumes",
+       nlohmann::json::array({{{"name", "work"}, {"emptyDir", nlohmann::json::object()}}})}};
+  nlohmann::json spec = {{"backoffLimit", 0},
+                         {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
+  if (description.max_runtime) spec["activeDeadlineSeconds"] = description.max_runtime->count();
+  nlohmann::json metadata = {{"name", job_object_name(job_key)}, {"labels", labels}};
+  if (!description.name.empty()) metadata["annotations"][kNameAnnotation] = description.name;
+  if (uses_wrapper(description)) {
+    metadata["annotations"][kDescriptionAnnotation] = to_json_text(description);
+  }
+  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata}, {"spec", spec}};
+}
+
+}  // namespace cuttle::detail
