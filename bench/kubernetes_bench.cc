@@ -80,7 +80,7 @@ std::shared_ptr<detail::KubernetesScheduler> open(const std::string& ns, const s
                                                {"api.qps", qps},
                                                {"api.burst", qps}};
   Properties properties(detail::kubernetes_property_descriptors(), values);
-  detail::KubernetesOptions options = detail::parse_kubernetes_options(properties);
+  detail::KubernetesOptions options = detail::KubernetesOptions::from(properties);
   Location location = Location::parse("kubernetes://?namespace=" + ns);
   return detail::KubernetesScheduler::create(
       location, detail::resolve_cluster_access(location, options.kubeconfig, {}), options);

@@ -76,7 +76,7 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
   };
 }
 
-BatchSettings batch_settings_from(const Properties& properties) {
+BatchSettings BatchSettings::from(const Properties& properties) {
   BatchSettings settings;
   settings.poll_min = properties.get_duration("poll.interval.min");
   settings.poll_max = properties.get_duration("poll.interval.max");

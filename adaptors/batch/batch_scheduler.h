@@ -32,6 +32,9 @@ namespace cuttle::detail {
 std::vector<PropertyDescriptor> batch_property_descriptors();
 
 struct BatchSettings {
+  // Parsed from the adaptor's properties; each refusal names the property.
+  static BatchSettings from(const Properties& properties);
+
   std::chrono::milliseconds poll_min{1000};
   std::chrono::milliseconds poll_max{5000};
   std::chrono::milliseconds lost_grace{60000};
@@ -41,7 +44,6 @@ struct BatchSettings {
   std::string default_queue;  // for jobs that name none; empty: the scheduler's default
   CleanupPolicy cleanup = CleanupPolicy::kNever;
 };
-BatchSettings batch_settings_from(const Properties& properties);
 
 class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this<BatchScheduler> {
  public:

@@ -61,6 +61,20 @@ struct DirectiveContext {
   std::string scheduler_stderr;
 };
 
+// What the engine gives every dialect: staging, detached jobs, queues, several nodes, the
+// scheduler's own time limit, and containers (the wrapper runs the runtime inside the
+// batch job). A dialect adds what its scheduler can do beyond that (Slurm: extend).
+inline Capabilities batch_capabilities() {
+  Capabilities c;
+  c.staging = true;
+  c.detached = true;
+  c.queues = true;
+  c.multi_node = true;
+  c.native_time_limit = true;
+  c.containers = true;
+  return c;
+}
+
 class BatchDialect {
  public:
   virtual ~BatchDialect() = default;

@@ -43,7 +43,7 @@ AdaptorDescriptor batch_adaptor_descriptor(
   d.capabilities = capabilities;
   d.factory = [name, make](const Location& location, const Properties& properties,
                            const Credential& credential) -> std::shared_ptr<Scheduler> {
-    BatchSettings settings = batch_settings_from(properties);
+    BatchSettings settings = BatchSettings::from(properties);
     Transport transport = open_transport(location, properties, credential);
     return std::make_shared<BatchScheduler>(name, location, make(properties), transport.runner,
                                             transport.files, std::move(settings));

@@ -23,7 +23,7 @@ void register_kubernetes_adaptor(Registry& registry) {
   descriptor.capabilities.extend = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
-    KubernetesOptions options = parse_kubernetes_options(properties);
+    KubernetesOptions options = KubernetesOptions::from(properties);
     ClusterAccess access = resolve_cluster_access(location, options.kubeconfig, credential);
     return KubernetesScheduler::create(location, std::move(access), std::move(options));
   };

@@ -66,7 +66,7 @@ std::vector<PropertyDescriptor> kubernetes_property_descriptors() {
   };
 }
 
-KubernetesOptions parse_kubernetes_options(const Properties& properties) {
+KubernetesOptions KubernetesOptions::from(const Properties& properties) {
   KubernetesOptions options;
   options.kubeconfig = expand_home(properties.get_string("kubeconfig"));
   options.limits.insecure = properties.get_bool("tls.insecure");

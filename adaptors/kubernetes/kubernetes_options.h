@@ -17,6 +17,9 @@
 namespace cuttle::detail {
 
 struct KubernetesOptions {
+  // Parsed from the adaptor's properties; each refusal names the property.
+  static KubernetesOptions from(const Properties& properties);
+
   ApiLimits limits;
   ManifestOptions manifest;
   std::string kubeconfig;  // "" = $KUBECONFIG or ~/.kube/config
@@ -32,7 +35,6 @@ struct KubernetesOptions {
 };
 
 std::vector<PropertyDescriptor> kubernetes_property_descriptors();
-KubernetesOptions parse_kubernetes_options(const Properties& properties);
 
 // The API server and credentials for `location`: the kubeconfig's context (the current
 // one, or ?context=NAME), with HOST:PORT replacing its server and ?namespace= its

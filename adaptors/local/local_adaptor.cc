@@ -21,8 +21,7 @@ void register_local_adaptor(Registry& registry) {
     if (!location.host.empty() && location.host != "localhost") {
       throw InvalidArgument("local:// takes no host, got '" + location.host + "'");
     }
-    return std::make_shared<local::LocalScheduler>(location,
-                                                   local::parse_local_options(properties));
+    return std::make_shared<local::LocalScheduler>(location, local::LocalOptions::from(properties));
   };
   registry.add(std::move(descriptor));
 }

@@ -40,7 +40,7 @@ std::vector<PropertyDescriptor> local_property_descriptors() {
   };
 }
 
-LocalOptions parse_local_options(const Properties& properties) {
+LocalOptions LocalOptions::from(const Properties& properties) {
   LocalOptions options;
   const std::string mode = properties.get_string("mode");
   if (mode == "detached") {

@@ -13,6 +13,9 @@
 namespace cuttle::detail::local {
 
 struct LocalOptions {
+  // Throws InvalidArgument naming the property for a value outside its set.
+  static LocalOptions from(const Properties& properties);
+
   bool detached = false;                 // mode=detached
   std::string sandbox_root;              // absolute
   std::chrono::seconds cancel_grace{5};  // SIGTERM .. SIGKILL
@@ -21,8 +24,6 @@ struct LocalOptions {
 };
 
 std::vector<PropertyDescriptor> local_property_descriptors();
-// Throws InvalidArgument naming the property for a value outside its set.
-LocalOptions parse_local_options(const Properties& properties);
 // $XDG_DATA_HOME/cuttle/local, else ~/.local/share/cuttle/local.
 std::string default_sandbox_root();
 

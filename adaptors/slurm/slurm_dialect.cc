@@ -39,14 +39,8 @@ std::string command_name(const std::vector<std::string>& argv) {
 }  // namespace
 
 Capabilities SlurmDialect::capabilities() const {
-  Capabilities c;
-  c.extend = true;
-  c.staging = true;
-  c.detached = true;
-  c.queues = true;
-  c.multi_node = true;
-  c.native_time_limit = true;
-  c.containers = true;  // the wrapper runs the runtime inside the batch job
+  Capabilities c = batch_capabilities();
+  c.extend = true;  // scontrol update TimeLimit
   return c;
 }
 

@@ -30,7 +30,7 @@ void register_ssh_adaptor(Registry& registry) {
   descriptor.capabilities.containers = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
-    SshSchedulerOptions options = parse_ssh_scheduler_options(properties);
+    SshSchedulerOptions options = SshSchedulerOptions::from(properties);
     Remote remote = open_remote(location, properties, credential);
     return SshScheduler::create(location, std::move(remote), std::move(options));
   };

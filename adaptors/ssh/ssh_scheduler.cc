@@ -82,7 +82,7 @@ std::vector<PropertyDescriptor> ssh_scheduler_property_descriptors() {
   return properties;
 }
 
-SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties) {
+SshSchedulerOptions SshSchedulerOptions::from(const Properties& properties) {
   SshSchedulerOptions options;
   options.sandbox_root = properties.get_string("sandbox.root");
   if (options.sandbox_root.empty() ||

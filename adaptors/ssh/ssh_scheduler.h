@@ -27,6 +27,9 @@
 namespace cuttle::detail {
 
 struct SshSchedulerOptions {
+  // Parsed from the adaptor's properties; each refusal names the property.
+  static SshSchedulerOptions from(const Properties& properties);
+
   std::string sandbox_root = "~/.cuttle/jobs";  // on the remote; "~" is the remote home
   std::chrono::milliseconds poll_interval{1000};
   std::chrono::seconds cancel_grace{5};          // TERM to KILL, enforced by the wrapper
@@ -37,7 +40,6 @@ struct SshSchedulerOptions {
 
 // The ssh:// properties: ssh_property_descriptors() plus the scheduler's own.
 std::vector<PropertyDescriptor> ssh_scheduler_property_descriptors();
-SshSchedulerOptions parse_ssh_scheduler_options(const Properties& properties);
 
 class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<SshScheduler> {
  public:

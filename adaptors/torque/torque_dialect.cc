@@ -42,16 +42,7 @@ void check_plain(const std::vector<std::string>& arguments) {
 
 }  // namespace
 
-Capabilities TorqueDialect::capabilities() const {
-  Capabilities c;
-  c.staging = true;
-  c.detached = true;
-  c.queues = true;
-  c.multi_node = true;
-  c.native_time_limit = true;
-  c.containers = true;  // the wrapper runs the runtime inside the batch job
-  return c;
-}
+Capabilities TorqueDialect::capabilities() const { return batch_capabilities(); }
 
 std::string TorqueDialect::render_directives(const JobDescription& d,
                                              const DirectiveContext& context) const {

@@ -120,7 +120,7 @@ TEST_F(SshSchedulerTest, OneRemoteCommandPerPollWhateverTheNumberOfJobs) {
       Location::parse(ssh_test::location()),
       Properties(detail::ssh_scheduler_property_descriptors(), values), ssh_test::credential());
   auto counting = std::make_shared<CountingRunner>(remote.runner);
-  detail::SshSchedulerOptions opts = detail::parse_ssh_scheduler_options(
+  detail::SshSchedulerOptions opts = detail::SshSchedulerOptions::from(
       Properties(detail::ssh_scheduler_property_descriptors(), values));
   opts.poll_interval = 500ms;
   auto scheduler = detail::SshScheduler::create(Location::parse(ssh_test::location()),
@@ -232,7 +232,7 @@ TEST_F(SshSchedulerTest, StageOutBrokenMidCopyIsErrorAndLeavesNoPartialFile) {
   auto breaking = std::make_shared<BreakingReads>(remote.files);
   auto scheduler =
       detail::SshScheduler::create(Location::parse(ssh_test::location()), {remote.runner, breaking},
-                                   detail::parse_ssh_scheduler_options(properties));
+                                   detail::SshSchedulerOptions::from(properties));
   const std::string client = root_ + "-client";
   fs::create_directories(client);
   JobDescription d = job("/bin/sh", {"-c", "head -c 4000000 /dev/zero > out.bin"});
