@@ -6,19 +6,18 @@
 
 #include <cstdlib>
 
-#include "tests/conformance/conformance.h"
+#include "tests/conformance/test_servers.h"
 #include "tests/integration/container_test_env.h"
 
 namespace {
 
 using cuttle::ContainerRuntime;
+using cuttle::conformance::env;
 using cuttle::conformance::process_scratch_root;
 using cuttle::conformance::Target;
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using cuttle::conformance::test_cluster_target;
+using cuttle::conformance::test_sshd_location;
+using cuttle::conformance::use_test_sshd;
 
 // Skips locally and fails in CI when `program` or the server named by `server_env` is
 // missing.
@@ -76,13 +75,9 @@ Target in_charliecloud(Target t, const std::string& tag) {
 
 Target ssh_charliecloud() {
   Target t;
-  t.location = "ssh://" + env("CUTTLE_TEST_SSH_USER") + "@" + env("CUTTLE_TEST_SSH_HOST") + ":" +
-               env("CUTTLE_TEST_SSH_PORT");
-  t.properties = {{"poll.interval", "250ms"},
-                  {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
-                  {"ssh.hostkey.policy", "strict"},
-                  {"ssh.config", "none"}};
-  t.credential = cuttle::Credential::key(env("CUTTLE_TEST_SSH_KEY"));
+  t.location = test_sshd_location("ssh");
+  t.properties = {{"poll.interval", "250ms"}};
+  use_test_sshd(t);
   t.kill_from_outside = cuttle::conformance::terminate_process_group;
   t.require = require("ch-run", "CUTTLE_TEST_SSH_PORT");
   return in_charliecloud(t, "ssh-charliecloud");
@@ -90,19 +85,10 @@ Target ssh_charliecloud() {
 
 Target batch_charliecloud(const std::string& scheme, const char* server_env,
                           const std::string& cancel_command) {
-  Target t;
-  t.location = scheme + "://";
-  t.properties = {{"poll.interval.min", "250ms"}, {"poll.interval.max", "1s"}};
+  Target t = test_cluster_target(scheme + "://", scheme + "-charliecloud", cancel_command);
   t.require = require("ch-run", server_env);
-  t.kill_from_outside = [cancel_command](const cuttle::JobStatus& s) {
-    cuttle::conformance::run_outside({cancel_command, s.id});
-  };
   t = in_charliecloud(t, scheme + "-charliecloud");
   t.supports_extend = scheme == "slurm";  // the torque adaptor cannot extend
-  // Torque here is Slurm's qsub/qstat over the same cluster (slurm_conformance.cc).
-  const char* one_slot = std::getenv("CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION");
-  if (one_slot) t.one_slot_properties = {{"queue", one_slot}};
-  t.forgotten_after = std::chrono::seconds(20);
   return t;
 }
 

@@ -9,16 +9,11 @@
 //  - kill_from_outside: deleting the Job is tested in tests/integration (a deleted
 //    unfinished Job is Error, not Cancelled: the lifecycle suite expects the latter).
 
-#include <cstdlib>
-
-#include "tests/conformance/conformance.h"
+#include "tests/conformance/test_servers.h"
 
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using cuttle::conformance::env;
 
 cuttle::conformance::Target kubernetes_target() {
   cuttle::conformance::Target t;
@@ -27,13 +22,9 @@ cuttle::conformance::Target kubernetes_target() {
                   {"default.image", env("CUTTLE_TEST_K8S_IMAGE")},
                   {"logs.root", cuttle::conformance::process_scratch_root("kubernetes")},
                   {"cancel.grace", "2s"}};
-  t.require = [] {
-    if (!env("CUTTLE_TEST_K8S_KUBECONFIG").empty()) return;
-    if (env("CI") == "true" || env("CI") == "1") {
-      FAIL() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
-    }
-    GTEST_SKIP() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
-  };
+  t.require = cuttle::conformance::require_servers(
+      {{"CUTTLE_TEST_K8S_KUBECONFIG",
+        "the Kubernetes emulator (eval \"$(tests/env/kubernetes.sh start)\")"}});
   t.job_timeout = std::chrono::seconds(60);
   t.detached = true;
   t.cancel_grace = std::chrono::seconds(2);

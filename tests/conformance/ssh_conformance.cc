@@ -2,41 +2,26 @@
 // machine, so the sandbox root and the scratch files are on the disk both sides see),
 // with strict host-key checking against the test known_hosts.
 
-#include <cstdlib>
-
-#include "tests/conformance/conformance.h"
+#include "tests/conformance/test_servers.h"
 
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using namespace cuttle::conformance;
 
-cuttle::conformance::Target ssh_target() {
-  cuttle::conformance::Target t;
-  t.location = "ssh://" + env("CUTTLE_TEST_SSH_USER") + "@" + env("CUTTLE_TEST_SSH_HOST") + ":" +
-               env("CUTTLE_TEST_SSH_PORT");
-  t.properties = {{"sandbox.root", cuttle::conformance::process_scratch_root("ssh")},
+Target ssh_target() {
+  Target t;
+  t.location = test_sshd_location("ssh");
+  t.properties = {{"sandbox.root", process_scratch_root("ssh")},
                   {"poll.interval", "250ms"},
-                  {"cancel.grace", "2s"},
-                  {"ssh.known_hosts", env("CUTTLE_TEST_SSH_KNOWN_HOSTS")},
-                  {"ssh.hostkey.policy", "strict"},
-                  {"ssh.config", "none"}};
-  t.credential = cuttle::Credential::key(env("CUTTLE_TEST_SSH_KEY"));
-  t.require = [] {
-    if (!env("CUTTLE_TEST_SSH_PORT").empty()) return;
-    if (env("CI") == "true" || env("CI") == "1") {
-      FAIL() << "sshd not running: eval \"$(tests/env/sshd.sh start)\"";
-    }
-    GTEST_SKIP() << "sshd not running: eval \"$(tests/env/sshd.sh start)\"";
-  };
+                  {"cancel.grace", "2s"}};
+  use_test_sshd(t);
+  t.require = require_servers({kSshd});
   t.job_timeout = std::chrono::seconds(60);
   t.detached = true;
   t.cancel_grace = std::chrono::seconds(2);
   t.supports_extend = true;
   // The sshd of tests/env runs on this machine: the sandbox is on this disk.
-  t.kill_from_outside = cuttle::conformance::terminate_process_group;
+  t.kill_from_outside = terminate_process_group;
   return t;
 }
 

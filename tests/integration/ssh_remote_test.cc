@@ -26,21 +26,8 @@ detail::Remote open(std::map<std::string, std::string> extra = {}) {
                              ssh_test::credential());
 }
 
-class SshRemoteTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    CUTTLE_REQUIRE_SSHD();
-    dir_ = "/tmp/cuttle-ssh-remote-test-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
-  std::string dir_;  // same disk on both ends (the sshd runs on this machine)
-};
+// dir_ is on the disk both ends see.
+using SshRemoteTest = ssh_test::ScratchTest;
 
 const std::vector<std::string> kHostile = {
     "",

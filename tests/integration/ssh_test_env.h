@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -66,5 +69,24 @@ inline void write_local(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
   out << content;
 }
+
+// A test that needs the test sshd and a fresh directory both ends see (the sshd runs on
+// this machine): /tmp/cuttle-<suite>-<pid>-<test>, created empty, removed afterwards.
+class ScratchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CUTTLE_REQUIRE_SSHD();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = "/tmp/cuttle-" + std::string(info->test_suite_name()) + "-" +
+           std::to_string(::getpid()) + "-" + info->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  std::string dir_;
+};
 
 }  // namespace cuttle::ssh_test

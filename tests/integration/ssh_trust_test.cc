@@ -21,20 +21,8 @@ namespace fs = std::filesystem;
 using ssh_test::read_local;
 using ssh_test::write_local;
 
-class SshTrustTest : public ::testing::Test {
+class SshTrustTest : public ssh_test::ScratchTest {
  protected:
-  void SetUp() override {
-    CUTTLE_REQUIRE_SSHD();
-    dir_ = "/tmp/cuttle-ssh-trust-test-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    if (!dir_.empty()) fs::remove_all(dir_, ignored);
-  }
-
   // Each test uses its own known_hosts path, so it gets its own pooled session.
   detail::Remote open(const std::string& location, std::map<std::string, std::string> values,
                       Credential credential = ssh_test::credential()) {
@@ -56,8 +44,6 @@ class SshTrustTest : public ::testing::Test {
     return out.substr(out.find("SHA256:"),
                       out.find(' ', out.find("SHA256:")) - out.find("SHA256:"));
   }
-
-  std::string dir_;
 };
 
 std::string error_of(const std::function<void()>& f) {
