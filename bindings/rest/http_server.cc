@@ -83,11 +83,13 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRefusalObserver refused)
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, HttpRefusalObserver refused,
+                       HttpQuickHandler quick)
     : impl_(std::make_shared<Impl>()) {
   impl_->core->options = std::move(options);
   impl_->core->handler = std::move(handler);
   impl_->core->refused = std::move(refused);
+  impl_->core->quick = std::move(quick);
 }
 
 HttpServer::~HttpServer() { stop(); }

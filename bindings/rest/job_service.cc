@@ -480,7 +480,16 @@ void JobService::forget_finished() {
   for (const auto& [id, entry] : cache_) {
     if (entry->final) finished.push_back(entry);
   }
-  for (const auto& entry : finished) forget_locked(*entry);
+  for (const auto& entry : finished) {
+    finished_documents_.put(entry->id, entry->document);
+    forget_locked(*entry);
+  }
+  lock.unlock();
+  // The schedulers drop them too; a later query is answered from the store.
+  for (const auto& entry : finished) {
+    if (entry->backend_id.empty()) continue;
+    if (auto sched = scheduler(entry->scheduler_name)) sched->forget(entry->backend_id);
+  }
 }
 
 void JobService::poll_once() {
@@ -561,6 +570,7 @@ void JobService::retention_loop() {
           cache_.erase(it);
         }
       }
+      for (const auto& row : rows) finished_documents_.erase(row.id);
       for (const auto& row : rows) {
         if (!config_.retention_deletes_sandboxes || row.owner != config_.instance) continue;
         delete_sandbox(row.id, row.scheduler, sandbox_of(row.status));
@@ -607,15 +617,22 @@ std::optional<std::string> JobService::document_from_store(const std::string& id
   if (!row) return std::nullopt;
   json internal = json::parse(row->request, nullptr, false);
   if (internal.is_object()) internal.erase("resolved_jobdir");
-  return render(internal, with_owner_state(*row));
+  std::string document = render(internal, with_owner_state(*row));
+  if (row->final) finished_documents_.put(id, document);
+  return document;
 }
 
-std::optional<std::string> JobService::document(const std::string& id) {
+std::optional<std::string> JobService::document_in_memory(const std::string& id) {
   {
     std::shared_lock lock(cache_mutex_);
     auto it = cache_.find(id);
     if (it != cache_.end()) return it->second->document;
   }
+  return finished_documents_.get(id);
+}
+
+std::optional<std::string> JobService::document(const std::string& id) {
+  if (auto document = document_in_memory(id)) return document;
   return document_from_store(id);
 }
 
