@@ -98,10 +98,10 @@ void JobService::forget_finished() {
   for (const auto& [id, entry] : cache_) {
     if (entry->final) finished.push_back(entry);
   }
-  for (const auto& entry : finished) {
-    finished_documents_.put(entry->id, entry->document);
-    forget_locked(*entry);
-  }
+  // Not into the cache of final documents: an entry may be final only because the store
+  // refused its change (another instance recorded the end, or retention removed the row),
+  // and then its document is not what the store holds. The first read fills the cache.
+  for (const auto& entry : finished) forget_locked(*entry);
   lock.unlock();
   // The schedulers drop them too; a later query is answered from the store.
   for (const auto& entry : finished) {
