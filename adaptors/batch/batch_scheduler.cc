@@ -475,4 +475,13 @@ void BatchScheduler::track(const std::string& id) {
   wake_poller_soon();
 }
 
+void BatchScheduler::forget(const std::string& id) {
+  if (!finished(id)) return;
+  {
+    std::lock_guard lock(mutex_);
+    tracked_.erase(id);
+  }
+  SchedulerBase::forget(id);
+}
+
 }  // namespace cuttle::detail

@@ -65,6 +65,8 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::shared_ptr<FileSystem> job_files() override { return files_; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
+  // Afterwards the job is found again by the backend id its sandbox recorded.
+  void forget(const std::string& id) override;
 
   // How many scheduler commands this instance has run (status, accounting, markers,
   // submit, ...). For tests and benchmarks.

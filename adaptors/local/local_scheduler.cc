@@ -453,6 +453,16 @@ LocalScheduler::JobPtr LocalScheduler::find(const std::string& id) const {
   return it == jobs_.end() ? nullptr : it->second;
 }
 
+void LocalScheduler::forget(const std::string& id) {
+  if (!finished(id)) return;  // the finish step may still hold it
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it != jobs_.end() && it->second->concluded) jobs_.erase(it);
+  }
+  SchedulerBase::forget(id);
+}
+
 std::string LocalScheduler::sandbox_of(const std::string& id) const {
   return options_.sandbox_root + "/" + id;
 }

@@ -40,6 +40,8 @@ class LocalScheduler final : public SchedulerBase,
   std::shared_ptr<FileSystem> job_files() override { return file_system_; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
+  // A detached job is read again from its sandbox afterwards; an attached one is gone.
+  void forget(const std::string& id) override;
 
  private:
   struct Job;

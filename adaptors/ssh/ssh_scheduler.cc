@@ -420,6 +420,15 @@ void SshScheduler::track(const std::string& id) {
   wake_poller();
 }
 
+void SshScheduler::forget(const std::string& id) {
+  if (!finished(id)) return;
+  {
+    std::lock_guard lock(mutex_);
+    jobs_.erase(id);
+  }
+  SchedulerBase::forget(id);
+}
+
 std::vector<std::string> SshScheduler::active_jobs() {
   std::vector<std::string> ids;
   std::lock_guard lock(mutex_);

@@ -61,6 +61,8 @@ class SshScheduler : public SchedulerBase, public std::enable_shared_from_this<S
   std::shared_ptr<FileSystem> job_files() override { return remote_.files; }
   std::vector<std::string> find_by_name(const std::string& name) override;
   void track(const std::string& id) override;
+  // Afterwards track() finds the job again from its remote sandbox.
+  void forget(const std::string& id) override;
 
  private:
   struct Job {

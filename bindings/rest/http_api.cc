@@ -155,6 +155,27 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
         {{"method", request.method}, {"uri", request.target}, {"error", e.what()}});
     response = error_response(500, "(server)", "internal error; see the service log");
   }
+  account(request, response);
+  return response;
+}
+
+std::optional<HttpResponse> HttpApi::answer_at_once(const HttpRequest& request) {
+  std::string path;
+  // A refusal (bad target, no token) is left to handle(): it has its own answers.
+  if (!path_of(request.target, path) || !authorized(request)) {
+    return std::nullopt;
+  }
+  std::optional<HttpResponse> response;
+  try {
+    response = router_.route_quick(request, path);
+  } catch (const std::exception&) {
+    return std::nullopt;  // handle() answers it, with the error it maps to
+  }
+  if (response) account(request, *response);
+  return response;
+}
+
+void HttpApi::account(const HttpRequest& request, const HttpResponse& response) {
   service_.metrics().count_response(response.status);
   if (detail::log_enabled(LogLevel::kDebug)) {
     log(LogLevel::kDebug, "rest.http", "request",
@@ -163,7 +184,6 @@ HttpResponse HttpApi::handle(const HttpRequest& request) {
          {"status", std::to_string(response.status)},
          {"client", request.client}});
   }
-  return response;
 }
 
 }  // namespace cuttle::rest

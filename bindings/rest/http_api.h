@@ -3,11 +3,12 @@
 // a JSON body {"error", "field", "reason"}; serves /health, /metrics and /openapi.json.
 // A contract (joblauncher today; others later) registers its routes on router() and uses
 // the response helpers below.
-// Thread-safety: handle() is called concurrently from the server's workers; routes are
-// registered before the server starts.
+// Thread-safety: handle() is called concurrently from the server's workers, and
+// answer_at_once() from its I/O thread; routes are registered before the server starts.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "bindings/rest/http_message.h"
@@ -37,9 +38,14 @@ class HttpApi {
   explicit HttpApi(JobService& service);
   Router& router() { return router_; }
   HttpResponse handle(const HttpRequest& request);
+  // The answer of a route's quick handler (see Router), for the server's I/O thread;
+  // nullopt when the request must go to handle() on a worker. Never blocks.
+  std::optional<HttpResponse> answer_at_once(const HttpRequest& request);
 
  private:
   HttpResponse dispatch(const HttpRequest& request);
+  // Counts the response and logs it (debug).
+  void account(const HttpRequest& request, const HttpResponse& response);
   bool authorized(const HttpRequest& request) const;
 
   JobService& service_;

@@ -1,6 +1,7 @@
 // One HTTP connection of HttpServer (plain TCP or TLS): reads requests with Beast under
-// the server's timeouts and limits, hands each to the worker pool, writes the answer,
-// and closes gracefully after a refusal. Internal to http_server.cc.
+// the server's timeouts and limits, answers it from the quick handler or hands it to the
+// worker pool, writes the answer, and closes gracefully after a refusal. Internal to
+// http_server.cc.
 // Thread-safety: every socket operation runs on the server's single I/O thread; a worker
 // or a stream thread only posts work to it.
 #pragma once
@@ -43,6 +44,7 @@ struct ServerCore {
   HttpServerOptions options;
   HttpHandler handler;
   HttpRefusalObserver refused;
+  HttpQuickHandler quick;
   asio::io_context io{1};
   std::unique_ptr<asio::thread_pool> workers;
   std::atomic<bool> stopping{false};
@@ -158,6 +160,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     request->client = client_;
     request->tls = kTls;
     const bool keep = message.keep_alive();
+    if (auto answer = quick_answer(*request)) {
+      return respond(*request, std::make_shared<HttpResponse>(std::move(*answer)), keep);
+    }
     {
       std::lock_guard lock(core_->mutex);
       ++core_->busy;
@@ -176,6 +181,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         if (--self->core_->busy == 0) self->core_->idle.notify_all();
       });
     });
+  }
+
+  std::optional<HttpResponse> quick_answer(const HttpRequest& request) const {
+    if (!core_->quick || core_->stopping) return std::nullopt;
+    try {
+      return core_->quick(request);
+    } catch (const std::exception&) {
+      return std::nullopt;  // the handler, on a worker, answers with what it maps it to
+    }
   }
 
   void respond(const HttpRequest& request, std::shared_ptr<HttpResponse> response, bool keep) {

@@ -14,29 +14,47 @@ std::vector<std::string> Router::split(const std::string& path) {
   return segments;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, split(pattern), std::move(handler)});
+void Router::add(const std::string& method, const std::string& pattern, Handler handler,
+                 QuickHandler quick) {
+  routes_.push_back({method, split(pattern), std::move(handler), std::move(quick)});
+}
+
+bool Router::matches(const Route& route, const std::vector<std::string>& segments, Params& params) {
+  if (route.segments.size() != segments.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (route.segments[i] == "{}") {
+      params.push_back(segments[i]);
+    } else if (route.segments[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Router::serves(const Route& route, const std::string& method) {
+  return route.method == method || (route.method == "GET" && method == "HEAD");
+}
+
+std::optional<HttpResponse> Router::route_quick(const HttpRequest& request,
+                                                const std::string& path) const {
+  const std::vector<std::string> segments = split(path);
+  Params params;
+  for (const auto& r : routes_) {
+    if (!matches(r, segments, params) || !serves(r, request.method)) continue;
+    return r.quick ? r.quick(request, params) : std::nullopt;
+  }
+  return std::nullopt;
 }
 
 std::optional<HttpResponse> Router::route(const HttpRequest& request, const std::string& path,
                                           std::string* allowed) const {
   const std::vector<std::string> segments = split(path);
   std::string methods;
+  Params params;
   for (const auto& r : routes_) {
-    if (r.segments.size() != segments.size()) continue;
-    Params params;
-    bool match = true;
-    for (std::size_t i = 0; match && i < segments.size(); ++i) {
-      if (r.segments[i] == "{}") {
-        params.push_back(segments[i]);
-      } else {
-        match = r.segments[i] == segments[i];
-      }
-    }
-    if (!match) continue;
-    if (r.method == request.method || (r.method == "GET" && request.method == "HEAD")) {
-      return r.handler(request, params);
-    }
+    if (!matches(r, segments, params)) continue;
+    if (serves(r, request.method)) return r.handler(request, params);
     if (methods.find(r.method) == std::string::npos) {
       methods += (methods.empty() ? "" : ", ") + r.method;
     }

@@ -5,14 +5,18 @@
 // Events) runs on a stream thread of its own. Malformed requests are answered 400, an
 // oversized body 413 — also instead of inviting it with 100 Continue — and the connection
 // is then closed gracefully so the client reads the answer.
+// A request the quick handler can answer from memory is answered on the I/O thread
+// instead: no hand-off to a worker and back, which on a busy machine costs two context
+// switches per request (most of rest-status's time; docs/performance.md).
 // Thread-safety: start() and stop() from one thread; the handler is called concurrently
-// from the worker threads.
+// from the worker threads, the quick handler from the I/O thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bindings/rest/http_message.h"
@@ -37,12 +41,15 @@ struct HttpServerOptions {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// REQUIRES: never blocks. Answers a request at once, or nullopt: the handler answers it.
+using HttpQuickHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 // Told the status of every answer the server gives by itself (malformed, too large).
 using HttpRefusalObserver = std::function<void(int status)>;
 
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, HttpHandler handler, HttpRefusalObserver refused = {});
+  HttpServer(HttpServerOptions options, HttpHandler handler, HttpRefusalObserver refused = {},
+             HttpQuickHandler quick = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

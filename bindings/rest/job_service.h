@@ -2,8 +2,9 @@
 // them on worker threads, turns every state change the schedulers report into one
 // journal transaction and, when the job has a callback URL, one outbox entry; re-attaches
 // to unfinished jobs after a restart. Memory holds only this instance's active jobs; a
-// finished job leaves memory when its final state is journaled, and queries about it are
-// answered from the store (the source of truth).
+// finished job leaves memory when its final state is journaled (the schedulers forget it
+// too), and queries about it are answered from the store (the source of truth), behind a
+// bounded cache of final documents.
 // Thread-safety: every public method may be called from any thread after start().
 #pragma once
 
@@ -25,6 +26,7 @@
 
 #include "bindings/rest/callback_outbox.h"
 #include "bindings/rest/config.h"
+#include "bindings/rest/finished_documents.h"
 #include "bindings/rest/job_request.h"
 #include "bindings/rest/job_store.h"
 #include "bindings/rest/lease_keeper.h"
@@ -56,6 +58,9 @@ class JobService {
   std::string submit(const JobRequest& request);
   // The status document as JSON text; nullopt for an unknown id.
   std::optional<std::string> document(const std::string& id);
+  // The document when memory holds it (an active job, or a finished one still in the
+  // cache of final documents); never reads the store, so it does not block.
+  std::optional<std::string> document_in_memory(const std::string& id);
   struct Page {
     std::vector<std::string> ids;
     std::string next_token;  // empty: no more
@@ -155,6 +160,8 @@ class JobService {
   std::map<std::pair<std::string, std::string>, std::string> by_backend_;  // (sched, backend) -> id
   std::map<std::pair<std::string, std::string>, JobStatus> early_;  // seen before submit returned
   std::size_t submits_in_flight_ = 0;                               // guarded by cache_mutex_
+  // Documents of jobs that left cache_: polls of a finished job skip the database.
+  FinishedDocuments finished_documents_{1 << 20, std::chrono::seconds(10)};
 
   std::mutex apply_mutex_;  // one state change at a time: journal order == cache order
 

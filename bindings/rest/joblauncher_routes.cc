@@ -83,6 +83,14 @@ class Joblauncher {
     return doc ? json_response(200, std::move(*doc)) : no_such_job();
   }
 
+  // GET answered on the I/O thread when memory has the document (polls of active jobs
+  // and of recently finished ones); otherwise get() reads the store on a worker.
+  std::optional<HttpResponse> get_at_once(const std::string& id) {
+    auto doc = service_.document_in_memory(id);
+    if (!doc) return std::nullopt;
+    return json_response(200, std::move(*doc));
+  }
+
   HttpResponse remove(const std::string& id) {
     if (!service_.cancel(id, true)) return no_such_job();
     HttpResponse response = json_response(204, {});
@@ -200,7 +208,11 @@ void add_joblauncher_routes(Router& router, JobService& service) {
              [api](const HttpRequest& request, const Params&) { return api->submit(request); });
   router.add(
       "GET", "/job/{}",
-      with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) { return a.get(id); }));
+      with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) { return a.get(id); }),
+      [api](const HttpRequest&, const Params& params) -> std::optional<HttpResponse> {
+        if (!valid_id(params.at(0))) return std::nullopt;
+        return api->get_at_once(params.at(0));
+      });
   router.add("DELETE", "/job/{}",
              with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) {
                return a.remove(id);

@@ -104,7 +104,8 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     add_joblauncher_routes(api.router(), service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
-        [&service](int status) { service.metrics().count_response(status); });
+        [&service](int status) { service.metrics().count_response(status); },
+        [&api](const HttpRequest& request) { return api.answer_at_once(request); });
     server.start();
     const std::string url = std::string(config.tls.enabled ? "https://" : "http://") +
                             config.listen_host + ":" + std::to_string(config.listen_port);

@@ -224,6 +224,26 @@ class ManagedScheduler : public SchedulerBase,
     adaptor_->track(id);
   }
 
+  // A finished logical job leaves with every attempt's backend id; the adaptor drops
+  // each attempt. A job still running or being resubmitted is kept.
+  void forget(const std::string& id) override {
+    std::vector<std::string> backend_ids = {id};
+    {
+      std::lock_guard<std::mutex> lock(jobs_mutex_);
+      auto it = jobs_.find(id);
+      if (it != jobs_.end()) {
+        const ManagedJob& job = *it->second;
+        if (!job.final || job.resubmitting) return;
+        backend_ids = {job.backend_id};
+        for (const AttemptRecord& attempt : job.history) backend_ids.push_back(attempt.backend_id);
+        for (const std::string& backend_id : backend_ids) backend_to_logical_.erase(backend_id);
+        jobs_.erase(it);
+      }
+    }
+    for (const std::string& backend_id : backend_ids) adaptor_->forget(backend_id);
+    SchedulerBase::forget(id);
+  }
+
   // Every status the adaptor reports, pushed or asked for, passes through here and
   // leaves as the status of the logical job. Returns what the caller should see.
   JobStatus observe(const JobStatus& reported) {

@@ -62,6 +62,8 @@ std::vector<std::string> Scheduler::find_by_name(const std::string&) {
   throw Unsupported(adaptor_name() + ": finding jobs by name is not supported");
 }
 
+void Scheduler::forget(const std::string&) {}
+
 std::shared_ptr<FileSystem> Scheduler::job_files() {
   throw Unsupported(adaptor_name() + ": reading job files is not supported");
 }

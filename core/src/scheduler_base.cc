@@ -126,6 +126,11 @@ std::optional<JobStatus> SchedulerBase::cached(const std::string& id) const {
   return it->second;
 }
 
+bool SchedulerBase::finished(const std::string& id) const {
+  const std::optional<JobStatus> status = cached(id);
+  return status && status->done();
+}
+
 std::vector<std::string> SchedulerBase::active_ids() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> ids;
@@ -137,7 +142,9 @@ std::vector<std::string> SchedulerBase::active_ids() const {
 
 void SchedulerBase::forget(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  table_.erase(id);
+  auto it = table_.find(id);
+  if (it == table_.end() || !it->second.done()) return;
+  table_.erase(it);
   changed_.notify_all();
 }
 

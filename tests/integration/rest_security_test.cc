@@ -64,6 +64,25 @@ TEST_F(RestSecurity, BearerTokenIsRequiredWhenTokensAreConfigured) {
   expect_error(http("GET", port_, "/metrics"), 401, "Authorization");
 }
 
+// GET /job/{id} of a job in memory is answered on the server's I/O thread (the quick
+// path), before any worker: it must check the token all the same.
+TEST_F(RestSecurity, AJobAnsweredFromMemoryStillNeedsTheToken) {
+  json config = base_config(dir_.path(), port_);
+  config["auth"] = {{"tokens", {{{"name", "ci"}, {"sha256", sha256_hex("tok-alpha")}}}}};
+  start(config);
+  const std::map<std::string, std::string> token = {{"Authorization", "Bearer tok-alpha"}};
+  auto submitted = post(valid_request(), token);
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  const std::string location = submitted.headers["Location"];
+  const std::string path = location.substr(location.find("/job/"));
+  ASSERT_EQ(http("GET", port_, path, {}, token).status, 200);  // now in memory
+  expect_error(http("GET", port_, path), 401, "Authorization");
+  expect_error(http("GET", port_, path, {}, {{"Authorization", "Bearer tok-beta"}}), 401,
+               "Authorization");
+  EXPECT_EQ(http("HEAD", port_, path).status, 401);
+  EXPECT_EQ(http("GET", port_, path, {}, token).status, 200);
+}
+
 TEST_F(RestSecurity, TokensCannotBeTurnedOffOffLoopback) {
   json config = base_config(dir_.path(), port_);
   config["listen"] = "0.0.0.0:" + std::to_string(port_);

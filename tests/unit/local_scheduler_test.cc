@@ -200,6 +200,31 @@ TEST_F(LocalSchedulerTest, RunningDetachedJobIsWatchedByANewSchedulerObject) {
   EXPECT_EQ(second->wait_until_done(id, 20s).state, JobState::kCompleted);
 }
 
+TEST_F(LocalSchedulerTest, ForgottenAttachedJobIsGoneAndAnActiveOneIsKept) {
+  auto scheduler = open();
+  const std::string finished = scheduler->submit(job("true"));
+  const std::string running = scheduler->submit(job("sleep", {"30"}));
+  ASSERT_EQ(scheduler->wait_until_done(finished, 20s).state, JobState::kCompleted);
+  scheduler->forget(finished);
+  scheduler->forget(running);
+  // An attached job has no record outside this process: forgotten, it is unknown.
+  EXPECT_THROW(scheduler->status(finished), NoSuchJob);
+  EXPECT_EQ(scheduler->jobs(), std::vector<std::string>{running});
+  EXPECT_EQ(scheduler->status(running).state, JobState::kRunning);
+  scheduler->cancel(running);
+  EXPECT_EQ(scheduler->wait_until_done(running, 20s).state, JobState::kCancelled);
+}
+
+TEST_F(LocalSchedulerTest, ForgottenDetachedJobAnswersFromItsSandbox) {
+  auto scheduler = open({{"mode", "detached"}});
+  const std::string id = scheduler->submit(job("sh", {"-c", "exit 7"}));
+  ASSERT_TRUE(scheduler->wait_until_done(id, 20s).done());
+  scheduler->forget(id);
+  const JobStatus again = scheduler->status(id);
+  EXPECT_EQ(again.state, JobState::kFailed);
+  EXPECT_EQ(again.exit_code, std::optional<int>(7));
+}
+
 TEST_F(LocalSchedulerTest, InvalidPropertiesAreRejected) {
   EXPECT_THROW(open({{"mode", "bogus"}}), InvalidArgument);
   EXPECT_THROW(open({{"cleanup", "sometimes"}}), InvalidArgument);

@@ -111,6 +111,22 @@ TEST_F(ManagedSchedulerTest, SuccessfulRetryCompletesUnderTheFirstId) {
   EXPECT_EQ(fake_->submitted_ids().size(), 2u);
 }
 
+TEST_F(ManagedSchedulerTest, ForgetDropsEveryAttemptOfAFinishedJobAndKeepsAnActiveOne) {
+  open();
+  const std::string id = managed_->submit(job(1));
+  const std::string active = managed_->submit(job());
+  fake_->set(submission(1), JobState::kFailed, 1);
+  fake_->set(submission(3), JobState::kCompleted, 0);
+  ASSERT_EQ(managed_->wait_until_done(id, 10s).state, JobState::kCompleted);
+  managed_->forget(id);
+  managed_->forget(active);
+  EXPECT_FALSE(fake_->cached(submission(1)));  // the adaptor forgot both attempts
+  EXPECT_FALSE(fake_->cached(submission(3)));
+  EXPECT_THROW(managed_->status(id), NoSuchJob);  // the fake keeps no durable record
+  EXPECT_EQ(managed_->status(active).state, JobState::kQueued);
+  EXPECT_TRUE(fake_->cached(active));
+}
+
 TEST_F(ManagedSchedulerTest, WithoutRetryLimitFailureIsFinal) {
   open();
   std::string id = managed_->submit(job(0));

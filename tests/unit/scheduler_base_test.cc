@@ -141,13 +141,23 @@ TEST(SchedulerBase, WaitOnUnknownJobThrowsNoSuchJob) {
   EXPECT_THROW(s.wait_until_done("no-such-$(id)", 50ms), NoSuchJob);
 }
 
-TEST(SchedulerBase, WaitOnForgottenJobThrowsNoSuchJob) {
+TEST(SchedulerBase, ForgottenFinishedJobLeavesTheTable) {
+  FakeScheduler s;
+  s.publish_raw(make("j", JobState::kCompleted));
+  s.forget("j");
+  EXPECT_FALSE(s.cached("j"));
+  EXPECT_THROW(s.status("j"), NoSuchJob);  // the fake keeps no durable record
+}
+
+TEST(SchedulerBase, ForgetKeepsAnActiveJobAndItsWaiters) {
   FakeScheduler s;
   std::string id = s.submit({});
   auto waiter = std::async(std::launch::async, [&] { return s.wait_until_done(id, 30s); });
   std::this_thread::sleep_for(20ms);
   s.forget(id);
-  EXPECT_THROW(waiter.get(), NoSuchJob);
+  ASSERT_TRUE(s.cached(id));
+  s.publish_raw(make(id, JobState::kCompleted));
+  EXPECT_EQ(waiter.get().state, JobState::kCompleted);
 }
 
 TEST(SchedulerBase, DroppedSubscriptionIsNeverCalledAgain) {

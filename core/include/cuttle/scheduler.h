@@ -96,6 +96,13 @@ class Scheduler {
   // adaptor cannot find. Every adaptor implements it (no default).
   virtual void track(const std::string& id) = 0;
 
+  // Drops what this process holds in memory about a finished job, so that a caller that
+  // runs for months (the REST service) holds only active jobs. Afterwards status(id)
+  // answers from the backend's durable record, as after a restart (NoSuchJob where the
+  // adaptor keeps none, e.g. attached local jobs). A job not finished yet is kept.
+  // Default: nothing is held.
+  virtual void forget(const std::string& id);
+
  protected:
   Scheduler() = default;
 };

@@ -22,6 +22,9 @@ class SchedulerBase : public Scheduler {
   JobStatus wait_until_running(const std::string& id, std::chrono::milliseconds timeout) override;
   JobStatus wait_until_done(const std::string& id, std::chrono::milliseconds timeout) override;
   std::shared_ptr<Subscription> subscribe(StatusListener listener) override;
+  // Drops the cached status of a finished job (an active one is kept). Adaptors that
+  // hold more per job override it, drop theirs when the job is done, and call this.
+  void forget(const std::string& id) override;
 
  protected:
   // Records an observation. An invalid transition (e.g. out of a final state) is
@@ -30,10 +33,10 @@ class SchedulerBase : public Scheduler {
   // Returns the status now cached.
   JobStatus publish(JobStatus status);
   std::optional<JobStatus> cached(const std::string& id) const;
+  // Whether the cached status of `id` is final (what forget() requires).
+  bool finished(const std::string& id) const;
   // Ids whose cached state is not final.
   std::vector<std::string> active_ids() const;
-  // Forget a job (e.g. after retention); waiters see NoSuchJob.
-  void forget(const std::string& id);
 
   // Called by the waits when a job is not cached yet: defaults to track(id) and a
   // publish of status(id).

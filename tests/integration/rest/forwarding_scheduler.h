@@ -44,6 +44,7 @@ class ForwardingScheduler : public Scheduler {
     return target_->subscribe(std::move(listener));
   }
   void track(const std::string& id) override { target_->track(id); }
+  void forget(const std::string& id) override { target_->forget(id); }
 
  protected:
   Scheduler& target() { return *target_; }

@@ -1,0 +1,105 @@
+// Re-attaching after a restart or a takeover: unfinished jobs this instance owns are
+// cached and tracked again; a job whose submit answer was lost is found by name or
+// submitted again.
+#include "bindings/rest/job_service.h"
+
+#include "bindings/rest/job_service_helpers.h"
+#include "cuttle/error.h"
+#include "internal/log.h"
+
+namespace cuttle::rest {
+
+using detail::log;
+using detail::LogLevel;
+using nlohmann::json;
+using service_detail::error_status;
+
+void JobService::recover() { attach(store_->active_jobs(config_.instance)); }
+
+// Caches and tracks unfinished jobs this instance owns (its own after a restart, or
+// adopted); a job whose submit answer was lost is found by name or submitted again.
+void JobService::attach(const std::vector<JobRow>& rows) {
+  std::vector<std::string> to_submit;
+  for (const auto& row : rows) {
+    auto entry = std::make_shared<Entry>();
+    entry->id = row.id;
+    entry->scheduler_name = row.scheduler;
+    entry->backend_id = row.backend_id;
+    entry->created_ms = row.created_ms;
+    try {
+      json internal = json::parse(row.request);
+      entry->request = request_from_json(internal);
+      internal.erase("resolved_jobdir");
+      entry->echo = internal;
+      entry->status_json = row.status;
+      if (auto state = parse_job_state(row.state)) entry->status.state = *state;
+      json status = json::parse(row.status);
+      if (status.contains("exitCode") && status["exitCode"].is_number_integer()) {
+        entry->status.exit_code = status["exitCode"].get<int>();
+      }
+    } catch (const std::exception& e) {
+      log(LogLevel::kError, "rest", "stored job unreadable",
+          {{"job", row.id}, {"error", e.what()}});
+      continue;
+    }
+    entry->document = render(entry->echo, entry->status_json);
+    {
+      std::unique_lock lock(cache_mutex_);
+      cache_[entry->id] = entry;
+      if (!entry->backend_id.empty())
+        by_backend_[{entry->scheduler_name, entry->backend_id}] = entry->id;
+    }
+    auto sched = scheduler(entry->scheduler_name);
+    if (!sched) {
+      apply(entry->id,
+            error_status("scheduler '" + entry->scheduler_name + "' is no longer configured"));
+      continue;
+    }
+    ++metrics_.jobs_recovered;
+    if (entry->backend_id.empty()) {
+      // The intent was stored but the submit's answer was lost: the backend job, if it
+      // exists, carries our id as its name.
+      std::vector<std::string> found;
+      try {
+        found = sched->find_by_name(entry->id);
+      } catch (const Unsupported&) {
+        log(LogLevel::kWarn, "rest", "scheduler cannot find jobs by name; submitting again",
+            {{"job", entry->id}});
+      } catch (const Error& e) {
+        log(LogLevel::kWarn, "rest", "find_by_name failed; submitting again",
+            {{"job", entry->id}, {"error", e.what()}});
+      }
+      if (found.empty()) {
+        to_submit.push_back(entry->id);
+        continue;
+      }
+      {
+        std::unique_lock lock(cache_mutex_);
+        entry->backend_id = found.front();
+        by_backend_[{entry->scheduler_name, entry->backend_id}] = entry->id;
+      }
+      store_->set_backend_id(entry->id, entry->backend_id);
+    }
+    try {
+      sched->track(entry->backend_id);
+    } catch (const NoSuchJob&) {
+      apply(entry->id, error_status("job lost: the scheduler no longer knows it after a restart"));
+    } catch (const Error& e) {
+      log(LogLevel::kWarn, "rest", "re-attach failed; will poll",
+          {{"job", entry->id}, {"error", e.what()}});
+    }
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    for (auto& id : to_submit) submit_queue_.push_back(id);
+  }
+  queue_wake_.notify_all();
+  if (!rows.empty()) {
+    log(LogLevel::kInfo, "rest", "re-attached to unfinished jobs",
+        {{"count", std::to_string(rows.size())},
+         {"resubmitted", std::to_string(to_submit.size())}});
+  }
+  poll_once();
+}
+
+}  // namespace cuttle::rest

@@ -1,0 +1,155 @@
+// Accepting a job (its intent stored before the answer) and the submit workers that
+// hand it to its scheduler, with the bookkeeping for state reports that arrive before
+// submit() has returned the backend id.
+#include "bindings/rest/job_service.h"
+
+#include <Poco/UUIDGenerator.h>
+
+#include "bindings/rest/executable_check.h"
+#include "bindings/rest/job_service_helpers.h"
+#include "bindings/rest/status_document.h"
+#include "cuttle/error.h"
+#include "internal/log.h"
+
+namespace cuttle::rest {
+
+using detail::log;
+using detail::LogLevel;
+using nlohmann::json;
+using service_detail::dump;
+using service_detail::error_status;
+using service_detail::now_ms;
+
+std::string JobService::submit(const JobRequest& request) {
+  auto entry = std::make_shared<Entry>();
+  entry->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
+  if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
+    check_local_executable(request.executable, request.environment);
+  }
+  entry->request = request;
+  entry->echo = request_to_json(request);
+  entry->created_ms = now_ms();
+  entry->status.state = JobState::kNew;
+  entry->status.submitted = Clock::now();
+  entry->status_json = dump(status_to_json(entry->status, entry->scheduler_name, ""));
+  entry->document = render(entry->echo, entry->status_json);
+
+  json internal = entry->echo;
+  internal["resolved_jobdir"] = request.resolved_jobdir;
+  JobRow row;
+  row.id = entry->id;
+  row.owner = config_.instance;
+  row.scheduler = entry->scheduler_name;
+  row.state = std::string(to_string(JobState::kNew));
+  row.request = dump(internal);
+  row.status = entry->status_json;
+  row.callback_url = request.status_callback_url;
+  row.created_ms = row.updated_ms = entry->created_ms;
+  store_->insert_job(row, {0, entry->id, entry->created_ms, row.state, row.status});
+  {
+    std::unique_lock lock(cache_mutex_);
+    cache_[entry->id] = entry;
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    submit_queue_.push_back(entry->id);
+  }
+  queue_wake_.notify_one();
+  ++metrics_.jobs_submitted;
+  {
+    std::lock_guard lock(change_mutex_);
+    ++change_count_;
+  }
+  change_wake_.notify_all();
+  return entry->id;
+}
+
+void JobService::submit_loop() {
+  while (true) {
+    std::string id;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_wake_.wait(lock, [&] { return stopping_ || !submit_queue_.empty(); });
+      if (stopping_) return;
+      id = submit_queue_.front();
+      submit_queue_.pop_front();
+    }
+    try {
+      submit_one(id);
+    } catch (const std::exception& e) {
+      log(LogLevel::kError, "rest", "submit failed unexpectedly",
+          {{"job", id}, {"error", e.what()}});
+    }
+  }
+}
+
+void JobService::submit_one(const std::string& id) {
+  auto entry = find(id);
+  if (!entry) return;
+  JobRequest request;
+  std::string scheduler_name;
+  {
+    std::shared_lock lock(cache_mutex_);
+    if (entry->final) return;
+    request = entry->request;
+    scheduler_name = entry->scheduler_name;
+  }
+  auto sched = scheduler(scheduler_name);
+  if (!sched) {
+    apply(id, error_status("no scheduler named '" + scheduler_name + "'"));
+    return;
+  }
+  std::string backend_id;
+  InFlight in_flight(*this);
+  try {
+    backend_id = sched->submit(to_job_description(request, id));
+  } catch (const Error& e) {
+    ++metrics_.submit_failures;
+    log(LogLevel::kWarn, "rest", "scheduler refused job", {{"job", id}, {"error", e.what()}});
+    apply(id, error_status(std::string("submit failed: ") + e.what()));
+    return;
+  }
+  bool cancel_now = false;
+  std::optional<JobStatus> early;
+  {
+    std::unique_lock lock(cache_mutex_);
+    entry->backend_id = backend_id;
+    cancel_now = entry->cancel_requested;
+    if (!entry->final) by_backend_[{scheduler_name, backend_id}] = id;
+    auto it = early_.find({scheduler_name, backend_id});
+    if (it != early_.end()) {
+      early = it->second;
+      early_.erase(it);
+    }
+  }
+  store_->set_backend_id(id, backend_id);
+  if (cancel_now) {
+    try {
+      sched->cancel(backend_id);
+    } catch (const Error& e) {
+      log(LogLevel::kWarn, "rest", "cancel after submit failed",
+          {{"job", id}, {"error", e.what()}});
+    }
+    return;
+  }
+  if (early) apply(id, *early);
+  try {
+    apply(id, sched->status(backend_id));
+  } catch (const Error& e) {
+    log(LogLevel::kDebug, "rest", "first status failed; the poll will retry",
+        {{"job", id}, {"error", e.what()}});
+  }
+}
+
+JobService::InFlight::InFlight(JobService& service) : service_(service) {
+  std::unique_lock lock(service_.cache_mutex_);
+  ++service_.submits_in_flight_;
+}
+
+JobService::InFlight::~InFlight() {
+  std::unique_lock lock(service_.cache_mutex_);
+  if (--service_.submits_in_flight_ == 0) service_.early_.clear();
+}
+
+}  // namespace cuttle::rest
