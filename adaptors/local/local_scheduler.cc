@@ -1,7 +1,7 @@
 // LocalScheduler: submit (attached or detached), the concurrency limit, cancel with a
 // grace period, extend. Exits and the finish step are in local_exits.cc, re-attaching
 // to detached jobs in local_reattach.cc; the Job record is in local_job.h.
-// (~450 lines: submit's attached and detached preparation share the spawn path and the
+// (~480 lines: submit's attached and detached preparation share the spawn path and the
 // slot accounting with cancel; splitting them further would export private helpers.)
 #include "adaptors/local/local_scheduler.h"
 

@@ -1,6 +1,6 @@
 // The ssh:// scheduler: submit through the wrapper, one marker-reading command per poll,
 // cancel by process group, staging through SFTP.
-// (~450 lines: the remote scripts it runs — launch, cancel, find by name — are kept
+// (~460 lines: the remote scripts it runs — launch, cancel, find by name — are kept
 // next to the code that runs them; they are the bulk beyond 400.)
 #include "adaptors/ssh/ssh_scheduler.h"
 

@@ -1,6 +1,8 @@
-// clean: removes local job sandboxes (and job-index entries) older than a duration, so
-// that detached jobs and jobs with staging do not pile up directories forever. A job
-// that is not finished is never touched.
+// clean: removes job sandboxes (and job-index entries) older than a duration, so that
+// detached jobs and jobs with staging do not pile up directories forever: every local
+// sandbox under the sandbox root, and the sandboxes of jobs this command submitted to any
+// other location (found through the job index). A job that is not finished is never
+// touched.
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -65,18 +67,53 @@ int clean_verb(const Options& o) {
     if (!o.json)
       std::cout << (o.dry_run ? "would remove " : "removed ") << entry.path().string() << "\n";
   }
-  // A local job's entry goes with its sandbox; other jobs' entries go by age alone.
+  // Jobs this command submitted elsewhere (ssh, Slurm, Torque, Kubernetes): their
+  // sandboxes are found through the job index and removed through the adaptor's own file
+  // system (SFTP for remote hosts), once the job is finished and ended before the cutoff.
   std::set<std::string> gone;
   for (const auto& path : removed) gone.insert(fs::path(path.get<std::string>()).filename());
+  nlohmann::json failed = nlohmann::json::array();
+  std::set<std::string> remote_done;
+  for (const IndexedJob& job : JobIndex().all()) {
+    if (Location::parse(job.location).scheme == "local" || job.submitted >= cutoff) continue;
+    try {
+      auto remote = open_scheduler(job.location, job.scheduler_options(o.scheduler));
+      remote->track(job.id);
+      JobStatus status = remote->status(job.id);
+      if (!status.done() || status.finished.value_or(job.submitted) >= cutoff) {
+        ++kept;
+        continue;
+      }
+      auto sandbox = status.scheduler_info.find("sandbox");
+      if (sandbox != status.scheduler_info.end() && !sandbox->second.empty()) {
+        if (!o.dry_run) remote->job_files()->remove_all(sandbox->second);
+        removed.push_back(job.location + " " + sandbox->second);
+        if (!o.json) {
+          std::cout << (o.dry_run ? "would remove " : "removed ") << job.location << " "
+                    << sandbox->second << "\n";
+        }
+      }
+      remote_done.insert(job.id);
+    } catch (const NoSuchJob&) {
+      remote_done.insert(job.id);  // nothing left of it to clean
+    } catch (const Error& e) {
+      failed.push_back({{"id", job.id}, {"location", job.location}, {"error", e.what()}});
+      if (!o.json)
+        std::cerr << "cuttle: clean: " << job.id << " at " << job.location << ": " << e.what()
+                  << "\n";
+    }
+  }
+  // An entry goes with its sandbox; one whose location could not be reached stays.
   const std::size_t forgotten = o.dry_run ? 0 : JobIndex().remove_if([&](const IndexedJob& job) {
     if (Location::parse(job.location).scheme == "local") return gone.count(job.id) > 0;
-    return job.submitted < cutoff;
+    return remote_done.count(job.id) > 0;
   });
   if (o.json) {
     print_json({{"sandbox_root", root},
                 {"removed", removed},
                 {"kept", kept},
                 {"index_entries_removed", forgotten},
+                {"failed", failed},
                 {"dry_run", o.dry_run}});
   }
   return 0;

@@ -77,7 +77,8 @@ With --json, an attached job's stdout goes to stderr so that stdout holds only J
     {"queues", "queues LOCATION", "list queues", ""},
     {"adaptors", "adaptors", "list adaptors, their location forms and properties", ""},
     {"clean", "clean --older-than DURATION [--dry-run] [-p sandbox.root=DIR]",
-     "remove finished local job sandboxes and job-index entries older than DURATION",
+     "remove the sandboxes of finished jobs (local, and those submitted elsewhere by cuttle) "
+     "and their job-index entries, older than DURATION",
      "  --older-than DURATION     e.g. 7d; required\n"
      "  --dry-run                 only print what would be removed\n"
      "Sandboxes of jobs still running are never removed.\n"},

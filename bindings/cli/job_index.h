@@ -58,8 +58,10 @@ class JobIndex {
   // Removes the entries for which `forget` is true; returns how many.
   std::size_t remove_if(const std::function<bool(const IndexedJob&)>& forget) const;
 
- private:
+  // Every readable entry, in no particular order.
   std::vector<IndexedJob> all() const;
+
+ private:
   std::string file_for(const IndexedJob& job) const;
 
   std::string directory_;

@@ -1,3 +1,7 @@
+// The service's JSON configuration: every key checked (unknown ones refused by name), the
+// schedulers, callbacks (MAC keys), store, retention and HTTP limits.
+// (~420 lines: parse_config reads every section in one pass through one Reader that names
+// each bad key by its path; it is long because the configuration is wide, not deep.)
 #include "bindings/rest/config.h"
 
 #include <openssl/evp.h>

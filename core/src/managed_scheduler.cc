@@ -1,6 +1,8 @@
 // The decorator open_scheduler() puts around every adaptor: retries under a stable id,
 // deadlines on the shared event loop for adaptors that cannot enforce max_runtime, and
 // extend() moving that deadline.
+// (~520 lines: retries, deadlines and extend all act on one ManagedJob record under one
+// lock with one lock order, below; split apart, each part would need the others' locking.)
 //
 // Lock order: jobs_mutex_ is never held while calling the adaptor, publish() or a
 // listener, because the adaptor calls observe() back from its own thread. Work that

@@ -3,10 +3,13 @@
 // checking against the test known_hosts).
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "cuttle/command_runner.h"
 #include "tests/integration/ssh_test_env.h"
@@ -25,9 +28,14 @@ using ::testing::HasSubstr;
     }                                                                                  \
   } while (0)
 
-CommandResult cuttle(std::vector<std::string> args) {
+// `environment` (NAME=VALUE) is set for the command only.
+CommandResult cuttle(std::vector<std::string> args, std::vector<std::string> environment = {}) {
   const char* dir = std::getenv("CUTTLE_BINARY_DIR");
   args.insert(args.begin(), std::string(dir ? dir : CUTTLE_BUILD_DIR) + "/bindings/cli/cuttle");
+  if (!environment.empty()) {
+    environment.insert(environment.begin(), "/usr/bin/env");
+    args.insert(args.begin(), environment.begin(), environment.end());
+  }
   CommandOptions options;
   options.timeout = std::chrono::minutes(3);
   return LocalRunner().run(args, options);
@@ -113,6 +121,39 @@ TEST(CliRemote, TorqueSubmitWaitExitsWithTheJobsCode) {
   CUTTLE_REQUIRE_SLURM();
   auto r = cuttle(submit_wait("torque://", false, 5));
   EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+}
+
+// `cuttle clean` removes the sandboxes of finished jobs it submitted to other locations
+// (found through the job index, removed over SFTP) and their index entries.
+TEST(CliRemote, CleanRemovesFinishedSshSandboxesFoundThroughTheIndex) {
+  CUTTLE_REQUIRE_SSHD();
+  testing::TempDir dir;
+  const std::vector<std::string> state{"XDG_STATE_HOME=" + dir.path() + "/state"};
+  const std::string root = dir.path() + "/remote";  // the sshd runs on this machine
+  std::vector<std::string> submit{
+      "submit", "--wait", "--json", ssh_test::location("ssh"), "-p", "sandbox.root=" + root};
+  for (const auto& flag : ssh_flags()) submit.push_back(flag);
+  submit.insert(submit.end(), {"--", "/bin/sh", "-c", "echo done"});
+  auto submitted = cuttle(submit, state);
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.stderr_text;
+  const std::string id = nlohmann::json::parse(submitted.stdout_text)["id"];
+  ASSERT_TRUE(std::filesystem::exists(root + "/" + id)) << root + "/" + id;
+
+  // Not old enough yet: kept.
+  auto young = cuttle({"clean", "--older-than", "1h", "--json"}, state);
+  ASSERT_EQ(young.exit_code, 0) << young.stderr_text;
+  EXPECT_TRUE(std::filesystem::exists(root + "/" + id));
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // No ssh flags needed: the index kept those given to submit.
+  auto cleaned = cuttle({"clean", "--older-than", "1s", "--json"}, state);
+  ASSERT_EQ(cleaned.exit_code, 0) << cleaned.stderr_text;
+  auto report = nlohmann::json::parse(cleaned.stdout_text);
+  EXPECT_EQ(report["failed"], nlohmann::json::array()) << report;
+  EXPECT_FALSE(std::filesystem::exists(root + "/" + id)) << report;
+  auto listed = cuttle({"list", "--json"}, state);
+  EXPECT_EQ(nlohmann::json::parse(listed.stdout_text), nlohmann::json::array())
+      << listed.stdout_text;
 }
 
 }  // namespace

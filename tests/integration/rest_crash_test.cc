@@ -1,4 +1,5 @@
-// kill -9 of the service with jobs in flight (200 local detached; 40 on the real Slurm):
+// kill -9 of the service with jobs in flight (200 local detached; 40 on the real Slurm; 50
+// on kubernetes:// against the emulator):
 // after a restart every job reaches its true final state, no job was started twice, and
 // every callback URL got exactly one terminal PUT.
 #include <cstdlib>
@@ -105,6 +106,33 @@ TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
   config["default_scheduler"] = "slurm";
   kill_nine_loses_and_duplicates_nothing(dir, config, 40, dir.path() + "/slurm",
                                          std::chrono::seconds(240));
+}
+
+// The same against kubernetes:// on the API-server emulator of tests/env/kubernetes.sh
+// (each job a batch/v1 Job whose pod runs in podman): a Job created twice would leave a
+// second log directory under logs.root.
+TEST(RestCrash, KillNineWithKubernetesJobsInFlightLosesAndDuplicatesNothing) {
+  const char* kubeconfig = std::getenv("CUTTLE_TEST_K8S_KUBECONFIG");
+  if (kubeconfig == nullptr || *kubeconfig == '\0') {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_K8S_KUBECONFIG not set";
+    GTEST_SKIP() << "no test cluster: run eval \"$(tests/env/kubernetes.sh start)\" first";
+  }
+  const char* namespace_name = std::getenv("CUTTLE_TEST_K8S_NAMESPACE");
+  const char* image = std::getenv("CUTTLE_TEST_K8S_IMAGE");
+  TempDir dir("crash-k8s");
+  json config = base_config(dir.path(), 0);
+  config["submit_workers"] = 2;
+  config["schedulers"] = {{"k8s",
+                           {{"location", std::string("kubernetes://?namespace=") +
+                                             (namespace_name ? namespace_name : "")},
+                            {"properties",
+                             {{"kubeconfig", kubeconfig},
+                              {"default.image", image ? image : "localhost/busybox:latest"},
+                              {"logs.root", dir.path() + "/k8s"}}}}}};
+  config["default_scheduler"] = "k8s";
+  kill_nine_loses_and_duplicates_nothing(dir, config, 50, dir.path() + "/k8s",
+                                         std::chrono::seconds(300));
 }
 
 // The one window a crash can hit between the scheduler accepting a job and the store
