@@ -75,8 +75,10 @@ chmod 755 "$root/usr/sbin/policy-rc.d"
 phase "root ready in $root"
 
 # What the command sees of the caller's environment: CI's flag and the project's own knobs.
+# CUTTLE_FRESH_ROOT tells tests that the machine is disposable (tests/packaging installs
+# the .deb system-wide only then).
 envs=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-  LANG=C.UTF-8 TERM="${TERM:-dumb}" USER=root LOGNAME=root)
+  LANG=C.UTF-8 TERM="${TERM:-dumb}" USER=root LOGNAME=root CUTTLE_FRESH_ROOT=1)
 for key in $(compgen -e); do
   case "$key" in CI | CUTTLE_*) envs+=("$key=${!key}") ;; esac
 done

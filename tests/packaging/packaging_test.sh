@@ -76,6 +76,22 @@ if [ -n "$deb" ]; then
   check "packaged import cuttle runs a job" \
     sh -c 'cd / && PYTHONPATH="$0" "$2" -c "$1"' "$pkg" "$job_script" "$python"
   check "packaged man page renders" sh -c 'man -l "$0/usr/share/man/man1/cuttle.1" >/dev/null 2>&1 || groff -man -Tutf8 "$0/usr/share/man/man1/cuttle.1" >/dev/null' "$work/root"
+
+  # 4. Installed for real, as a user would (`apt install ./cuttle.deb`) - only in the
+  # disposable root of CI (scripts/fresh-root.sh sets CUTTLE_FRESH_ROOT), never on a
+  # developer's machine. Then removed again.
+  if [ "${CUTTLE_FRESH_ROOT:-}" = 1 ] && [ "$(id -u)" -eq 0 ]; then
+    check "apt-get install of the package" \
+      sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$0" >"$1" 2>&1 || { tail -20 "$1" >&2; exit 1; }' "$deb" "$work/apt.log"
+    check "installed cuttle --version" sh -c '/usr/bin/cuttle --version | grep -q "^cuttle "'
+    check "installed cuttle runs a job" \
+      sh -c 'cd / && /usr/bin/cuttle submit --wait local:// -- /bin/sh -c "exit 3"; test $? -eq 3'
+    check "installed import cuttle (system python) runs a job" \
+      sh -c 'cd / && env -u PYTHONPATH /usr/bin/python3 -c "$0"' "$job_script"
+    check "the service's user and unit are in place" \
+      sh -c 'getent passwd cuttle >/dev/null && test -f /lib/systemd/system/cuttle.service'
+    check "dpkg -r removes it" sh -c 'dpkg -r cuttle >/dev/null 2>&1 && ! test -e /usr/bin/cuttle'
+  fi
 fi
 
 echo "packaging: $passed passed, $failed failed"
