@@ -5,6 +5,8 @@
 // touched.
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <set>
 
 #include "adaptors/local/local_options.h"
@@ -73,11 +75,17 @@ int clean_verb(const Options& o) {
   std::set<std::string> gone;
   for (const auto& path : removed) gone.insert(fs::path(path.get<std::string>()).filename());
   nlohmann::json failed = nlohmann::json::array();
-  std::set<std::string> remote_done;
+  // By location and id: two locations may reuse an id, and only the one cleaned goes.
+  std::set<std::pair<std::string, std::string>> remote_done;
+  // One scheduler per location and the options it is opened with, not one per job.
+  std::map<std::string, std::shared_ptr<Scheduler>> opened;
   for (const IndexedJob& job : JobIndex().all()) {
     if (Location::parse(job.location).scheme == "local" || job.submitted >= cutoff) continue;
     try {
-      auto remote = open_scheduler(job.location, job.scheduler_options(o.scheduler));
+      std::string key = job.location + '\n' + job.user + '\n' + job.identity;
+      for (const auto& [name, value] : job.properties) key += '\n' + name + '=' + value;
+      std::shared_ptr<Scheduler>& remote = opened[key];
+      if (!remote) remote = open_scheduler(job.location, job.scheduler_options(o.scheduler));
       remote->track(job.id);
       JobStatus status = remote->status(job.id);
       if (!status.done() || status.finished.value_or(job.submitted) >= cutoff) {
@@ -93,9 +101,9 @@ int clean_verb(const Options& o) {
                     << sandbox->second << "\n";
         }
       }
-      remote_done.insert(job.id);
+      remote_done.insert({job.location, job.id});
     } catch (const NoSuchJob&) {
-      remote_done.insert(job.id);  // nothing left of it to clean
+      remote_done.insert({job.location, job.id});  // nothing left of it to clean
     } catch (const Error& e) {
       failed.push_back({{"id", job.id}, {"location", job.location}, {"error", e.what()}});
       if (!o.json)
@@ -106,7 +114,7 @@ int clean_verb(const Options& o) {
   // An entry goes with its sandbox; one whose location could not be reached stays.
   const std::size_t forgotten = o.dry_run ? 0 : JobIndex().remove_if([&](const IndexedJob& job) {
     if (Location::parse(job.location).scheme == "local") return gone.count(job.id) > 0;
-    return remote_done.count(job.id) > 0;
+    return remote_done.count({job.location, job.id}) > 0;
   });
   if (o.json) {
     print_json({{"sandbox_root", root},
