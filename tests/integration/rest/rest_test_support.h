@@ -350,6 +350,7 @@ class CallbackServer {
   struct Received {
     std::string path;
     std::string authorization;
+    std::string seq;  // X-Cuttle-Callback-Seq: the outbox row, the same on a resend
     json body;
     bool mac_ok = false;
     int answered = 0;
@@ -394,6 +395,7 @@ class CallbackServer {
       Received r;
       r.path = request.getURI();
       r.authorization = request.get("Authorization", "");
+      r.seq = request.get("X-Cuttle-Callback-Seq", "");
       r.body = json::parse(body, nullptr, false);
       r.mac_ok = owner_.check_mac(request, r.authorization);
       {
