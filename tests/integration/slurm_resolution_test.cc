@@ -3,9 +3,13 @@
 //  - a job that finished and left the queue is reported with its true exit code, from
 //    the wrapper's marker file, also by a scheduler object that never saw it run;
 //  - slurmctld stopped mid-run for 30 s: calls fail with ConnectionFailed, no job changes
-//    state, and everything resolves once it is back.
+//    state, and everything resolves once it is back — restarted by tests/env/slurm.sh
+//    while another process named slurmctld runs (issue 16: the script took any such
+//    process for its own and never restarted the controller).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -95,6 +99,39 @@ class Changes {
   std::vector<cuttle::JobStatus> seen_;
 };
 
+// A process named slurmctld that is not ours (another cluster's controller, a container's):
+// a copy of sleep(1) under that name, killed and reaped when the guard goes.
+class DecoySlurmctld {
+ public:
+  DecoySlurmctld() {
+    namespace fs = std::filesystem;
+    dir_ = "/tmp/cuttle-decoy-" + std::to_string(::getpid());
+    fs::create_directories(dir_);
+    const std::string path = dir_ + "/slurmctld";
+    fs::copy_file("/bin/sleep", path, fs::copy_options::overwrite_existing);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl(path.c_str(), "slurmctld", "600", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~DecoySlurmctld() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  DecoySlurmctld(const DecoySlurmctld&) = delete;
+  DecoySlurmctld& operator=(const DecoySlurmctld&) = delete;
+  pid_t pid() const { return pid_; }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
 pid_t slurmctld_pid() {
   std::ifstream in("/tmp/cuttle-env/slurm/slurmctld.pid");
   long pid = 0;
@@ -136,9 +173,15 @@ TEST(SlurmResolution, ControllerDownFor30SecondsChangesNothingAndResolvesAfter) 
     ADD_FAILURE() << "job " << s.id << " changed to " << cuttle::to_string(s.state)
                   << " while slurmctld was down";
   }
+  DecoySlurmctld decoy;
+  ASSERT_GT(decoy.pid(), 0);
   cuttle::LocalRunner runner;
   auto started = runner.run({source_dir() + "/tests/env/slurm.sh", "start"});
   ASSERT_EQ(started.exit_code, 0) << started.stderr_text;
+  const pid_t restarted = slurmctld_pid();
+  EXPECT_NE(restarted, decoy.pid()) << "the decoy was taken for our controller";
+  EXPECT_NE(restarted, pid) << "the pid file still names the stopped controller";
+  EXPECT_EQ(::kill(restarted, 0), 0) << "no controller runs under the pid file's pid";
 
   cuttle::JobStatus done = scheduler->wait_until_done(finishes, 120s);
   EXPECT_EQ(done.state, cuttle::JobState::kFailed) << done.reason;
