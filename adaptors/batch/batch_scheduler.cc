@@ -47,6 +47,20 @@ bool plausible_job_id(const std::string& id) {
   return true;
 }
 
+// The first line of a marker file, or nothing when it cannot be read (not written yet,
+// or gone): one round trip where a stat and a read took two (over SFTP, per sandbox).
+// A lost connection is not an absent marker: it propagates, so that a caller deciding
+// whether to submit again does not take "unreadable" for "not there".
+std::optional<std::string> read_marker_line(FileSystem& files, const std::string& path) {
+  try {
+    return first_line(files.read_file(path));
+  } catch (const ConnectionFailed&) {
+    throw;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 JobDescription BatchScheduler::scheduler_view(const JobDescription& description) const {
@@ -448,24 +462,17 @@ void BatchScheduler::find_in_sandboxes(const std::function<bool(const std::strin
   for (const std::string& key : files_->list(root)) {
     if (!is_job_key(key)) continue;
     const std::string markers = join_path(join_path(root, key), kMarkerDir);
-    std::string job_name;
-    try {
-      if (!files_->stat(join_path(markers, kJobNameFile))) continue;
-      job_name = first_line(files_->read_file(join_path(markers, kJobNameFile)));
-    } catch (const Error&) {
-      continue;
-    }
-    if (!matches(job_name)) continue;
-    std::string backend;
-    if (files_->stat(join_path(markers, kBackendFile))) {
-      backend = first_line(files_->read_file(join_path(markers, kBackendFile)));
-    }
+    const std::optional<std::string> job_name =
+        read_marker_line(*files_, join_path(markers, kJobNameFile));
+    if (!job_name || !matches(*job_name)) continue;
+    const std::string backend =
+        read_marker_line(*files_, join_path(markers, kBackendFile)).value_or("");
     if (!backend.empty()) {
       const std::string id = dialect_->canonical_id(backend);
       if (seen.insert(id).second) ids.push_back(id);
     } else if (!queued_keys.count(key) && !files_->stat(join_path(markers, "pid"))) {
       log(LogLevel::kInfo, kComponent, "removing the sandbox of an interrupted submit",
-          {{"sandbox", join_path(root, key)}, {"job_name", job_name}});
+          {{"sandbox", join_path(root, key)}, {"job_name", *job_name}});
       files_->remove_all(join_path(root, key));
     }
   }
