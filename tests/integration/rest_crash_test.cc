@@ -105,10 +105,8 @@ TEST(RestCrash, KillNineWithLocalDetachedJobsInFlightLosesAndDuplicatesNothing) 
 
 // The same against the real Slurm of tests/env/slurm.sh (fewer jobs: one 2-CPU node).
 TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
-  const char* slurm = std::getenv("CUTTLE_TEST_SLURM");
-  if (slurm == nullptr || *slurm == '\0') {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_SLURM not set";
+  if (env("CUTTLE_TEST_SLURM").empty()) {
+    if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
     GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
   }
   TempDir dir("crash-slurm");
@@ -126,10 +124,9 @@ TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
 // (each job a batch/v1 Job whose pod runs in podman): a Job created twice would leave a
 // second log directory under logs.root.
 TEST(RestCrash, KillNineWithKubernetesJobsInFlightLosesAndDuplicatesNothing) {
-  const char* kubeconfig = std::getenv("CUTTLE_TEST_K8S_KUBECONFIG");
-  if (kubeconfig == nullptr || *kubeconfig == '\0') {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_K8S_KUBECONFIG not set";
+  const std::string kubeconfig = env("CUTTLE_TEST_K8S_KUBECONFIG");
+  if (kubeconfig.empty()) {
+    if (in_ci()) FAIL() << "CUTTLE_TEST_K8S_KUBECONFIG not set";
     GTEST_SKIP() << "no test cluster: run eval \"$(tests/env/kubernetes.sh start)\" first";
   }
   const char* namespace_name = std::getenv("CUTTLE_TEST_K8S_NAMESPACE");
