@@ -365,6 +365,17 @@ class CallbackServer {
     }
     return out;
   }
+  // Whether the last callback accepted for `path` says the job is done.
+  bool done_accepted(const std::string& path) const {
+    auto got = accepted(path);
+    return !got.empty() && got.back().body["status"]["done"] == true;
+  }
+  // How many callbacks accepted for `path` say the job is done (the contract: one).
+  int terminal_callbacks(const std::string& path) const {
+    int n = 0;
+    for (const auto& r : accepted(path)) n += r.body["status"]["done"] == true ? 1 : 0;
+    return n;
+  }
 
  private:
   class Handler : public Poco::Net::HTTPRequestHandler {
