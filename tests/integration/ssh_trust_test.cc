@@ -44,7 +44,22 @@ class SshTrustTest : public ssh_test::ScratchTest {
     return out.substr(out.find("SHA256:"),
                       out.find(' ', out.find("SHA256:")) - out.find("SHA256:"));
   }
+
+  // Writes a known_hosts file `kh` that names the test server with a fresh key of
+  // another host: the server's own key then does not match it.
+  void write_known_hosts_with_another_key(const std::string& kh) {
+    run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
+    std::string other = read_file(dir_ + "/other.pub");
+    write_file(kh,
+               "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  }
 };
+
+// An ssh_config Host block for the test sshd (or its jump host) listening on `port`.
+std::string host_block(const std::string& alias, const std::string& port) {
+  return "Host " + alias + "\n  HostName 127.0.0.1\n  Port " + port + "\n  User " +
+         ssh_test::user() + "\n  IdentityFile " + ssh_test::key() + "\n";
+}
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -82,11 +97,8 @@ TEST_F(SshTrustTest, UnknownHostIsRefusedNamingHostFingerprintAndFile) {
 }
 
 TEST_F(SshTrustTest, WrongHostKeyIsRefusedNamingHostFingerprintAndFile) {
-  run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
-  std::string other = read_file(dir_ + "/other.pub");
   std::string kh = dir_ + "/wrong_known_hosts";
-  write_file(kh,
-             "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  write_known_hosts_with_another_key(kh);
   std::string message = error_of([&] { open(ssh_test::location(), {{"ssh.known_hosts", kh}}); });
   EXPECT_NE(message.find("MISMATCH"), std::string::npos) << message;
   EXPECT_NE(message.find("127.0.0.1:" + ssh_test::port()), std::string::npos) << message;
@@ -107,11 +119,8 @@ TEST_F(SshTrustTest, AcceptNewAddsTheKeyAndStrictModeThenTrustsIt) {
 }
 
 TEST_F(SshTrustTest, AcceptNewStillRefusesAChangedKey) {
-  run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
-  std::string other = read_file(dir_ + "/other.pub");
   std::string kh = dir_ + "/known_hosts";
-  write_file(kh,
-             "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  write_known_hosts_with_another_key(kh);
   std::string message = error_of([&] {
     open(ssh_test::location(), {{"ssh.known_hosts", kh}, {"ssh.hostkey.policy", "accept-new"}});
   });
@@ -200,32 +209,10 @@ TEST_F(SshTrustTest, JumpHostQueryTunnelsThroughTheSecondSshd) {
 
 TEST_F(SshTrustTest, SshConfigHostNamePortUserIdentityFileAndProxyJumpAreHonoured) {
   std::string config = dir_ + "/config";
-  write_file(config,
-             "Host cuttle-target\n"
-             "  HostName 127.0.0.1\n"
-             "  Port " +
-                 ssh_test::port() +
-                 "\n"
-                 "  User " +
-                 ssh_test::user() +
-                 "\n"
-                 "  IdentityFile " +
-                 ssh_test::key() +
-                 "\n"
-                 "  ProxyJump cuttle-jump\n"
-                 "Host cuttle-jump\n"
-                 "  HostName 127.0.0.1\n"
-                 "  Port " +
-                 ssh_test::jump_port() +
-                 "\n"
-                 "  User " +
-                 ssh_test::user() +
-                 "\n"
-                 "  IdentityFile " +
-                 ssh_test::key() +
-                 "\n"
-                 "Host *\n"
-                 "  Port 1\n");
+  write_file(config, host_block("cuttle-target", ssh_test::port()) + "  ProxyJump cuttle-jump\n" +
+                         host_block("cuttle-jump", ssh_test::jump_port()) +
+                         "Host *\n"
+                         "  Port 1\n");
   auto remote = open("ssh://cuttle-target",
                      {{"ssh.known_hosts", ssh_test::known_hosts()}, {"ssh.config", config}},
                      Credential::default_credential());
