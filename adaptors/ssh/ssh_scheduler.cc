@@ -381,9 +381,7 @@ JobStatus SshScheduler::cancel(const std::string& id) {
 std::vector<std::string> SshScheduler::jobs(const std::string& queue) {
   if (!queue.empty()) return {};
   std::lock_guard lock(mutex_);
-  std::vector<std::string> ids;
-  for (const auto& [id, job] : jobs_) ids.push_back(id);
-  return ids;
+  return ids_of(jobs_);
 }
 
 std::vector<std::string> SshScheduler::find_by_name(const std::string& name) {
