@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/free_port.h"
+
 namespace cuttle::bench {
 
-std::uint16_t free_port();
+using ::cuttle::testing::free_port;
 // A fresh directory /tmp/cuttle-bench-TAG-XXXXXX.
 std::filesystem::path scratch(const std::string& tag);
 // curl -s --max-time 10 ARGS...; its stdout.

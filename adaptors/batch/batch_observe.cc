@@ -19,6 +19,23 @@ namespace {
 
 constexpr const char* kComponent = "batch";
 
+// The jobs of `parsed` that are among `ids`, keyed and named by the id the caller holds
+// (the scheduler may print another form of it: BatchDialect::canonical_id).
+std::map<std::string, NativeJob> by_caller_id(const BatchDialect& dialect,
+                                              const std::vector<std::string>& ids,
+                                              std::vector<NativeJob> parsed) {
+  std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds
+  for (const std::string& id : ids) wanted[dialect.canonical_id(id)] = id;
+  std::map<std::string, NativeJob> found;
+  for (NativeJob& job : parsed) {
+    auto it = wanted.find(dialect.canonical_id(job.id));
+    if (it == wanted.end()) continue;
+    job.id = it->second;
+    found[it->second] = std::move(job);
+  }
+  return found;
+}
+
 }  // namespace
 
 std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<std::string>& ids) {
@@ -30,17 +47,8 @@ std::map<std::string, NativeJob> BatchScheduler::query_status(const std::vector<
       continue;
     }
     raise_for(argv, outcome, result);
-    std::map<std::string, NativeJob> found;
-    if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return found;
-    std::map<std::string, std::string> wanted;  // canonical -> the id the caller holds
-    for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
-    for (NativeJob& job : dialect_->parse_status(result.stdout_text)) {
-      auto it = wanted.find(dialect_->canonical_id(job.id));
-      if (it == wanted.end()) continue;
-      job.id = it->second;
-      found[it->second] = std::move(job);
-    }
-    return found;
+    if (outcome != CommandOutcome::kOk && outcome != CommandOutcome::kUnknownJob) return {};
+    return by_caller_id(*dialect_, ids, dialect_->parse_status(result.stdout_text));
   }
 }
 
@@ -79,15 +87,7 @@ std::map<std::string, NativeJob> BatchScheduler::query_accounting(
     std::lock_guard lock(mutex_);
     accounting_ = Accounting::kEnabled;
   }
-  std::map<std::string, std::string> wanted;
-  for (const std::string& id : ids) wanted[dialect_->canonical_id(id)] = id;
-  for (NativeJob& job : dialect_->parse_accounting(result.stdout_text)) {
-    auto it = wanted.find(dialect_->canonical_id(job.id));
-    if (it == wanted.end()) continue;
-    job.id = it->second;
-    found[it->second] = std::move(job);
-  }
-  return found;
+  return by_caller_id(*dialect_, ids, dialect_->parse_accounting(result.stdout_text));
 }
 
 void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {

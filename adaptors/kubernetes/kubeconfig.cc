@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cuttle/error.h"
+#include "internal/split.h"
 
 namespace cuttle::detail {
 namespace {
@@ -225,13 +226,8 @@ std::vector<std::string> kubeconfig_paths(const std::string& explicit_path) {
   if (!explicit_path.empty()) return {explicit_path};
   std::vector<std::string> paths;
   if (const char* list = std::getenv("KUBECONFIG"); list && *list) {
-    std::string text(list);
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      std::size_t end = text.find(':', start);
-      if (end == std::string::npos) end = text.size();
-      if (end > start) paths.push_back(text.substr(start, end - start));
-      start = end + 1;
+    for (std::string_view path : split_on(list, ':')) {
+      if (!path.empty()) paths.emplace_back(path);
     }
     return paths;
   }

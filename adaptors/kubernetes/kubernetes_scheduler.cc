@@ -330,9 +330,7 @@ JobStatus KubernetesScheduler::extend(const std::string& id, std::chrono::second
 std::vector<std::string> KubernetesScheduler::jobs(const std::string& queue) {
   if (!queue.empty()) return {};
   std::lock_guard lock(mutex_);
-  std::vector<std::string> ids;
-  for (const auto& [id, job] : jobs_) ids.push_back(id);
-  return ids;
+  return ids_of(jobs_);
 }
 
 std::vector<std::string> KubernetesScheduler::find_by_name(const std::string& name) {

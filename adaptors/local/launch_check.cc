@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "cuttle/error.h"
+#include "internal/split.h"
 
 namespace cuttle::detail::local {
 namespace {
@@ -61,14 +62,9 @@ std::string resolve_executable(const JobDescription& description,
   const std::string& executable = description.executable;
   if (executable.find('/') == std::string::npos) {
     const std::string path = search_path(description);
-    std::size_t start = 0;
-    while (start <= path.size()) {
-      std::size_t end = path.find(':', start);
-      if (end == std::string::npos) end = path.size();
-      std::string directory = path.substr(start, end - start);
-      if (directory.empty()) directory = working_directory;
+    for (std::string_view entry : split_on(path, ':')) {
+      const std::string directory = entry.empty() ? working_directory : std::string(entry);
       if (!not_executable(joined(directory, executable))) return executable;
-      start = end + 1;
     }
     throw InvalidJobDescription(
         "executable", "cannot start " + executable + ": not found in PATH (" + path + ")");

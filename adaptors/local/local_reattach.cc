@@ -123,13 +123,11 @@ JobStatus LocalScheduler::observe_detached(const JobPtr& job) {
 
 std::vector<std::string> LocalScheduler::jobs(const std::string& queue) {
   if (!queue.empty()) return {};
-  std::vector<std::string> ids;
   if (!options_.detached) {
     std::lock_guard<std::mutex> lock(mutex_);
-    ids.reserve(jobs_.size());
-    for (const auto& [id, job] : jobs_) ids.push_back(id);
-    return ids;
+    return ids_of(jobs_);
   }
+  std::vector<std::string> ids;
   DIR* directory = ::opendir(options_.sandbox_root.c_str());
   if (!directory) return ids;
   while (const dirent* entry = ::readdir(directory)) {

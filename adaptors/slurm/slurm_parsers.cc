@@ -43,6 +43,19 @@ void apply_state(NativeJob& job, std::string_view native, std::string_view reaso
   if (job.state && is_final(*job.state)) job.finished = parse_local_timestamp(end);
 }
 
+// squeue (kSqueueFormat) and sacct (kSacctFormat) print the same columns but the third:
+// id, state, -, submitted, start, end, time limit, partition, name.
+NativeJob job_from_row(const std::vector<std::string_view>& f, std::string_view reason) {
+  NativeJob job;
+  job.id = std::string(trim(f[0]));
+  apply_state(job, trim(f[1]), reason, f[4], f[5]);
+  job.submitted = parse_local_timestamp(f[3]);
+  job.time_limit = parse_duration_clock(f[6]);
+  job.queue = std::string(trim(f[7]));
+  job.name = std::string(f[8]);
+  return job;
+}
+
 }  // namespace
 
 std::string parse_sbatch(std::string_view output) {
@@ -60,13 +73,7 @@ std::vector<NativeJob> parse_squeue(std::string_view output) {
   for (std::string_view line : split_lines(output)) {
     auto f = split_fields(line, kSeparator, 9);
     if (!f) continue;  // a line that is not ours (a warning on stdout)
-    NativeJob job;
-    job.id = std::string(trim((*f)[0]));
-    apply_state(job, trim((*f)[1]), trim((*f)[2]), (*f)[4], (*f)[5]);
-    job.submitted = parse_local_timestamp((*f)[3]);
-    job.time_limit = parse_duration_clock((*f)[6]);
-    job.queue = std::string(trim((*f)[7]));
-    job.name = std::string((*f)[8]);
+    NativeJob job = job_from_row(*f, trim((*f)[2]));
     if (!job.id.empty()) jobs.push_back(std::move(job));
   }
   return jobs;
@@ -88,16 +95,10 @@ std::vector<NativeJob> parse_sacct(std::string_view output) {
   for (std::string_view line : split_lines(output)) {
     auto f = split_fields(line, kSeparator, 9);
     if (!f) continue;
-    NativeJob job;
-    job.id = std::string(trim((*f)[0]));
-    apply_state(job, trim((*f)[1]), {}, (*f)[4], (*f)[5]);
+    NativeJob job = job_from_row(*f, {});
     job.exit_code = parse_exit_code(trim((*f)[2]));
     // Accounting prints the true exit code: no marker needed.
     job.exit_code_from_marker = job.exit_code_from_marker && !job.exit_code;
-    job.submitted = parse_local_timestamp((*f)[3]);
-    job.time_limit = parse_duration_clock((*f)[6]);
-    job.queue = std::string(trim((*f)[7]));
-    job.name = std::string((*f)[8]);
     job.info["source"] = "sacct";
     if (!job.id.empty()) jobs.push_back(std::move(job));
   }

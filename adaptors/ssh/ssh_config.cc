@@ -10,6 +10,7 @@
 
 #include "adaptors/ssh/ssh_settings.h"
 #include "cuttle/error.h"
+#include "internal/split.h"
 
 namespace cuttle::detail {
 namespace {
@@ -160,12 +161,8 @@ HostConfig read_host_config(const std::string& config_file, const std::string& a
 
 std::vector<JumpSpec> parse_jump_list(const std::string& text) {
   std::vector<JumpSpec> jumps;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    std::string item = text.substr(start, comma - start);
-    start = comma + 1;
+  for (std::string_view piece : split_on(text, ',')) {
+    std::string item(piece);
     const std::string what = "jump host '" + item + "'";
     if (item.empty()) throw InvalidArgument("empty jump host in '" + text + "'");
     if (item.rfind("ssh://", 0) == 0) item = item.substr(6);
@@ -196,7 +193,6 @@ std::vector<JumpSpec> parse_jump_list(const std::string& text) {
       }
     }
     jumps.push_back(std::move(spec));
-    if (comma == text.size()) break;
   }
   return jumps;
 }

@@ -9,6 +9,7 @@
 #include "internal/container_runtime.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
+#include "internal/split.h"
 #include "internal/stage_out_plan.h"
 
 namespace cuttle::detail {
@@ -380,9 +381,7 @@ JobStatus SshScheduler::cancel(const std::string& id) {
 std::vector<std::string> SshScheduler::jobs(const std::string& queue) {
   if (!queue.empty()) return {};
   std::lock_guard lock(mutex_);
-  std::vector<std::string> ids;
-  for (const auto& [id, job] : jobs_) ids.push_back(id);
-  return ids;
+  return ids_of(jobs_);
 }
 
 std::vector<std::string> SshScheduler::find_by_name(const std::string& name) {
@@ -390,13 +389,8 @@ std::vector<std::string> SshScheduler::find_by_name(const std::string& name) {
       checked(*remote_.runner, {"/bin/sh", "-c", kFindByNameScript, "sh", sandbox_root(), name},
               kRemoteCommandTimeout);
   std::vector<std::string> ids;
-  std::size_t start = 0;
-  while (start < result.stdout_text.size()) {
-    std::size_t end = result.stdout_text.find('\n', start);
-    if (end == std::string::npos) end = result.stdout_text.size();
-    std::string id = result.stdout_text.substr(start, end - start);
-    if (is_job_key(id)) ids.push_back(id);
-    start = end + 1;
+  for (std::string_view id : split_on(result.stdout_text, '\n')) {
+    if (is_job_key(id)) ids.emplace_back(id);
   }
   return ids;
 }

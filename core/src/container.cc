@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "cuttle/error.h"
+#include "internal/split.h"
 
 namespace cuttle {
 namespace {
@@ -47,14 +48,8 @@ void check_path(std::string_view path, const std::string& field) {
           field, "character " + describe_char(c) + " is not allowed in a mount path");
     }
   }
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (path.substr(start, end - start) == "..") {
-      throw InvalidJobDescription(field, "must not contain '..'");
-    }
-    start = end + 1;
+  for (std::string_view segment : detail::split_on(path, '/')) {
+    if (segment == "..") throw InvalidJobDescription(field, "must not contain '..'");
   }
 }
 

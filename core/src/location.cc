@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cuttle/error.h"
+#include "internal/split.h"
 
 namespace cuttle {
 namespace {
@@ -98,11 +99,7 @@ std::string encode(std::string_view text, std::string_view keep) {
 
 void parse_query(std::string_view uri, std::string_view query,
                  std::map<std::string, std::string>& out) {
-  std::size_t start = 0;
-  while (start <= query.size()) {
-    std::size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(start, end - start);
+  for (std::string_view pair : detail::split_on(query, '&')) {
     if (!pair.empty()) {
       std::size_t eq = pair.find('=');
       std::string key = decode(uri, pair.substr(0, eq), "query key");
@@ -111,7 +108,6 @@ void parse_query(std::string_view uri, std::string_view query,
       if (key.empty()) fail(uri, "empty query key");
       if (!out.emplace(key, value).second) fail(uri, "query key '" + key + "' given twice");
     }
-    start = end + 1;
   }
 }
 

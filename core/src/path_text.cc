@@ -1,5 +1,7 @@
 #include "internal/path_text.h"
 
+#include "internal/split.h"
+
 namespace cuttle::detail {
 
 std::string parent_of(const std::string& path) {
@@ -23,12 +25,7 @@ std::string join_path(const std::string& directory, const std::string& name) {
 std::vector<std::string_view> resolve_segments(std::string_view path, bool& climbed_out) {
   climbed_out = false;
   std::vector<std::string_view> segments;
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view segment = path.substr(pos, slash - pos);
-    pos = slash + 1;
+  for (std::string_view segment : split_on(path, '/')) {
     if (segment.empty() || segment == ".") continue;
     if (segment != "..") {
       segments.push_back(segment);

@@ -149,8 +149,8 @@ class Harness {
     description.stage_out.push_back({"cuttle-err.txt", err});
     Captured captured;
     captured.status = run(description);
-    captured.out = read_local(out);
-    captured.err = read_local(err);
+    captured.out = read_file(out);
+    captured.err = read_file(err);
     return captured;
   }
 
@@ -299,7 +299,7 @@ TEST_P(ConformanceTest, StdinIsRedirected) {
   const std::string input = scratch_ + "/stdin source.txt";
   const std::string content =
       std::string("first line\n$(not run) `x` 'q'\n\xff\x01 binary\0nul", 40);
-  write_local(input, content);
+  write_file(input, content);
   JobDescription d = job("cat");
   d.stage_in.push_back({input, "in.txt"});
   d.stdin_path = "in.txt";
@@ -432,8 +432,8 @@ TEST_P(ConformanceTest, StageInAndOutRoundTrip) {
   const std::string source = scratch_ + "/in put $(x) 'q'.txt";
   const std::string tree = scratch_ + "/tree";
   std::filesystem::create_directories(tree + "/inner");
-  write_local(source, std::string("payload\n\xff\x00 end", 13));
-  write_local(tree + "/inner/leaf.txt", "leaf\n");
+  write_file(source, std::string("payload\n\xff\x00 end", 13));
+  write_file(tree + "/inner/leaf.txt", "leaf\n");
   const std::string back = scratch_ + "/back 'x' $(y).txt";
   JobDescription d = job("/bin/sh", {"-c",
                                      "mkdir -p out && cat 'sub/dir/in.txt' > out/result.txt && "
@@ -442,13 +442,13 @@ TEST_P(ConformanceTest, StageInAndOutRoundTrip) {
   d.stage_out = {{"out/result.txt", back}};
   JobStatus status = h.run(d);
   EXPECT_EQ(status.state, JobState::kCompleted) << status.reason;
-  EXPECT_EQ(read_local(back), std::string("payload\n\xff\x00 end", 13) + "leaf\n");
+  EXPECT_EQ(read_file(back), std::string("payload\n\xff\x00 end", 13) + "leaf\n");
 }
 
 TEST_P(ConformanceTest, StageInPathEscapeIsRefused) {
   if (!target().supports_staging) GTEST_SKIP() << "the target does not stage files";
   const std::string source = scratch_ + "/escape-source.txt";
-  write_local(source, "x");
+  write_file(source, "x");
   for (const std::string& destination : {std::string("../escape.txt"), std::string("/tmp/abs.txt"),
                                          std::string("a/../../escape.txt")}) {
     JobDescription d = job("true");
@@ -594,7 +594,7 @@ TEST_P(ConformanceTest, DetachedJobSurvivesSchedulerObject) {
       << to_string(now.state);
   JobStatus status = second->wait_until_done(id, h.timeout());
   EXPECT_EQ(status.state, JobState::kCompleted) << status.reason;
-  EXPECT_EQ(read_local(out), "survived\n");
+  EXPECT_EQ(read_file(out), "survived\n");
   std::vector<std::string> listed = second->jobs();
   EXPECT_NE(std::find(listed.begin(), listed.end(), id), listed.end());
   EXPECT_EQ(second->find_by_name(d.name), std::vector<std::string>{id});

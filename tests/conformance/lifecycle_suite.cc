@@ -230,7 +230,7 @@ TEST_P(ConformanceTest, CleanupOnSuccessRemovesOnlyCompletedSandboxes) {
   }
   EXPECT_TRUE(local_exists(not_completed.scheduler_info.at("sandbox") + "/out.txt"));
   EXPECT_TRUE(local_exists(staging_failed.scheduler_info.at("sandbox")));
-  EXPECT_EQ(read_local(scratch_ + "/out.txt"), "hi\n");
+  EXPECT_EQ(read_file(scratch_ + "/out.txt"), "hi\n");
   if (target().detached) {
     JobStatus again = open()->status(completed.id);
     EXPECT_EQ(again.state, JobState::kCompleted) << again.reason;
@@ -249,14 +249,14 @@ TEST_P(ConformanceTest, CleanupAlwaysKeepsTheOutputThatWasNotStagedOut) {
   ASSERT_EQ(status.state, JobState::kFailed) << status.reason;
   const std::string sandbox = status.scheduler_info.at("sandbox");
   EXPECT_TRUE(gone_within(sandbox + "/data.txt", std::chrono::seconds(10)));
-  EXPECT_EQ(read_local(sandbox + "/stdout.txt"), "out\n");
-  EXPECT_EQ(read_local(sandbox + "/stderr.txt"), "err\n");
+  EXPECT_EQ(read_file(sandbox + "/stdout.txt"), "out\n");
+  EXPECT_EQ(read_file(sandbox + "/stderr.txt"), "err\n");
   // Staged out: the copy is the output, the sandbox keeps none.
   JobDescription staged = job("/bin/sh", {"-c", "echo out"});
   staged.stage_out.push_back({"stdout.txt", scratch_ + "/stdout-copy.txt"});
   JobStatus copied = scheduler->wait_until_done(scheduler->submit(staged), target().job_timeout);
   ASSERT_EQ(copied.state, JobState::kCompleted) << copied.reason;
-  EXPECT_EQ(read_local(scratch_ + "/stdout-copy.txt"), "out\n");
+  EXPECT_EQ(read_file(scratch_ + "/stdout-copy.txt"), "out\n");
   EXPECT_TRUE(
       gone_within(copied.scheduler_info.at("sandbox") + "/stdout.txt", std::chrono::seconds(10)));
 }
@@ -270,7 +270,7 @@ TEST_P(ConformanceTest, ReattachingNeverStagesOutTwice) {
   const std::string id = scheduler_->submit(d);
   JobStatus first = scheduler_->wait_until_done(id, target().job_timeout);
   ASSERT_EQ(first.state, JobState::kCompleted) << first.reason;
-  ASSERT_EQ(read_local(out), "once\n");
+  ASSERT_EQ(read_file(out), "once\n");
   std::filesystem::remove(out);
   scheduler_.reset();
   JobStatus again = open()->wait_until_done(id, target().job_timeout);
@@ -283,7 +283,7 @@ TEST_P(ConformanceTest, ReattachingNeverStagesOutTwice) {
 void terminate_process_group(const JobStatus& status) {
   auto sandbox = status.scheduler_info.find("sandbox");
   ASSERT_NE(sandbox, status.scheduler_info.end()) << "the status names no sandbox";
-  const std::string pid = read_local(sandbox->second + "/.cuttle/pid");
+  const std::string pid = read_file(sandbox->second + "/.cuttle/pid");
   ASSERT_FALSE(pid.empty()) << "the wrapper recorded no pid";
   ASSERT_EQ(::kill(-std::stoi(pid), SIGTERM), 0) << "kill -TERM -" << pid;
 }

@@ -16,20 +16,12 @@
 #include <vector>
 
 #include "cuttle/cuttle.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::conformance {
 
-inline std::string read_local(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-inline void write_local(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-}
+using ::cuttle::testing::read_file;
+using ::cuttle::testing::write_file;
 
 inline bool local_exists(const std::string& path) {
   struct stat info;
@@ -64,11 +56,6 @@ inline std::string unique_name(const std::string& prefix) {
 // The shared hostile strings (tests/data/hostile_strings.txt), `canary` substituted.
 std::vector<std::string> hostile_strings(const std::string& canary);
 
-inline JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
-  JobDescription d;
-  d.executable = std::move(executable);
-  d.arguments = std::move(arguments);
-  return d;
-}
+using ::cuttle::testing::job;
 
 }  // namespace cuttle::conformance

@@ -11,15 +11,12 @@
 #include <vector>
 
 #include "tests/conformance/conformance.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::conformance {
 
-inline std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
-inline bool in_ci() { return env("CI") == "true" || env("CI") == "1"; }
+using ::cuttle::testing::env;
+using ::cuttle::testing::in_ci;
 
 // Target::require for servers announced by environment variables (the exports of
 // tests/env/*.sh): each pair is the variable and what to start when it is missing.

@@ -4,9 +4,6 @@
 // real Slurm and Torque jobs. The reference's example (an input directory prestaged to
 // /work/input, `ls > /work/output/workls.txt`, the listing back here), exit codes, the
 // runtime's own failures, cancel and max_runtime leaving no container, hostile input.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +19,7 @@
 #include "cuttle/cuttle.h"
 #include "tests/integration/container_test_env.h"
 #include "tests/integration/ssh_test_env.h"
+#include "tests/unit/free_port.h"
 
 namespace cuttle {
 namespace {
@@ -79,7 +77,7 @@ class PodmanSshd {
     }
     Env::get();  // exports the podman configuration the server passes on
     script_ = std::string(source) + "/tests/env/sshd.sh";
-    const int port = free_port();
+    const int port = testing::free_port();
     CommandResult started =
         LocalRunner().run({"sh", script_, "start-one", kName, std::to_string(port)});
     if (started.exit_code != 0) {
@@ -93,18 +91,6 @@ class PodmanSshd {
     known_hosts_ = "/tmp/cuttle-env/sshd/known_hosts-" + std::to_string(::getpid());
     container_test::write_file(known_hosts_,
                                "[127.0.0.1]:" + std::to_string(port) + " " + key + "\n");
-  }
-
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
   }
 
   std::string script_;

@@ -25,10 +25,7 @@
 
 namespace cuttle::container_test {
 
-inline bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && (std::string(ci) == "true" || std::string(ci) == "1");
-}
+using ::cuttle::testing::in_ci;
 
 inline bool on_path(const std::string& program) {
   LocalRunner runner;
@@ -120,16 +117,8 @@ class Env {
     }                                                                        \
   } while (0)
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-inline void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
+using ::cuttle::testing::read_file;
+using ::cuttle::testing::write_file;
 
 // The fixture every runtime's real tests share: a launch of `command` with this test's
 // directory as the sandbox, run with a bound time.

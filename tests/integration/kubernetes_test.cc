@@ -14,22 +14,21 @@
 
 #include "cuttle/cuttle.h"
 #include "tests/integration/cli_fixture.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using ::cuttle::testing::env;
+using ::cuttle::testing::in_ci;
 
 class KubernetesTest : public CliTest {
  protected:
   void SetUp() override {
     if (env("CUTTLE_TEST_K8S_KUBECONFIG").empty()) {
-      if (env("CI") == "true" || env("CI") == "1") FAIL() << "Kubernetes emulator not running";
+      if (in_ci()) FAIL() << "Kubernetes emulator not running";
       GTEST_SKIP() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
     }
     namespace_ = "it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter_);
@@ -86,10 +85,7 @@ class KubernetesTest : public CliTest {
   }
 
   static JobDescription shell(const std::string& script) {
-    JobDescription d;
-    d.executable = "/bin/sh";
-    d.arguments = {"-c", script};
-    return d;
+    return cuttle::testing::job("/bin/sh", {"-c", script});
   }
 
   std::string namespace_;

@@ -52,12 +52,8 @@ TEST(RestCallbacks, EveryStateChangeIsPutWithAValidSha1Mac) {
   f.start(config_with_key(f, receiver, key));
   const std::string location = f.submit("echo hi; exit 3\n", receiver.url("/job/myjob/status?x=1"));
 
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto got = receiver.accepted("/job/myjob/status?x=1");
-        return !got.empty() && got.back().body["status"]["done"] == true;
-      },
-      std::chrono::seconds(30)));
+  ASSERT_TRUE(eventually([&] { return receiver.done_accepted("/job/myjob/status?x=1"); },
+                         std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   const auto got = receiver.accepted("/job/myjob/status?x=1");
   std::vector<std::string> states;
@@ -106,12 +102,8 @@ TEST(RestCallbacks, UnmatchedScopeSendsNoAuthorization) {
       json::array({{{"scope", "other.example:443"}, {"id", "a"}, {"key", "b"}}});
   f.start(config);
   f.submit("exit 0\n", receiver.url("/plain"));
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto got = receiver.accepted("/plain");
-        return !got.empty() && got.back().body["status"]["done"] == true;
-      },
-      std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return receiver.done_accepted("/plain"); }, std::chrono::seconds(30)));
   for (const auto& r : receiver.accepted("/plain")) EXPECT_TRUE(r.mac_ok) << r.authorization;
 }
 
@@ -121,12 +113,8 @@ TEST(RestCallbacks, RefusedCallbacksAreRetriedInOrderUntilAccepted) {
   Fixture f;
   f.start(config_with_key(f, receiver, key));
   f.submit("exit 0\n", receiver.url("/flaky"));
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto got = receiver.accepted("/flaky");
-        return !got.empty() && got.back().body["status"]["done"] == true;
-      },
-      std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      eventually([&] { return receiver.done_accepted("/flaky"); }, std::chrono::seconds(30)));
   std::size_t refused = 0;
   for (const auto& r : receiver.received()) refused += r.answered == 503 ? 1 : 0;
   EXPECT_EQ(refused, 3u);
@@ -134,9 +122,7 @@ TEST(RestCallbacks, RefusedCallbacksAreRetriedInOrderUntilAccepted) {
   // first refused one is the first accepted one.
   const auto all = receiver.received();
   EXPECT_EQ(all.front().body, receiver.accepted("/flaky").front().body);
-  int terminal = 0;
-  for (const auto& r : receiver.accepted("/flaky")) terminal += r.body["status"]["done"] == true;
-  EXPECT_EQ(terminal, 1);
+  EXPECT_EQ(receiver.terminal_callbacks("/flaky"), 1);
 }
 
 TEST(RestCallbacks, CallbacksQueuedWhileTheReceiverIsDownSurviveARestart) {
@@ -152,17 +138,11 @@ TEST(RestCallbacks, CallbacksQueuedWhileTheReceiverIsDownSurviveARestart) {
   // The receiver appears only now; the outbox delivers after the restart, once.
   CallbackServer receiver(std::nullopt, 0, receiver_port);
   ASSERT_TRUE(f.service->start(f.port)) << f.service->log();
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto got = receiver.accepted("/later");
-        return !got.empty() && got.back().body["status"]["done"] == true;
-      },
-      std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      eventually([&] { return receiver.done_accepted("/later"); }, std::chrono::seconds(30)))
       << f.service->log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  int terminal = 0;
-  for (const auto& r : receiver.accepted("/later")) terminal += r.body["status"]["done"] == true;
-  EXPECT_EQ(terminal, 1);
+  EXPECT_EQ(receiver.terminal_callbacks("/later"), 1);
 }
 
 }  // namespace

@@ -65,8 +65,7 @@ void kill_nine_loses_and_duplicates_nothing(const TempDir& dir, json config, int
   ASSERT_TRUE(eventually(
       [&] {
         for (int i = 0; i < jobs; ++i) {
-          auto got = receiver.accepted("/cb/" + std::to_string(i));
-          if (got.empty() || got.back().body["status"]["done"] != true) return false;
+          if (!receiver.done_accepted("/cb/" + std::to_string(i))) return false;
         }
         return true;
       },
@@ -105,10 +104,8 @@ TEST(RestCrash, KillNineWithLocalDetachedJobsInFlightLosesAndDuplicatesNothing) 
 
 // The same against the real Slurm of tests/env/slurm.sh (fewer jobs: one 2-CPU node).
 TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
-  const char* slurm = std::getenv("CUTTLE_TEST_SLURM");
-  if (slurm == nullptr || *slurm == '\0') {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_SLURM not set";
+  if (env("CUTTLE_TEST_SLURM").empty()) {
+    if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
     GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
   }
   TempDir dir("crash-slurm");
@@ -126,10 +123,9 @@ TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
 // (each job a batch/v1 Job whose pod runs in podman): a Job created twice would leave a
 // second log directory under logs.root.
 TEST(RestCrash, KillNineWithKubernetesJobsInFlightLosesAndDuplicatesNothing) {
-  const char* kubeconfig = std::getenv("CUTTLE_TEST_K8S_KUBECONFIG");
-  if (kubeconfig == nullptr || *kubeconfig == '\0') {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) == "true") FAIL() << "CUTTLE_TEST_K8S_KUBECONFIG not set";
+  const std::string kubeconfig = env("CUTTLE_TEST_K8S_KUBECONFIG");
+  if (kubeconfig.empty()) {
+    if (in_ci()) FAIL() << "CUTTLE_TEST_K8S_KUBECONFIG not set";
     GTEST_SKIP() << "no test cluster: run eval \"$(tests/env/kubernetes.sh start)\" first";
   }
   const char* namespace_name = std::getenv("CUTTLE_TEST_K8S_NAMESPACE");
@@ -198,15 +194,8 @@ TEST(RestCrash, CrashBetweenSubmitAndRecordingTheBackendIdIsRecoveredNotDuplicat
   }
   EXPECT_EQ(sandboxes, 1u);
   EXPECT_NE(service.log().find("count=1 resubmitted=0"), std::string::npos) << service.log();
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto got = receiver.accepted("/cb");
-        return !got.empty() && got.back().body["status"]["done"] == true;
-      },
-      std::chrono::seconds(20)));
-  int terminal = 0;
-  for (const auto& c : receiver.accepted("/cb")) terminal += c.body["status"]["done"] == true;
-  EXPECT_EQ(terminal, 1);
+  ASSERT_TRUE(eventually([&] { return receiver.done_accepted("/cb"); }, std::chrono::seconds(20)));
+  EXPECT_EQ(receiver.terminal_callbacks("/cb"), 1);
   EXPECT_EQ(service.stop(), 0);
 }
 

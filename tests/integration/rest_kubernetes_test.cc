@@ -12,18 +12,13 @@
 namespace cuttle::rest::testing {
 namespace {
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
 const char* kScript = "cd /work/input; ls > /work/output/workls.txt";
 
 class KubernetesWorkls : public ::testing::Test {
  protected:
   void SetUp() override {
     if (env("CUTTLE_TEST_K8S_KUBECONFIG").empty()) {
-      if (env("CI") == "true" || env("CI") == "1") FAIL() << "Kubernetes emulator not running";
+      if (in_ci()) FAIL() << "Kubernetes emulator not running";
       GTEST_SKIP() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
     }
     fs::create_directories(dir_.path() + "/jobs/caller/input");

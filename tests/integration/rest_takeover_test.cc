@@ -103,7 +103,7 @@ struct Pair {
 
   bool all_have_terminal_callbacks(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (terminal_callbacks("/cb/slurm/" + std::to_string(i)) == 0) return false;
+      if (receiver.terminal_callbacks("/cb/slurm/" + std::to_string(i)) == 0) return false;
     }
     return true;
   }
@@ -116,12 +116,6 @@ struct Pair {
       EXPECT_EQ(doc["status"]["exitCode"], static_cast<int>(i % 3)) << ids[i];
     }
     return true;
-  }
-
-  int terminal_callbacks(const std::string& path) {
-    int n = 0;
-    for (const auto& got : receiver.accepted(path)) n += got.body["status"]["done"] == true;
-    return n;
   }
 };
 
@@ -170,7 +164,7 @@ TEST(RestTakeover, KilledInstanceSlurmJobsAreAdoptedAndEachEndsOnceWithOneCallba
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_TRUE(p.all_owned_by(in_flight, "b"));
   for (std::size_t i = 0; i < slurm_ids.size(); ++i) {
-    EXPECT_EQ(p.terminal_callbacks("/cb/slurm/" + std::to_string(i)), 1) << slurm_ids[i];
+    EXPECT_EQ(p.receiver.terminal_callbacks("/cb/slurm/" + std::to_string(i)), 1) << slurm_ids[i];
   }
   const json health = json::parse(http("GET", p.port_b, "/health").body);
   EXPECT_EQ(health["lease"]["adopted_jobs"].get<std::size_t>(), in_flight.size()) << health.dump();
@@ -206,7 +200,7 @@ TEST(RestTakeover, InstancePausedPastItsLeaseIsFencedWhenItResumes) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   auto store = open_job_store({"postgresql", "", p.database.connection()});
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    EXPECT_EQ(p.terminal_callbacks("/cb/slurm/" + std::to_string(i)), 1) << ids[i];
+    EXPECT_EQ(p.receiver.terminal_callbacks("/cb/slurm/" + std::to_string(i)), 1) << ids[i];
     int finals = 0;
     for (const auto& e : store->events(ids[i], 0)) {
       finals += e.state == "Completed" || e.state == "Failed" || e.state == "Error";

@@ -7,15 +7,13 @@
 #include <cstdlib>
 
 #include "cuttle/cuttle.h"
+#include "tests/unit/test_util.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using ::cuttle::testing::env;
 
 void require(std::initializer_list<const char*> variables) {
   for (const char* v : variables) {

@@ -5,14 +5,14 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "cuttle/cuttle.h"
+#include "tests/unit/test_util.h"
 
 namespace {
 
 using namespace std::chrono_literals;
+using cuttle::testing::read_file;
 
 #define REQUIRE_SLURM()                                                                  \
   do {                                                                                   \
@@ -34,12 +34,6 @@ class SlurmHostile : public ::testing::Test {
     return cuttle::open_scheduler(
         "slurm://",
         {{{"sandbox.root", (dir_ / "jobs").string()}, {"poll.interval.min", "250ms"}}, {}});
-  }
-  static std::string read(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
   }
   std::filesystem::path dir_;
 };
@@ -69,8 +63,8 @@ TEST_F(SlurmHostile, PathsWithQuotesDollarsAndPercentArriveLiterally) {
   d.stderr_path = "err %u.txt";
   const std::string id = s->submit(d);
   ASSERT_EQ(s->wait_until_done(id, 60s).state, cuttle::JobState::kCompleted);
-  EXPECT_EQ(read(wd / "out %j $(x) 'q'.txt"), wd.string() + "\n");
-  EXPECT_EQ(read(wd / "err %u.txt"), "err\n");
+  EXPECT_EQ(read_file(wd / "out %j $(x) 'q'.txt"), wd.string() + "\n");
+  EXPECT_EQ(read_file(wd / "err %u.txt"), "err\n");
   EXPECT_FALSE(std::filesystem::exists(wd / "x"));
 }
 

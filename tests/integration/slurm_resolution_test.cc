@@ -18,15 +18,13 @@
 #include <thread>
 
 #include "cuttle/cuttle.h"
+#include "tests/unit/test_util.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
+using ::cuttle::testing::env;
 
 #define REQUIRE_SLURM()                                                                  \
   do {                                                                                   \
@@ -37,10 +35,7 @@ std::string env(const char* name) {
   } while (0)
 
 cuttle::JobDescription shell(const std::string& script) {
-  cuttle::JobDescription d;
-  d.executable = "/bin/sh";
-  d.arguments = {"-c", script};
-  return d;
+  return cuttle::testing::job("/bin/sh", {"-c", script});
 }
 
 // True while squeue lists the job, and also while squeue cannot answer (a controller

@@ -42,10 +42,7 @@ class SshExitTest : public ::testing::Test {
 };
 
 JobDescription sleeper(const char* seconds) {
-  JobDescription d;
-  d.executable = "/bin/sleep";
-  d.arguments = {seconds};
-  return d;
+  return cuttle::testing::job("/bin/sleep", {seconds});
 }
 
 TEST_F(SshExitTest, ExitWhileThePollThreadHoldsTheLastReference) {

@@ -15,8 +15,8 @@ namespace cuttle {
 namespace {
 
 namespace fs = std::filesystem;
-using ssh_test::read_local;
-using ssh_test::write_local;
+using ssh_test::read_file;
+using ssh_test::write_file;
 
 detail::Remote open(std::map<std::string, std::string> extra = {}) {
   auto values = ssh_test::properties();
@@ -72,7 +72,7 @@ TEST_F(SshRemoteTest, HostileArgumentsArriveByteForByte) {
 TEST_F(SshRemoteTest, HostileExecutableNameIsQuotedToo) {
   auto remote = open();
   std::string exe = dir_ + "/my prog's $(x)";
-  write_local(exe, "#!/bin/sh\necho ran \"$1\"\n");
+  write_file(exe, "#!/bin/sh\necho ran \"$1\"\n");
   fs::permissions(exe, fs::perms::owner_all);
   CommandResult r = remote.runner->run({exe, "a b"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -178,7 +178,7 @@ TEST_F(SshRemoteTest, SftpStreamsAFileLargerThan200MBWithoutHoldingItInMemory) {
 TEST_F(SshRemoteTest, SftpKeepsTheExecBitBothWays) {
   auto remote = open();
   LocalFileSystem local_fs;
-  write_local(dir_ + "/tool.sh", "#!/bin/sh\necho hi\n");
+  write_file(dir_ + "/tool.sh", "#!/bin/sh\necho hi\n");
   fs::permissions(dir_ + "/tool.sh", fs::perms(0755));
   copy_file(local_fs, dir_ + "/tool.sh", *remote.files, dir_ + "/remote-tool.sh");
   EXPECT_EQ(remote.files->stat(dir_ + "/remote-tool.sh")->mode & 0777, 0755u);
@@ -209,7 +209,7 @@ TEST_F(SshRemoteTest, SftpHandlesHostileFileNames) {
   for (const std::string name : {"with space", "quote's \"both\"", "new\nline", "$(x) `y` *"}) {
     const std::string path = dir_ + "/" + name;
     remote.files->write_file(path, "content of " + name);
-    EXPECT_EQ(read_local(path), "content of " + name);
+    EXPECT_EQ(read_file(path), "content of " + name);
     EXPECT_EQ(remote.files->read_file(path), "content of " + name);
   }
   EXPECT_EQ(remote.files->list(dir_).size(), 4u);
@@ -219,7 +219,7 @@ TEST_F(SshRemoteTest, SftpWriteReplacesAnExistingFileAtomically) {
   auto remote = open();
   remote.files->write_file(dir_ + "/f", "old");
   remote.files->write_file(dir_ + "/f", "new content");
-  EXPECT_EQ(read_local(dir_ + "/f"), "new content");
+  EXPECT_EQ(read_file(dir_ + "/f"), "new content");
   EXPECT_EQ(fs::directory_iterator(dir_) == fs::directory_iterator(), false);
   int entries = 0;
   for ([[maybe_unused]] auto& e : fs::directory_iterator(dir_)) ++entries;

@@ -19,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using cuttle::testing::job;
 
 class SshSchedulerTest : public ::testing::Test {
  protected:
@@ -44,17 +45,10 @@ class SshSchedulerTest : public ::testing::Test {
     return o;
   }
 
-  static JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
-    JobDescription d;
-    d.executable = std::move(executable);
-    d.arguments = std::move(arguments);
-    return d;
-  }
-
   // The job's process group id, read from its marker on this (shared) disk.
   long pgid_of(Scheduler& scheduler, const std::string& id) {
     for (int i = 0; i < 100; ++i) {
-      std::string text = ssh_test::read_local(root_ + "/" + id + "/.cuttle/pid");
+      std::string text = ssh_test::read_file(root_ + "/" + id + "/.cuttle/pid");
       if (!text.empty()) return std::stol(text);
       std::this_thread::sleep_for(100ms);
     }
@@ -155,9 +149,9 @@ TEST_F(SshSchedulerTest, ServerKilledMidRunJobsStillResolveToTheirTrueFinalState
   start_server();
   // The restart server shares the test host key; trust it on its own port.
   const std::string known_hosts = root_ + "-known_hosts";
-  std::string line = ssh_test::read_local(ssh_test::known_hosts());
+  std::string line = ssh_test::read_file(ssh_test::known_hosts());
   line = line.substr(line.find(' '), line.find('\n') - line.find(' '));
-  ssh_test::write_local(known_hosts, "[127.0.0.1]:" + port + line + "\n");
+  ssh_test::write_file(known_hosts, "[127.0.0.1]:" + port + line + "\n");
 
   SchedulerOptions o = options({{"ssh.known_hosts", known_hosts},
                                 {"ssh.connect.timeout", "3s"},

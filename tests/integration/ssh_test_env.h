@@ -15,18 +15,12 @@
 #include <string>
 
 #include "cuttle/cuttle.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::ssh_test {
 
-inline std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
-inline bool in_ci() {
-  std::string ci = env("CI");
-  return ci == "true" || ci == "1";
-}
+using ::cuttle::testing::env;
+using ::cuttle::testing::in_ci;
 
 // True when the sshd environment is there; otherwise records the skip/failure reason.
 #define CUTTLE_REQUIRE_SSHD()                                                           \
@@ -58,17 +52,8 @@ inline std::map<std::string, std::string> properties() {
 
 inline Credential credential() { return Credential::key(key()); }
 
-inline std::string read_local(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-inline void write_local(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
+using ::cuttle::testing::read_file;
+using ::cuttle::testing::write_file;
 
 // A test that needs the test sshd and a fresh directory both ends see (the sshd runs on
 // this machine): /tmp/cuttle-<suite>-<pid>-<test>, created empty, removed afterwards.

@@ -18,8 +18,8 @@ namespace cuttle {
 namespace {
 
 namespace fs = std::filesystem;
-using ssh_test::read_local;
-using ssh_test::write_local;
+using ssh_test::read_file;
+using ssh_test::write_file;
 
 class SshTrustTest : public ssh_test::ScratchTest {
  protected:
@@ -44,7 +44,22 @@ class SshTrustTest : public ssh_test::ScratchTest {
     return out.substr(out.find("SHA256:"),
                       out.find(' ', out.find("SHA256:")) - out.find("SHA256:"));
   }
+
+  // Writes a known_hosts file `kh` that names the test server with a fresh key of
+  // another host: the server's own key then does not match it.
+  void write_known_hosts_with_another_key(const std::string& kh) {
+    run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
+    std::string other = read_file(dir_ + "/other.pub");
+    write_file(kh,
+               "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  }
 };
+
+// An ssh_config Host block for the test sshd (or its jump host) listening on `port`.
+std::string host_block(const std::string& alias, const std::string& port) {
+  return "Host " + alias + "\n  HostName 127.0.0.1\n  Port " + port + "\n  User " +
+         ssh_test::user() + "\n  IdentityFile " + ssh_test::key() + "\n";
+}
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -66,27 +81,24 @@ TEST_F(SshTrustTest, HashedKnownHostsEntriesAreAccepted) {
   std::string kh = dir_ + "/known_hosts";
   fs::copy_file(ssh_test::known_hosts(), kh);
   run_keygen({"ssh-keygen", "-H", "-f", kh});
-  ASSERT_EQ(read_local(kh).rfind("|1|", 0), 0u) << "entries are hashed";
+  ASSERT_EQ(read_file(kh).rfind("|1|", 0), 0u) << "entries are hashed";
   auto remote = open(ssh_test::location(), {{"ssh.known_hosts", kh}});
   EXPECT_EQ(remote.runner->run({"echo", "ok"}).stdout_text, "ok\n");
 }
 
 TEST_F(SshTrustTest, UnknownHostIsRefusedNamingHostFingerprintAndFile) {
   std::string kh = dir_ + "/empty_known_hosts";
-  write_local(kh, "");
+  write_file(kh, "");
   std::string message = error_of([&] { open(ssh_test::location(), {{"ssh.known_hosts", kh}}); });
   EXPECT_NE(message.find("127.0.0.1:" + ssh_test::port()), std::string::npos) << message;
   EXPECT_NE(message.find(server_fingerprint()), std::string::npos) << message;
   EXPECT_NE(message.find(kh), std::string::npos) << message;
-  EXPECT_EQ(read_local(kh), "") << "strict mode never writes known_hosts";
+  EXPECT_EQ(read_file(kh), "") << "strict mode never writes known_hosts";
 }
 
 TEST_F(SshTrustTest, WrongHostKeyIsRefusedNamingHostFingerprintAndFile) {
-  run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
-  std::string other = read_local(dir_ + "/other.pub");
   std::string kh = dir_ + "/wrong_known_hosts";
-  write_local(kh,
-              "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  write_known_hosts_with_another_key(kh);
   std::string message = error_of([&] { open(ssh_test::location(), {{"ssh.known_hosts", kh}}); });
   EXPECT_NE(message.find("MISMATCH"), std::string::npos) << message;
   EXPECT_NE(message.find("127.0.0.1:" + ssh_test::port()), std::string::npos) << message;
@@ -99,19 +111,16 @@ TEST_F(SshTrustTest, AcceptNewAddsTheKeyAndStrictModeThenTrustsIt) {
   auto remote =
       open(ssh_test::location(), {{"ssh.known_hosts", kh}, {"ssh.hostkey.policy", "accept-new"}});
   EXPECT_EQ(remote.runner->run({"true"}).exit_code, 0);
-  EXPECT_NE(read_local(kh).find("[127.0.0.1]:" + ssh_test::port()), std::string::npos)
-      << read_local(kh);
+  EXPECT_NE(read_file(kh).find("[127.0.0.1]:" + ssh_test::port()), std::string::npos)
+      << read_file(kh);
   // A fresh session (other settings, so not pooled with the first) in strict mode.
   auto strict = open(ssh_test::location(), {{"ssh.known_hosts", kh}, {"ssh.max.channels", "7"}});
   EXPECT_EQ(strict.runner->run({"true"}).exit_code, 0);
 }
 
 TEST_F(SshTrustTest, AcceptNewStillRefusesAChangedKey) {
-  run_keygen({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir_ + "/other"});
-  std::string other = read_local(dir_ + "/other.pub");
   std::string kh = dir_ + "/known_hosts";
-  write_local(kh,
-              "[127.0.0.1]:" + ssh_test::port() + " " + other.substr(0, other.rfind(' ')) + "\n");
+  write_known_hosts_with_another_key(kh);
   std::string message = error_of([&] {
     open(ssh_test::location(), {{"ssh.known_hosts", kh}, {"ssh.hostkey.policy", "accept-new"}});
   });
@@ -120,7 +129,7 @@ TEST_F(SshTrustTest, AcceptNewStillRefusesAChangedKey) {
 
 TEST_F(SshTrustTest, InsecureModeIsAnExplicitOptIn) {
   std::string kh = dir_ + "/empty";
-  write_local(kh, "");
+  write_file(kh, "");
   auto remote =
       open(ssh_test::location(), {{"ssh.known_hosts", kh}, {"ssh.hostkey.policy", "insecure"}});
   EXPECT_EQ(remote.runner->run({"true"}).exit_code, 0);
@@ -195,37 +204,15 @@ TEST_F(SshTrustTest, JumpHostQueryTunnelsThroughTheSecondSshd) {
       remote.runner->run({"/bin/sh", "-c", "echo $SSH_CONNECTION"}).stdout_text;
   EXPECT_NE(connection.find(" 127.0.0.1 " + ssh_test::port()), std::string::npos) << connection;
   remote.files->write_file(dir_ + "/through-jump", "sftp too");
-  EXPECT_EQ(read_local(dir_ + "/through-jump"), "sftp too");
+  EXPECT_EQ(read_file(dir_ + "/through-jump"), "sftp too");
 }
 
 TEST_F(SshTrustTest, SshConfigHostNamePortUserIdentityFileAndProxyJumpAreHonoured) {
   std::string config = dir_ + "/config";
-  write_local(config,
-              "Host cuttle-target\n"
-              "  HostName 127.0.0.1\n"
-              "  Port " +
-                  ssh_test::port() +
-                  "\n"
-                  "  User " +
-                  ssh_test::user() +
-                  "\n"
-                  "  IdentityFile " +
-                  ssh_test::key() +
-                  "\n"
-                  "  ProxyJump cuttle-jump\n"
-                  "Host cuttle-jump\n"
-                  "  HostName 127.0.0.1\n"
-                  "  Port " +
-                  ssh_test::jump_port() +
-                  "\n"
-                  "  User " +
-                  ssh_test::user() +
-                  "\n"
-                  "  IdentityFile " +
-                  ssh_test::key() +
-                  "\n"
-                  "Host *\n"
-                  "  Port 1\n");
+  write_file(config, host_block("cuttle-target", ssh_test::port()) + "  ProxyJump cuttle-jump\n" +
+                         host_block("cuttle-jump", ssh_test::jump_port()) +
+                         "Host *\n"
+                         "  Port 1\n");
   auto remote = open("ssh://cuttle-target",
                      {{"ssh.known_hosts", ssh_test::known_hosts()}, {"ssh.config", config}},
                      Credential::default_credential());

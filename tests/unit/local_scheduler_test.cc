@@ -18,30 +18,17 @@
 #include "adaptors/local/process.h"
 #include "cuttle/cuttle.h"
 #include "internal/wrapper_script.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
+using testing::read_file;
+using testing::write_file;
 
-void write_file(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-}
-
-JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
-  JobDescription d;
-  d.executable = std::move(executable);
-  d.arguments = std::move(arguments);
-  return d;
-}
+using cuttle::testing::job;
 
 class LocalSchedulerTest : public ::testing::Test {
  protected:

@@ -11,22 +11,19 @@
 
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+using testing::read_file;
+using testing::write_file;
 
 void spit(const std::string& path, const std::string& content) {
   fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
+  write_file(path, content);
 }
 
 void expect_refused(std::string_view path, const std::string& why_fragment) {
@@ -117,20 +114,20 @@ TEST_F(SandboxTest, StageInAndOutRoundTrip) {
   sandbox_->stage_in(client_, description, client_root_);
 
   const std::string& box = sandbox_->path();
-  EXPECT_EQ(slurp(box + "/input.txt"), "input data");
-  EXPECT_EQ(slurp(box + "/bin/tool.sh"), "#!/bin/sh\necho hi\n");
+  EXPECT_EQ(read_file(box + "/input.txt"), "input data");
+  EXPECT_EQ(read_file(box + "/bin/tool.sh"), "#!/bin/sh\necho hi\n");
   EXPECT_TRUE(fs::status(box + "/bin/tool.sh").permissions() == fs::perms(0755));
-  EXPECT_EQ(slurp(box + "/tree/nested/deep.txt"), "deep");
-  EXPECT_EQ(slurp(box + "/w/`x`.txt"), "hostile name");
+  EXPECT_EQ(read_file(box + "/tree/nested/deep.txt"), "deep");
+  EXPECT_EQ(read_file(box + "/w/`x`.txt"), "hostile name");
 
   spit(box + "/result.txt", "result");
   spit(box + "/out/dir/a.txt", "a");
   description.stage_out = {{"result.txt", ""}, {"out", "collected/out"}, {"w/`x`.txt", "back.txt"}};
   std::vector<std::string> problems = sandbox_->stage_out(client_, description, client_root_);
   EXPECT_TRUE(problems.empty()) << problems.front();
-  EXPECT_EQ(slurp(client_root_ + "/result.txt"), "result");
-  EXPECT_EQ(slurp(client_root_ + "/collected/out/dir/a.txt"), "a");
-  EXPECT_EQ(slurp(client_root_ + "/back.txt"), "hostile name");
+  EXPECT_EQ(read_file(client_root_ + "/result.txt"), "result");
+  EXPECT_EQ(read_file(client_root_ + "/collected/out/dir/a.txt"), "a");
+  EXPECT_EQ(read_file(client_root_ + "/back.txt"), "hostile name");
 }
 
 TEST_F(SandboxTest, StageInRefusesDotDotInDestination) {
@@ -199,7 +196,7 @@ TEST_F(SandboxTest, StageInFollowsSymlinkThatStaysInsideClientRoot) {
   JobDescription description;
   description.stage_in = {{"alias.txt", ""}};
   sandbox_->stage_in(client_, description, client_root_);
-  EXPECT_EQ(slurp(sandbox_->path() + "/alias.txt"), "real");
+  EXPECT_EQ(read_file(sandbox_->path() + "/alias.txt"), "real");
   EXPECT_FALSE(fs::is_symlink(sandbox_->path() + "/alias.txt"));
 }
 
@@ -234,7 +231,7 @@ TEST_F(SandboxTest, StageOutRefusesSymlinkEscapingTheSandbox) {
   EXPECT_NE(problems[1].find("stage_out[1]"), std::string::npos) << problems[1];
   EXPECT_FALSE(fs::exists(client_root_ + "/passwd"));
   EXPECT_FALSE(fs::exists(client_root_ + "/hostname"));
-  EXPECT_EQ(slurp(client_root_ + "/fine.txt"), "fine");
+  EXPECT_EQ(read_file(client_root_ + "/fine.txt"), "fine");
 }
 
 TEST_F(SandboxTest, StageOutRefusesEscapingSymlinkInsideADirectory) {
@@ -255,8 +252,8 @@ TEST_F(SandboxTest, StageOutOfMissingFileIsReportedWhileOthersAreCopied) {
   std::vector<std::string> problems = sandbox_->stage_out(client_, description, client_root_);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0], "stage_out[1]: no such file out.txt");
-  EXPECT_EQ(slurp(client_root_ + "/a.txt"), "a");
-  EXPECT_EQ(slurp(client_root_ + "/c.txt"), "c");
+  EXPECT_EQ(read_file(client_root_ + "/a.txt"), "a");
+  EXPECT_EQ(read_file(client_root_ + "/c.txt"), "c");
 }
 
 TEST_F(SandboxTest, StageOutRefusesDestinationsOutsideClientRoot) {
@@ -273,7 +270,7 @@ TEST_F(SandboxTest, StageOutRefusesDestinationsOutsideClientRoot) {
   EXPECT_NE(problems[2].find("stage_out[2].source"), std::string::npos) << problems[2];
   EXPECT_FALSE(fs::exists(base_ + "/escaped.txt"));
   EXPECT_FALSE(fs::exists(base_ + "/escaped2.txt"));
-  EXPECT_EQ(slurp(client_root_ + "/kept.txt"), "a");
+  EXPECT_EQ(read_file(client_root_ + "/kept.txt"), "a");
 }
 
 TEST_F(SandboxTest, StageOutRefusesClientSideSymlinkLeadingOutOfClientRoot) {
@@ -293,7 +290,7 @@ TEST_F(SandboxTest, CleanupRemovesTheSandboxButNothingItLinksTo) {
   spit(sandbox_->path() + "/sub/file", "x");
   sandbox_->cleanup();
   EXPECT_FALSE(fs::exists(sandbox_->path()));
-  EXPECT_EQ(slurp(base_ + "/keep.txt"), "keep");
+  EXPECT_EQ(read_file(base_ + "/keep.txt"), "keep");
   EXPECT_TRUE(fs::exists(base_ + "/root"));
 }
 

@@ -1,9 +1,15 @@
-// Small helpers shared by unit tests: a temporary directory, running /bin/sh, and the
-// field a JobDescription's validation names.
+// Small helpers shared by unit, integration and conformance tests: a temporary directory,
+// captured fixtures, reading and writing a local file, a job description of one command,
+// the field its validation names, and the environment that tests/env/*.sh exports.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cuttle/job_description.h"
 
@@ -26,7 +32,39 @@ class TempDir {
   std::string path_;
 };
 
+// A job that runs `executable` with `arguments`, everything else defaulted.
+inline JobDescription job(std::string executable, std::vector<std::string> arguments = {}) {
+  JobDescription d;
+  d.executable = std::move(executable);
+  d.arguments = std::move(arguments);
+  return d;
+}
+
 // The field InvalidJobDescription names for `d`, or "(valid)".
 std::string field_of(const JobDescription& d);
+
+// The bytes of the file at `path` on this machine, "" when it cannot be read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Replaces the content of the file at `path` with `text` (its directory must exist).
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// The value of the environment variable `name`, "" when it is unset. Inline, so targets
+// that do not link cuttle_test_util (the conformance suite) can use it.
+inline std::string env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// True in CI (CI=true or CI=1), where a test server that is not running fails a test
+// instead of skipping it.
+inline bool in_ci() { return env("CI") == "true" || env("CI") == "1"; }
 
 }  // namespace cuttle::testing

@@ -60,67 +60,65 @@ class Recorder {
   std::set<std::thread::id> threads_;
 };
 
-TEST(Tracker, DeliversCurrentStatusFirstThenEveryChange) {
-  auto fake = std::make_shared<FakeScheduler>();
-  Tracker tracker;
-  Recorder recorder;
-  tracker.add_listener(recorder.listener());
-  std::string id = fake->submit({});
-  tracker.watch(fake, id);
-  fake->set(id, JobState::kRunning);
-  fake->set(id, JobState::kCompleted, 0);
-  ASSERT_TRUE(tracker.wait_idle(10s));
-  EXPECT_EQ(recorder.of(id),
+// One fake scheduler's jobs under a tracker, with a Recorder listening from the start.
+class RecordedTracker : public ::testing::Test {
+ protected:
+  RecordedTracker() { tracker_.add_listener(recorder_.listener()); }
+
+  std::shared_ptr<FakeScheduler> fake_ = std::make_shared<FakeScheduler>();
+  Tracker tracker_;
+  Recorder recorder_;
+};
+
+TEST_F(RecordedTracker, DeliversCurrentStatusFirstThenEveryChange) {
+  std::string id = fake_->submit({});
+  tracker_.watch(fake_, id);
+  fake_->set(id, JobState::kRunning);
+  fake_->set(id, JobState::kCompleted, 0);
+  ASSERT_TRUE(tracker_.wait_idle(10s));
+  EXPECT_EQ(recorder_.of(id),
             (std::vector<JobState>{JobState::kQueued, JobState::kRunning, JobState::kCompleted}));
-  EXPECT_EQ(recorder.scheduler_of(id), fake.get());
-  EXPECT_EQ(recorder.threads().count(std::this_thread::get_id()), 0u);  // its own thread
+  EXPECT_EQ(recorder_.scheduler_of(id), fake_.get());
+  EXPECT_EQ(recorder_.threads().count(std::this_thread::get_id()), 0u);  // its own thread
 }
 
-TEST(Tracker, RepeatedAndStaleObservationsAreNotDeliveredAgain) {
-  auto fake = std::make_shared<FakeScheduler>();
-  Tracker tracker;
-  Recorder recorder;
-  tracker.add_listener(recorder.listener());
-  std::string id = fake->submit({});
-  tracker.watch(fake, id);
+TEST_F(RecordedTracker, RepeatedAndStaleObservationsAreNotDeliveredAgain) {
+  std::string id = fake_->submit({});
+  tracker_.watch(fake_, id);
   JobStatus running;
   running.id = id;
   running.state = JobState::kRunning;
-  fake->publish_raw(running);
+  fake_->publish_raw(running);
   running.reason = "still running";  // a new observation, same state
-  fake->publish_raw(running);
-  fake->set(id, JobState::kCompleted, 0);
-  ASSERT_TRUE(tracker.wait_idle(10s));
-  EXPECT_EQ(recorder.of(id),
+  fake_->publish_raw(running);
+  fake_->set(id, JobState::kCompleted, 0);
+  ASSERT_TRUE(tracker_.wait_idle(10s));
+  EXPECT_EQ(recorder_.of(id),
             (std::vector<JobState>{JobState::kQueued, JobState::kRunning, JobState::kCompleted}));
 }
 
-TEST(Tracker, ManyJobsFromManyThreadsArriveInOrderPerJob) {
-  auto fake = std::make_shared<FakeScheduler>();
-  Tracker tracker;
-  Recorder recorder;
-  tracker.add_listener(recorder.listener());
+TEST_F(RecordedTracker, ManyJobsFromManyThreadsArriveInOrderPerJob) {
   std::vector<std::string> ids;
   for (int i = 0; i < 60; ++i) {
-    ids.push_back(fake->submit({}));
-    tracker.watch(fake, ids.back());
+    ids.push_back(fake_->submit({}));
+    tracker_.watch(fake_, ids.back());
   }
-  EXPECT_EQ(tracker.active(), 60u);
+  EXPECT_EQ(tracker_.active(), 60u);
   std::vector<std::thread> threads;
   for (int t = 0; t < 3; ++t) {
     threads.emplace_back([&, t] {
       for (std::size_t i = t; i < ids.size(); i += 3) {
-        fake->set(ids[i], JobState::kRunning);
-        fake->set(ids[i], i % 2 ? JobState::kFailed : JobState::kCompleted, int(i % 2));
+        fake_->set(ids[i], JobState::kRunning);
+        fake_->set(ids[i], i % 2 ? JobState::kFailed : JobState::kCompleted, int(i % 2));
       }
     });
   }
   for (auto& t : threads) t.join();
-  ASSERT_TRUE(tracker.wait_idle(20s));
-  EXPECT_EQ(tracker.active(), 0u);
+  ASSERT_TRUE(tracker_.wait_idle(20s));
+  EXPECT_EQ(tracker_.active(), 0u);
   for (std::size_t i = 0; i < ids.size(); ++i) {
     JobState final_state = i % 2 ? JobState::kFailed : JobState::kCompleted;
-    EXPECT_EQ(recorder.of(ids[i]),
+    EXPECT_EQ(recorder_.of(ids[i]),
               (std::vector<JobState>{JobState::kQueued, JobState::kRunning, final_state}))
         << ids[i];
   }
@@ -142,16 +140,12 @@ TEST(Tracker, ActiveCountsWatchedJobsUntilFinal) {
   EXPECT_TRUE(tracker.wait_idle(10s));
 }
 
-TEST(Tracker, WatchingAFinishedJobDeliversItsFinalStatusOnce) {
-  auto fake = std::make_shared<FakeScheduler>();
-  Tracker tracker;
-  Recorder recorder;
-  tracker.add_listener(recorder.listener());
-  std::string id = fake->submit({});
-  fake->set(id, JobState::kFailed, 3);
-  tracker.watch(fake, id);
-  ASSERT_TRUE(tracker.wait_idle(10s));
-  EXPECT_EQ(recorder.of(id), std::vector<JobState>{JobState::kFailed});
+TEST_F(RecordedTracker, WatchingAFinishedJobDeliversItsFinalStatusOnce) {
+  std::string id = fake_->submit({});
+  fake_->set(id, JobState::kFailed, 3);
+  tracker_.watch(fake_, id);
+  ASSERT_TRUE(tracker_.wait_idle(10s));
+  EXPECT_EQ(recorder_.of(id), std::vector<JobState>{JobState::kFailed});
 }
 
 TEST(Tracker, WatchingAnUnknownJobThrowsAndLeavesNothingActive) {

@@ -19,10 +19,7 @@
 namespace cuttle::detail {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::read_file;
 
 class WrapperTest : public ::testing::Test {
  protected:
@@ -71,13 +68,13 @@ class WrapperTest : public ::testing::Test {
   }
   // Waits until the wrapper recorded its pid (its traps are set right after).
   void wait_for_pid() {
-    for (int i = 0; i < 200 && slurp(sandbox_ + "/.cuttle/pid").empty(); ++i) {
+    for (int i = 0; i < 200 && read_file(sandbox_ + "/.cuttle/pid").empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   std::optional<ExitMarker> exit_marker() {
-    return parse_exit_marker(slurp(sandbox_ + "/.cuttle/exit"));
+    return parse_exit_marker(read_file(sandbox_ + "/.cuttle/exit"));
   }
   std::chrono::steady_clock::time_point started_;
   cuttle::testing::TempDir dir_;
@@ -93,7 +90,7 @@ TEST_F(WrapperTest, HostileArgumentsAndEnvironmentArriveUnchanged) {
   d.environment = {{"V", hostile}};
   auto result = run(d);
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_EQ(slurp(sandbox_ + "/out"), hostile + "|" + hostile);
+  EXPECT_EQ(read_file(sandbox_ + "/out"), hostile + "|" + hostile);
   EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/pwned"));
   EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/pwned2"));
 }
@@ -103,7 +100,7 @@ TEST_F(WrapperTest, ExitCodeIsRecordedAndParsedBack) {
   d.executable = "/bin/sh";
   d.arguments = {"-c", "echo err >&2; exit 42"};
   EXPECT_EQ(run(d).exit_code, 42);
-  EXPECT_EQ(slurp(sandbox_ + "/err"), "err\n");
+  EXPECT_EQ(read_file(sandbox_ + "/err"), "err\n");
   auto output = LocalRunner().run(read_markers_argv({sandbox_, dir_.path() + "/missing"}));
   auto markers = parse_markers(output.stdout_text, {sandbox_, dir_.path() + "/missing"});
   const MarkerState& m = markers.at(sandbox_);
@@ -125,7 +122,7 @@ TEST_F(WrapperTest, MissingWorkingDirectoryRecords127) {
   JobDescription d;
   d.executable = "/bin/true";
   EXPECT_EQ(run(d).exit_code, 127);
-  EXPECT_EQ(slurp(sandbox_ + "/.cuttle/exit"), "127\n");
+  EXPECT_EQ(read_file(sandbox_ + "/.cuttle/exit"), "127\n");
 }
 
 JobDescription in_image(std::string executable, std::string image, ContainerRuntime runtime) {
@@ -164,18 +161,13 @@ TEST_F(WrapperTest, AContainerJobsOwnFailureKeepsItsExitCode) {
   CommandResult r = LocalRunner().run(
       {"env", "PATH=" + bin + ":/usr/bin:/bin", "/bin/sh", sandbox_ + "/.cuttle/wrapper.sh"});
   EXPECT_EQ(r.exit_code, 125);
-  EXPECT_EQ(slurp(sandbox_ + "/.cuttle/container_err"), "Error: not the runtime\n");
+  EXPECT_EQ(read_file(sandbox_ + "/.cuttle/container_err"), "Error: not the runtime\n");
   JobStatus s = final_status_from_marker("j", markers());
   EXPECT_EQ(s.state, JobState::kFailed);  // ch-run's own failures are exit 1 "ch-run[N]: error:"
   EXPECT_EQ(s.exit_code, 125);
 }
 
-JobDescription sleeper(const char* seconds) {
-  JobDescription d;
-  d.executable = "sleep";
-  d.arguments = {seconds};
-  return d;
-}
+JobDescription sleeper(const char* seconds) { return cuttle::testing::job("sleep", {seconds}); }
 
 TEST_F(WrapperTest, DeadlineEndsTheJobAndIsRecorded) {
   JobDescription d = sleeper("30");
@@ -184,7 +176,7 @@ TEST_F(WrapperTest, DeadlineEndsTheJobAndIsRecorded) {
   EXPECT_GE(took, std::chrono::milliseconds(900));
   EXPECT_LT(took, std::chrono::milliseconds(2500));
   auto exit = exit_marker();
-  ASSERT_TRUE(exit.has_value()) << slurp(sandbox_ + "/.cuttle/exit");
+  ASSERT_TRUE(exit.has_value()) << read_file(sandbox_ + "/.cuttle/exit");
   EXPECT_EQ(exit->code, 143);
   EXPECT_EQ(exit->cause, EndCause::kDeadline);
 }

@@ -37,6 +37,15 @@ class SchedulerBase : public Scheduler {
   bool finished(const std::string& id) const;
   // Ids whose cached state is not final.
   std::vector<std::string> active_ids() const;
+  // The ids of an adaptor's own job table (a map keyed by id), for jobs().
+  // REQUIRES: the caller holds the lock that guards `jobs`.
+  template <class JobTable>
+  static std::vector<std::string> ids_of(const JobTable& jobs) {
+    std::vector<std::string> ids;
+    ids.reserve(jobs.size());
+    for (const auto& [id, job] : jobs) ids.push_back(id);
+    return ids;
+  }
 
   // Called by the waits when a job is not cached yet: defaults to track(id) and a
   // publish of status(id).

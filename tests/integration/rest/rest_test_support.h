@@ -42,6 +42,8 @@
 
 #include "bindings/rest/mac_auth.h"
 #include "cuttle/command_runner.h"
+#include "tests/unit/free_port.h"
+#include "tests/unit/test_util.h"
 
 extern char** environ;
 
@@ -49,19 +51,11 @@ namespace cuttle::rest::testing {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using ::cuttle::testing::env;
+using ::cuttle::testing::free_port;
+using ::cuttle::testing::in_ci;
+using ::cuttle::testing::read_file;
+using ::cuttle::testing::write_file;
 
 // A fresh directory under /tmp for one test (removed by the destructor).
 class TempDir {
@@ -79,18 +73,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-inline void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 struct HttpResult {
   int status = 0;
@@ -383,6 +365,17 @@ class CallbackServer {
     }
     return out;
   }
+  // Whether the last callback accepted for `path` says the job is done.
+  bool done_accepted(const std::string& path) const {
+    auto got = accepted(path);
+    return !got.empty() && got.back().body["status"]["done"] == true;
+  }
+  // How many callbacks accepted for `path` say the job is done (the contract: one).
+  int terminal_callbacks(const std::string& path) const {
+    int n = 0;
+    for (const auto& r : accepted(path)) n += r.body["status"]["done"] == true ? 1 : 0;
+    return n;
+  }
 
  private:
   class Handler : public Poco::Net::HTTPRequestHandler {
@@ -485,13 +478,12 @@ class RestServiceTest : public ::testing::Test {
 };
 
 // Fails in CI, skips locally: for tests that need a server that is not running.
-#define CUTTLE_REQUIRE_ENV(var)                                                 \
-  do {                                                                          \
-    if (!std::getenv(var)) {                                                    \
-      const char* ci = std::getenv("CI");                                       \
-      if (ci && std::string(ci) == "true") FAIL() << var << " is not set (CI)"; \
-      GTEST_SKIP() << var << " is not set; start tests/env/postgres.sh";        \
-    }                                                                           \
+#define CUTTLE_REQUIRE_ENV(var)                                            \
+  do {                                                                     \
+    if (!std::getenv(var)) {                                               \
+      if (::cuttle::testing::in_ci()) FAIL() << var << " is not set (CI)"; \
+      GTEST_SKIP() << var << " is not set; start tests/env/postgres.sh";   \
+    }                                                                      \
   } while (0)
 
 }  // namespace cuttle::rest::testing
