@@ -1,15 +1,14 @@
 #include "bindings/rest/http_router.h"
 
-#include <sstream>
+#include "internal/split.h"
 
 namespace cuttle::rest {
 
+// Every request's path goes through here: core's split_on, not a stringstream per call.
 std::vector<std::string> Router::split(const std::string& path) {
   std::vector<std::string> segments;
-  std::stringstream in(path);
-  std::string segment;
-  while (std::getline(in, segment, '/')) {
-    if (!segment.empty()) segments.push_back(segment);
+  for (std::string_view segment : detail::split_on(path, '/')) {
+    if (!segment.empty()) segments.emplace_back(segment);
   }
   return segments;
 }
