@@ -8,6 +8,7 @@
 #include "cuttle/cuttle.h"
 #ifdef CUTTLE_WITH_REST
 #include "bindings/rest/serve.h"
+#include "bindings/rest/service_allocator.h"
 #endif
 
 namespace {
@@ -68,6 +69,10 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef CUTTLE_WITH_REST
+  // Before any thread: may re-execute this binary (see service_allocator.h).
+  if (argc > 1 && std::string(argv[1]) == "serve") cuttle::rest::use_service_allocator(argv);
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   const bool json = wants_json(args);
   try {

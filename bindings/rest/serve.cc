@@ -13,6 +13,7 @@
 #include "bindings/rest/http_server.h"
 #include "bindings/rest/job_service.h"
 #include "bindings/rest/joblauncher_routes.h"
+#include "bindings/rest/service_allocator.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -112,7 +113,8 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     log(LogLevel::kInfo, "rest", "listening",
         {{"url", url},
          {"store", config.store.kind},
-         {"tokens", config.tokens_disabled ? "off" : "required"}});
+         {"tokens", config.tokens_disabled ? "off" : "required"},
+         {"allocator", service_allocator_state()}});
     int received = 0;
     sigwait(&signals, &received);
     log(LogLevel::kInfo, "rest", "stopping", {{"signal", std::to_string(received)}});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bindings/rest/serve.h"
+#include "bindings/rest/service_allocator.h"
 #include "tests/integration/rest/forwarding_scheduler.h"
 
 namespace {
@@ -23,6 +24,7 @@ class ExitAfterSubmit : public cuttle::rest::testing::ForwardingScheduler {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cuttle::rest::use_service_allocator(argv);  // as `cuttle serve` does
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args.front() == "serve") args.erase(args.begin());
   return cuttle::rest::serve_main(

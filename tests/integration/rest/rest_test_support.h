@@ -277,6 +277,7 @@ class ServiceProcess {
   int exit_code() const { return WIFEXITED(exit_status_) ? WEXITSTATUS(exit_status_) : -1; }
   std::string log() const { return read_file(log_path_); }
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
 
  private:
   std::string config_path_;
