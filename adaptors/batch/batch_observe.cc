@@ -269,19 +269,22 @@ void BatchScheduler::wake_poller_soon() {
   poll_.wake_soon();
 }
 
-bool BatchScheduler::poll_round() {
-  std::vector<std::string> active;
+std::vector<std::string> BatchScheduler::active_ids() const {
+  std::vector<std::string> ids;
   {
-    std::vector<std::string> ids;
-    {
-      std::lock_guard guard(mutex_);
-      for (const auto& [id, tracked] : tracked_) ids.push_back(id);
-    }
-    for (const std::string& id : ids) {
-      auto status = cached(id);
-      if (!status || !status->done()) active.push_back(id);
-    }
+    std::lock_guard guard(mutex_);
+    for (const auto& [id, tracked] : tracked_) ids.push_back(id);
   }
+  std::vector<std::string> active;
+  for (const std::string& id : ids) {
+    auto status = cached(id);
+    if (!status || !status->done()) active.push_back(id);
+  }
+  return active;
+}
+
+bool BatchScheduler::poll_round() {
+  const std::vector<std::string> active = active_ids();
   bool changed = false;
   if (!active.empty()) {
     try {

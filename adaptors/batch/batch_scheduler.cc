@@ -293,32 +293,55 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
 }
 
 std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& ids) {
-  std::vector<JobStatus> out(ids.size());
+  std::vector<JobStatus> out;
+  out.reserve(ids.size());
+  for (StatusAnswer& answer : status_answers(ids)) {
+    if (!answer.status) throw NoSuchJob(answer.id);
+    out.push_back(std::move(*answer.status));
+  }
+  return out;
+}
+
+// Every id not known to be finished is observed in one round (one status command, at
+// most one accounting command, one marker command), tracked or not: a process that asks
+// about jobs submitted elsewhere pays the same as the poller.
+std::vector<StatusAnswer> BatchScheduler::status_answers(const std::vector<std::string>& ids) {
+  std::vector<StatusAnswer> out(ids.size());
   std::vector<std::string> query;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (!plausible_job_id(ids[i])) throw NoSuchJob(ids[i]);
-    auto status = cached(ids[i]);
-    if (status && status->done()) {
-      out[i] = *status;
+    out[i].id = ids[i];
+    if (!plausible_job_id(ids[i])) {
+      out[i].missing = NoSuchJob(ids[i]).what() + (": not a " + dialect_->name() + " job id");
+    } else if (auto status = cached(ids[i]); status && status->done()) {
+      out[i].status = std::move(status);
     } else {
       query.push_back(ids[i]);
     }
   }
   if (query.empty()) return out;
-  ensure_poller();  // jobs first seen here are watched from now on
   std::map<std::string, JobStatus> published;
   {
     std::lock_guard lock(observe_mutex_);
     for (auto& [id, status] : observe(query)) published[id] = publish_observed(std::move(status));
   }
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (out[i].id == ids[i]) continue;
-    if (auto it = published.find(ids[i]); it != published.end()) {
-      out[i] = it->second;
-    } else if (auto status = cached(ids[i])) {
-      out[i] = *status;  // missing, within the grace window: the last known status
+  // That was a whole poll round when it covered every active job: the poller need not
+  // repeat it at once (nor, in a short-lived process such as the CLI, at all).
+  const std::vector<std::string> active = active_ids();
+  if (std::all_of(active.begin(), active.end(), [&](const std::string& id) {
+        return std::find(query.begin(), query.end(), id) != query.end();
+      })) {
+    poll_.defer();
+  }
+  ensure_poller();  // jobs first seen here are watched from now on
+  for (StatusAnswer& answer : out) {
+    if (answer.status || !answer.missing.empty()) continue;
+    if (auto it = published.find(answer.id); it != published.end()) {
+      answer.status = it->second;
+    } else if (auto status = cached(answer.id)) {
+      answer.status = std::move(status);  // missing, within the grace window: the last known
     } else {
-      throw NoSuchJob(ids[i]);
+      answer.missing = NoSuchJob(answer.id).what() +
+                       (": " + dialect_->name() + " does not know it and no sandbox recorded it");
     }
   }
   return out;

@@ -58,6 +58,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
 
   std::string submit(const JobDescription& description) override;
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override;
+  std::vector<StatusAnswer> status_answers(const std::vector<std::string>& ids) override;
   JobStatus cancel(const std::string& id) override;
   JobStatus extend(const std::string& id, std::chrono::seconds by) override;
   std::vector<QueueInfo> queues() override;
@@ -112,6 +113,8 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   // One poll round: observe every active job with one status command, publish, and
   // schedule the next round. (The wrapper ends jobs at their max runtime.)
   bool poll_round();  // returns whether any job changed state
+  // Tracked jobs not known to be finished.
+  std::vector<std::string> active_ids() const;
   void ensure_poller();
   void wake_poller_soon();
 
@@ -123,7 +126,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   const BatchSettings settings_;
   std::atomic<std::uint64_t> commands_run_{0};
 
-  std::mutex mutex_;  // guards tracked_, sandbox_root_, accounting_
+  mutable std::mutex mutex_;  // guards tracked_, sandbox_root_, accounting_
   std::map<std::string, Tracked> tracked_;
   std::string sandbox_root_;
   enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -22,51 +23,97 @@ namespace {
 // so that the adaptor's escalation to SIGKILL after cancel.grace runs while we are here.
 constexpr std::chrono::seconds kCancelSettle{20};
 
-// Runs `each` on every job named on the command line, one scheduler per location.
-template <typename Each>
-std::vector<JobStatus> for_each_job(const Options& o, Each each) {
+// The job ids of a command line in the order given ([LOCATION] JOB...).
+std::vector<std::string> ids_given(const Options& o) {
+  const bool located = is_location(o.positional.at(0));
+  return {o.positional.begin() + (located ? 1 : 0), o.positional.end()};
+}
+
+// Each id once, in the order given (Scheduler::status_answers requires distinct ids).
+std::vector<std::string> distinct(const std::vector<std::string>& ids) {
+  std::vector<std::string> out;
+  for (const std::string& id : ids) {
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  }
+  return out;
+}
+
+// One answer per job named on the command line, in the order given: `ask` gets each
+// location's scheduler once with all of that location's ids. A job nobody can find is an
+// answer saying so (with where it is, when the index knows), not an error that hides the
+// others; an error that concerns a whole location still ends the command.
+template <typename Ask>
+std::vector<StatusAnswer> answer_each(const Options& o, Ask ask) {
   require_args(o, 1, 100000);
-  std::vector<JobStatus> all;
-  for (const JobTarget& target : resolve_targets(o, o.positional)) {
+  ResolvedTargets resolved = resolve_each(o, o.positional);
+  std::map<std::string, StatusAnswer> by_id;
+  for (StatusAnswer& unknown : resolved.unknown) by_id[unknown.id] = std::move(unknown);
+  for (const JobTarget& target : resolved.targets) {
     auto open = open_target(target);
-    for (const auto& id : target.ids) {
-      all.push_back(explain_missing(target, id, [&] {
-        open.scheduler->track(id);
-        return each(*open.scheduler, id);
-      }));
+    for (StatusAnswer& answer : ask(*open.scheduler, distinct(target.ids))) {
+      if (!answer.status) answer.missing = explain_missing(target, answer.id, answer.missing);
+      by_id[answer.id] = std::move(answer);
     }
   }
+  std::vector<StatusAnswer> all;
+  for (const std::string& id : ids_given(o)) all.push_back(by_id.at(id));
   return all;
 }
 
-void print_statuses(const Options& o, const std::vector<JobStatus>& all, bool header) {
-  if (o.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& s : all) out.push_back(to_json(s));
-    print_json(out);
-    return;
+// Statuses on stdout (text: one line per job; --json: one array, a job not found as
+// {"id", "error"}); each job not found also as an error line on stderr, in the CLI's
+// error style. Returns the exit code: 1 when some job was not found, else 0.
+int print_answers(const Options& o, const std::vector<StatusAnswer>& all, bool header) {
+  nlohmann::json out = nlohmann::json::array();
+  if (header && !o.json) std::cout << status_header() << "\n";
+  int code = 0;
+  for (const StatusAnswer& answer : all) {
+    if (answer.status) {
+      if (o.json) {
+        out.push_back(to_json(*answer.status));
+      } else {
+        std::cout << status_line(*answer.status) << "\n";
+      }
+      continue;
+    }
+    code = 1;
+    std::cout.flush();  // the answers stay in the order given on a terminal
+    std::cerr << "cuttle: " << answer.missing << "\n";
+    if (o.json) {
+      out.push_back(
+          {{"id", answer.id},
+           {"error", {{"kind", to_string(ErrorKind::kNoSuchJob)}, {"message", answer.missing}}}});
+    }
   }
-  if (header) std::cout << status_header() << "\n";
-  for (const auto& s : all) std::cout << status_line(s) << "\n";
+  if (o.json) print_json(out);
+  return code;
 }
 
 int status(const Options& o) {
-  print_statuses(
-      o, for_each_job(o, [](Scheduler& s, const std::string& id) { return s.status(id); }), true);
-  return 0;
+  return print_answers(
+      o,
+      answer_each(o, [](Scheduler& s,
+                        const std::vector<std::string>& ids) { return s.status_answers(ids); }),
+      true);
 }
 
 int cancel(const Options& o) {
   const auto settle = std::chrono::duration_cast<std::chrono::milliseconds>(
       o.timeout ? *o.timeout : std::chrono::milliseconds(kCancelSettle));
-  print_statuses(o,
-                 for_each_job(o,
-                              [&](Scheduler& s, const std::string& id) {
-                                s.cancel(id);
-                                return s.wait_until_done(id, settle);
-                              }),
-                 false);
-  return 0;
+  auto cancel_each = [&](Scheduler& s, const std::vector<std::string>& ids) {
+    std::vector<StatusAnswer> answers;
+    for (const std::string& id : ids) {
+      try {
+        s.track(id);
+        s.cancel(id);
+        answers.push_back({id, s.wait_until_done(id, settle), {}});
+      } catch (const NoSuchJob& e) {
+        answers.push_back({id, std::nullopt, e.what()});
+      }
+    }
+    return answers;
+  };
+  return print_answers(o, answer_each(o, cancel_each), false);
 }
 
 int extend(const Options& o) {

@@ -24,12 +24,19 @@ const char* const kLocalDetached = "local://?mode=detached";
 bool is_location(const std::string& text) { return text.find("://") != std::string::npos; }
 
 std::vector<JobTarget> resolve_targets(const Options& o, const std::vector<std::string>& args) {
-  std::vector<JobTarget> targets;
+  ResolvedTargets resolved = resolve_each(o, args);
+  if (!resolved.unknown.empty()) throw Error(ErrorKind::kNoSuchJob, resolved.unknown[0].missing);
+  return std::move(resolved.targets);
+}
+
+ResolvedTargets resolve_each(const Options& o, const std::vector<std::string>& args) {
+  ResolvedTargets resolved;
+  std::vector<JobTarget>& targets = resolved.targets;
   if (is_location(args.at(0))) {
     JobTarget t{args[0], o.scheduler, {args.begin() + 1, args.end()}, {}};
     t.entries.resize(t.ids.size());
     targets.push_back(std::move(t));
-    return targets;
+    return resolved;
   }
   const JobIndex index;
   for (const std::string& id : args) {
@@ -51,9 +58,11 @@ std::vector<JobTarget> resolve_targets(const Options& o, const std::vector<std::
     } else if (looks_like_local_detached(id)) {
       location = kLocalDetached;
     } else {
-      throw Error(ErrorKind::kNoSuchJob,
-                  "no such job: " + id + " is not in this user's job index (" + index.directory() +
-                      "); give its location: cuttle " + o.verb + " LOCATION " + id);
+      resolved.unknown.push_back({id, std::nullopt,
+                                  "no such job: " + id + " is not in this user's job index (" +
+                                      index.directory() + "); give its location: cuttle " + o.verb +
+                                      " LOCATION " + id});
+      continue;
     }
     auto same = std::find_if(targets.begin(), targets.end(), [&](const JobTarget& t) {
       return t.location == location && t.options.properties == options.properties;
@@ -65,11 +74,17 @@ std::vector<JobTarget> resolve_targets(const Options& o, const std::vector<std::
     same->ids.push_back(id);
     same->entries.push_back(entry);
   }
-  return targets;
+  return resolved;
 }
 
 OpenTarget open_target(const JobTarget& target) {
   return {open_scheduler(target.location, target.options), target};
+}
+
+std::string explain_missing(const JobTarget& target, const std::string& id,
+                            const std::string& message) {
+  const std::string hint = where_else(target, id);
+  return hint.empty() ? message : message + " at " + target.location + "; " + hint;
 }
 
 std::string where_else(const JobTarget& target, const std::string& id) {

@@ -28,9 +28,17 @@ struct JobTarget {
 // True for "scheme://..." (a job id never contains "://").
 bool is_location(const std::string& text);
 
+// The jobs of a command line by location, and the ids no location could be found for.
+struct ResolvedTargets {
+  std::vector<JobTarget> targets;
+  std::vector<StatusAnswer> unknown;  // missing, saying the way out: give the location
+};
+
 // `args` is [LOCATION] JOB...; REQUIRES: at least one job id. Throws InvalidArgument for
-// an id the index holds at several locations, NoSuchJob (with the way out) for an id it
-// does not hold when no location is given.
+// an id the index holds at several locations; an id it does not hold when no location is
+// given goes to `unknown`.
+ResolvedTargets resolve_each(const Options& o, const std::vector<std::string>& args);
+// As resolve_each, throwing a "no such job" error for the first unknown id.
 std::vector<JobTarget> resolve_targets(const Options& o, const std::vector<std::string>& args);
 
 struct OpenTarget {
@@ -42,6 +50,11 @@ OpenTarget open_target(const JobTarget& target);
 // Where else job `id` may be, as advice for a "no such job" at `target`; empty if unknown.
 std::string where_else(const JobTarget& target, const std::string& id);
 
+// A "no such job" message for `id` at `target`, with where the job is when the index
+// knows; the message unchanged otherwise.
+std::string explain_missing(const JobTarget& target, const std::string& id,
+                            const std::string& message);
+
 // Runs `body` and turns a NoSuchJob for `id` into one that says where the job is.
 template <typename Body>
 auto explain_missing(const JobTarget& target, const std::string& id, Body body)
@@ -49,10 +62,9 @@ auto explain_missing(const JobTarget& target, const std::string& id, Body body)
   try {
     return body();
   } catch (const NoSuchJob& e) {
-    const std::string hint = where_else(target, id);
-    if (hint.empty()) throw;
-    throw Error(ErrorKind::kNoSuchJob,
-                std::string(e.what()) + " at " + target.location + "; " + hint);
+    const std::string explained = explain_missing(target, id, e.what());
+    if (explained == e.what()) throw;
+    throw Error(ErrorKind::kNoSuchJob, explained);
   }
 }
 

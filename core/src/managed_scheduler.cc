@@ -126,16 +126,7 @@ class ManagedScheduler : public SchedulerBase,
   }
 
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override {
-    std::vector<std::string> backend_ids;
-    backend_ids.reserve(ids.size());
-    {
-      std::lock_guard<std::mutex> lock(jobs_mutex_);
-      for (const std::string& id : ids) {
-        auto it = jobs_.find(id);
-        backend_ids.push_back(it == jobs_.end() ? id : it->second->backend_id);
-      }
-    }
-    std::vector<JobStatus> observed = adaptor_->statuses(backend_ids);
+    std::vector<JobStatus> observed = adaptor_->statuses(backend_ids_of(ids));
     std::vector<JobStatus> result;
     result.reserve(observed.size());
     for (std::size_t i = 0; i < observed.size(); ++i) {
@@ -144,6 +135,18 @@ class ManagedScheduler : public SchedulerBase,
       result.push_back(std::move(status));
     }
     return result;
+  }
+
+  std::vector<StatusAnswer> status_answers(const std::vector<std::string>& ids) override {
+    std::vector<StatusAnswer> answers = adaptor_->status_answers(backend_ids_of(ids));
+    for (std::size_t i = 0; i < answers.size() && i < ids.size(); ++i) {
+      if (answers[i].status) {
+        answers[i].status = observe(*answers[i].status);
+        answers[i].status->id = ids[i];
+      }
+      answers[i].id = ids[i];
+    }
+    return answers;
   }
 
   JobStatus cancel(const std::string& id) override {
@@ -244,6 +247,18 @@ class ManagedScheduler : public SchedulerBase,
     }
     for (const std::string& backend_id : backend_ids) adaptor_->forget(backend_id);
     SchedulerBase::forget(id);
+  }
+
+  // The backend id of each logical id (an id this process did not submit is its own).
+  std::vector<std::string> backend_ids_of(const std::vector<std::string>& ids) {
+    std::vector<std::string> backend_ids;
+    backend_ids.reserve(ids.size());
+    std::lock_guard<std::mutex> lock(jobs_mutex_);
+    for (const std::string& id : ids) {
+      auto it = jobs_.find(id);
+      backend_ids.push_back(it == jobs_.end() ? id : it->second->backend_id);
+    }
+    return backend_ids;
   }
 
   // Every status the adaptor reports, pushed or asked for, passes through here and

@@ -84,4 +84,9 @@ void PollLoop::wake_soon() {
   state_->cv.notify_all();
 }
 
+void PollLoop::defer() {
+  std::lock_guard lock(state_->mutex);
+  state_->next = std::chrono::steady_clock::now() + state_->interval.current();
+}
+
 }  // namespace cuttle::detail

@@ -42,6 +42,33 @@ JobStatus Scheduler::status(const std::string& id) {
   return result.front();
 }
 
+std::vector<StatusAnswer> Scheduler::status_answers(const std::vector<std::string>& ids) {
+  std::vector<StatusAnswer> answers(ids.size());
+  std::vector<std::size_t> asking(ids.size());  // indexes into ids still to answer
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    answers[i].id = ids[i];
+    asking[i] = i;
+  }
+  while (!asking.empty()) {
+    std::vector<std::string> query;
+    for (std::size_t i : asking) query.push_back(ids[i]);
+    try {
+      std::vector<JobStatus> found = statuses(query);
+      for (std::size_t k = 0; k < asking.size() && k < found.size(); ++k) {
+        answers[asking[k]].status = std::move(found[k]);
+      }
+      break;
+    } catch (const NoSuchJob& e) {
+      auto named = std::find_if(asking.begin(), asking.end(),
+                                [&](std::size_t i) { return ids[i] == e.job_id(); });
+      if (named == asking.end()) throw;  // about no id we asked for: not an answer
+      answers[*named].missing = e.what();
+      asking.erase(named);
+    }
+  }
+  return answers;
+}
+
 JobStatus Scheduler::wait_until_running(const std::string& id, std::chrono::milliseconds timeout) {
   return poll_until(*this, id, timeout, false);
 }

@@ -389,6 +389,25 @@ TEST_P(ConformanceTest, StatusesOfManyJobsInOneCall) {
   }
 }
 
+TEST_P(ConformanceTest, StatusAnswersNameUnknownIdsAndAnswerTheOthers) {
+  const std::string a = scheduler_->submit(job("true"));
+  const std::string b = scheduler_->submit(job("true"));
+  const std::vector<std::string> ids = {"99999999", a, "$(touch x)", b, "c00000000000000000000"};
+  std::vector<StatusAnswer> answers = scheduler_->status_answers(ids);
+  ASSERT_EQ(answers.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(answers[i].id, ids[i]);
+    const bool known = ids[i] == a || ids[i] == b;
+    ASSERT_EQ(answers[i].status.has_value(), known) << ids[i] << ": " << answers[i].missing;
+    if (known) {
+      EXPECT_EQ(answers[i].status->id, ids[i]);
+    } else {
+      EXPECT_EQ(answers[i].missing.rfind("no such job: " + ids[i], 0), 0u) << answers[i].missing;
+    }
+  }
+  for (const auto& id : {a, b}) scheduler_->wait_until_done(id, target().job_timeout);
+}
+
 TEST_P(ConformanceTest, WaitUntilDoneTimesOutWithStatus) {
   std::string id = scheduler_->submit(job("sleep", {"30"}));
   auto begin = std::chrono::steady_clock::now();

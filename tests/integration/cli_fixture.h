@@ -22,8 +22,10 @@ inline std::string cuttle_binary() {
 class CliTest : public ::testing::Test {
  protected:
   CommandResult cuttle(std::vector<std::string> args, const std::string& stdin_text = {}) {
+    args.insert(args.begin(), cuttle_binary());
+    args.insert(args.begin(), environment_.begin(), environment_.end());
     args.insert(args.begin(), {"/usr/bin/env", "XDG_STATE_HOME=" + dir_.path() + "/state",
-                               "XDG_DATA_HOME=" + dir_.path() + "/data", cuttle_binary()});
+                               "XDG_DATA_HOME=" + dir_.path() + "/data"});
     CommandOptions options;
     options.timeout = std::chrono::seconds(60);
     options.stdin_text = stdin_text;
@@ -38,6 +40,7 @@ class CliTest : public ::testing::Test {
 
   LocalRunner runner_;
   testing::TempDir dir_;
+  std::vector<std::string> environment_;  // more NAME=VALUE for every command
 };
 
 }  // namespace cuttle

@@ -68,9 +68,13 @@ TEST_F(CliTest, ErrorsUnderJsonAreOneJsonDocumentWithTheExitCode) {
   EXPECT_EQ(json["exit_code"], 2);
   EXPECT_THAT(json["error"]["message"].get<std::string>(), HasSubstr("bogus://"));
   EXPECT_EQ(json["error"]["kind"], "invalid argument");
+  // status answers per job: a job not found is its element of the one array.
   auto missing = cuttle({"status", "--json", "local://", "no-such-job"});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_EQ(one_document(missing)["error"]["kind"], "no such job");
+  auto answers = one_document(missing);
+  ASSERT_EQ(answers.size(), 1u) << answers;
+  EXPECT_EQ(answers[0]["id"], "no-such-job");
+  EXPECT_EQ(answers[0]["error"]["kind"], "no such job");
 }
 
 TEST_F(CliTest, VersionInEveryForm) {

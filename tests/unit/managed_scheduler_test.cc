@@ -54,6 +54,27 @@ class ManagedSchedulerTest : public ::testing::Test {
   std::shared_ptr<Scheduler> managed_;
 };
 
+// An adaptor without its own status_answers() gets core's: asked again without each id
+// it names missing, so one unknown id hides no other.
+TEST_F(ManagedSchedulerTest, StatusAnswersNameEachUnknownIdAndAnswerTheOthers) {
+  open();
+  const std::string a = managed_->submit(job());
+  const std::string b = managed_->submit(job());
+  std::vector<StatusAnswer> answers = managed_->status_answers({"nope", a, "gone", b});
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0].id, "nope");
+  EXPECT_FALSE(answers[0].status);
+  EXPECT_EQ(answers[0].missing, "no such job: nope");
+  EXPECT_EQ(answers[2].missing, "no such job: gone");
+  for (std::size_t i : {1, 3}) {
+    ASSERT_TRUE(answers[i].status) << answers[i].missing;
+    EXPECT_EQ(answers[i].status->id, answers[i].id);
+    EXPECT_EQ(answers[i].status->state, JobState::kQueued);
+  }
+  EXPECT_EQ(answers[1].id, a);
+  EXPECT_EQ(answers[3].id, b);
+}
+
 TEST_F(ManagedSchedulerTest, PassesSubmitAndStatusThrough) {
   open();
   std::string id = managed_->submit(job());

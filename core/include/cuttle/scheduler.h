@@ -43,6 +43,13 @@ using StatusListener = std::function<void(const JobStatus&)>;
 
 class Subscription;
 
+// What Scheduler::status_answers() says about one id: its status, or why there is none.
+struct StatusAnswer {
+  std::string id;
+  std::optional<JobStatus> status;  // empty: the adaptor cannot find the job
+  std::string missing;              // then: why, as NoSuchJob says it ("no such job: 42")
+};
+
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
@@ -61,6 +68,12 @@ class Scheduler {
   // REQUIRES: ids are distinct. The result is in the order of `ids`.
   virtual std::vector<JobStatus> statuses(const std::vector<std::string>& ids) = 0;
   JobStatus status(const std::string& id);
+  // Like statuses(), but a job the adaptor cannot find is an answer, not an exception:
+  // one unknown or malformed id does not hide the others. Errors that concern every id
+  // (the backend did not answer) still throw. The result is in the order of `ids`.
+  // REQUIRES: ids are distinct. The default asks statuses() again without each id it
+  // names missing; adaptors with one round trip for many ids answer in that one.
+  virtual std::vector<StatusAnswer> status_answers(const std::vector<std::string>& ids);
 
   // Idempotent: cancelling a finished or already cancelled job does nothing and
   // returns its status.

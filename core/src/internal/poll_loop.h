@@ -55,6 +55,9 @@ class PollLoop {
   }
   // Runs the next round after the minimum interval at the latest.
   void wake_soon();
+  // The owner has just observed everything a round would (a caller asked about every
+  // active job): the next round comes one interval from now, not sooner.
+  void defer();
 
  private:
   struct State;
