@@ -129,6 +129,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
             self->read_body();
           });
     }
+    // No body to come (a GET, a POST with Content-Length: 0): handle it now rather than
+    // through another read operation and timer.
+    if (parser_->is_done()) return on_body({});
     read_body();
   }
 
