@@ -12,8 +12,12 @@ namespace {
 class Worker {
  public:
   Worker() {
-    std::thread([this] { loop(); }).detach();
+    std::thread thread([this] { loop(); });
+    id_ = thread.get_id();
+    thread.detach();
   }
+
+  std::thread::id id() const { return id_; }
 
   void post(std::function<void()> task) {
     {
@@ -41,17 +45,45 @@ class Worker {
     }
   }
 
+  std::thread::id id_;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> tasks_;
 };
 
-}  // namespace
-
-void run_in_background(std::function<void()> task) {
+Worker& worker() {
   // Never destroyed: the detached thread may still wait on it while the process exits.
   static Worker* worker = new Worker;
-  worker->post(std::move(task));
+  return *worker;
+}
+
+}  // namespace
+
+void run_in_background(std::function<void()> task) { worker().post(std::move(task)); }
+
+void BackgroundWork::run(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    ++state_->pending;
+  }
+  worker().post([state = state_, task = std::move(task)]() mutable {
+    try {
+      task();
+    } catch (...) {
+      // Each task reports its own failures.
+    }
+    // Whatever the task held (its owner, perhaps the last reference) is released before
+    // the count drops, so an owner's destructor never waits for the task running it.
+    task = nullptr;
+    std::lock_guard<std::mutex> lock(state->mutex);
+    if (--state->pending == 0) state->idle.notify_all();
+  });
+}
+
+void BackgroundWork::wait_idle(std::chrono::milliseconds limit) {
+  if (std::this_thread::get_id() == worker().id()) return;
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  state_->idle.wait_for(lock, limit, [&] { return state_->pending == 0; });
 }
 
 }  // namespace cuttle::detail::local

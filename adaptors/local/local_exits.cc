@@ -143,23 +143,20 @@ void LocalScheduler::conclude(const JobPtr& job, JobStatus status) {
     cleanup_only.cleanup = plan.cleanup;
     publish(status);
     if (cleanup_only.cleanup == CleanupPolicy::kNever) return;
-    run_in_background([weak = weak_from_this(), job, status, cleanup_only]() mutable {
-      if (auto self = weak.lock()) {
-        run_finish_step(status, *job->sandbox, *self->file_system_, *self->file_system_,
-                        cleanup_only, {});
-      }
+    finishing_.run([files = file_system_, job, status, cleanup_only]() mutable {
+      run_finish_step(status, *job->sandbox, *files, *files, cleanup_only, {});
     });
     return;
   }
   // Readers see StagingOut, never a stale state, while the worker copies.
   publish(staging_out_status(status));
-  run_in_background(
-      [weak = weak_from_this(), job, status = std::move(status), plan = std::move(plan)]() mutable {
-        auto self = weak.lock();
-        if (!self) return;
-        run_finish_step(status, *job->sandbox, *self->file_system_, *self->file_system_, plan, {});
-        self->publish(std::move(status));
-      });
+  // The copy does not need the scheduler: it is done even while the scheduler is going
+  // away (its destructor waits for it), and published if anyone is still listening.
+  finishing_.run([weak = weak_from_this(), files = file_system_, job, status = std::move(status),
+                  plan = std::move(plan)]() mutable {
+    run_finish_step(status, *job->sandbox, *files, *files, plan, {});
+    if (auto self = weak.lock()) self->publish(std::move(status));
+  });
 }
 
 void LocalScheduler::release_slot(const JobPtr& job) {

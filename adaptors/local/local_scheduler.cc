@@ -149,6 +149,11 @@ LocalScheduler::LocalScheduler(Location location, LocalOptions options)
   Environment::inherited();
 }
 
+// A `cuttle` command that saw a job finish exits right after: its stage-out and cleanup
+// are done before, not dropped with the process (bounded: a huge copy is finished by
+// the next reader instead, which finds no stage-out record).
+LocalScheduler::~LocalScheduler() { finishing_.wait_idle(std::chrono::seconds(60)); }
+
 Capabilities LocalScheduler::capabilities() const {
   Capabilities c;
   c.staging = true;

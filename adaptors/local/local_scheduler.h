@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "adaptors/local/background.h"
 #include "adaptors/local/local_options.h"
 #include "adaptors/local/process.h"
 #include "cuttle/file_system.h"
@@ -26,6 +27,8 @@ class LocalScheduler final : public SchedulerBase,
                              public std::enable_shared_from_this<LocalScheduler> {
  public:
   LocalScheduler(Location location, LocalOptions options);
+  // Waits (bounded) for the stage-out and cleanup of jobs that finished meanwhile.
+  ~LocalScheduler() override;
 
   std::string adaptor_name() const override { return "local"; }
   const Location& location() const override { return location_; }
@@ -80,6 +83,7 @@ class LocalScheduler final : public SchedulerBase,
   std::unordered_map<std::string, JobPtr> jobs_;
   std::deque<JobPtr> queue_;
   std::size_t running_ = 0;
+  BackgroundWork finishing_;  // stage-out and cleanup of concluded jobs
 };
 
 }  // namespace cuttle::detail::local
