@@ -15,10 +15,12 @@ constexpr std::chrono::milliseconds kBackoffMax{5'000};
 }  // namespace
 
 SessionPool::SessionPool(std::string connector, std::string connection, std::size_t size,
-                         std::function<void(Poco::Data::Session&)> on_open)
+                         std::function<void(Poco::Data::Session&)> on_open,
+                         std::function<void()> probe)
     : connector_(std::move(connector)),
       connection_(std::move(connection)),
       on_open_(std::move(on_open)),
+      probe_(std::move(probe)),
       sessions_(std::max<std::size_t>(1, size)),
       busy_(sessions_.size(), false) {}
 
@@ -97,6 +99,7 @@ SessionPool::Lease SessionPool::acquire(std::chrono::milliseconds wait) {
 }
 
 std::unique_ptr<Poco::Data::Session> SessionPool::connect() {
+  if (probe_) probe_();
   auto session = std::make_unique<Poco::Data::Session>(connector_, connection_);
   if (on_open_) on_open_(*session);
   return session;

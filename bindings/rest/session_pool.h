@@ -24,8 +24,10 @@ class SessionPool {
  public:
   // `connector` is a Poco::Data connector name ("PostgreSQL", "SQLite"); `on_open` runs
   // on every new session (pragmas, settings) and may throw.
+  // `probe`, when set, runs before each connection attempt and throws (with the reason)
+  // when the database cannot be reached now.
   SessionPool(std::string connector, std::string connection, std::size_t size,
-              std::function<void(Poco::Data::Session&)> on_open);
+              std::function<void(Poco::Data::Session&)> on_open, std::function<void()> probe = {});
   SessionPool(const SessionPool&) = delete;
   SessionPool& operator=(const SessionPool&) = delete;
 
@@ -69,6 +71,7 @@ class SessionPool {
   const std::string connector_;
   const std::string connection_;
   const std::function<void(Poco::Data::Session&)> on_open_;
+  const std::function<void()> probe_;
 
   mutable std::mutex mutex_;
   std::condition_variable released_;

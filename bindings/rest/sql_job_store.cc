@@ -8,9 +8,11 @@
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
+#include <libpq-fe.h>
 
 #include <mutex>
 #include <shared_mutex>
+#include <stdexcept>
 
 #include "bindings/rest/held_writes_store.h"
 #include "bindings/rest/job_store.h"
@@ -44,6 +46,21 @@ JobRow to_job(const SqlRow& r) {
   return j;
 }
 
+// Throws, with libpq's reason, when the server cannot be connected to now. Poco's
+// PostgreSQL connector never frees the libpq connection of a failed attempt (~36 KiB each,
+// found by LeakSanitizer in RestOutage): while the database is down, the pool's reconnects
+// fail here instead, where the attempt is finished properly.
+void probe_postgresql(const std::string& connection) {
+  if (PQping(connection.c_str()) == PQPING_OK) return;
+  PGconn* attempt = PQconnectdb(connection.c_str());
+  const bool ok = PQstatus(attempt) == CONNECTION_OK;
+  std::string reason = ok ? "" : PQerrorMessage(attempt);
+  PQfinish(attempt);
+  if (ok) return;  // up again meanwhile
+  while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+  throw std::runtime_error("PostgreSQL: " + reason);
+}
+
 // A connection failure is retried, on a new connection, at most this often per call.
 constexpr int kAttempts = 3;
 
@@ -58,9 +75,11 @@ std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
     // PostgreSQL ends the session so its row locks cannot block a takeover. Ours last
     // milliseconds; a killed one is retried on a new connection.
     return std::make_unique<SessionPool>(
-        "PostgreSQL", config.connection, config.pool_size, [](Poco::Data::Session& s) {
+        "PostgreSQL", config.connection, config.pool_size,
+        [](Poco::Data::Session& s) {
           SqlRunner(s, true).exec("SET idle_in_transaction_session_timeout = 5000");
-        });
+        },
+        [connection = config.connection] { probe_postgresql(connection); });
   }
   Poco::File(Poco::Path(config.path).parent()).createDirectories();
   // One SQLite connection: the file has one writer anyway, and it cannot go away.
