@@ -15,14 +15,14 @@ constexpr std::chrono::milliseconds kBackoffMax{5'000};
 }  // namespace
 
 SessionPool::SessionPool(std::string connector, std::string connection, std::size_t size,
-                         std::function<void(Poco::Data::Session&)> on_open,
-                         std::function<void()> probe)
+                         Hooks hooks)
     : connector_(std::move(connector)),
       connection_(std::move(connection)),
-      on_open_(std::move(on_open)),
-      probe_(std::move(probe)),
+      hooks_(std::move(hooks)),
       sessions_(std::max<std::size_t>(1, size)),
       busy_(sessions_.size(), false) {}
+
+SessionPool::~SessionPool() { close_buried(); }
 
 SessionPool::Lease::~Lease() {
   if (pool_) pool_->release(slot_);
@@ -31,8 +31,38 @@ SessionPool::Lease::~Lease() {
 Poco::Data::Session& SessionPool::Lease::session() { return *pool_->sessions_[slot_]; }
 
 void SessionPool::Lease::discard() {
-  std::lock_guard lock(pool_->mutex_);
-  pool_->sessions_[slot_].reset();
+  std::unique_ptr<Poco::Data::Session> broken;
+  {
+    std::lock_guard lock(pool_->mutex_);
+    broken = std::move(pool_->sessions_[slot_]);
+  }
+  pool_->bury(std::move(broken));
+}
+
+void SessionPool::bury(std::unique_ptr<Poco::Data::Session> session) {
+  if (!session || !hooks_.revive) return;
+  std::lock_guard lock(buried_mutex_);
+  if (buried_.size() < kBuriedLimit) buried_.push_back(std::move(session));
+}
+
+void SessionPool::close_buried() {
+  std::vector<std::unique_ptr<Poco::Data::Session>> buried;
+  {
+    std::lock_guard lock(buried_mutex_);
+    buried.swap(buried_);
+  }
+  for (auto& session : buried) {
+    bool revived = false;
+    try {
+      revived = hooks_.revive(*session);
+    } catch (const std::exception&) {
+    }
+    if (revived) {
+      session.reset();
+    } else {
+      bury(std::move(session));
+    }
+  }
 }
 
 std::chrono::milliseconds SessionPool::until_retry_locked() const {
@@ -93,15 +123,19 @@ SessionPool::Lease SessionPool::acquire(std::chrono::milliseconds wait) {
     failures_ = 0;
     healthy_ = true;
     last_error_.clear();
+    busy_[slot] = true;
+    lock.unlock();
+    close_buried();  // the database answers again
+    return Lease(*this, slot);
   }
   busy_[slot] = true;
   return Lease(*this, slot);
 }
 
 std::unique_ptr<Poco::Data::Session> SessionPool::connect() {
-  if (probe_) probe_();
+  if (hooks_.probe) hooks_.probe();
   auto session = std::make_unique<Poco::Data::Session>(connector_, connection_);
-  if (on_open_) on_open_(*session);
+  if (hooks_.on_open) hooks_.on_open(*session);
   return session;
 }
 

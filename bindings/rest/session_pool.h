@@ -22,12 +22,23 @@ namespace cuttle::rest {
 
 class SessionPool {
  public:
-  // `connector` is a Poco::Data connector name ("PostgreSQL", "SQLite"); `on_open` runs
-  // on every new session (pragmas, settings) and may throw.
-  // `probe`, when set, runs before each connection attempt and throws (with the reason)
-  // when the database cannot be reached now.
-  SessionPool(std::string connector, std::string connection, std::size_t size,
-              std::function<void(Poco::Data::Session&)> on_open, std::function<void()> probe = {});
+  // What the pool runs around a connection's life; each may be empty.
+  struct Hooks {
+    // On every new session (pragmas, settings); may throw.
+    std::function<void(Poco::Data::Session&)> on_open;
+    // Before each connection attempt: throws, with the reason, when the database cannot
+    // be reached now.
+    std::function<void()> probe;
+    // On a discarded (broken) session, once the database is reachable again: true when
+    // the session can now be destroyed without leaking (see sql_job_store.cc); until
+    // then it is kept, at most kBuriedLimit of them.
+    std::function<bool(Poco::Data::Session&)> revive;
+  };
+  static constexpr std::size_t kBuriedLimit = 64;
+
+  // `connector` is a Poco::Data connector name ("PostgreSQL", "SQLite").
+  SessionPool(std::string connector, std::string connection, std::size_t size, Hooks hooks);
+  ~SessionPool();
   SessionPool(const SessionPool&) = delete;
   SessionPool& operator=(const SessionPool&) = delete;
 
@@ -67,11 +78,14 @@ class SessionPool {
   void release(std::size_t slot);
   std::unique_ptr<Poco::Data::Session> connect();
   std::chrono::milliseconds until_retry_locked() const;
+  // A broken session: destroyed now, or kept for revive (Hooks).
+  void bury(std::unique_ptr<Poco::Data::Session> session);
+  // Revives and destroys the buried sessions it can (the database answers again).
+  void close_buried();
 
   const std::string connector_;
   const std::string connection_;
-  const std::function<void(Poco::Data::Session&)> on_open_;
-  const std::function<void()> probe_;
+  const Hooks hooks_;
 
   mutable std::mutex mutex_;
   std::condition_variable released_;
@@ -81,6 +95,9 @@ class SessionPool {
   std::string last_error_;
   int failures_ = 0;  // consecutive failed connects: the backoff exponent
   std::chrono::steady_clock::time_point next_connect_{};
+
+  std::mutex buried_mutex_;  // guards buried_
+  std::vector<std::unique_ptr<Poco::Data::Session>> buried_;
 };
 
 }  // namespace cuttle::rest

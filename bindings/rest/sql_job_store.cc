@@ -4,6 +4,7 @@
 // on a fresh one (writes are idempotent, see record_change), and when none can be had it
 // fails with StoreUnavailable.
 #include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
@@ -61,6 +62,14 @@ void probe_postgresql(const std::string& connection) {
   throw std::runtime_error("PostgreSQL: " + reason);
 }
 
+// A broken session's libpq connection is freed by Poco only when it reads as connected,
+// so a session lost to a database outage would leak it: once the server answers again,
+// PQreset brings the connection back and destroying the session then frees it.
+bool revive_postgresql(Poco::Data::Session& session) {
+  auto* impl = dynamic_cast<Poco::Data::PostgreSQL::SessionImpl*>(session.impl());
+  return !impl || impl->handle().reset();
+}
+
 // A connection failure is retried, on a new connection, at most this often per call.
 constexpr int kAttempts = 3;
 
@@ -74,21 +83,25 @@ std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
     // A transaction left idle this long means its instance stalled (paused, partitioned):
     // PostgreSQL ends the session so its row locks cannot block a takeover. Ours last
     // milliseconds; a killed one is retried on a new connection.
-    return std::make_unique<SessionPool>(
-        "PostgreSQL", config.connection, config.pool_size,
-        [](Poco::Data::Session& s) {
-          SqlRunner(s, true).exec("SET idle_in_transaction_session_timeout = 5000");
-        },
-        [connection = config.connection] { probe_postgresql(connection); });
+    SessionPool::Hooks hooks;
+    hooks.on_open = [](Poco::Data::Session& s) {
+      SqlRunner(s, true).exec("SET idle_in_transaction_session_timeout = 5000");
+    };
+    hooks.probe = [connection = config.connection] { probe_postgresql(connection); };
+    hooks.revive = revive_postgresql;
+    return std::make_unique<SessionPool>("PostgreSQL", config.connection, config.pool_size,
+                                         std::move(hooks));
   }
   Poco::File(Poco::Path(config.path).parent()).createDirectories();
   // One SQLite connection: the file has one writer anyway, and it cannot go away.
-  return std::make_unique<SessionPool>("SQLite", config.path, 1, [](Poco::Data::Session& s) {
+  SessionPool::Hooks hooks;
+  hooks.on_open = [](Poco::Data::Session& s) {
     SqlRunner sql(s, false);
     sql.exec("PRAGMA journal_mode=WAL");
     sql.exec("PRAGMA synchronous=NORMAL");
     sql.exec("PRAGMA busy_timeout=10000");
-  });
+  };
+  return std::make_unique<SessionPool>("SQLite", config.path, 1, std::move(hooks));
 }
 
 class SqlJobStore : public JobStore {
