@@ -198,17 +198,45 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void respond(const HttpRequest& request, std::shared_ptr<HttpResponse> response, bool keep) {
     if (response->stream) return begin_stream(std::move(response));
     keep = keep && !response->close && !core_->stopping;
-    auto message = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(response->status), 11);
-    message->set(http::field::server, "cuttle");
-    if (!response->content_type.empty()) {
-      message->set(http::field::content_type, response->content_type);
-    }
-    for (const auto& [name, value] : response->headers) message->insert(name, value);
-    message->keep_alive(keep);
-    message->content_length(response->body.size());
-    if (request.method != "HEAD") message->body() = std::move(response->body);
-    write(message, keep);
+    // Head and body in one buffer: one allocation and one write, where a Beast message
+    // costs a node per field and a serializer walking them (the hot path of every poll).
+    auto wire = std::make_shared<std::string>();
+    wire->reserve(192 + response->body.size());
+    const auto reason = http::obsolete_reason(static_cast<http::status>(response->status));
+    wire->append("HTTP/1.1 ")
+        .append(std::to_string(response->status))
+        .append(" ")
+        .append(reason.empty() ? std::string_view("Unknown")
+                               : std::string_view(reason.data(), reason.size()))
+        .append("\r\nServer: cuttle\r\n");
+    if (!response->content_type.empty())
+      append_field(*wire, "Content-Type", response->content_type);
+    for (const auto& [name, value] : response->headers) append_field(*wire, name, value);
+    if (!keep) wire->append("Connection: close\r\n");
+    wire->append("Content-Length: ")
+        .append(std::to_string(response->body.size()))
+        .append("\r\n\r\n");
+    if (request.method != "HEAD") wire->append(response->body);
+    lowest().expires_after(core_->options.write_timeout);
+    asio::async_write(
+        stream_, asio::buffer(*wire),
+        [self = this->shared_from_this(), wire, keep](beast::error_code ec, std::size_t) {
+          if (ec) return self->drop();
+          if (keep) return self->read();
+          self->linger();
+        });
+  }
+
+  // "Name: value\r\n"; a CR or LF in either (a handler echoing client input) becomes a
+  // space, so no field can end the head early or add one of its own.
+  static void append_field(std::string& wire, std::string_view name, std::string_view value) {
+    const auto safe = [&wire](std::string_view text) {
+      for (char c : text) wire.push_back(c == '\r' || c == '\n' ? ' ' : c);
+    };
+    safe(name);
+    wire.append(": ");
+    safe(value);
+    wire.append("\r\n");
   }
 
   template <class Message>
