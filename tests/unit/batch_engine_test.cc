@@ -165,7 +165,11 @@ TEST_F(BatchEngineTest, OneStatusCommandAnswersForManyJobs) {
   const int before = fake_->calls("squeue");
   const std::size_t logged = fake_->log().size();
   auto statuses = s->statuses(ids);
-  EXPECT_EQ(fake_->calls("squeue") - before, 1);
+  // Its own command, and at most one round of the poller (every 200 ms here) that may run
+  // beside it (it did under ASan); every one of them covers all 40 jobs (checked below),
+  // so no job costs a command of its own.
+  EXPECT_GE(fake_->calls("squeue") - before, 1);
+  EXPECT_LE(fake_->calls("squeue") - before, 2);
   for (const JobStatus& st : statuses) EXPECT_EQ(st.state, JobState::kQueued);
   // The poller also asks once per round for every job.
   std::this_thread::sleep_for(600ms);
