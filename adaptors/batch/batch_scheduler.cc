@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <set>
+#include <string_view>
 
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
@@ -327,9 +328,9 @@ std::vector<StatusAnswer> BatchScheduler::status_answers(const std::vector<std::
   // That was a whole poll round when it covered every active job: the poller need not
   // repeat it at once (nor, in a short-lived process such as the CLI, at all).
   const std::vector<std::string> active = active_ids();
-  if (std::all_of(active.begin(), active.end(), [&](const std::string& id) {
-        return std::find(query.begin(), query.end(), id) != query.end();
-      })) {
+  const std::set<std::string_view> asked(query.begin(), query.end());
+  if (std::all_of(active.begin(), active.end(),
+                  [&](const std::string& id) { return asked.count(id) > 0; })) {
     poll_.defer();
   }
   ensure_poller();  // jobs first seen here are watched from now on

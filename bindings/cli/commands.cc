@@ -9,6 +9,8 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "bindings/cli/help.h"
 #include "bindings/cli/job_index.h"
@@ -32,8 +34,9 @@ std::vector<std::string> ids_given(const Options& o) {
 // Each id once, in the order given (Scheduler::status_answers requires distinct ids).
 std::vector<std::string> distinct(const std::vector<std::string>& ids) {
   std::vector<std::string> out;
+  std::set<std::string_view> seen;
   for (const std::string& id : ids) {
-    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    if (seen.insert(id).second) out.push_back(id);
   }
   return out;
 }

@@ -218,13 +218,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         .append("\r\n\r\n");
     if (request.method != "HEAD") wire->append(response->body);
     lowest().expires_after(core_->options.write_timeout);
-    asio::async_write(
-        stream_, asio::buffer(*wire),
-        [self = this->shared_from_this(), wire, keep](beast::error_code ec, std::size_t) {
-          if (ec) return self->drop();
-          if (keep) return self->read();
-          self->linger();
-        });
+    asio::async_write(stream_, asio::buffer(*wire),
+                      [self = this->shared_from_this(), wire, keep](
+                          beast::error_code ec, std::size_t) { self->written(ec, keep); });
   }
 
   // "Name: value\r\n"; a CR or LF in either (a handler echoing client input) becomes a
@@ -242,13 +238,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   template <class Message>
   void write(std::shared_ptr<Message> message, bool keep) {
     lowest().expires_after(core_->options.write_timeout);
-    http::async_write(
-        stream_, *message,
-        [self = this->shared_from_this(), message, keep](beast::error_code ec, std::size_t) {
-          if (ec) return self->drop();
-          if (keep) return self->read();
-          self->linger();
-        });
+    http::async_write(stream_, *message,
+                      [self = this->shared_from_this(), message, keep](
+                          beast::error_code ec, std::size_t) { self->written(ec, keep); });
+  }
+
+  // After an answer went out: the next request, or the graceful close.
+  void written(beast::error_code ec, bool keep) {
+    if (ec) return drop();
+    if (keep) return read();
+    linger();
   }
 
   // A refusal the server gives by itself: JSON error, Connection: close, then linger so

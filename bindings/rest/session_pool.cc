@@ -87,6 +87,7 @@ SessionPool::Lease SessionPool::acquire(std::chrono::milliseconds wait) {
   if (!released_.wait_for(lock, wait, free_slot)) {
     throw StoreUnavailable("every database connection is busy", std::chrono::seconds(1));
   }
+  bool reconnected = false;
   if (!sessions_[slot]) {
     if (std::chrono::steady_clock::now() < next_connect_) {
       throw StoreUnavailable(last_error_, until_retry_locked());
@@ -123,12 +124,11 @@ SessionPool::Lease SessionPool::acquire(std::chrono::milliseconds wait) {
     failures_ = 0;
     healthy_ = true;
     last_error_.clear();
-    busy_[slot] = true;
-    lock.unlock();
-    close_buried();  // the database answers again
-    return Lease(*this, slot);
+    reconnected = true;
   }
   busy_[slot] = true;
+  lock.unlock();
+  if (reconnected) close_buried();  // the database answers again
   return Lease(*this, slot);
 }
 
