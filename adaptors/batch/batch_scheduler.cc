@@ -198,7 +198,9 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   const std::string root = sandbox_root();
   files_->create_directories(root, 0700);
   Sandbox sandbox(files_, root, key);
-  sandbox.create();
+  // The sandbox appears with its job name: a crash after this is found again by it.
+  sandbox.create({{join_path(kMarkerDir, kJobNameFile), job_name + "\n"}},
+                 sanitized_job_name(description.name));
   const std::string markers = join_path(sandbox.path(), kMarkerDir);
   std::string id;
   try {
@@ -212,9 +214,6 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     if (paths.working_directory != sandbox.path()) {
       files_->create_directories(paths.working_directory);
     }
-    files_->create_directories(markers, 0700);
-    // Before the submit command: a crash after it is found again by this name.
-    files_->write_file(join_path(markers, kJobNameFile), job_name + "\n", 0644);
     if (!description.stage_out.empty()) {
       // So that a scheduler object that re-attaches later can still stage out.
       files_->write_file(join_path(markers, kStageOutPlanFile),
@@ -469,7 +468,10 @@ std::vector<std::string> BatchScheduler::find_by_name(const std::string& name) {
       if (matches(tracked.job_name) && seen.insert(id).second) ids.push_back(id);
     }
   }
-  if (outcome == CommandOutcome::kOk) find_in_sandboxes(matches, queued_keys, ids, seen);
+  if (outcome == CommandOutcome::kOk) {
+    find_in_sandboxes(matches, queued_keys, ids, seen);
+    Sandbox::remove_partials(*files_, sandbox_root(), wanted);
+  }
   return ids;
 }
 
@@ -477,7 +479,8 @@ std::vector<std::string> BatchScheduler::find_by_name(const std::string& name) {
 // submitter's record, or the job's own) is that job, though the queue forgot it; one
 // without an id, whose wrapper never started and whose key the queue does not show, is a
 // submit a crash interrupted before the scheduler had it: removed, so that the caller's
-// new submit leaves no orphan behind. Called only when the queue listing succeeded.
+// new submit leaves no orphan behind (find_by_name then also removes the name's partial
+// sandboxes, a crash inside Sandbox::create). Called only when the queue listing succeeded.
 void BatchScheduler::find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
                                        const std::set<std::string>& queued_keys,
                                        std::vector<std::string>& ids, std::set<std::string>& seen) {

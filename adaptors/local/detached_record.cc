@@ -36,6 +36,29 @@ std::string_view first_line(std::string_view text) { return text.substr(0, text.
 
 }  // namespace
 
+std::string submitter_record() {
+  const pid_t self = ::getpid();
+  return std::to_string(self) + " " + std::to_string(process_start_time(self).value_or(0));
+}
+
+bool never_started(const std::string& sandbox) {
+  const DetachedRecord record = read_record(sandbox);
+  if (!record.exists || record.pid || record.markers.exit_code || record.markers.cancelled) {
+    return false;
+  }
+  // Older sandboxes have no submitter marker: nothing to decide from, so not ours to remove.
+  const std::string submitter = read_marker(sandbox, kSubmitterMarker);
+  const auto space = submitter.find(' ');
+  if (space == std::string::npos) return false;
+  const auto pid = parse_number(submitter.substr(0, space));
+  const auto ticks = parse_number(submitter.substr(space + 1));
+  if (!pid || !ticks) return false;
+  const auto now = process_start_time(static_cast<pid_t>(*pid));
+  if (now && static_cast<long long>(*now) == *ticks) return false;  // still submitting
+  // The submitter died; it may have spawned the wrapper just before (no pid marker yet).
+  return !process_running({"/bin/sh", marker_path(sandbox, "wrapper.sh")});
+}
+
 std::string marker_path(const std::string& sandbox, const char* name) {
   return sandbox + "/" + kMarkerDir + "/" + name;
 }

@@ -30,11 +30,19 @@ struct DetachedRecord {
   bool staged_out = false;
 };
 
+// "PID START_TICKS" of the process that submits a detached job, written with the sandbox.
+inline constexpr const char* kSubmitterMarker = "submitter";
+std::string submitter_record();  // this process's
+
 std::string marker_path(const std::string& sandbox, const char* name);
 DetachedRecord read_record(const std::string& sandbox);
 // True when the recorded wrapper process is still the one we started (pid and start
 // time both match), so a reused pid is never mistaken for the job.
 bool wrapper_alive(const DetachedRecord& record);
+// A sandbox whose wrapper never started (no pid, exit or cancelled marker), whose
+// submitter is gone and whose wrapper (`/bin/sh WRAPPER`) runs nowhere on this host:
+// its submit was interrupted, and no job will ever run in it.
+bool never_started(const std::string& sandbox);
 
 // Small files: written atomically (temporary + rename) or read whole; "" when absent.
 void write_marker(const std::string& sandbox, const char* name, const std::string& content);

@@ -152,8 +152,20 @@ std::vector<std::string> LocalScheduler::find_by_name(const std::string& name) {
     return ids;
   }
   for (const std::string& id : jobs()) {
-    if (read_marker(sandbox_of(id), "name") == name) ids.push_back(id);
+    // As the job's Sandbox spelled it (normalised): the wrapper's argv names this path.
+    const std::string sandbox = Sandbox(file_system_, options_.sandbox_root, id).path();
+    if (read_marker(sandbox, "name") != name) continue;
+    if (never_started(sandbox)) {
+      // Its submitter died before the job started: the caller's new submit replaces it.
+      log(LogLevel::kInfo, "local", "removing the sandbox of an interrupted submit",
+          {{"sandbox", sandbox}, {"name", name}});
+      file_system_->remove_all(sandbox);
+      continue;
+    }
+    ids.push_back(id);
   }
+  // What a crash inside Sandbox::create left of this name's submit: never started.
+  Sandbox::remove_partials(*file_system_, options_.sandbox_root, name);
   return ids;
 }
 

@@ -235,11 +235,14 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
   job->submitted = Clock::now();
   job->sandbox = std::make_unique<Sandbox>(file_system_, options_.sandbox_root, job->id);
   const std::string& dir = job->sandbox->path();
-  job->sandbox->create();
+  // The sandbox appears with its name: find_by_name after a crash finds it or nothing.
+  // ... and with who is submitting it: a search for the name can tell a submit in flight
+  // from one its submitter's death interrupted before the job started.
+  auto first_files = name_marker(description.name);
+  first_files.emplace_back(std::string(kMarkerDir) + "/" + kSubmitterMarker, submitter_record());
+  job->sandbox->create(first_files, description.name);
   try {
     file_system_->create_directories(dir + "/" + kMarkerDir, 0700);
-    if (!description.name.empty())
-      write_file_plain(marker_path(dir, "name"), description.name, 0644);
     job->sandbox->stage_in(*file_system_, description);
     if (!description.stage_out.empty()) {
       write_file_plain(marker_path(dir, kStageOutPlanFile),

@@ -1,6 +1,7 @@
 // posix_spawn, pidfd and /proc helpers of the local adaptor.
 #include "adaptors/local/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -248,6 +249,30 @@ std::optional<std::uint64_t> process_start_time(pid_t pid) {
     value = value * 10 + static_cast<std::uint64_t>(c - '0');
   }
   return value;
+}
+
+bool process_running(const std::vector<std::string>& argv) {
+  std::string wanted;
+  for (const std::string& arg : argv) wanted.append(arg).push_back('\0');
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return false;
+  bool found = false;
+  while (const dirent* entry = ::readdir(proc)) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    const std::string path = std::string("/proc/") + entry->d_name + "/cmdline";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string cmdline(wanted.size() + 1, '\0');
+    const ssize_t n = ::read(fd, cmdline.data(), cmdline.size());
+    ::close(fd);
+    if (n == static_cast<ssize_t>(wanted.size()) &&
+        cmdline.compare(0, wanted.size(), wanted) == 0) {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return found;
 }
 
 std::string signal_name(int signal) {

@@ -69,6 +69,9 @@ std::optional<ExitInfo> try_reap(int pidfd);
 // process or it is a zombie.
 std::optional<std::uint64_t> process_start_time(pid_t pid);
 
+// True when some process of this host runs `argv` exactly (its /proc/PID/cmdline).
+bool process_running(const std::vector<std::string>& argv);
+
 // "SIGTERM" or "signal 42".
 std::string signal_name(int signal);
 

@@ -288,6 +288,14 @@ void SftpFileSystem::remove_all(const std::string& path) {
   }
 }
 
+// SFTP v3 rename refuses an existing target, which is what this rename promises.
+void SftpFileSystem::rename(const std::string& from, const std::string& to) {
+  Session s = open_session(*host_);
+  if (sftp_rename(s.sftp, from.c_str(), to.c_str()) != SSH_OK) {
+    fail(*host_, s, "rename " + from + " to", to);
+  }
+}
+
 std::string SftpFileSystem::read_file(const std::string& path) {
   auto reader = open_read(path);
   std::string content;

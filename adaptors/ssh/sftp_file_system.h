@@ -23,6 +23,7 @@ class SftpFileSystem : public FileSystem {
   void create_directories(const std::string& path, std::uint32_t mode = 0755) override;
   std::vector<std::string> list(const std::string& directory) override;
   void remove_all(const std::string& path) override;
+  void rename(const std::string& from, const std::string& to) override;
   std::string read_file(const std::string& path) override;
   void write_file(const std::string& path, const std::string& content,
                   std::uint32_t mode = 0644) override;

@@ -42,13 +42,20 @@ constexpr const char* kCancelScript =
     "kill -TERM -\"$pid\" 2>/dev/null || kill -TERM \"$pid\" 2>/dev/null\n"
     "exit 0\n";
 
-// Prints the key of every sandbox under $1 whose recorded name is exactly $2.
+// Prints the key of every sandbox under $1 whose recorded name is exactly $2, and removes
+// the partial sandboxes (never started) of that name, whose names end in $3.
 constexpr const char* kFindByNameScript =
     "for d in \"$1\"/*/; do\n"
     "  d=${d%/}; f=\"$d/.cuttle/name\"\n"
     "  [ -f \"$f\" ] || continue\n"
     "  if printf '%s' \"$2\" | cmp -s - \"$f\"; then printf '%s\\n' \"${d##*/}\"; fi\n"
-    "done\n";
+    "done\n"
+    // What a crash inside Sandbox::create left of this name's submit: never started.
+    // ($3 is Sandbox::partial_suffix of the name.)
+    "for d in \"$1\"/.*\"$3\"; do\n"
+    "  [ -d \"$d\" ] && rm -rf -- \"$d\"\n"
+    "done\n"
+    "exit 0\n";
 
 CommandResult checked(CommandRunner& runner, const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout,
@@ -176,9 +183,9 @@ std::string SshScheduler::submit(const JobDescription& description) {
   const std::string markers = dir + "/" + kMarkerDir;
   std::string pid;
   try {
-    sandbox.create();
+    // The sandbox appears with its name: find_by_name after a crash finds it or nothing.
+    sandbox.create(name_marker(description.name), description.name);
     remote_.files->create_directories(markers, 0700);
-    if (!description.name.empty()) remote_.files->write_file(markers + "/name", description.name);
     if (!description.stage_out.empty()) {
       // Kept with the job so that a scheduler object that re-attaches can stage out.
       remote_.files->write_file(markers + "/" + kStageOutPlanFile,
@@ -385,9 +392,10 @@ std::vector<std::string> SshScheduler::jobs(const std::string& queue) {
 }
 
 std::vector<std::string> SshScheduler::find_by_name(const std::string& name) {
-  CommandResult result =
-      checked(*remote_.runner, {"/bin/sh", "-c", kFindByNameScript, "sh", sandbox_root(), name},
-              kRemoteCommandTimeout);
+  CommandResult result = checked(*remote_.runner,
+                                 {"/bin/sh", "-c", kFindByNameScript, "sh", sandbox_root(), name,
+                                  Sandbox::partial_suffix(name)},
+                                 kRemoteCommandTimeout);
   std::vector<std::string> ids;
   for (std::string_view id : split_on(result.stdout_text, '\n')) {
     if (is_job_key(id)) ids.emplace_back(id);

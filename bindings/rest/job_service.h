@@ -109,6 +109,14 @@ class JobService {
   void recover();
   void start_lease();
   void attach(const std::vector<JobRow>& rows);
+  // A job whose submit answer a crash lost: looks for it by name (our id) and adopts what
+  // it finds, or queues it for its first submit when the search found nothing. When the
+  // search itself failed (the scheduler did not answer), nothing is decided: the job
+  // waits in unfound_ for the next poll to search again, so it is never submitted twice.
+  enum class Search { kFound, kAbsent, kUnanswered };
+  Search find_lost_submit(Entry& entry, Scheduler& sched);
+  void search_unfound();
+  void track_again(const Entry& entry, Scheduler& sched);
   void adopt(const std::vector<std::string>& ids);
   // Another instance adopted `id` while this one's lease had lapsed: stop acting on it.
   void forget_fenced(const std::string& id, const std::exception& why);
@@ -169,6 +177,7 @@ class JobService {
   std::condition_variable queue_wake_;    // submit workers
   std::condition_variable observe_wake_;  // the apply thread
   std::deque<std::string> submit_queue_;
+  std::vector<std::string> unfound_;  // lost submit answers still to search for
   std::deque<Observation> observations_;
 
   std::mutex change_mutex_;

@@ -37,6 +37,7 @@ void JobService::poll_loop() {
 void JobService::poll_once() {
   // Memory holds only active work however long the service runs.
   forget_finished();
+  search_unfound();
   std::map<std::string, std::vector<std::string>> active;  // scheduler -> backend ids
   {
     std::shared_lock lock(cache_mutex_);

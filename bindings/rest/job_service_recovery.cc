@@ -20,6 +20,7 @@ void JobService::recover() { attach(store_->active_jobs(config_.instance)); }
 // adopted); a job whose submit answer was lost is found by name or submitted again.
 void JobService::attach(const std::vector<JobRow>& rows) {
   std::vector<std::string> to_submit;
+  std::vector<std::string> unfound;
   for (const auto& row : rows) {
     auto entry = std::make_shared<Entry>();
     entry->id = row.id;
@@ -57,49 +58,101 @@ void JobService::attach(const std::vector<JobRow>& rows) {
     }
     ++metrics_.jobs_recovered;
     if (entry->backend_id.empty()) {
-      // The intent was stored but the submit's answer was lost: the backend job, if it
-      // exists, carries our id as its name.
-      std::vector<std::string> found;
-      try {
-        found = sched->find_by_name(entry->id);
-      } catch (const Unsupported&) {
-        log(LogLevel::kWarn, "rest", "scheduler cannot find jobs by name; submitting again",
-            {{"job", entry->id}});
-      } catch (const Error& e) {
-        log(LogLevel::kWarn, "rest", "find_by_name failed; submitting again",
-            {{"job", entry->id}, {"error", e.what()}});
-      }
-      if (found.empty()) {
-        to_submit.push_back(entry->id);
+      const Search search = find_lost_submit(*entry, *sched);
+      if (search != Search::kFound) {
+        (search == Search::kAbsent ? to_submit : unfound).push_back(entry->id);
         continue;
       }
-      {
-        std::unique_lock lock(cache_mutex_);
-        entry->backend_id = found.front();
-        by_backend_[{entry->scheduler_name, entry->backend_id}] = entry->id;
-      }
-      store_->set_backend_id(entry->id, entry->backend_id);
     }
-    try {
-      sched->track(entry->backend_id);
-    } catch (const NoSuchJob&) {
-      apply(entry->id, error_status("job lost: the scheduler no longer knows it after a restart"));
-    } catch (const Error& e) {
-      log(LogLevel::kWarn, "rest", "re-attach failed; will poll",
-          {{"job", entry->id}, {"error", e.what()}});
-    }
+    track_again(*entry, *sched);
   }
   {
     std::lock_guard lock(queue_mutex_);
     for (auto& id : to_submit) submit_queue_.push_back(id);
+    unfound_.insert(unfound_.end(), unfound.begin(), unfound.end());
   }
   queue_wake_.notify_all();
   if (!rows.empty()) {
     log(LogLevel::kInfo, "rest", "re-attached to unfinished jobs",
         {{"count", std::to_string(rows.size())},
-         {"resubmitted", std::to_string(to_submit.size())}});
+         {"resubmitted", std::to_string(to_submit.size())},
+         {"unanswered", std::to_string(unfound.size())}});
   }
   poll_once();
+}
+
+void JobService::track_again(const Entry& entry, Scheduler& sched) {
+  try {
+    sched.track(entry.backend_id);
+  } catch (const NoSuchJob&) {
+    apply(entry.id, error_status("job lost: the scheduler no longer knows it after a restart"));
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, "rest", "re-attach failed; will poll",
+        {{"job", entry.id}, {"error", e.what()}});
+  }
+}
+
+JobService::Search JobService::find_lost_submit(Entry& entry, Scheduler& sched) {
+  // The intent was stored but the submit's answer was lost: the backend job, if it
+  // exists, carries our id as its name.
+  std::vector<std::string> found;
+  try {
+    found = sched.find_by_name(entry.id);
+  } catch (const Unsupported&) {
+    // An adaptor that cannot search (none built in): its job may run twice, as logged.
+    log(LogLevel::kWarn, "rest", "scheduler cannot find jobs by name; submitting again",
+        {{"job", entry.id}});
+    return Search::kAbsent;
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, "rest",
+        "could not search for a job whose submit answer was lost; "
+        "searching again at the next poll",
+        {{"job", entry.id}, {"error", e.what()}});
+    return Search::kUnanswered;
+  }
+  if (found.empty()) return Search::kAbsent;
+  {
+    std::unique_lock lock(cache_mutex_);
+    entry.backend_id = found.front();
+    by_backend_[{entry.scheduler_name, entry.backend_id}] = entry.id;
+  }
+  store_->set_backend_id(entry.id, entry.backend_id);
+  return Search::kFound;
+}
+
+// The searches attach() could not finish: again, until the scheduler answers.
+void JobService::search_unfound() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(queue_mutex_);
+    ids.swap(unfound_);
+  }
+  if (ids.empty()) return;
+  std::vector<std::string> to_submit;
+  std::vector<std::string> unfound;
+  for (const std::string& id : ids) {
+    auto entry = find(id);
+    if (!entry || entry->final) continue;
+    auto sched = scheduler(entry->scheduler_name);
+    if (!sched) continue;
+    switch (find_lost_submit(*entry, *sched)) {
+      case Search::kFound:
+        track_again(*entry, *sched);
+        break;
+      case Search::kAbsent:
+        to_submit.push_back(id);
+        break;
+      case Search::kUnanswered:
+        unfound.push_back(id);
+        break;
+    }
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    for (auto& id : to_submit) submit_queue_.push_back(id);
+    unfound_.insert(unfound_.end(), unfound.begin(), unfound.end());
+  }
+  queue_wake_.notify_all();
 }
 
 }  // namespace cuttle::rest

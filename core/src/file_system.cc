@@ -266,6 +266,14 @@ std::string LocalFileSystem::read_file(const std::string& path) {
   return content;
 }
 
+void FileSystem::rename(const std::string& from, const std::string&) {
+  throw Unsupported(describe() + " cannot rename " + from);
+}
+
+void LocalFileSystem::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename " + from + " to", to, errno);
+}
+
 void LocalFileSystem::write_file(const std::string& path, const std::string& content,
                                  std::uint32_t mode) {
   std::string temp_path;

@@ -27,6 +27,11 @@ std::string describe_code(int code) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> name_marker(const std::string& name) {
+  if (name.empty()) return {};
+  return {{std::string(kMarkerDir) + "/name", name}};
+}
+
 std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
   const std::size_t space = text.find(' ');

@@ -4,6 +4,8 @@
 #include "cuttle/sandbox.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <vector>
 
@@ -18,6 +20,8 @@ using detail::join_path;
 using detail::join_segments;
 using detail::parent_of;
 using detail::resolve_segments;
+
+constexpr const char* kPartialSuffix = ".partial";
 
 bool inside(const std::string& path, const std::string& root) {
   if (root == "/") return !path.empty() && path.front() == '/';
@@ -136,6 +140,57 @@ std::string Sandbox::resolve(std::string_view relative, const std::string& field
 void Sandbox::create() {
   target_->create_directories(root_);
   target_->create_directories(path_, 0700);
+}
+
+std::string Sandbox::partial_suffix(std::string_view owner) {
+  std::uint64_t digest = 0xcbf29ce484222325ULL;  // FNV-1a 64: stable everywhere
+  for (unsigned char c : owner) {
+    digest ^= c;
+    digest *= 0x100000001b3ULL;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(digest));
+  return std::string(".") + hex + kPartialSuffix;
+}
+
+std::string Sandbox::partial_path(std::string_view owner) const {
+  return join_path(root_, "." + base_of(path_) + partial_suffix(owner));
+}
+
+std::size_t Sandbox::remove_partials(FileSystem& target, const std::string& root,
+                                     std::string_view owner) {
+  if (!target.stat(root)) return 0;
+  const std::string suffix = partial_suffix(owner);
+  std::size_t removed = 0;
+  for (const std::string& name : target.list(root)) {
+    if (name.size() > suffix.size() + 1 && name.front() == '.' &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      target.remove_all(join_path(root, name));
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+void Sandbox::create(const std::vector<std::pair<std::string, std::string>>& first_files,
+                     std::string_view owner) {
+  target_->create_directories(root_);
+  const std::string partial = partial_path(owner);
+  try {
+    target_->create_directories(partial, 0700);
+    for (const auto& [relative, content] : first_files) {
+      const std::string path = join_path(partial, confine_relative_path(relative, "first file"));
+      target_->create_directories(parent_of(path), 0700);
+      target_->write_file(path, content, 0644);
+    }
+    target_->rename(partial, path_);
+  } catch (...) {
+    try {
+      target_->remove_all(partial);
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
 }
 
 void Sandbox::stage_in(FileSystem& client, const JobDescription& description,

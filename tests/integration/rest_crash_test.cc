@@ -57,10 +57,19 @@ void kill_nine_loses_and_duplicates_nothing(const TempDir& dir, json config, int
     EXPECT_EQ(doc["status"]["exitCode"], i % 4) << i;
   }
   std::size_t sandbox_count = 0;
+  std::string markers;  // what each sandbox recorded, for the failure message
   for (const auto& entry : fs::directory_iterator(sandboxes)) {
-    sandbox_count += entry.is_directory() ? 1 : 0;
+    if (!entry.is_directory()) continue;
+    ++sandbox_count;
+    markers += entry.path().filename().string() + ":";
+    for (const char* marker : {"job_name", "name", "backend", "pid", "exit"}) {
+      const fs::path file = entry.path() / ".cuttle" / marker;
+      markers += std::string(" ") + marker + "=" +
+                 (fs::exists(file) ? read_file(file.string()) : std::string("-"));
+    }
+    markers += "\n";
   }
-  EXPECT_EQ(sandbox_count, static_cast<std::size_t>(jobs));
+  EXPECT_EQ(sandbox_count, static_cast<std::size_t>(jobs)) << markers;
 
   ASSERT_TRUE(eventually(
       [&] {
@@ -145,57 +154,98 @@ TEST(RestCrash, KillNineWithKubernetesJobsInFlightLosesAndDuplicatesNothing) {
                                          std::chrono::seconds(300));
 }
 
-// The one window a crash can hit between the scheduler accepting a job and the store
-// learning its backend id: the restarted service finds the job by name (our id) and adopts
-// it instead of starting it again.
-TEST(RestCrash, CrashBetweenSubmitAndRecordingTheBackendIdIsRecoveredNotDuplicated) {
-  CallbackServer receiver;
-  TempDir dir("window");
-  const std::uint16_t port = free_port();
-  fs::create_directories(dir.path() + "/jobs");
-  json config = base_config(dir.path(), port);
-  config["submit_workers"] = 1;
-  write_file(dir.path() + "/config.json", config.dump(2));
-  ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
-  service.use_command({binary_dir() + "/rest_fault_serve"});
-  ASSERT_TRUE(service.start(port)) << service.log();
-  service.use_command({});
-  const json request = {{"jobdir", dir.path() + "/jobs"},
-                        {"executable", "/bin/sh"},
-                        {"arguments", {"-c", "sleep 1; echo once >> ran.txt; exit 5"}},
-                        {"poststaged", {"ran.txt"}},
-                        {"status_callback_url", receiver.url("/cb")}};
-  auto r = http("POST", port, "/job", request.dump());
-  ASSERT_EQ(r.status, 201) << r.body;
-  const std::string location = r.headers["Location"];
-  // The service dies right after the scheduler accepted the job.
-  ASSERT_TRUE(eventually(
-      [&] {
-        try {
-          http("GET", port, "/health");
-          return false;
-        } catch (const std::exception&) {
-          return true;
-        }
-      },
-      std::chrono::seconds(20)));
-  service.kill9();  // reap it
-  ASSERT_TRUE(service.start(port)) << service.log();
-  ASSERT_TRUE(eventually([&] { return job_document(port, location)["status"]["done"] == true; },
-                         std::chrono::seconds(30)))
-      << service.log();
-  const json doc = job_document(port, location);
-  EXPECT_EQ(doc["status"]["state"], "DONE");
-  EXPECT_EQ(doc["status"]["exitCode"], 5);
-  EXPECT_EQ(read_file(dir.path() + "/jobs/ran.txt"), "once\n");
-  std::size_t sandboxes = 0;
-  for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
-    sandboxes += entry.is_directory() ? 1 : 0;
+// The window between the scheduler accepting a job and the store learning its backend id.
+class RestCrashWindow : public ::testing::Test {
+ protected:
+  // Writes a config with one submit worker, starts the service as rest_fault_serve,
+  // submits one job that appends to ran.txt, and returns its Location once the service
+  // died right after the scheduler accepted the job, before it stored the backend id.
+  std::string submit_and_crash_before_the_backend_id() {
+    fs::create_directories(dir.path() + "/jobs");
+    json config = base_config(dir.path(), port);
+    config["submit_workers"] = 1;
+    write_file(dir.path() + "/config.json", config.dump(2));
+    service.use_command({binary_dir() + "/rest_fault_serve"});
+    EXPECT_TRUE(service.start(port)) << service.log();
+    const json request = {{"jobdir", dir.path() + "/jobs"},
+                          {"executable", "/bin/sh"},
+                          {"arguments", {"-c", "sleep 1; echo once >> ran.txt; exit 5"}},
+                          {"poststaged", {"ran.txt"}},
+                          {"status_callback_url", receiver.url("/cb")}};
+    auto r = http("POST", port, "/job", request.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    // The service dies right after the scheduler accepted the job.
+    EXPECT_TRUE(eventually(
+        [&] {
+          try {
+            http("GET", port, "/health");
+            return false;
+          } catch (const std::exception&) {
+            return true;
+          }
+        },
+        std::chrono::seconds(20)));
+    service.kill9();  // reap it
+    return r.headers["Location"];
   }
-  EXPECT_EQ(sandboxes, 1u);
-  EXPECT_NE(service.log().find("count=1 resubmitted=0"), std::string::npos) << service.log();
-  ASSERT_TRUE(eventually([&] { return receiver.done_accepted("/cb"); }, std::chrono::seconds(20)));
-  EXPECT_EQ(receiver.terminal_callbacks("/cb"), 1);
+
+  // The job ran once, ended with its own exit code, left one sandbox and one terminal
+  // callback.
+  void expect_ran_once(const std::string& location) {
+    ASSERT_TRUE(eventually([&] { return job_document(port, location)["status"]["done"] == true; },
+                           std::chrono::seconds(30)))
+        << service.log();
+    const json doc = job_document(port, location);
+    EXPECT_EQ(doc["status"]["state"], "DONE");
+    EXPECT_EQ(doc["status"]["exitCode"], 5);
+    EXPECT_EQ(read_file(dir.path() + "/jobs/ran.txt"), "once\n");
+    std::size_t sandboxes = 0;
+    for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
+      sandboxes += entry.is_directory() ? 1 : 0;
+    }
+    EXPECT_EQ(sandboxes, 1u);
+    ASSERT_TRUE(
+        eventually([&] { return receiver.done_accepted("/cb"); }, std::chrono::seconds(20)));
+    EXPECT_EQ(receiver.terminal_callbacks("/cb"), 1);
+  }
+
+  CallbackServer receiver;
+  TempDir dir{"window"};
+  const std::uint16_t port = free_port();
+  ServiceProcess service{dir.path() + "/config.json", dir.path() + "/service.log"};
+};
+
+// The restarted service finds the job by name (our id) and adopts it instead of starting
+// it again.
+TEST_F(RestCrashWindow, CrashBetweenSubmitAndRecordingTheBackendIdIsRecoveredNotDuplicated) {
+  const std::string location = submit_and_crash_before_the_backend_id();
+  service.use_command({});
+  ASSERT_TRUE(service.start(port)) << service.log();
+  expect_ran_once(location);
+  EXPECT_NE(service.log().find("count=1 resubmitted=0 unanswered=0"), std::string::npos)
+      << service.log();
+  EXPECT_EQ(service.stop(), 0);
+}
+
+// Then the scheduler does not answer the search for the job: the restarted service must
+// not guess that the job is absent (submitting it a second time); it searches again at
+// each poll until the scheduler answers, and adopts what it finds.
+TEST_F(RestCrashWindow, ASearchTheSchedulerDoesNotAnswerIsRepeatedNotGuessed) {
+  const std::string location = submit_and_crash_before_the_backend_id();
+  // Recovery's search and the first poll's fail; the second poll's answers.
+  ::setenv("CUTTLE_TEST_FAULT", "find-unanswered=2", 1);
+  const bool started = service.start(port);
+  ::unsetenv("CUTTLE_TEST_FAULT");
+  ASSERT_TRUE(started) << service.log();
+  expect_ran_once(location);
+  const std::string log = service.log();
+  EXPECT_NE(log.find("count=1 resubmitted=0 unanswered=1"), std::string::npos) << log;
+  std::size_t searches_failed = 0;
+  for (std::size_t at = log.find("searching again"); at != std::string::npos;
+       at = log.find("searching again", at + 1)) {
+    ++searches_failed;
+  }
+  EXPECT_EQ(searches_failed, 2u) << log;
   EXPECT_EQ(service.stop(), 0);
 }
 

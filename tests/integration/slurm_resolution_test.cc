@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cuttle/cuttle.h"
+#include "cuttle/sandbox.h"
 #include "tests/unit/test_util.h"
 
 namespace {
@@ -227,9 +228,19 @@ TEST(SlurmResolution, FindByNameFindsAJobTheQueueForgotAndRemovesAnInterruptedSu
   fs::create_directories(interrupted + "/.cuttle");
   std::ofstream(interrupted + "/.cuttle/job_name") << "lost-answer.c00000000001000000000\n";
 
+  // A crash inside Sandbox::create: a partial of this name, and another's that stays.
+  const std::string partial =
+      root + "/.c00000000002000000000" + cuttle::Sandbox::partial_suffix("lost-answer");
+  const std::string others =
+      root + "/.c00000000003000000000" + cuttle::Sandbox::partial_suffix("other");
+  fs::create_directories(partial + "/.cuttle");
+  fs::create_directories(others);
+
   auto second = cuttle::open_scheduler("slurm://", options);
   EXPECT_EQ(second->find_by_name("lost-answer"), std::vector<std::string>{id});
   EXPECT_FALSE(fs::exists(interrupted)) << "the interrupted submit's sandbox was left behind";
+  EXPECT_FALSE(fs::exists(partial)) << "the partial sandbox of the name was left behind";
+  EXPECT_TRUE(fs::exists(others)) << "another name's partial sandbox was removed";
   EXPECT_EQ(second->status(id).state, cuttle::JobState::kCompleted);
   fs::remove_all(root);
 }

@@ -12,6 +12,7 @@
 
 #include "adaptors/ssh/remote.h"
 #include "adaptors/ssh/ssh_scheduler.h"
+#include "cuttle/sandbox.h"
 #include "tests/integration/ssh_test_env.h"
 
 namespace cuttle {
@@ -67,6 +68,24 @@ TEST_F(SshSchedulerTest, AcceptanceSubmitExitSevenIsFailedWithExitCodeSeven) {
   EXPECT_EQ(status.state, JobState::kFailed) << status.reason;
   ASSERT_TRUE(status.exit_code.has_value());
   EXPECT_EQ(*status.exit_code, 7);
+}
+
+// The remote search removes the partial sandboxes of the name it looks for (a crash inside
+// Sandbox::create) and nobody else's.
+TEST_F(SshSchedulerTest, FindByNameFindsTheSandboxAndRemovesThePartialsOfItsName) {
+  auto scheduler = open_scheduler(ssh_test::location(), options());
+  JobDescription d;
+  d.executable = "true";
+  d.name = "lost 'answer' $(x)";
+  const std::string id = scheduler->submit(d);
+  ASSERT_TRUE(scheduler->wait_until_done(id, 30s).done());
+  const std::string mine = root_ + "/.c00000000001000000000" + Sandbox::partial_suffix(d.name);
+  const std::string theirs = root_ + "/.c00000000002000000000" + Sandbox::partial_suffix("other");
+  fs::create_directories(mine + "/.cuttle");
+  fs::create_directories(theirs + "/.cuttle");
+  EXPECT_EQ(scheduler->find_by_name(d.name), std::vector<std::string>{id});
+  EXPECT_FALSE(fs::exists(mine));
+  EXPECT_TRUE(fs::exists(theirs));
 }
 
 TEST_F(SshSchedulerTest, VanishedJobIsErrorLostNeverCompleted) {

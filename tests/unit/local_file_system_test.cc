@@ -53,6 +53,32 @@ TEST_F(LocalFileSystemTest, StatReportsTypeSizeAndModeWithoutFollowingSymlinks) 
   EXPECT_EQ(lfs_.stat(dir_)->type, FileInfo::Type::kDirectory);
 }
 
+TEST_F(LocalFileSystemTest, RenameMovesFilesAndTreesAndNamesBothPathsOnFailure) {
+  ASSERT_TRUE(fs::create_directories(path("tree/sub")));
+  write(path("tree/sub/f"), "x");
+  lfs_.rename(path("tree"), path("moved"));
+  EXPECT_FALSE(fs::exists(path("tree")));
+  EXPECT_EQ(lfs_.read_file(path("moved/sub/f")), "x");
+  lfs_.rename(path("moved/sub/f"), path("moved/g"));
+  EXPECT_EQ(lfs_.read_file(path("moved/g")), "x");
+  try {
+    lfs_.rename(path("absent"), path("target"));
+    FAIL() << "renamed a missing path";
+  } catch (const StagingFailed& e) {
+    EXPECT_NE(std::string(e.what()).find(path("absent")), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path("target")), std::string::npos) << e.what();
+  }
+  // A file system that does not override rename says so.
+  struct NoRename : ForwardingFileSystem {
+    using ForwardingFileSystem::ForwardingFileSystem;
+    void rename(const std::string& from, const std::string& to) override {
+      FileSystem::rename(from, to);
+    }
+  };
+  NoRename plain(std::make_shared<LocalFileSystem>());
+  EXPECT_THROW(plain.rename(path("moved"), path("again")), Unsupported);
+}
+
 TEST_F(LocalFileSystemTest, StatOfMissingPathIsNullopt) {
   EXPECT_FALSE(lfs_.stat(path("missing")));
   EXPECT_FALSE(lfs_.stat(path("missing/below")));

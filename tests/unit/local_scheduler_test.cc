@@ -17,6 +17,7 @@
 #include "adaptors/local/detached_record.h"
 #include "adaptors/local/process.h"
 #include "cuttle/cuttle.h"
+#include "cuttle/sandbox.h"
 #include "internal/wrapper_script.h"
 #include "tests/unit/test_util.h"
 
@@ -210,6 +211,38 @@ TEST_F(LocalSchedulerTest, ForgottenDetachedJobAnswersFromItsSandbox) {
   const JobStatus again = scheduler->status(id);
   EXPECT_EQ(again.state, JobState::kFailed);
   EXPECT_EQ(again.exit_code, std::optional<int>(7));
+}
+
+// A crash inside Sandbox::create leaves a hidden partial sandbox; the search for its name
+// (what the REST service's recovery asks) removes it and leaves everyone else's alone.
+TEST_F(LocalSchedulerTest, FindByNameFindsTheSandboxAndRemovesThePartialsOfItsName) {
+  auto scheduler = open({{"mode", "detached"}});
+  cuttle::JobDescription d = job("true");
+  d.name = "lost answer";
+  const std::string id = scheduler->submit(d);
+  ASSERT_TRUE(scheduler->wait_until_done(id, 20s).done());
+  const std::string mine = root_ + "/.c00000000001000000000" + Sandbox::partial_suffix(d.name);
+  const std::string theirs = root_ + "/.c00000000002000000000" + Sandbox::partial_suffix("other");
+  std::filesystem::create_directories(mine + "/.cuttle");
+  std::filesystem::create_directories(theirs + "/.cuttle");
+  // Sandboxes of the name whose wrapper never started: one whose submitter died (the
+  // search removes it: the caller submits again), one whose submitter still runs (a submit
+  // in flight: found, left alone).
+  const std::string interrupted = root_ + "/c00000000003000000000";
+  const std::string in_flight = root_ + "/c00000000004000000000";
+  for (const auto& [dir, submitter] :
+       {std::pair{interrupted, std::string("999999999 1")}, {in_flight, detail::local::submitter_record()}}) {
+    std::filesystem::create_directories(dir + "/.cuttle");
+    write_file(dir + "/.cuttle/name", d.name);
+    write_file(dir + "/.cuttle/submitter", submitter);
+  }
+  EXPECT_EQ(open({{"mode", "detached"}})->find_by_name(d.name),
+            (std::vector<std::string>{"c00000000004000000000", id}));
+  EXPECT_FALSE(std::filesystem::exists(mine));
+  EXPECT_TRUE(std::filesystem::exists(theirs));
+  EXPECT_FALSE(std::filesystem::exists(interrupted));
+  EXPECT_TRUE(std::filesystem::exists(in_flight));
+  EXPECT_TRUE(std::filesystem::exists(root_ + "/" + id + "/.cuttle/name"));
 }
 
 TEST_F(LocalSchedulerTest, InvalidPropertiesAreRejected) {

@@ -100,6 +100,68 @@ TEST_F(SandboxTest, JobKeyMustBeOneSafeComponent) {
   EXPECT_THROW(Sandbox(target_, "relative/root", "job"), InvalidArgument);
 }
 
+// A file system whose rename fails: create(first_files) must leave nothing behind.
+class FailingRename : public ForwardingFileSystem {
+ public:
+  using ForwardingFileSystem::ForwardingFileSystem;
+  void rename(const std::string& from, const std::string&) override {
+    throw StagingFailed("test fault: cannot rename " + from);
+  }
+};
+
+TEST_F(SandboxTest, CreateWithFirstFilesShowsTheSandboxOnlyWithThem) {
+  Sandbox sandbox(target_, base_ + "/root", "job-2");
+  sandbox.create({{".cuttle/name", "my job"}, {"a/b.txt", "b"}}, "my job");
+  EXPECT_EQ(read_file(sandbox.path() + "/.cuttle/name"), "my job");
+  EXPECT_EQ(read_file(sandbox.path() + "/a/b.txt"), "b");
+  EXPECT_EQ(fs::status(sandbox.path()).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(sandbox.partial_path("my job"),
+            base_ + "/root/.job-2" + Sandbox::partial_suffix("my job"));
+  EXPECT_FALSE(fs::exists(sandbox.partial_path("my job")));
+  // A second create of the same key finds the sandbox there: refused, the first untouched.
+  EXPECT_THROW(sandbox.create({{".cuttle/name", "other"}}, "other"), StagingFailed);
+  EXPECT_EQ(read_file(sandbox.path() + "/.cuttle/name"), "my job");
+  EXPECT_FALSE(fs::exists(sandbox.partial_path("other")));
+  // First files stay inside the sandbox.
+  Sandbox escaping(target_, base_ + "/root", "job-3");
+  EXPECT_THROW(escaping.create({{"../job-2/.cuttle/name", "x"}}, "x"), InvalidJobDescription);
+  EXPECT_FALSE(fs::exists(escaping.path()));
+  EXPECT_FALSE(fs::exists(escaping.partial_path("x")));
+  EXPECT_EQ(read_file(sandbox.path() + "/.cuttle/name"), "my job");
+}
+
+TEST_F(SandboxTest, CreateWithFirstFilesLeavesNothingWhenTheRenameFails) {
+  Sandbox sandbox(std::make_shared<FailingRename>(target_), base_ + "/root", "job-2");
+  EXPECT_THROW(sandbox.create({{".cuttle/name", "n"}}, "n"), StagingFailed);
+  EXPECT_FALSE(fs::exists(sandbox.path()));
+  EXPECT_FALSE(fs::exists(sandbox.partial_path("n")));
+}
+
+TEST_F(SandboxTest, PartialSuffixIsAFixedDigestOfTheOwner) {
+  // FNV-1a 64 of "": the same in every process and on every host (the ssh adaptor's
+  // remote script matches it).
+  EXPECT_EQ(Sandbox::partial_suffix(""), ".cbf29ce484222325.partial");
+  EXPECT_EQ(Sandbox::partial_suffix("a"), ".af63dc4c8601ec8c.partial");
+  EXPECT_NE(Sandbox::partial_suffix("job-1"), Sandbox::partial_suffix("job-2"));
+}
+
+TEST_F(SandboxTest, RemovePartialsRemovesOnlyTheOwnersWhateverTheyHold) {
+  const std::string root = base_ + "/root";
+  const std::string mine = Sandbox::partial_suffix("mine");
+  spit(root + "/.k1" + mine + "/.cuttle/name", "mine");  // a crash after the name
+  fs::create_directories(root + "/.k2" + mine);          // a crash before it
+  spit(root + "/.k3" + Sandbox::partial_suffix("other") + "/.cuttle/name", "other");
+  spit(root + "/k4/.cuttle/name", "mine");  // a real sandbox
+  fs::create_directories(root + "/" + mine.substr(1));
+  EXPECT_EQ(Sandbox::remove_partials(*target_, root, "mine"), 2u);
+  EXPECT_FALSE(fs::exists(root + "/.k1" + mine));
+  EXPECT_FALSE(fs::exists(root + "/.k2" + mine));
+  EXPECT_TRUE(fs::exists(root + "/.k3" + Sandbox::partial_suffix("other")));
+  EXPECT_TRUE(fs::exists(root + "/k4/.cuttle/name"));
+  EXPECT_TRUE(fs::exists(root + "/" + mine.substr(1)));
+  EXPECT_EQ(Sandbox::remove_partials(*target_, base_ + "/absent", "mine"), 0u);
+}
+
 TEST_F(SandboxTest, StageInAndOutRoundTrip) {
   spit(client_root_ + "/input.txt", "input data");
   spit(client_root_ + "/tool.sh", "#!/bin/sh\necho hi\n");

@@ -57,6 +57,9 @@ class FileSystem {
   virtual std::string real_path(const std::string& path) = 0;
   virtual std::unique_ptr<FileReader> open_read(const std::string& path) = 0;
   virtual std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) = 0;
+  // Gives a file or directory a new name on the same file system; `to` must not exist.
+  // Atomic where rename(2) is (local, SFTP). Unsupported unless overridden.
+  virtual void rename(const std::string& from, const std::string& to);
 };
 
 // Streams `from_path` on `from` to `to_path` on `to`, keeping the exec bit.
@@ -89,6 +92,9 @@ class ForwardingFileSystem : public FileSystem {
   std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override {
     return target_->open_write(path, mode);
   }
+  void rename(const std::string& from, const std::string& to) override {
+    target_->rename(from, to);
+  }
 
  protected:
   std::shared_ptr<FileSystem> target_;
@@ -107,6 +113,7 @@ class LocalFileSystem : public FileSystem {
   std::string real_path(const std::string& path) override;
   std::unique_ptr<FileReader> open_read(const std::string& path) override;
   std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override;
+  void rename(const std::string& from, const std::string& to) override;
 };
 
 }  // namespace cuttle

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
@@ -41,6 +43,23 @@ class Sandbox {
   std::string resolve(std::string_view relative, const std::string& field) const;
 
   void create();
+  // Creates the sandbox with `first_files` (path relative to the sandbox, content) already
+  // in it: they are written under a hidden sibling (partial_path(owner)) and the whole
+  // directory is renamed into place, so whoever lists the root never sees the sandbox
+  // without them. The job's name goes there and is `owner`: a crash mid-submit leaves
+  // either a sandbox that says whose it is, or a partial that says it by its own name
+  // (see remove_partials). Needs FileSystem::rename.
+  void create(const std::vector<std::pair<std::string, std::string>>& first_files,
+              std::string_view owner);
+  // root/.<job_key><partial_suffix(owner)>: where create(first_files, owner) prepares it.
+  std::string partial_path(std::string_view owner) const;
+  // ".<16 hex digits of a digest of owner>.partial", the same in every process and host.
+  static std::string partial_suffix(std::string_view owner);
+  // Removes the partial sandboxes under `root` of `owner` (a create a crash interrupted; no
+  // job ever ran in one, whatever of its first files it holds): a caller that looks for
+  // its lost submit clears what that submit left. Returns how many.
+  static std::size_t remove_partials(FileSystem& target, const std::string& root,
+                                     std::string_view owner);
   // Copies every stage_in entry from `client` into the sandbox. Sources are paths on the
   // client; a source that is a symlink pointing outside `client_root` (when non-empty)
   // is refused. Throws StagingFailed naming the entry.

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cuttle/job_status.h"
@@ -45,6 +46,10 @@ struct ExitMarker {
   int code = 0;
   EndCause cause = EndCause::kExited;
 };
+
+// The first file of a local or ssh sandbox (Sandbox::create): D/.cuttle/name holding the
+// job's name, which find_by_name compares; none for an unnamed job.
+std::vector<std::pair<std::string, std::string>> name_marker(const std::string& name);
 
 // Parses the exit marker's content ("143 deadline\n"); nullopt for an empty, partial or
 // malformed marker (which every reader treats as "not written yet").

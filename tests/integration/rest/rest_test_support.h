@@ -64,7 +64,12 @@ class TempDir {
     std::string pattern = "/tmp/cuttle-rest-" + tag + "-XXXXXX";
     path_ = ::mkdtemp(pattern.data());
   }
+  // Kept when the test failed, for a look at the service's state and log afterwards.
   ~TempDir() {
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "kept for inspection: %s\n", path_.c_str());
+      return;
+    }
     std::error_code ec;
     fs::remove_all(path_, ec);
   }
