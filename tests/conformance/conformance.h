@@ -44,6 +44,12 @@ struct Target {
   std::chrono::seconds forgotten_after{0};
   // The target's cancel.grace as configured in `properties` (TERM to KILL).
   std::chrono::seconds cancel_grace{5};
+  // How long after its deadline a job may be reported ended. The wrapper acts to the
+  // second and a TERMed `sleep` dies at once (1.5 s covers it), but a podman container's
+  // end is reported only once `podman kill` and `run --rm`'s removal are through, and
+  // podman serializes those behind its storage lock: with another test starting many
+  // containers beside it (ctest -j2 in CI) that took 2.9 s more (bare-root CI, 2026-12-02).
+  std::chrono::milliseconds late_slack{1500};
   // Properties that leave room for one running job only, so a second job stays queued
   // (local: max.concurrent=1). Empty: the tests that need a queued job are skipped.
   std::map<std::string, std::string> one_slot_properties;

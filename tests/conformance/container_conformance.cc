@@ -41,6 +41,7 @@ Target in_podman(std::string tag, std::map<std::string, std::string> properties)
   t.kill_from_outside = cuttle::conformance::terminate_process_group;
   t.container_image = cuttle::container_test::Env::podman_image();
   t.container_runtime = ContainerRuntime::kPodman;
+  t.late_slack = std::chrono::seconds(5);  // podman's lock (Target::late_slack)
   t.require = require("podman");
   return t;
 }

@@ -18,8 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// How far a deadline may be overshot: the wrapper acts to the second; a TERMed `sleep`
-// dies at once, and start/end times come from marker mtimes.
+// How far from its deadline a job may end: the wrapper acts to the second; a TERMed
+// `sleep` dies at once, and start/end times come from marker mtimes. Ending late may take
+// longer where the runtime is slow to report (Target::late_slack).
 constexpr auto kDeadlineSlack = 1500ms;
 
 std::chrono::milliseconds ran_for(const JobStatus& status) {
@@ -76,7 +77,7 @@ TEST_P(ConformanceTest, ExpiredJobReadsTheSameEverywhereAndEndsOnTime) {
   JobStatus status = scheduler_->wait_until_done(id, target().job_timeout);
   ASSERT_EQ(status.state, JobState::kExpired) << status.reason;
   EXPECT_GE(ran_for(status), 5s - kDeadlineSlack) << status.reason;
-  EXPECT_LE(ran_for(status), 5s + kDeadlineSlack) << status.reason;
+  EXPECT_LE(ran_for(status), 5s + target().late_slack) << status.reason;
   lifecycle.expect_same_everywhere(id, status);
 }
 
@@ -94,7 +95,7 @@ TEST_P(ConformanceTest, MaxRuntimeHoldsWithNoSchedulerObjectWatching) {
   const JobStatus status = lifecycle.poll_fresh_until_done(id, target().job_timeout);
   ASSERT_EQ(status.state, JobState::kExpired) << status.reason;
   EXPECT_GE(ran_for(status), 5s - kDeadlineSlack);
-  EXPECT_LE(ran_for(status), 5s + kDeadlineSlack)
+  EXPECT_LE(ran_for(status), 5s + target().late_slack)
       << "the job ran " << ran_for(status).count() << " ms: the deadline was not held";
   lifecycle.expect_same_everywhere(id, status);
 }
@@ -157,7 +158,7 @@ TEST_P(ConformanceTest, ExtendMovesTheDeadline) {
   JobStatus status = scheduler_->wait_until_done(id, target().job_timeout);
   ASSERT_EQ(status.state, JobState::kExpired) << status.reason;
   EXPECT_GE(ran_for(status), 8s - kDeadlineSlack);
-  EXPECT_LE(ran_for(status), 8s + kDeadlineSlack);
+  EXPECT_LE(ran_for(status), 8s + target().late_slack);
 }
 
 TEST_P(ConformanceTest, CompletedJobKeepsNoStaleReason) {
