@@ -7,8 +7,13 @@ import sys
 import textwrap
 import time
 
+# The child starts with Python's own SIGINT handler whatever it inherited: a shell that
+# runs a command in the background without job control (nohup cmd &, many CI runners)
+# leaves SIGINT ignored, and Python then installs no handler, so Ctrl-C could not reach
+# the wait at all (the job's 60 s would run out instead).
 BLOCKED_IN_WAIT = """
-import sys, cuttle
+import signal, sys, cuttle
+signal.signal(signal.SIGINT, signal.default_int_handler)
 s = cuttle.Scheduler("local://")
 job = s.submit(executable="sleep", arguments=["60"])
 {prepare}
