@@ -242,7 +242,6 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
   first_files.emplace_back(std::string(kMarkerDir) + "/" + kSubmitterMarker, submitter_record());
   job->sandbox->create(first_files, description.name);
   try {
-    file_system_->create_directories(dir + "/" + kMarkerDir, 0700);
     job->sandbox->stage_in(*file_system_, description);
     if (!description.stage_out.empty()) {
       write_file_plain(marker_path(dir, kStageOutPlanFile),

@@ -115,6 +115,12 @@ class JobService {
   // waits in unfound_ for the next poll to search again, so it is never submitted twice.
   enum class Search { kFound, kAbsent, kUnanswered };
   Search find_lost_submit(Entry& entry, Scheduler& sched);
+  struct LostSubmits {
+    std::vector<std::string> to_submit;  // the scheduler has no such job: submit it
+    std::vector<std::string> unfound;    // the scheduler did not answer: search again
+  };
+  void settle_lost_submit(Entry& entry, Scheduler& sched, LostSubmits& lost);
+  void queue_lost_submits(const LostSubmits& lost);
   void search_unfound();
   void track_again(const Entry& entry, Scheduler& sched);
   void adopt(const std::vector<std::string>& ids);

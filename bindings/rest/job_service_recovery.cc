@@ -19,8 +19,7 @@ void JobService::recover() { attach(store_->active_jobs(config_.instance)); }
 // Caches and tracks unfinished jobs this instance owns (its own after a restart, or
 // adopted); a job whose submit answer was lost is found by name or submitted again.
 void JobService::attach(const std::vector<JobRow>& rows) {
-  std::vector<std::string> to_submit;
-  std::vector<std::string> unfound;
+  LostSubmits lost;
   for (const auto& row : rows) {
     auto entry = std::make_shared<Entry>();
     entry->id = row.id;
@@ -58,25 +57,17 @@ void JobService::attach(const std::vector<JobRow>& rows) {
     }
     ++metrics_.jobs_recovered;
     if (entry->backend_id.empty()) {
-      const Search search = find_lost_submit(*entry, *sched);
-      if (search != Search::kFound) {
-        (search == Search::kAbsent ? to_submit : unfound).push_back(entry->id);
-        continue;
-      }
+      settle_lost_submit(*entry, *sched, lost);
+    } else {
+      track_again(*entry, *sched);
     }
-    track_again(*entry, *sched);
   }
-  {
-    std::lock_guard lock(queue_mutex_);
-    for (auto& id : to_submit) submit_queue_.push_back(id);
-    unfound_.insert(unfound_.end(), unfound.begin(), unfound.end());
-  }
-  queue_wake_.notify_all();
+  queue_lost_submits(lost);
   if (!rows.empty()) {
     log(LogLevel::kInfo, "rest", "re-attached to unfinished jobs",
         {{"count", std::to_string(rows.size())},
-         {"resubmitted", std::to_string(to_submit.size())},
-         {"unanswered", std::to_string(unfound.size())}});
+         {"resubmitted", std::to_string(lost.to_submit.size())},
+         {"unanswered", std::to_string(lost.unfound.size())}});
   }
   poll_once();
 }
@@ -120,6 +111,31 @@ JobService::Search JobService::find_lost_submit(Entry& entry, Scheduler& sched) 
   return Search::kFound;
 }
 
+// Tracks what the search found, or sorts the job into `lost` for its first submit or for
+// another search.
+void JobService::settle_lost_submit(Entry& entry, Scheduler& sched, LostSubmits& lost) {
+  switch (find_lost_submit(entry, sched)) {
+    case Search::kFound:
+      track_again(entry, sched);
+      break;
+    case Search::kAbsent:
+      lost.to_submit.push_back(entry.id);
+      break;
+    case Search::kUnanswered:
+      lost.unfound.push_back(entry.id);
+      break;
+  }
+}
+
+void JobService::queue_lost_submits(const LostSubmits& lost) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    submit_queue_.insert(submit_queue_.end(), lost.to_submit.begin(), lost.to_submit.end());
+    unfound_.insert(unfound_.end(), lost.unfound.begin(), lost.unfound.end());
+  }
+  queue_wake_.notify_all();
+}
+
 // The searches attach() could not finish: again, until the scheduler answers.
 void JobService::search_unfound() {
   std::vector<std::string> ids;
@@ -128,31 +144,13 @@ void JobService::search_unfound() {
     ids.swap(unfound_);
   }
   if (ids.empty()) return;
-  std::vector<std::string> to_submit;
-  std::vector<std::string> unfound;
+  LostSubmits lost;
   for (const std::string& id : ids) {
     auto entry = find(id);
     if (!entry || entry->final) continue;
-    auto sched = scheduler(entry->scheduler_name);
-    if (!sched) continue;
-    switch (find_lost_submit(*entry, *sched)) {
-      case Search::kFound:
-        track_again(*entry, *sched);
-        break;
-      case Search::kAbsent:
-        to_submit.push_back(id);
-        break;
-      case Search::kUnanswered:
-        unfound.push_back(id);
-        break;
-    }
+    if (auto sched = scheduler(entry->scheduler_name)) settle_lost_submit(*entry, *sched, lost);
   }
-  {
-    std::lock_guard lock(queue_mutex_);
-    for (auto& id : to_submit) submit_queue_.push_back(id);
-    unfound_.insert(unfound_.end(), unfound.begin(), unfound.end());
-  }
-  queue_wake_.notify_all();
+  queue_lost_submits(lost);
 }
 
 }  // namespace cuttle::rest
