@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cuttle/error.h"
+#include "cuttle/job_description_json.h"
 #include "cuttle/properties.h"
 #include "cuttle/sandbox.h"
 
@@ -320,7 +321,22 @@ json request_to_json(const JobRequest& r) {
   if (r.retry_limit) out["retry_limit"] = *r.retry_limit;
   if (!r.name.empty()) out["name"] = r.name;
   if (!r.labels.empty()) out["labels"] = r.labels;
+  if (!r.contract.empty()) {
+    out["contract"] = {{"name", r.contract}, {"document", r.contract_document}};
+  }
   return out;
+}
+
+json request_to_stored_json(const JobRequest& r) {
+  json out = request_to_json(r);
+  out["resolved_jobdir"] = r.resolved_jobdir;
+  if (r.description) out["contract_description"] = json::parse(to_json_text(*r.description));
+  return out;
+}
+
+void strip_internal(json& stored) {
+  stored.erase("resolved_jobdir");
+  stored.erase("contract_description");
 }
 
 JobRequest request_from_json(const json& j) {
@@ -347,10 +363,23 @@ JobRequest request_from_json(const json& j) {
     r.max_runtime = std::chrono::seconds(j["max_runtime"].get<int64_t>());
   if (j.contains("retry_limit")) r.retry_limit = j["retry_limit"].get<int>();
   r.resolved_jobdir = str("resolved_jobdir");
+  if (j.contains("contract") && j["contract"].is_object()) {
+    const json& c = j["contract"];
+    if (c.contains("name") && c["name"].is_string()) r.contract = c["name"].get<std::string>();
+    if (c.contains("document")) r.contract_document = c["document"];
+  }
+  if (j.contains("contract_description")) {
+    r.description = job_description_from_json(j["contract_description"].dump());
+  }
   return r;
 }
 
 JobDescription to_job_description(const JobRequest& r, const std::string& job_id) {
+  if (r.description) {
+    JobDescription d = *r.description;
+    d.name = job_id;
+    return d;
+  }
   JobDescription d;
   d.name = job_id;
   d.executable = r.executable;

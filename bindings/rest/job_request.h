@@ -55,6 +55,16 @@ struct JobRequest {
   std::map<std::string, std::string> labels;
 
   std::string resolved_jobdir;  // real path, inside a configured root
+
+  // Set by a contract other than joblauncher (its routes in bindings/rest/): its name
+  // ("tes", ...), what it keeps with the job (its own request document, the caller, ...)
+  // and the JobDescription it translated the request into. All three are stored with the
+  // job; the name and document are echoed in "request"."contract". When `description` is
+  // set, to_job_description returns it (named by the job id) and the joblauncher fields
+  // above are unused.
+  std::string contract;
+  nlohmann::json contract_document;
+  std::optional<JobDescription> description;
 };
 
 // Checks that a JSON text nests no deeper than `max_depth` before a parser sees it.
@@ -66,7 +76,11 @@ JobRequest parse_job_request(const std::string& body, const Config& config);
 // The "request" member of the status document: every joblauncher field (null when
 // absent) plus the additions that were given.
 nlohmann::json request_to_json(const JobRequest& request);
-JobRequest request_from_json(const nlohmann::json& echoed);
+// What the store keeps: the echo plus the members only the service reads back
+// ("resolved_jobdir", "contract_description"); strip_internal() turns it into the echo.
+nlohmann::json request_to_stored_json(const JobRequest& request);
+JobRequest request_from_json(const nlohmann::json& stored);
+void strip_internal(nlohmann::json& stored);
 
 // Staging as joblauncher does it: prestaged names are copied from jobdir into the
 // sandbox; poststaged names, stdout and stderr come back into jobdir.

@@ -28,7 +28,7 @@ std::optional<std::string> JobService::document_from_store(const std::string& id
   auto row = store_->get_job(id);
   if (!row) return std::nullopt;
   json internal = json::parse(row->request, nullptr, false);
-  if (internal.is_object()) internal.erase("resolved_jobdir");
+  if (internal.is_object()) strip_internal(internal);
   std::string document = render(internal, with_owner_state(*row));
   if (row->final) finished_documents_.put(id, document);
   return document;

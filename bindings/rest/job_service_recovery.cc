@@ -29,7 +29,7 @@ void JobService::attach(const std::vector<JobRow>& rows) {
     try {
       json internal = json::parse(row.request);
       entry->request = request_from_json(internal);
-      internal.erase("resolved_jobdir");
+      strip_internal(internal);
       entry->echo = internal;
       entry->status_json = row.status;
       if (auto state = parse_job_state(row.state)) entry->status.state = *state;

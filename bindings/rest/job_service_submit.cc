@@ -25,7 +25,11 @@ std::string JobService::submit(const JobRequest& request) {
   entry->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
   if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
-    check_local_executable(request.executable, request.environment);
+    if (!request.description) {
+      check_local_executable(request.executable, request.environment);
+    } else if (request.description->container_image.empty()) {
+      check_local_executable(request.description->executable, request.description->environment);
+    }
   }
   entry->request = request;
   entry->echo = request_to_json(request);
@@ -35,8 +39,7 @@ std::string JobService::submit(const JobRequest& request) {
   entry->status_json = dump(status_to_json(entry->status, entry->scheduler_name, ""));
   entry->document = render(entry->echo, entry->status_json);
 
-  json internal = entry->echo;
-  internal["resolved_jobdir"] = request.resolved_jobdir;
+  json internal = request_to_stored_json(request);
   JobRow row;
   row.id = entry->id;
   row.owner = config_.instance;

@@ -126,6 +126,41 @@ TEST(RestRequest, AnEmptyUnknownFieldNameIsStillNamed) {
   }
 }
 
+TEST(RestRequest, AContractsTranslationIsStoredAndReadBackButNotEchoed) {
+  JobRequest request;
+  request.contract = "tes";
+  request.contract_document = {{"name", "t1"}, {"executors", 2}};
+  JobDescription d;
+  d.executable = "/bin/echo";
+  d.arguments = {"a b", "$(x)"};
+  d.container_image = "localhost/busybox:latest";
+  d.max_runtime = std::chrono::seconds(90);
+  request.description = d;
+
+  nlohmann::json stored = request_to_stored_json(request);
+  JobRequest back = request_from_json(nlohmann::json::parse(stored.dump()));
+  EXPECT_EQ(back.contract, "tes");
+  EXPECT_EQ(back.contract_document, request.contract_document);
+  ASSERT_TRUE(back.description);
+  EXPECT_EQ(to_job_description(back, "id-1").executable, "/bin/echo");
+  EXPECT_EQ(to_job_description(back, "id-1").arguments, d.arguments);
+  EXPECT_EQ(to_job_description(back, "id-1").container_image, d.container_image);
+  EXPECT_EQ(to_job_description(back, "id-1").name, "id-1");
+
+  strip_internal(stored);
+  EXPECT_EQ(stored, request_to_json(request));
+  EXPECT_EQ(stored["contract"]["name"], "tes");
+  EXPECT_FALSE(stored.contains("contract_description"));
+  EXPECT_FALSE(stored.contains("resolved_jobdir"));
+}
+
+TEST(RestRequest, AJoblauncherRequestHasNoContractMember) {
+  JobRequest request;
+  request.executable = "/bin/true";
+  EXPECT_FALSE(request_to_json(request).contains("contract"));
+  EXPECT_FALSE(request_from_json(request_to_stored_json(request)).description);
+}
+
 TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
   try {
     parse_config("{\"listen\": \"127.0.0.1:9998\", \"lissen\": 1}", "test.json");
