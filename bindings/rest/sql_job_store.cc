@@ -12,6 +12,7 @@
 #include <Poco/Path.h>
 
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 
 #include "bindings/rest/group_commit.h"
@@ -49,6 +50,10 @@ JobRow to_job(const SqlRow& r) {
 
 // A connection failure is retried, on a new connection, at most this often per call.
 constexpr int kAttempts = 3;
+
+// Jobs per multi-row INSERT: 12 parameters each stays under every SQLite build's limit
+// of bound parameters (999 before 3.32).
+constexpr std::size_t kRowsPerStatement = 64;
 
 std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
   static std::once_flag registered;
@@ -312,21 +317,60 @@ class SqlJobStore : public JobStore {
     run(
         true,
         [&](SqlRunner& sql) {
-          for (const NewJob* n : group) insert_one(sql, *n->job, *n->event);
+          for (std::size_t i = 0; i < group.size(); i += kRowsPerStatement) {
+            const std::size_t end = std::min(group.size(), i + kRowsPerStatement);
+            insert_rows(sql, {group.begin() + static_cast<long>(i),
+                              group.begin() + static_cast<long>(end)});
+          }
         },
         Sync::kDurable);
   }
 
-  void insert_one(SqlRunner& sql, const JobRow& j, const EventRow& e) {
-    // A retry after a commit whose answer was lost finds its own row.
-    if (!sql.query("SELECT 1 FROM cuttle_jobs WHERE id=?", {j.id}).empty()) return;
+  // Three statements for up to kRowsPerStatement jobs, whatever their number: on
+  // PostgreSQL each statement is a round trip the group's leader waits for.
+  void insert_rows(SqlRunner& sql, const std::vector<const NewJob*>& rows) {
+    // A retry after a commit whose answer was lost finds its own rows.
+    std::vector<SqlParam> ids;
+    ids.reserve(rows.size());
+    for (const NewJob* n : rows) ids.emplace_back(n->job->id);
+    std::set<std::string> stored;
+    for (const auto& r :
+         sql.query("SELECT id FROM cuttle_jobs WHERE id IN (" + placeholders(1, rows.size()) + ")",
+                   ids)) {
+      stored.insert(sql_string(r[0]));
+    }
+    std::vector<SqlParam> jobs;
+    std::vector<SqlParam> events;
+    std::size_t count = 0;
+    for (const NewJob* n : rows) {
+      const JobRow& j = *n->job;
+      if (!stored.insert(j.id).second) continue;
+      jobs.insert(jobs.end(),
+                  {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final),
+                   j.request, j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
+      const EventRow& e = *n->event;
+      events.insert(events.end(), {e.job_id, e.time_ms, e.state, e.status});
+      ++count;
+    }
+    if (count == 0) return;
     sql.exec(
         "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
-        "status, callback_url, created_ms, updated_ms, owner_token) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final), j.request,
-         j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
-    insert_event(sql, e);
+        "status, callback_url, created_ms, updated_ms, owner_token) VALUES " +
+            placeholders(12, count),
+        jobs);
+    sql.exec("INSERT INTO cuttle_events (job_id, time_ms, state, status) VALUES " +
+                 placeholders(4, count),
+             events);
+  }
+
+  // "(?,?),(?,?)" for rows=2, columns=2; one row of one column: "?".
+  static std::string placeholders(std::size_t columns, std::size_t rows) {
+    std::string row = columns == 1 ? "?" : "(?";
+    for (std::size_t c = 1; c < columns; ++c) row += ",?";
+    if (columns > 1) row += ")";
+    std::string out = row;
+    for (std::size_t r = 1; r < rows; ++r) out += "," + row;
+    return out;
   }
 
   // REQUIRES: fence_mutex_ held; the job's row locked by the caller's transaction.
