@@ -3,8 +3,7 @@
 // free loopback ports, drives them with wrk (same threads, connections and duration), and
 // stops them. Bounded: a few seconds of load each.
 //   rest-status  GET /job/{id} of a finished job vs nginx  -> ratio = ours / nginx
-//   rest-submit  POST /job of /bin/true jobs, SQLite store -> jobs_per_s (accepted and
-//                durably journaled), completed_per_s (until every job is DONE)
+// rest-submit is in rest_submit_bench.cc.
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,28 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr int kWrkThreads = 2;
 constexpr int kWrkConnections = 32;
-constexpr const char* kWrkDuration = "5s";
-
-double wrk_requests_per_second(const std::vector<std::string>& extra, const std::string& url,
-                               const std::string& duration = kWrkDuration) {
-  std::vector<std::string> argv = {
-      "wrk", "-t",    std::to_string(kWrkThreads), "-c", std::to_string(kWrkConnections),
-      "-d",  duration};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.push_back(url);
-  LocalRunner runner;
-  const auto r = runner.run(argv, {{}, std::chrono::milliseconds(60000)});
-  std::smatch m;
-  if (!std::regex_search(r.stdout_text, m, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
-    throw std::runtime_error("wrk: " + r.stdout_text + r.stderr_text);
-  }
-  if (r.stdout_text.find("Non-2xx") != std::string::npos) {
-    throw std::runtime_error("wrk saw errors: " + r.stdout_text);
-  }
-  return std::stod(m[1]);
-}
 
 int rest_status(const std::vector<std::string>&) {
   const fs::path dir = scratch("status");
@@ -72,7 +50,7 @@ int rest_status(const std::vector<std::string>&) {
     }
     size = doc.size();
     std::this_thread::sleep_for(std::chrono::seconds(1));  // a few polls
-    ours = wrk_requests_per_second({}, location);
+    ours = wrk_requests_per_second({}, location, kWrkConnections);
   }
   double theirs = 0;
   {
@@ -97,7 +75,7 @@ int rest_status(const std::vector<std::string>&) {
                 (root / "nginx.log").string());
     const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/status.json";
     wait_http(url);
-    theirs = wrk_requests_per_second({}, url);
+    theirs = wrk_requests_per_second({}, url, kWrkConnections);
   }
   fs::remove_all(dir);
   print_result("rest-status", {{"ours_rps", fmt(ours, 0)},
@@ -108,44 +86,8 @@ int rest_status(const std::vector<std::string>&) {
   return 0;
 }
 
-int rest_submit(const std::vector<std::string>&) {
-  const fs::path dir = scratch("submit");
-  double accepted = 0;
-  double completed_per_s = 0;
-  std::size_t jobs = 0;
-  std::size_t total = 0;
-  {
-    Service service(dir / "service", {{"http_threads", kWrkConnections + 8}});
-    const json request = {{"jobdir", (service.dir / "jobs").string()}, {"executable", "/bin/true"}};
-    const fs::path script = dir / "post.lua";
-    std::ofstream(script) << "wrk.method = \"POST\"\nwrk.body = " << json(request.dump()).dump()
-                          << "\nwrk.headers[\"Content-Type\"] = \"application/json\"\n";
-    const double start = now_seconds();
-    // Short: every accepted job really runs afterwards.
-    accepted = wrk_requests_per_second({"-s", script.string()}, service.url("/job"), "2s");
-    // Then until every accepted job has run (bounded).
-    for (int i = 0; i < 600; ++i) {
-      if (curl({service.url("/job?state=INITIAL,PENDING,RUNNING&limit=1")}) == "[]") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    const double elapsed = now_seconds() - start;
-    jobs = json::parse(curl({service.url("/job?state=DONE")})).size();
-    total = json::parse(curl({service.url("/job")})).size();
-    completed_per_s = static_cast<double>(jobs) / elapsed;
-  }
-  fs::remove_all(dir);
-  print_result("rest-submit", {{"jobs_per_s", fmt(accepted, 0)},
-                               {"accepted_jobs", std::to_string(total)},
-                               {"completed_jobs", std::to_string(jobs)},
-                               {"completed_per_s", fmt(completed_per_s, 0)},
-                               {"goal", "1000"}});
-  return 0;
-}
-
 CUTTLE_BENCH_SCENARIO("rest-status", "GET /job/{id} with wrk vs nginx serving the same bytes",
                       rest_status);
-CUTTLE_BENCH_SCENARIO("rest-submit", "POST /job of /bin/true jobs, durable SQLite store",
-                      rest_submit);
 
 }  // namespace
 }  // namespace cuttle::bench

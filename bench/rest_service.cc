@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -26,6 +27,24 @@ fs::path build_dir() {
 }
 
 }  // namespace
+
+double wrk_requests_per_second(const std::vector<std::string>& extra, const std::string& url,
+                               int connections, const std::string& duration) {
+  std::vector<std::string> argv = {"wrk", "-t",    "2", "-c", std::to_string(connections),
+                                   "-d",  duration};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  LocalRunner runner;
+  const auto r = runner.run(argv, {{}, std::chrono::milliseconds(60000)});
+  std::smatch m;
+  if (!std::regex_search(r.stdout_text, m, std::regex("Requests/sec:\\s+([0-9.]+)"))) {
+    throw std::runtime_error("wrk: " + r.stdout_text + r.stderr_text);
+  }
+  if (r.stdout_text.find("Non-2xx") != std::string::npos) {
+    throw std::runtime_error("wrk saw errors: " + r.stdout_text);
+  }
+  return std::stod(m[1]);
+}
 
 std::vector<std::string> service_command() {
   const fs::path cli = build_dir() / "bindings/cli/cuttle";

@@ -25,6 +25,10 @@ std::filesystem::path scratch(const std::string& tag);
 std::string curl(const std::vector<std::string>& args);
 // Waits (bounded, 15 s) until `url` answers 200; throws otherwise.
 void wait_http(const std::string& url);
+// wrk -t 2 -c CONNECTIONS -d DURATION EXTRA... URL: its Requests/sec; throws when wrk
+// failed or saw an answer other than 2xx.
+double wrk_requests_per_second(const std::vector<std::string>& extra, const std::string& url,
+                               int connections, const std::string& duration = "5s");
 // The service's argv: `cuttle serve` from this build, or the test stand-in.
 std::vector<std::string> service_command();
 

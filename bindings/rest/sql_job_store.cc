@@ -2,7 +2,9 @@
 // dialect differences (auto-increment keys, placeholders, row locks) are kept here.
 // Every call borrows a session from the pool; a call whose connection broke is retried
 // on a fresh one (writes are idempotent, see record_change), and when none can be had it
-// fails with StoreUnavailable.
+// fails with StoreUnavailable. Inserts of new jobs are committed in groups (see
+// group_commit.h), durably: SQLite syncs the WAL for each group (synchronous=FULL) while
+// the other writes keep synchronous=NORMAL (see docs/architecture.md, "Durability").
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/PostgreSQL/SessionImpl.h>
 #include <Poco/Data/SQLite/Connector.h>
@@ -12,9 +14,11 @@
 #include <libpq-fe.h>
 
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 
+#include "bindings/rest/group_commit.h"
 #include "bindings/rest/held_writes_store.h"
 #include "bindings/rest/job_store.h"
 #include "bindings/rest/schema_migrations.h"
@@ -73,6 +77,10 @@ bool revive_postgresql(Poco::Data::Session& session) {
 // A connection failure is retried, on a new connection, at most this often per call.
 constexpr int kAttempts = 3;
 
+// Jobs per multi-row INSERT: 12 parameters each stays under every SQLite build's limit
+// of bound parameters (999 before 3.32).
+constexpr std::size_t kRowsPerStatement = 64;
+
 std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
   static std::once_flag registered;
   std::call_once(registered, [] {
@@ -107,7 +115,10 @@ std::unique_ptr<SessionPool> make_pool(const StoreConfig& config) {
 class SqlJobStore : public JobStore {
  public:
   explicit SqlJobStore(const StoreConfig& config)
-      : postgres_(config.kind == "postgresql"), pool_(make_pool(config)) {
+      : postgres_(config.kind == "postgresql"),
+        pool_(make_pool(config)),
+        inserts_([this](const std::vector<const NewJob*>& group) { insert_group(group); },
+                 [this](const NewJob& one) { insert_group({&one}); }) {
     try {
       run(false, [](SqlRunner& sql) { migrate_schema(sql); });
     } catch (const StoreUnavailable& e) {
@@ -118,18 +129,9 @@ class SqlJobStore : public JobStore {
   }
 
   void insert_job(const JobRow& j, const EventRow& e) override {
+    // Held until the group is committed: its rows carry this token.
     std::shared_lock fence(fence_mutex_);
-    run(true, [&](SqlRunner& sql) {
-      // A retry after a commit whose answer was lost finds its own row.
-      if (!sql.query("SELECT 1 FROM cuttle_jobs WHERE id=?", {j.id}).empty()) return;
-      sql.exec(
-          "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
-          "status, callback_url, created_ms, updated_ms, owner_token) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-          {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final), j.request,
-           j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
-      insert_event(sql, e);
-    });
+    inserts_.write({&j, &e});
   }
 
   void set_backend_id(const std::string& id, const std::string& backend_id) override {
@@ -337,6 +339,72 @@ class SqlJobStore : public JobStore {
     });
   }
 
+  struct NewJob {
+    const JobRow* job;
+    const EventRow* event;
+  };
+
+  // REQUIRES: fence_mutex_ held (shared) by the group's leader.
+  void insert_group(const std::vector<const NewJob*>& group) {
+    run(
+        true,
+        [&](SqlRunner& sql) {
+          for (std::size_t i = 0; i < group.size(); i += kRowsPerStatement) {
+            const std::size_t end = std::min(group.size(), i + kRowsPerStatement);
+            insert_rows(sql, {group.begin() + static_cast<long>(i),
+                              group.begin() + static_cast<long>(end)});
+          }
+        },
+        Sync::kDurable);
+  }
+
+  // Three statements for up to kRowsPerStatement jobs, whatever their number: on
+  // PostgreSQL each statement is a round trip the group's leader waits for.
+  void insert_rows(SqlRunner& sql, const std::vector<const NewJob*>& rows) {
+    // A retry after a commit whose answer was lost finds its own rows.
+    std::vector<SqlParam> ids;
+    ids.reserve(rows.size());
+    for (const NewJob* n : rows) ids.emplace_back(n->job->id);
+    std::set<std::string> stored;
+    for (const auto& r :
+         sql.query("SELECT id FROM cuttle_jobs WHERE id IN (" + placeholders(1, rows.size()) + ")",
+                   ids)) {
+      stored.insert(sql_string(r[0]));
+    }
+    std::vector<SqlParam> jobs;
+    std::vector<SqlParam> events;
+    std::size_t count = 0;
+    for (const NewJob* n : rows) {
+      const JobRow& j = *n->job;
+      if (!stored.insert(j.id).second) continue;
+      jobs.insert(jobs.end(),
+                  {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final),
+                   j.request, j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
+      const EventRow& e = *n->event;
+      events.insert(events.end(), {e.job_id, e.time_ms, e.state, e.status});
+      ++count;
+    }
+    if (count == 0) return;
+    sql.exec(
+        "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
+        "status, callback_url, created_ms, updated_ms, owner_token) VALUES " +
+            placeholders(12, count),
+        jobs);
+    sql.exec("INSERT INTO cuttle_events (job_id, time_ms, state, status) VALUES " +
+                 placeholders(4, count),
+             events);
+  }
+
+  // "(?,?),(?,?)" for rows=2, columns=2; one row of one column: "?".
+  static std::string placeholders(std::size_t columns, std::size_t rows) {
+    std::string row = columns == 1 ? "?" : "(?";
+    for (std::size_t c = 1; c < columns; ++c) row += ",?";
+    if (columns > 1) row += ")";
+    std::string out = row;
+    for (std::size_t r = 1; r < rows; ++r) out += "," + row;
+    return out;
+  }
+
   // REQUIRES: fence_mutex_ held; the job's row locked by the caller's transaction.
   // Without a lease (the store used alone, as in its own tests) nothing is fenced.
   void check_fence(const std::string& id, const Poco::Dynamic::Var& owner,
@@ -352,17 +420,25 @@ class SqlJobStore : public JobStore {
              {e.job_id, e.time_ms, e.state, e.status});
   }
 
+  // kDurable: the commit survives a power loss (SQLite syncs its WAL for this commit
+  // alone; PostgreSQL commits are as durable as the server's synchronous_commit).
+  // kDefault: SQLite's synchronous=NORMAL, which survives a crash of the process.
+  enum class Sync { kDefault, kDurable };
+
   // Runs `body` on a pooled session (inside a transaction when asked). A broken
   // connection is discarded and the call retried on a new one; any other database error
   // is an InternalError.
   template <typename F>
-  auto run(bool transaction, F&& body) -> decltype(body(std::declval<SqlRunner&>())) {
+  auto run(bool transaction, F&& body, Sync sync = Sync::kDefault)
+      -> decltype(body(std::declval<SqlRunner&>())) {
+    const bool sqlite_sync = sync == Sync::kDurable && !postgres_;
     std::string last_error;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
       SessionPool::Lease lease = pool_->acquire();
       Poco::Data::Session& session = lease.session();
       try {
         SqlRunner sql(session, postgres_);
+        SyncScope scope(sql, sqlite_sync);
         if (transaction) session.begin();
         if constexpr (std::is_void_v<decltype(body(sql))>) {
           body(sql);
@@ -387,6 +463,27 @@ class SqlJobStore : public JobStore {
     throw StoreUnavailable(last_error, std::chrono::seconds(1));
   }
 
+  // SQLite's synchronous=FULL for the commits made while it lives, NORMAL again after.
+  class SyncScope {
+   public:
+    SyncScope(SqlRunner& sql, bool on) : sql_(on ? &sql : nullptr) {
+      if (sql_) sql_->exec("PRAGMA synchronous=FULL");
+    }
+    ~SyncScope() {
+      try {
+        if (sql_) sql_->exec("PRAGMA synchronous=NORMAL");
+      } catch (const Poco::Exception&) {
+        // Only later commits sync more than they need to; the connection's next error
+        // (if it broke) is reported by the call that meets it.
+      }
+    }
+    SyncScope(const SyncScope&) = delete;
+    SyncScope& operator=(const SyncScope&) = delete;
+
+   private:
+    SqlRunner* sql_;
+  };
+
   static void rollback_quietly(Poco::Data::Session& session) {
     try {
       if (session.isTransaction()) session.rollback();
@@ -404,6 +501,7 @@ class SqlJobStore : public JobStore {
   std::unique_ptr<SessionPool> pool_;
   std::shared_mutex fence_mutex_;  // writes share it; a new token takes it alone
   Fence fence_;
+  GroupCommit<NewJob> inserts_;
 };
 
 }  // namespace

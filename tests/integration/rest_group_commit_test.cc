@@ -1,0 +1,198 @@
+// Group commit of accepted jobs (bindings/rest/group_commit.h): concurrent writes share a
+// transaction, a failing row fails alone, and a job answered 201 survives a kill -9 of
+// the service right after the answer.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bindings/rest/group_commit.h"
+#include "bindings/rest/job_store.h"
+#include "bindings/rest/store_errors.h"
+#include "cuttle/error.h"
+#include "tests/integration/rest/rest_test_support.h"
+#include "tests/integration/rest/scratch_database.h"
+
+namespace cuttle::rest {
+namespace {
+
+namespace fs = std::filesystem;
+using ::cuttle::testing::free_port;
+using nlohmann::json;
+using testing::base_config;
+using testing::http;
+using testing::ServiceProcess;
+using testing::TempDir;
+using testing::write_file;
+
+// Runs `write(i)` for i in [0, n) from n threads at once; returns which ones threw.
+std::set<int> write_concurrently(int n, const std::function<void(int)>& write) {
+  std::mutex mutex;
+  std::set<int> failed;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        write(i);
+      } catch (const std::exception&) {
+        std::lock_guard lock(mutex);
+        failed.insert(i);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return failed;
+}
+
+// A store stand-in: commits slowly (so writers queue behind the first group) and refuses
+// a whole group when it holds the poisoned row, as a database aborts the transaction.
+struct SlowStore {
+  std::mutex mutex;
+  std::vector<std::size_t> group_sizes;
+  std::set<int> committed;
+  int poisoned = -1;
+  bool down = false;
+
+  void group(const std::vector<const int*>& rows) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::lock_guard lock(mutex);
+    if (down) throw StoreUnavailable("down", std::chrono::seconds(1));
+    for (const int* r : rows) {
+      if (*r == poisoned) throw InternalError("row refused");
+    }
+    group_sizes.push_back(rows.size());
+    for (const int* r : rows) committed.insert(*r);
+  }
+  void one(const int& row) { group({&row}); }
+};
+
+TEST(RestGroupCommit, ConcurrentWritesShareTransactions) {
+  SlowStore store;
+  GroupCommit<int> commit([&](const auto& rows) { store.group(rows); },
+                          [&](const int& row) { store.one(row); });
+  std::vector<int> rows(64);
+  const auto failed = write_concurrently(64, [&](int i) {
+    rows[i] = i;
+    commit.write(rows[i]);
+  });
+  EXPECT_TRUE(failed.empty());
+  EXPECT_EQ(store.committed.size(), 64u);
+  EXPECT_LT(store.group_sizes.size(), 64u) << "no two writes were committed together";
+}
+
+TEST(RestGroupCommit, AFailingRowFailsAloneAndTheRestOfItsGroupCommits) {
+  SlowStore store;
+  store.poisoned = 7;
+  GroupCommit<int> commit([&](const auto& rows) { store.group(rows); },
+                          [&](const int& row) { store.one(row); });
+  std::vector<int> rows(32);
+  const auto failed = write_concurrently(32, [&](int i) {
+    rows[i] = i;
+    commit.write(rows[i]);
+  });
+  EXPECT_EQ(failed, std::set<int>{7});
+  EXPECT_EQ(store.committed.size(), 31u);
+  EXPECT_EQ(store.committed.count(7), 0u);
+}
+
+TEST(RestGroupCommit, AnUnreachableStoreFailsTheWholeGroupWithStoreUnavailable) {
+  SlowStore store;
+  store.down = true;
+  GroupCommit<int> commit([&](const auto& rows) { store.group(rows); },
+                          [&](const int&) { ADD_FAILURE() << "retried row by row"; });
+  std::vector<int> rows(16);
+  std::atomic<int> unavailable{0};
+  write_concurrently(16, [&](int i) {
+    rows[i] = i;
+    try {
+      commit.write(rows[i]);
+    } catch (const StoreUnavailable&) {
+      ++unavailable;
+    }
+  });
+  EXPECT_EQ(unavailable, 16);
+}
+
+// 32 clients submit at once; the moment the last 201 arrives the service is killed; every
+// job that was answered is in the store.
+void every_answered_submit_survives_kill_nine(const json& store) {
+  TempDir dir("group-commit");
+  const std::uint16_t port = free_port();
+  json config = base_config(dir.path(), port);
+  config["store"] = store;
+  config["http_threads"] = 40;
+  fs::create_directories(dir.path() + "/jobs");
+  write_file(dir.path() + "/config.json", config.dump(2));
+  ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
+  ASSERT_TRUE(service.start(port)) << service.log();
+  const json request = {{"jobdir", dir.path() + "/jobs"}, {"executable", "/bin/true"}};
+  std::mutex mutex;
+  std::vector<std::string> answered;
+  std::atomic<int> refused{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 32; ++c) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        const auto r = http("POST", port, "/job", request.dump());
+        if (r.status != 201) {
+          ++refused;
+          continue;
+        }
+        const std::string location = r.headers.at("Location");
+        std::lock_guard lock(mutex);
+        answered.push_back(location.substr(location.rfind('/') + 1));
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  service.kill9();
+  EXPECT_EQ(refused, 0);
+  ASSERT_EQ(answered.size(), 320u);
+  StoreConfig reopened;
+  reopened.kind = store["kind"];
+  reopened.path = store.value("path", "");
+  reopened.connection = store.value("connection", "");
+  auto jobs = open_job_store(reopened);
+  for (const auto& id : answered) EXPECT_TRUE(jobs->get_job(id)) << id << " answered, not stored";
+}
+
+TEST(RestGroupCommit, SqliteEveryAnsweredSubmitIsStoredAfterKillNine) {
+  TempDir db("group-commit-db");
+  every_answered_submit_survives_kill_nine({{"kind", "sqlite"}, {"path", db.path() + "/jobs.db"}});
+}
+
+TEST(RestGroupCommit, PostgresqlEveryAnsweredSubmitIsStoredAfterKillNine) {
+  if (!std::getenv("CUTTLE_PG_CONNECTION")) GTEST_SKIP() << "CUTTLE_PG_CONNECTION not set";
+  testing::ScratchDatabase database;
+  every_answered_submit_survives_kill_nine(
+      {{"kind", "postgresql"}, {"connection", database.connection()}});
+}
+
+// PostgreSQL refuses text that is not UTF-8, and aborts the whole transaction with it.
+TEST(RestGroupCommit, PostgresqlRowTheDatabaseRefusesFailsAloneInItsGroup) {
+  if (!std::getenv("CUTTLE_PG_CONNECTION")) GTEST_SKIP() << "CUTTLE_PG_CONNECTION not set";
+  testing::ScratchDatabase database;
+  auto jobs = open_job_store({"postgresql", "", database.connection()});
+  std::vector<JobRow> rows(24);
+  std::vector<EventRow> events(24);
+  const auto failed = write_concurrently(24, [&](int i) {
+    rows[i].id = "job-" + std::to_string(i);
+    rows[i].owner = rows[i].scheduler = rows[i].state = "x";
+    rows[i].request = i == 5 ? std::string("{\"bad\":\"\xff\"}") : std::string("{}");
+    rows[i].status = "{}";
+    events[i] = {0, rows[i].id, 1, "x", "{}"};
+    jobs->insert_job(rows[i], events[i]);
+  });
+  EXPECT_EQ(failed, std::set<int>{5});
+  for (int i = 0; i < 24; ++i) {
+    EXPECT_EQ(jobs->get_job("job-" + std::to_string(i)).has_value(), i != 5) << i;
+  }
+}
+
+}  // namespace
+}  // namespace cuttle::rest
