@@ -53,6 +53,14 @@ struct JobRequest {
   std::optional<int> retry_limit;
   std::string name;
   std::map<std::string, std::string> labels;
+  // Resources and placement (docs/resources.md): JobDescription's fields of the same names.
+  std::optional<int> gpus;
+  std::string gpu_type;
+  std::string account;
+  std::string qos;
+  std::string reservation;
+  std::vector<std::string> constraints;
+  bool exclusive_nodes = false;
 
   std::string resolved_jobdir;  // real path, inside a configured root
 };
