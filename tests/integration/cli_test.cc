@@ -116,7 +116,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInvocation{{"status", "local://", "no-such-job"}, 1, "no such job"},
         BadInvocation{{"frobnicate"}, 2, "unknown verb 'frobnicate'"},
         BadInvocation{{"submit", "ssh://user:pw@host", "--", "true"}, 2, "password"},
-        BadInvocation{{"wait", "local://"}, 2, "usage: cuttle wait"}));
+        BadInvocation{{"wait", "local://"}, 2, "usage: cuttle wait"},
+        BadInvocation{{"submit", "local://", "--gpus", "a100:2", "--", "true"},
+                      1,
+                      "gpus: the local adaptor cannot honour it"},
+        BadInvocation{{"submit", "local://", "--exclusive", "--", "true"},
+                      1,
+                      "exclusive_nodes: the local adaptor cannot honour it"},
+        BadInvocation{{"submit", "local://", "--gpus", "0", "--", "true"}, 2, "--gpus: at least 1"},
+        BadInvocation{{"submit", "local://", "--constraint", "a|b", "--", "true"},
+                      2,
+                      "constraints[0]: a node feature"}));
 
 TEST_F(CliTest, AdaptorsListsLocationFormsAndProperties) {
   auto r = cuttle({"adaptors", "--json"});

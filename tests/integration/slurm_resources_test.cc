@@ -1,0 +1,149 @@
+// GPUs, features, account, QoS and reservation against the real Slurm of tests/env/slurm.sh,
+// whose node has two "tesla" GPUs as a GRES and the feature "ssd": what Slurm accepts runs
+// with what was asked for; what it refuses is a CommandFailed carrying Slurm's own words.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "cuttle/cuttle.h"
+#include "tests/integration/cli_fixture.h"
+#include "tests/unit/test_util.h"
+
+namespace cuttle {
+namespace {
+
+using namespace std::chrono_literals;
+
+using testing::env;
+
+class SlurmResources : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (env("CUTTLE_TEST_SLURM_GPUS").empty()) {
+      if (testing::in_ci()) FAIL() << "CUTTLE_TEST_SLURM_GPUS is not set: start tests/env/slurm.sh";
+      GTEST_SKIP() << "CUTTLE_TEST_SLURM_GPUS is not set: start tests/env/slurm.sh (a Slurm "
+                      "with a gpu GRES)";
+    }
+    char pattern[] = "/tmp/cuttle-slurm-resources-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    scheduler_ = open_scheduler("slurm://");
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // A job that prints what Slurm gave it, its stdout copied back to out.txt.
+  JobDescription printing_job() const {
+    JobDescription d = testing::job(
+        "/bin/sh",
+        {"-c",
+         "echo \"gpus=${CUDA_VISIBLE_DEVICES-none}\"; scontrol show job "
+         "\"$SLURM_JOB_ID\" | tr ' ' '\\n' | grep -E '^(Account|TresPerNode|Features)='"});
+    d.stdout_path = "out.txt";
+    d.stage_out = {{"out.txt", dir_ + "/out.txt"}};
+    return d;
+  }
+
+  std::string run(const JobDescription& d) {
+    const std::string id = scheduler_->submit(d);
+    const JobStatus status = scheduler_->wait_until_done(id, 120s);
+    EXPECT_EQ(status.state, JobState::kCompleted) << status.reason;
+    return testing::read_file(dir_ + "/out.txt");
+  }
+
+  // Slurm's refusal at submit: a CommandFailed naming sbatch and carrying its stderr.
+  std::string refusal(const JobDescription& d) {
+    try {
+      const std::string id = scheduler_->submit(d);
+      scheduler_->cancel(id);
+      ADD_FAILURE() << "Slurm accepted it";
+    } catch (const CommandFailed& e) {
+      EXPECT_EQ(e.argv().front(), "sbatch");
+      EXPECT_NE(e.exit_code(), 0);
+      EXPECT_NE(std::string(e.what()).find(e.stderr_text()), std::string::npos)
+          << "the message carries what Slurm said: " << e.what();
+      return e.stderr_text();
+    }
+    return {};
+  }
+
+  std::string dir_;
+  std::shared_ptr<Scheduler> scheduler_;
+};
+
+TEST_F(SlurmResources, TypedGpuJobRunsWithTheGpusItAskedFor) {
+  JobDescription d = printing_job();
+  d.gpus = std::stoi(env("CUTTLE_TEST_SLURM_GPUS"));
+  d.gpu_type = env("CUTTLE_TEST_SLURM_GPU_TYPE");
+  const std::string out = run(d);
+  EXPECT_NE(out.find("gpus=0,1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("TresPerNode=gres:gpu:" + d.gpu_type + ":2"), std::string::npos) << out;
+}
+
+TEST_F(SlurmResources, UntypedGpuJobGetsOneGpu) {
+  JobDescription d = printing_job();
+  d.gpus = 1;
+  const std::string out = run(d);
+  EXPECT_NE(out.find("gpus=0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("TresPerNode=gres:gpu:1"), std::string::npos) << out;
+}
+
+TEST_F(SlurmResources, AccountFeatureAndExclusiveAreAcceptedAndRecorded) {
+  JobDescription d = printing_job();
+  d.account = "cuttle-project";  // accounting is off here: Slurm records it, checks nothing
+  d.constraints = {env("CUTTLE_TEST_SLURM_FEATURE")};
+  // Accepted; its effect does not show here, where the partition's OverSubscribe=FORCE
+  // wins over a job's --exclusive.
+  d.exclusive_nodes = true;
+  const std::string out = run(d);
+  EXPECT_NE(out.find("Account=cuttle-project"), std::string::npos) << out;
+  EXPECT_NE(out.find("Features=" + d.constraints[0]), std::string::npos) << out;
+}
+
+TEST_F(SlurmResources, MoreGpusThanTheNodeHasIsSlurmsRefusal) {
+  JobDescription d = printing_job();
+  d.gpus = std::stoi(env("CUTTLE_TEST_SLURM_GPUS")) + 1;
+  EXPECT_NE(refusal(d).find("Requested node configuration is not available"), std::string::npos);
+}
+
+TEST_F(SlurmResources, AGpuTypeTheNodeLacksIsSlurmsRefusal) {
+  JobDescription d = printing_job();
+  d.gpus = 1;
+  d.gpu_type = "nosuchgpu";
+  EXPECT_NE(refusal(d).find("Requested node configuration is not available"), std::string::npos);
+}
+
+TEST_F(SlurmResources, AnUnknownReservationIsSlurmsRefusal) {
+  JobDescription d = printing_job();
+  d.reservation = "cuttle-no-such-reservation";
+  EXPECT_NE(refusal(d).find("Requested reservation is invalid"), std::string::npos);
+}
+
+TEST_F(SlurmResources, AnUnknownFeatureIsSlurmsRefusal) {
+  JobDescription d = printing_job();
+  d.constraints = {"cuttle-no-such-feature"};
+  EXPECT_NE(refusal(d).find("Invalid feature specification"), std::string::npos);
+}
+
+// The same through the `cuttle` command's flags.
+class SlurmResourcesCli : public CliTest {
+ protected:
+  void SetUp() override {
+    if (env("CUTTLE_TEST_SLURM_GPUS").empty()) GTEST_SKIP() << "no Slurm with a gpu GRES";
+  }
+};
+
+TEST_F(SlurmResourcesCli, GpusAndConstraintFlagsReachSlurm) {
+  auto r = cuttle({"submit", "--wait", "--gpus", env("CUTTLE_TEST_SLURM_GPU_TYPE") + ":2",
+                   "--constraint", env("CUTTLE_TEST_SLURM_FEATURE"), "--account", "cuttle-cli",
+                   "slurm://", "--", "/bin/sh", "-c", "echo \"gpus=$CUDA_VISIBLE_DEVICES\""});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(r.stdout_text.find("gpus=0,1"), std::string::npos) << r.stdout_text << r.stderr_text;
+}
+
+}  // namespace
+}  // namespace cuttle
