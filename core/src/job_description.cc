@@ -31,7 +31,8 @@ void positive(const std::optional<int>& value, const char* field) {
 
 // GPU types and node features are names schedulers compare literally: no operators, no
 // spaces, nothing a directive parser could read as syntax.
-void plain_name(const std::string& value, const std::string& field, const char* what) {
+void plain_name(const std::string& value, const std::string& field, const char* what,
+                const char* hint = "") {
   if (value.empty()) throw InvalidJobDescription(field, "is empty");
   if (value.size() > 64) throw InvalidJobDescription(field, "is longer than 64 characters");
   for (char c : value) {
@@ -39,7 +40,7 @@ void plain_name(const std::string& value, const std::string& field, const char* 
                     c == '_' || c == '.' || c == '-';
     if (!ok) {
       throw InvalidJobDescription(
-          field, std::string(what) + " may hold only letters, digits, '_', '.' and '-'");
+          field, std::string(what) + " may hold only letters, digits, '_', '.' and '-'" + hint);
     }
   }
 }
@@ -65,8 +66,8 @@ void check_resources(const JobDescription& d) {
   word(d.qos, "qos");
   word(d.reservation, "reservation");
   for (std::size_t i = 0; i < d.constraints.size(); ++i) {
-    plain_name(d.constraints[i], "constraints[" + std::to_string(i) + "]",
-               "a node feature (for an expression with | or [], use scheduler_arguments)");
+    plain_name(d.constraints[i], "constraints[" + std::to_string(i) + "]", "a node feature",
+               "; for an expression (a|b, [r1|r2]) use scheduler_arguments");
   }
 }
 
