@@ -163,17 +163,18 @@ const std::map<std::string, Handler>& value_flags() {
       {"--stage-out",
        [](Options& o, const std::string& v) { o.job.stage_out.push_back(staging(v)); }},
       {"--timeout",
-       [](Options& o,
-          const std::string&
-              v) { o.timeout = with_flag("--timeout", [&] { return parse_duration(v); }); }},
+       [](Options& o, const std::string& v) {
+         o.timeout = with_flag("--timeout", [&] { return parse_duration(v); });
+       }},
       {"--from", [](Options& o, const std::string& v) { o.from_file = v; }},
       {"--older-than",
-       [](Options& o,
-          const std::string&
-              v) { o.older_than = with_flag("--older-than", [&] { return parse_duration(v); }); }},
+       [](Options& o, const std::string& v) {
+         o.older_than = with_flag("--older-than", [&] { return parse_duration(v); });
+       }},
       {"--limit",
-       [](Options& o, const std::string&
-                          v) { o.limit = static_cast<std::size_t>(positive_int("--limit", v)); }},
+       [](Options& o, const std::string& v) {
+         o.limit = static_cast<std::size_t>(positive_int("--limit", v));
+       }},
   };
   return flags;
 }
