@@ -55,8 +55,9 @@ class SlurmResources : public ::testing::Test {
     return testing::read_file(dir_ + "/out.txt");
   }
 
-  // Slurm's refusal at submit: a CommandFailed naming sbatch and carrying its stderr.
-  std::string refusal(const JobDescription& d) {
+  // Slurm's refusal at submit: a CommandFailed naming sbatch, whose message carries what
+  // Slurm said.
+  void expect_refusal(const JobDescription& d, const std::string& slurm_says) {
     try {
       const std::string id = scheduler_->submit(d);
       scheduler_->cancel(id);
@@ -64,11 +65,9 @@ class SlurmResources : public ::testing::Test {
     } catch (const CommandFailed& e) {
       EXPECT_EQ(e.argv().front(), "sbatch");
       EXPECT_NE(e.exit_code(), 0);
-      EXPECT_NE(std::string(e.what()).find(e.stderr_text()), std::string::npos)
-          << "the message carries what Slurm said: " << e.what();
-      return e.stderr_text();
+      EXPECT_NE(e.stderr_text().find(slurm_says), std::string::npos) << e.stderr_text();
+      EXPECT_NE(std::string(e.what()).find(slurm_says), std::string::npos) << e.what();
     }
-    return {};
   }
 
   std::string dir_;
@@ -107,26 +106,40 @@ TEST_F(SlurmResources, AccountFeatureAndExclusiveAreAcceptedAndRecorded) {
 TEST_F(SlurmResources, MoreGpusThanTheNodeHasIsSlurmsRefusal) {
   JobDescription d = printing_job();
   d.gpus = std::stoi(env("CUTTLE_TEST_SLURM_GPUS")) + 1;
-  EXPECT_NE(refusal(d).find("Requested node configuration is not available"), std::string::npos);
+  expect_refusal(d, "Requested node configuration is not available");
 }
 
 TEST_F(SlurmResources, AGpuTypeTheNodeLacksIsSlurmsRefusal) {
   JobDescription d = printing_job();
   d.gpus = 1;
   d.gpu_type = "nosuchgpu";
-  EXPECT_NE(refusal(d).find("Requested node configuration is not available"), std::string::npos);
+  expect_refusal(d, "Requested node configuration is not available");
 }
 
 TEST_F(SlurmResources, AnUnknownReservationIsSlurmsRefusal) {
   JobDescription d = printing_job();
   d.reservation = "cuttle-no-such-reservation";
-  EXPECT_NE(refusal(d).find("Requested reservation is invalid"), std::string::npos);
+  expect_refusal(d, "Requested reservation is invalid");
 }
 
 TEST_F(SlurmResources, AnUnknownFeatureIsSlurmsRefusal) {
   JobDescription d = printing_job();
   d.constraints = {"cuttle-no-such-feature"};
-  EXPECT_NE(refusal(d).find("Invalid feature specification"), std::string::npos);
+  expect_refusal(d, "Invalid feature specification");
+}
+
+// torque:// over Slurm's Torque wrappers: sbatch reads the #PBS lines itself, and turns
+// gpus= in the node request into Slurm's GRES and -A into the account.
+TEST_F(SlurmResources, TorqueGpusAndAccountReachSlurmThroughItsTorqueWrappers) {
+  if (env("CUTTLE_TEST_TORQUE").empty()) GTEST_SKIP() << "no Torque wrappers";
+  scheduler_ = open_scheduler("torque://");
+  JobDescription d = printing_job();
+  d.gpus = std::stoi(env("CUTTLE_TEST_SLURM_GPUS"));
+  d.account = "cuttle-torque";
+  d.exclusive_nodes = true;
+  const std::string out = run(d);
+  EXPECT_NE(out.find("gpus=0,1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Account=cuttle-torque"), std::string::npos) << out;
 }
 
 // The same through the `cuttle` command's flags.
@@ -138,11 +151,13 @@ class SlurmResourcesCli : public CliTest {
 };
 
 TEST_F(SlurmResourcesCli, GpusAndConstraintFlagsReachSlurm) {
+  const std::string out = dir_.path() + "/out.txt";
   auto r = cuttle({"submit", "--wait", "--gpus", env("CUTTLE_TEST_SLURM_GPU_TYPE") + ":2",
                    "--constraint", env("CUTTLE_TEST_SLURM_FEATURE"), "--account", "cuttle-cli",
-                   "slurm://", "--", "/bin/sh", "-c", "echo \"gpus=$CUDA_VISIBLE_DEVICES\""});
+                   "slurm://", "--", "/bin/sh", "-c",
+                   "echo \"gpus=$CUDA_VISIBLE_DEVICES\" > '" + out + "'"});
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
-  EXPECT_NE(r.stdout_text.find("gpus=0,1"), std::string::npos) << r.stdout_text << r.stderr_text;
+  EXPECT_EQ(testing::read_file(out), "gpus=0,1\n") << r.stderr_text;
 }
 
 }  // namespace
