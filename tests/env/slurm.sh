@@ -39,9 +39,13 @@ print_exports() {
   echo "export CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION=one"
   echo "export CUTTLE_TEST_SLURM_MIN_JOB_AGE=10"
   echo "export CUTTLE_TEST_TORQUE=1"
-  echo "export CUTTLE_TEST_SLURM_GPUS=2"
-  echo "export CUTTLE_TEST_SLURM_GPU_TYPE=tesla"
-  echo "export CUTTLE_TEST_SLURM_FEATURE=ssd"
+  # A controller started from an older version of this script has no GPUs: say so only
+  # when the configuration it runs with has them.
+  if grep -q '^GresTypes=gpu' "$CONF"; then
+    echo "export CUTTLE_TEST_SLURM_GPUS=2"
+    echo "export CUTTLE_TEST_SLURM_GPU_TYPE=tesla"
+    echo "export CUTTLE_TEST_SLURM_FEATURE=ssd"
+  fi
   [ -z "$INSTANCE" ] || echo "export SLURM_CONF=$CONF"
 }
 

@@ -143,5 +143,21 @@ TEST_F(CliTest, AdaptorsListsLocationFormsAndProperties) {
   EXPECT_TRUE(found);
 }
 
+// docs/resources.md: the capabilities say which resource fields an adaptor honours.
+TEST_F(CliTest, AdaptorsListWhichResourceFieldsEachHonours) {
+  auto r = cuttle({"adaptors", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  std::map<std::string, nlohmann::json> caps;
+  for (const auto& a : nlohmann::json::parse(r.stdout_text)) caps[a["name"]] = a["capabilities"];
+  EXPECT_EQ(caps["local"]["gpus"], false);
+  EXPECT_EQ(caps["ssh"]["exclusive_nodes"], false);
+  EXPECT_EQ(caps["slurm"]["gpu_type"], true);
+  EXPECT_EQ(caps["slurm"]["reservation"], true);
+  EXPECT_EQ(caps["torque"]["constraints"], true);
+  EXPECT_EQ(caps["torque"]["qos"], false);
+  EXPECT_EQ(caps["kubernetes"]["gpus"], true);
+  EXPECT_EQ(caps["kubernetes"]["account"], false);
+}
+
 }  // namespace
 }  // namespace cuttle

@@ -1,10 +1,6 @@
-// GPUs, features, account, QoS and reservation against the real Slurm of tests/env/slurm.sh,
+// GPUs, node features, account and reservation against the real Slurm of tests/env/slurm.sh,
 // whose node has two "tesla" GPUs as a GRES and the feature "ssd": what Slurm accepts runs
 // with what was asked for; what it refuses is a CommandFailed carrying Slurm's own words.
-#include <unistd.h>
-
-#include <filesystem>
-
 #include <gtest/gtest.h>
 
 #include "cuttle/cuttle.h"
@@ -18,22 +14,21 @@ using namespace std::chrono_literals;
 
 using testing::env;
 
+// Fails in CI and skips elsewhere without a Slurm whose node has GPUs.
+#define CUTTLE_REQUIRE_GPU_SLURM()                                                    \
+  if (env("CUTTLE_TEST_SLURM_GPUS").empty()) {                                        \
+    if (testing::in_ci())                                                             \
+      FAIL() << "CUTTLE_TEST_SLURM_GPUS is not set: start "                           \
+                "tests/env/slurm.sh";                                                 \
+    GTEST_SKIP() << "CUTTLE_TEST_SLURM_GPUS is not set: start tests/env/slurm.sh (a " \
+                    "Slurm with a gpu GRES)";                                         \
+  }
+
 class SlurmResources : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (env("CUTTLE_TEST_SLURM_GPUS").empty()) {
-      if (testing::in_ci()) FAIL() << "CUTTLE_TEST_SLURM_GPUS is not set: start tests/env/slurm.sh";
-      GTEST_SKIP() << "CUTTLE_TEST_SLURM_GPUS is not set: start tests/env/slurm.sh (a Slurm "
-                      "with a gpu GRES)";
-    }
-    char pattern[] = "/tmp/cuttle-slurm-resources-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
+    CUTTLE_REQUIRE_GPU_SLURM();
     scheduler_ = open_scheduler("slurm://");
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
 
   // A job that prints what Slurm gave it, its stdout copied back to out.txt.
@@ -44,7 +39,7 @@ class SlurmResources : public ::testing::Test {
          "echo \"gpus=${CUDA_VISIBLE_DEVICES-none}\"; scontrol show job "
          "\"$SLURM_JOB_ID\" | tr ' ' '\\n' | grep -E '^(Account|TresPerNode|Features)='"});
     d.stdout_path = "out.txt";
-    d.stage_out = {{"out.txt", dir_ + "/out.txt"}};
+    d.stage_out = {{"out.txt", dir_.path() + "/out.txt"}};
     return d;
   }
 
@@ -52,7 +47,7 @@ class SlurmResources : public ::testing::Test {
     const std::string id = scheduler_->submit(d);
     const JobStatus status = scheduler_->wait_until_done(id, 120s);
     EXPECT_EQ(status.state, JobState::kCompleted) << status.reason;
-    return testing::read_file(dir_ + "/out.txt");
+    return testing::read_file(dir_.path() + "/out.txt");
   }
 
   // Slurm's refusal at submit: a CommandFailed naming sbatch, whose message carries what
@@ -70,7 +65,7 @@ class SlurmResources : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  testing::TempDir dir_;
   std::shared_ptr<Scheduler> scheduler_;
 };
 
@@ -145,9 +140,7 @@ TEST_F(SlurmResources, TorqueGpusAndAccountReachSlurmThroughItsTorqueWrappers) {
 // The same through the `cuttle` command's flags.
 class SlurmResourcesCli : public CliTest {
  protected:
-  void SetUp() override {
-    if (env("CUTTLE_TEST_SLURM_GPUS").empty()) GTEST_SKIP() << "no Slurm with a gpu GRES";
-  }
+  void SetUp() override { CUTTLE_REQUIRE_GPU_SLURM(); }
 };
 
 TEST_F(SlurmResourcesCli, GpusAndConstraintFlagsReachSlurm) {

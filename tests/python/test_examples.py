@@ -21,13 +21,12 @@ def test_example_runs(name):
     assert result.returncode == 0, (result.stdout.decode(), result.stderr.decode())
 
 
-def test_gpu_example_is_refused_on_local_naming_the_field(tmp_path):
+def test_gpu_example_is_refused_on_local_naming_the_field():
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / "gpu_job.py"), "local://"],
         capture_output=True,
         timeout=120,
         env=os.environ.copy(),
-        cwd=tmp_path,
     )
     assert result.returncode == 2, (result.stdout.decode(), result.stderr.decode())
     assert b"refused: gpus: the local adaptor cannot honour it" in result.stdout
