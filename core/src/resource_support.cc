@@ -18,7 +18,8 @@ const ResourceField kResourceFields[] = {
      "GPUs are allocated by slurm, torque and kubernetes"},
     {"gpu_type", &Capabilities::gpu_type,
      [](const JobDescription& d) { return !d.gpu_type.empty(); },
-     "a GPU type is requested on slurm; elsewhere ask for a node feature in constraints"},
+     "a GPU type is requested on slurm; on torque, name the GPU nodes' property in "
+     "constraints"},
     {"account", &Capabilities::account, [](const JobDescription& d) { return !d.account.empty(); },
      "accounts are charged by slurm and torque"},
     {"qos", &Capabilities::qos, [](const JobDescription& d) { return !d.qos.empty(); },

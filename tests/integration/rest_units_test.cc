@@ -126,6 +126,36 @@ TEST(RestRequest, AnEmptyUnknownFieldNameIsStillNamed) {
   }
 }
 
+// Issue 14: the resource fields of POST /job reach the JobDescription, and survive the
+// stored request (request_to_json / request_from_json) a restarted service reads back.
+TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  const JobRequest r = parse_job_request(
+      R"({"jobdir": "/tmp", "executable": "true", "gpus": 2, "gpu_type": "a100",
+          "account": "chem42", "qos": "high", "reservation": "r1",
+          "constraints": ["ssd", "ib"], "exclusive_nodes": true})",
+      config);
+  const JobRequest back = request_from_json(request_to_json(r));
+  for (const JobRequest* request : {&r, &back}) {
+    const JobDescription d = to_job_description(*request, "id");
+    EXPECT_EQ(d.gpus, 2);
+    EXPECT_EQ(d.gpu_type, "a100");
+    EXPECT_EQ(d.account, "chem42");
+    EXPECT_EQ(d.qos, "high");
+    EXPECT_EQ(d.reservation, "r1");
+    EXPECT_EQ(d.constraints, (std::vector<std::string>{"ssd", "ib"}));
+    EXPECT_TRUE(d.exclusive_nodes);
+  }
+  const JobDescription none =
+      to_job_description(request_from_json(request_to_json(parse_job_request(
+                             R"({"jobdir": "/tmp", "executable": "true"})", config))),
+                         "id");
+  EXPECT_FALSE(none.gpus.has_value());
+  EXPECT_FALSE(none.exclusive_nodes);
+  EXPECT_TRUE(none.constraints.empty());
+}
+
 TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
   try {
     parse_config("{\"listen\": \"127.0.0.1:9998\", \"lissen\": 1}", "test.json");
