@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cuttle/error.h"
+#include "cuttle/job_description_json.h"
 #include "cuttle/properties.h"
 #include "cuttle/sandbox.h"
 
@@ -14,28 +15,21 @@ namespace {
 
 using nlohmann::json;
 
-const std::set<std::string> kKnownFields = {"jobdir",
-                                            "executable",
-                                            "arguments",
-                                            "prestaged",
-                                            "poststaged",
-                                            "stdout",
-                                            "stderr",
-                                            "environment",
-                                            "status_callback_url",
-                                            "scheduler",
-                                            "queue",
-                                            "max_runtime",
-                                            "retry_limit",
-                                            "name",
-                                            "labels",
-                                            "gpus",
-                                            "gpu_type",
-                                            "account",
-                                            "qos",
-                                            "reservation",
-                                            "constraints",
-                                            "exclusive_nodes"};
+// Resources and placement (docs/resources.md): core's field names and JSON form.
+const char* const kResourceFields[] = {"gpus",        "gpu_type",    "account",        "qos",
+                                       "reservation", "constraints", "exclusive_nodes"};
+
+std::set<std::string> known_fields() {
+  std::set<std::string> fields = {"jobdir",      "executable",  "arguments",
+                                  "prestaged",   "poststaged",  "stdout",
+                                  "stderr",      "environment", "status_callback_url",
+                                  "scheduler",   "queue",       "max_runtime",
+                                  "retry_limit", "name",        "labels"};
+  fields.insert(std::begin(kResourceFields), std::end(kResourceFields));
+  return fields;
+}
+
+const std::set<std::string> kKnownFields = known_fields();
 
 [[noreturn]] void reject(const std::string& field, const std::string& reason, int status = 400) {
   throw RequestError(status, field, reason);
@@ -245,25 +239,14 @@ std::optional<UrlParts> parse_http_url(const std::string& url) {
 
 namespace {
 
-// The resource and placement fields; what a value may hold is JobDescription::validate's
-// rule, applied below with the rest of the description.
-void parse_resources(const json& body, const Limits& limits, JobRequest& r) {
-  if (body.contains("gpus") && !body["gpus"].is_null()) {
-    const json& v = body["gpus"];
-    if (!v.is_number_integer()) reject("gpus", "must be an integer");
-    const auto n = v.get<std::int64_t>();
-    if (n < 1 || n > 1024) reject("gpus", "must be between 1 and 1024");
-    r.gpus = static_cast<int>(n);
+// The resource fields of `object`, read by core's reader. Throws InvalidJobDescription
+// naming the field.
+JobDescription resources_from(const json& object) {
+  json subset = json::object();
+  for (const char* key : kResourceFields) {
+    if (object.contains(key)) subset[key] = object[key];
   }
-  r.gpu_type = text_field(body, "gpu_type", limits, false);
-  r.account = text_field(body, "account", limits, false);
-  r.qos = text_field(body, "qos", limits, false);
-  r.reservation = text_field(body, "reservation", limits, false);
-  r.constraints = string_list(body, "constraints", limits.max_arguments, limits);
-  if (body.contains("exclusive_nodes") && !body["exclusive_nodes"].is_null()) {
-    if (!body["exclusive_nodes"].is_boolean()) reject("exclusive_nodes", "must be true or false");
-    r.exclusive_nodes = body["exclusive_nodes"].get<bool>();
-  }
+  return job_description_from_json(subset.dump());
 }
 
 }  // namespace
@@ -305,7 +288,14 @@ JobRequest parse_job_request(const std::string& body_text, const Config& config)
     r.retry_limit = static_cast<int>(n);
   }
 
-  parse_resources(body, limits, r);
+  try {
+    r.resources = resources_from(body);  // the values are checked with the description below
+  } catch (const InvalidJobDescription& e) {
+    reject(e.field(), e.reason());
+  }
+  if (r.resources.constraints.size() > limits.max_arguments) {
+    reject("constraints", "has more entries than the limit", 413);
+  }
 
   for (const auto& [key, value] : r.environment) {
     if (key.empty() || !(std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_')) {
@@ -364,13 +354,7 @@ json request_to_json(const JobRequest& r) {
   if (r.retry_limit) out["retry_limit"] = *r.retry_limit;
   if (!r.name.empty()) out["name"] = r.name;
   if (!r.labels.empty()) out["labels"] = r.labels;
-  if (r.gpus) out["gpus"] = *r.gpus;
-  if (!r.gpu_type.empty()) out["gpu_type"] = r.gpu_type;
-  if (!r.account.empty()) out["account"] = r.account;
-  if (!r.qos.empty()) out["qos"] = r.qos;
-  if (!r.reservation.empty()) out["reservation"] = r.reservation;
-  if (!r.constraints.empty()) out["constraints"] = r.constraints;
-  if (r.exclusive_nodes) out["exclusive_nodes"] = true;
+  out.update(json::parse(to_json_text(r.resources)));  // only the fields that are set
   return out;
 }
 
@@ -397,19 +381,13 @@ JobRequest request_from_json(const json& j) {
   if (j.contains("max_runtime"))
     r.max_runtime = std::chrono::seconds(j["max_runtime"].get<int64_t>());
   if (j.contains("retry_limit")) r.retry_limit = j["retry_limit"].get<int>();
-  if (j.contains("gpus")) r.gpus = j["gpus"].get<int>();
-  r.gpu_type = str("gpu_type");
-  r.account = str("account");
-  r.qos = str("qos");
-  r.reservation = str("reservation");
-  if (j.contains("constraints")) r.constraints = j["constraints"].get<std::vector<std::string>>();
-  r.exclusive_nodes = j.value("exclusive_nodes", false);
+  r.resources = resources_from(j);
   r.resolved_jobdir = str("resolved_jobdir");
   return r;
 }
 
 JobDescription to_job_description(const JobRequest& r, const std::string& job_id) {
-  JobDescription d;
+  JobDescription d = r.resources;
   d.name = job_id;
   d.executable = r.executable;
   d.arguments = r.arguments;
@@ -420,13 +398,6 @@ JobDescription to_job_description(const JobRequest& r, const std::string& job_id
   d.max_runtime = r.max_runtime;
   d.retry_limit = r.retry_limit.value_or(0);
   d.labels = r.labels;
-  d.gpus = r.gpus;
-  d.gpu_type = r.gpu_type;
-  d.account = r.account;
-  d.qos = r.qos;
-  d.reservation = r.reservation;
-  d.constraints = r.constraints;
-  d.exclusive_nodes = r.exclusive_nodes;
   const std::string dir = r.resolved_jobdir.empty() ? r.jobdir : r.resolved_jobdir;
   for (const auto& name : r.prestaged) d.stage_in.push_back({dir + "/" + name, name});
   for (const auto& name : r.poststaged) d.stage_out.push_back({name, dir + "/" + name});
