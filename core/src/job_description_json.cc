@@ -2,6 +2,7 @@
 #include "cuttle/job_description_json.h"
 
 #include <algorithm>
+#include <climits>
 #include <nlohmann/json.hpp>
 
 #include "cuttle/error.h"
@@ -79,6 +80,16 @@ std::vector<StagingEntry> staging_from(const json& object, const std::string& na
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+// A whole number that fits an int: 2.5 GPUs or 1e12 are not quietly made into others.
+int count_from(const json& object, const std::string& name) {
+  const json& value = object.at(name);
+  if (!value.is_number_integer() || value.get<std::int64_t>() < INT_MIN ||
+      value.get<std::int64_t>() > INT_MAX) {
+    throw InvalidJobDescription(name, "expected a whole number, got " + value.dump());
+  }
+  return value.get<int>();
 }
 
 // "10m" or 600 (seconds).
@@ -173,7 +184,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("tasks")) d.tasks = field<int>(in, "tasks");
   if (has("cores_per_task")) d.cores_per_task = field<int>(in, "cores_per_task");
   if (has("memory")) d.memory_bytes = memory_from(in["memory"]);
-  if (has("gpus")) d.gpus = field<int>(in, "gpus");
+  if (has("gpus")) d.gpus = count_from(in, "gpus");
   if (has("gpu_type")) d.gpu_type = field<std::string>(in, "gpu_type");
   if (has("account")) d.account = field<std::string>(in, "account");
   if (has("qos")) d.qos = field<std::string>(in, "qos");

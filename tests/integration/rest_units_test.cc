@@ -156,6 +156,28 @@ TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
   EXPECT_TRUE(none.constraints.empty());
 }
 
+// What the fuzzer (tests/fuzz/fuzz_job_request.cc) asks of every body, for odd resource
+// values: refused naming a field, or accepted with an echo that reads back to itself.
+TEST(RestRequest, OddResourceValuesAreRefusedByNameOrEchoStably) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  for (const char* extra :
+       {R"("gpus": 2.5)", R"("gpus": 1e12)", R"("gpus": -1)", R"("gpus": "2")", R"("gpus": null)",
+        R"("constraints": [1])", R"("constraints": "ssd")", R"("exclusive_nodes": null)",
+        R"("exclusive_nodes": 1)", R"("gpu_type": "a100")", R"("account": "")",
+        R"("qos": "\u0000")", R"("reservation": ["r"])"}) {
+    const std::string body =
+        std::string(R"({"jobdir": "/tmp", "executable": "true", )") + extra + "}";
+    try {
+      const JobRequest r = parse_job_request(body, config);
+      const nlohmann::json echoed = request_to_json(r);
+      EXPECT_EQ(request_to_json(request_from_json(echoed)), echoed) << body;
+    } catch (const RequestError& e) {
+      EXPECT_FALSE(e.field().empty()) << body;
+    }
+  }
+}
+
 TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {
   try {
     parse_config("{\"listen\": \"127.0.0.1:9998\", \"lissen\": 1}", "test.json");

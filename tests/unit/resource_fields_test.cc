@@ -96,9 +96,11 @@ TEST(ResourceFields, JsonRoundTripsAndNamesAWrongType) {
   EXPECT_EQ(to_json_text(JobDescription{}).find("exclusive_nodes"), std::string::npos)
       << "unset fields stay out of the document";
   using Case = std::pair<const char*, const char*>;
-  for (const auto& [field, body] : {Case{"gpus", R"({"executable": "x", "gpus": "two"})"},
-                                    Case{"exclusive_nodes", R"({"exclusive_nodes": "yes"})"},
-                                    Case{"constraints", R"({"constraints": "ssd"})"}}) {
+  for (const auto& [field, body] :
+       {Case{"gpus", R"({"executable": "x", "gpus": "two"})"},
+        Case{"exclusive_nodes", R"({"exclusive_nodes": "yes"})"}, Case{"gpus", R"({"gpus": 2.5})"},
+        Case{"gpus", R"({"gpus": 1e12})"}, Case{"gpus", R"({"gpus": 10000000000})"},
+        Case{"constraints", R"({"constraints": "ssd"})"}}) {
     try {
       job_description_from_json(body);
       ADD_FAILURE() << body << " was accepted";
