@@ -10,6 +10,8 @@ namespace cuttle::detail {
 namespace {
 
 constexpr const char* kNamePrefix = "cuttle-";
+// The NVIDIA device plugin's extended resource, the one most clusters schedule GPUs by.
+constexpr const char* kGpuResource = "nvidia.com/gpu";
 
 // $1 stdin, $2 stdout, $3 stderr (each "" for none), then the command.
 constexpr const char* kWrapper = R"SH(i=$1; o=$2; e=$3; shift 3
@@ -220,6 +222,10 @@ nlohmann::json job_manifest(const JobDescription& description, const std::string
   if (description.memory_bytes) {
     resources["requests"]["memory"] = std::to_string(*description.memory_bytes);
     resources["limits"]["memory"] = std::to_string(*description.memory_bytes);
+  }
+  if (description.gpus) {
+    // An extended resource: limits only (requests default to them, and may not differ).
+    resources["limits"][kGpuResource] = std::to_string(*description.gpus);
   }
   if (!resources.empty()) container["resources"] = resources;
   if (!description.container.user.empty()) {

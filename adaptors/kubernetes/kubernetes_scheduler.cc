@@ -79,6 +79,9 @@ Capabilities KubernetesScheduler::capabilities() const {
   c.containers = true;
   c.native_time_limit = true;  // activeDeadlineSeconds
   c.extend = true;
+  // nvidia.com/gpu in the pod's limits. No gpu_type: nodes carry a GPU's model under
+  // labels each cluster names its own way (GPU feature discovery, cloud providers).
+  c.gpus = true;
   return c;
 }
 

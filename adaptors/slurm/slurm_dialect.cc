@@ -31,9 +31,37 @@ bool contains(const std::string& text, std::string_view needle) {
   return text.find(needle) != std::string::npos;
 }
 
+// Every constraint is required: Slurm's AND of features.
+std::string all_of(const std::vector<std::string>& features) {
+  std::string joined;
+  for (const std::string& f : features) joined += (joined.empty() ? "" : "&") + f;
+  return joined;
+}
+
 std::string command_name(const std::vector<std::string>& argv) {
   const std::string& first = argv.front();
   return first.substr(first.rfind('/') + 1);
+}
+
+// GPUs go to --gres=gpu[:type]:N, which is per node like Torque's nodes=..:gpus=N and a
+// Kubernetes pod's limit, so `gpus` means the same on every adaptor; --gpus=N would be
+// per job (and needs select/cons_tres).
+std::string resource_directives(const JobDescription& d) {
+  std::string out;
+  if (d.gpus) {
+    const std::string type = d.gpu_type.empty() ? "" : d.gpu_type + ":";
+    out += directive_line(kPrefix, "--gres=", "gpu:" + type + std::to_string(*d.gpus), "gpus");
+  }
+  if (!d.account.empty()) out += directive_line(kPrefix, "--account=", d.account, "account");
+  if (!d.qos.empty()) out += directive_line(kPrefix, "--qos=", d.qos, "qos");
+  if (!d.reservation.empty()) {
+    out += directive_line(kPrefix, "--reservation=", d.reservation, "reservation");
+  }
+  if (!d.constraints.empty()) {
+    out += directive_line(kPrefix, "--constraint=", all_of(d.constraints), "constraints");
+  }
+  if (d.exclusive_nodes) out += std::string(kPrefix) + " --exclusive\n";
+  return out;
 }
 
 }  // namespace
@@ -41,6 +69,8 @@ std::string command_name(const std::vector<std::string>& argv) {
 Capabilities SlurmDialect::capabilities() const {
   Capabilities c = batch_capabilities();
   c.extend = true;  // scontrol update TimeLimit
+  c.gpus = c.gpu_type = c.account = c.qos = c.reservation = c.constraints = c.exclusive_nodes =
+      true;
   return c;
 }
 
@@ -65,6 +95,7 @@ std::string SlurmDialect::render_directives(const JobDescription& d,
     out +=
         directive_line(kPrefix, "--mem=", std::to_string(mib == 0 ? 1 : mib) + "M", "memory_bytes");
   }
+  out += resource_directives(d);
   if (d.max_runtime) {
     out += directive_line(kPrefix, "--time=", std::to_string(ceil_minutes(*d.max_runtime)),
                           "max_runtime");

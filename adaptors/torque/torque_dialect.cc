@@ -40,9 +40,27 @@ void check_plain(const std::vector<std::string>& arguments) {
   }
 }
 
+// GPUs per node and node features (properties) are parts of the nodes= request: the
+// same node spec carries them, e.g. nodes=2:ppn=4:gpus=1:bigmem.
+std::string nodes_request(const JobDescription& d) {
+  const int nodes = d.nodes.value_or(1);
+  const int tasks = d.tasks.value_or(nodes);
+  const int per_node = (tasks + nodes - 1) / nodes * d.cores_per_task.value_or(1);
+  std::string spec = "nodes=" + std::to_string(nodes) + ":ppn=" + std::to_string(per_node);
+  if (d.gpus) spec += ":gpus=" + std::to_string(*d.gpus);
+  for (const std::string& feature : d.constraints) spec += ":" + feature;
+  return directive_word(spec, d.constraints.empty() ? "gpus" : "constraints");
+}
+
 }  // namespace
 
-Capabilities TorqueDialect::capabilities() const { return batch_capabilities(); }
+// No GPU type (Torque's gpus= is a count; a type is a node property: constraints), no QoS
+// and no reservation (those are Moab's -l qos= / -l advres=, not Torque's).
+Capabilities TorqueDialect::capabilities() const {
+  Capabilities c = batch_capabilities();
+  c.gpus = c.account = c.constraints = c.exclusive_nodes = true;
+  return c;
+}
 
 std::string TorqueDialect::render_directives(const JobDescription& d,
                                              const DirectiveContext& context) const {
@@ -50,13 +68,13 @@ std::string TorqueDialect::render_directives(const JobDescription& d,
   out += std::string(kPrefix) + " -N " + directive_word(context.job_name, "name") + "\n";
   if (!d.queue.empty())
     out += std::string(kPrefix) + " -q " + directive_word(d.queue, "queue") + "\n";
-  if (d.nodes || d.tasks || d.cores_per_task) {
-    const int nodes = d.nodes.value_or(1);
-    const int tasks = d.tasks.value_or(nodes);
-    const int per_node = (tasks + nodes - 1) / nodes * d.cores_per_task.value_or(1);
-    out += std::string(kPrefix) + " -l nodes=" + std::to_string(nodes) +
-           ":ppn=" + std::to_string(per_node) + "\n";
+  if (d.nodes || d.tasks || d.cores_per_task || d.gpus || !d.constraints.empty()) {
+    out += std::string(kPrefix) + " -l " + nodes_request(d) + "\n";
   }
+  if (!d.account.empty())
+    out += std::string(kPrefix) + " -A " + directive_word(d.account, "account") + "\n";
+  // Moab's (and Slurm's #PBS reader's) form; Torque's own qsub -n is unknown to sbatch.
+  if (d.exclusive_nodes) out += std::string(kPrefix) + " -l naccesspolicy=singlejob\n";
   if (d.max_runtime)
     out += std::string(kPrefix) + " -l walltime=" + walltime(*d.max_runtime) + "\n";
   if (d.memory_bytes) {

@@ -45,6 +45,11 @@ const std::vector<VerbHelp> kVerbs = {
   --nodes N                 --tasks N                     --cores-per-task N
   --memory SIZE             --scheduler-arg ARG (repeatable)
   --label KEY=VALUE (repeatable)
+Resources and placement (docs/resources.md; refused where the adaptor cannot honour them):
+  --gpus [TYPE:]N           GPUs per node, e.g. --gpus 2 or --gpus a100:2
+  --account NAME            --qos NAME                    --reservation NAME
+  --constraint FEATURE      a node feature; repeatable, all required
+  --exclusive               no other job on the job's nodes
   --stage-in SRC[:DEST]     --stage-out SRC[:DEST] (repeatable)
 Containers (docs/containers.md; the job's sandbox is /work inside):
   --image IMAGE             --container-runtime auto|podman|docker|apptainer|singularity|charliecloud

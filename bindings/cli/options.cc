@@ -55,6 +55,15 @@ auto with_flag(const std::string& flag, F parse) {
   }
 }
 
+// "N" or "TYPE:N", Slurm's --gpus form.
+void gpus(Options& o, const std::string& text) {
+  const auto colon = text.rfind(':');
+  o.job.gpu_type = colon == std::string::npos ? "" : text.substr(0, colon);
+  const int count = positive_int("--gpus", text.substr(colon + 1));
+  if (count == 0) throw InvalidArgument("--gpus: at least 1 (leave the flag out for none)");
+  o.job.gpus = count;
+}
+
 using Handler = std::function<void(Options&, const std::string&)>;
 
 const std::map<std::string, Handler>& value_flags() {
@@ -117,6 +126,11 @@ const std::map<std::string, Handler>& value_flags() {
        [](Options& o, const std::string& v) {
          o.job.memory_bytes = with_flag("--memory", [&] { return parse_size(v); });
        }},
+      {"--gpus", gpus},
+      {"--account", [](Options& o, const std::string& v) { o.job.account = v; }},
+      {"--qos", [](Options& o, const std::string& v) { o.job.qos = v; }},
+      {"--reservation", [](Options& o, const std::string& v) { o.job.reservation = v; }},
+      {"--constraint", [](Options& o, const std::string& v) { o.job.constraints.push_back(v); }},
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},
@@ -177,8 +191,9 @@ JobDescription read_job_file(const std::string& path) {
   }
 }
 
-const char* const kSwitches[] = {"--help",    "--version", "--wait", "--json", "--follow",
-                                 "--dry-run", "-h",        "-V",     "-f",     "-p"};
+const char* const kSwitches[] = {"--help",   "--version", "--wait",      "--json",
+                                 "--follow", "--dry-run", "--exclusive", "-h",
+                                 "-V",       "-f",        "-p"};
 
 }  // namespace
 
@@ -214,6 +229,10 @@ Options parse_onto(const std::vector<std::string>& args, Options o) {
     }
     if (arg == "--dry-run") {
       o.dry_run = true;
+      continue;
+    }
+    if (arg == "--exclusive") {
+      o.job.exclusive_nodes = true;
       continue;
     }
     // For output and logs, --stderr chooses the stream; for submit it takes a file.

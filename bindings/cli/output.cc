@@ -116,7 +116,14 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"queues", c.queues},
             {"containers", c.containers},
             {"multi_node", c.multi_node},
-            {"native_time_limit", c.native_time_limit}}}};
+            {"native_time_limit", c.native_time_limit},
+            {"gpus", c.gpus},
+            {"gpu_type", c.gpu_type},
+            {"account", c.account},
+            {"qos", c.qos},
+            {"reservation", c.reservation},
+            {"constraints", c.constraints},
+            {"exclusive_nodes", c.exclusive_nodes}}}};
 }
 
 nlohmann::json to_json(const QueueInfo& q) {

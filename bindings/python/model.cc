@@ -33,6 +33,13 @@ const std::vector<const char*>& description_fields() {
                                                   "tasks",
                                                   "cores_per_task",
                                                   "memory_bytes",
+                                                  "gpus",
+                                                  "gpu_type",
+                                                  "account",
+                                                  "qos",
+                                                  "reservation",
+                                                  "constraints",
+                                                  "exclusive_nodes",
                                                   "scheduler_arguments",
                                                   "container_image",
                                                   "container_runtime",
@@ -232,6 +239,21 @@ void bind_description(py::module_& m) {
             }
           },
           "Memory per node in bytes (int), or a size text such as '4G'; None: unset.")
+      .def_readwrite("gpus", &JobDescription::gpus, "GPUs per node (int), None: none.")
+      .def_readwrite("gpu_type", &JobDescription::gpu_type, "e.g. 'a100'; '': any (needs gpus).")
+      .def_readwrite("account", &JobDescription::account, "The account (project) charged.")
+      .def_readwrite("qos", &JobDescription::qos, "The quality of service.")
+      .def_readwrite("reservation", &JobDescription::reservation, "An advance reservation.")
+      .def_property(
+          "constraints", [](const JobDescription& d) { return d.constraints; },
+          [](JobDescription& d, py::handle value) {
+            if (PyUnicode_Check(value.ptr()))
+              throw py::type_error("constraints must be a list of node features, not a str");
+            d.constraints = value.cast<std::vector<std::string>>();
+          },
+          "Node features, every one required: a list of str.")
+      .def_readwrite("exclusive_nodes", &JobDescription::exclusive_nodes,
+                     "True: no other job shares the job's nodes.")
       .def_readwrite("scheduler_arguments", &JobDescription::scheduler_arguments)
       .def_readwrite("container_image", &JobDescription::container_image)
       .def_property(
@@ -319,6 +341,13 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("containers", &Capabilities::containers)
       .def_readonly("multi_node", &Capabilities::multi_node)
       .def_readonly("native_time_limit", &Capabilities::native_time_limit)
+      .def_readonly("gpus", &Capabilities::gpus)
+      .def_readonly("gpu_type", &Capabilities::gpu_type)
+      .def_readonly("account", &Capabilities::account)
+      .def_readonly("qos", &Capabilities::qos)
+      .def_readonly("reservation", &Capabilities::reservation)
+      .def_readonly("constraints", &Capabilities::constraints)
+      .def_readonly("exclusive_nodes", &Capabilities::exclusive_nodes)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -331,6 +360,13 @@ void bind_adaptors(py::module_& m) {
         add(c.containers, "containers");
         add(c.multi_node, "multi_node");
         add(c.native_time_limit, "native_time_limit");
+        add(c.gpus, "gpus");
+        add(c.gpu_type, "gpu_type");
+        add(c.account, "account");
+        add(c.qos, "qos");
+        add(c.reservation, "reservation");
+        add(c.constraints, "constraints");
+        add(c.exclusive_nodes, "exclusive_nodes");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 

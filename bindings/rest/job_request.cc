@@ -15,11 +15,21 @@ namespace {
 
 using nlohmann::json;
 
-const std::set<std::string> kKnownFields = {"jobdir",      "executable",  "arguments",
-                                            "prestaged",   "poststaged",  "stdout",
-                                            "stderr",      "environment", "status_callback_url",
-                                            "scheduler",   "queue",       "max_runtime",
-                                            "retry_limit", "name",        "labels"};
+// Resources and placement (docs/resources.md): core's field names and JSON form.
+const char* const kResourceFields[] = {"gpus",        "gpu_type",    "account",        "qos",
+                                       "reservation", "constraints", "exclusive_nodes"};
+
+std::set<std::string> known_fields() {
+  std::set<std::string> fields = {"jobdir",      "executable",  "arguments",
+                                  "prestaged",   "poststaged",  "stdout",
+                                  "stderr",      "environment", "status_callback_url",
+                                  "scheduler",   "queue",       "max_runtime",
+                                  "retry_limit", "name",        "labels"};
+  fields.insert(std::begin(kResourceFields), std::end(kResourceFields));
+  return fields;
+}
+
+const std::set<std::string> kKnownFields = known_fields();
 
 [[noreturn]] void reject(const std::string& field, const std::string& reason, int status = 400) {
   throw RequestError(status, field, reason);
@@ -227,6 +237,20 @@ std::optional<UrlParts> parse_http_url(const std::string& url) {
   return parts;
 }
 
+namespace {
+
+// The resource fields of `object`, read by core's reader. Throws InvalidJobDescription
+// naming the field.
+JobDescription resources_from(const json& object) {
+  json subset = json::object();
+  for (const char* key : kResourceFields) {
+    if (object.contains(key)) subset[key] = object[key];
+  }
+  return job_description_from_json(subset.dump());
+}
+
+}  // namespace
+
 JobRequest parse_job_request(const std::string& body_text, const Config& config) {
   const Limits& limits = config.limits;
   if (body_text.size() > limits.max_body_bytes) reject("(body)", "is larger than the limit", 413);
@@ -262,6 +286,15 @@ JobRequest parse_job_request(const std::string& body_text, const Config& config)
     const auto n = v.get<std::int64_t>();
     if (n < 0 || n > 100) reject("retry_limit", "must be between 0 and 100");
     r.retry_limit = static_cast<int>(n);
+  }
+
+  try {
+    r.resources = resources_from(body);  // the values are checked with the description below
+  } catch (const InvalidJobDescription& e) {
+    reject(e.field(), e.reason());
+  }
+  if (r.resources.constraints.size() > limits.max_arguments) {
+    reject("constraints", "has more entries than the limit", 413);
   }
 
   for (const auto& [key, value] : r.environment) {
@@ -324,6 +357,7 @@ json request_to_json(const JobRequest& r) {
   if (!r.contract.empty()) {
     out["contract"] = {{"name", r.contract}, {"document", r.contract_document}};
   }
+  out.update(json::parse(to_json_text(r.resources)));  // only the fields that are set
   return out;
 }
 
@@ -362,6 +396,7 @@ JobRequest request_from_json(const json& j) {
   if (j.contains("max_runtime"))
     r.max_runtime = std::chrono::seconds(j["max_runtime"].get<int64_t>());
   if (j.contains("retry_limit")) r.retry_limit = j["retry_limit"].get<int>();
+  r.resources = resources_from(j);
   r.resolved_jobdir = str("resolved_jobdir");
   if (j.contains("contract") && j["contract"].is_object()) {
     const json& c = j["contract"];
@@ -380,7 +415,7 @@ JobDescription to_job_description(const JobRequest& r, const std::string& job_id
     d.name = job_id;
     return d;
   }
-  JobDescription d;
+  JobDescription d = r.resources;
   d.name = job_id;
   d.executable = r.executable;
   d.arguments = r.arguments;

@@ -53,6 +53,10 @@ struct JobRequest {
   std::optional<int> retry_limit;
   std::string name;
   std::map<std::string, std::string> labels;
+  // Resources and placement (docs/resources.md), held as core holds them: only those
+  // fields are set here. Their JSON names and form are core's (job_description_json.h),
+  // which reads and writes them; to_job_description starts from this description.
+  JobDescription resources;
 
   std::string resolved_jobdir;  // real path, inside a configured root
 

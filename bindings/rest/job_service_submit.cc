@@ -10,6 +10,7 @@
 #include "bindings/rest/status_document.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
+#include "internal/resource_support.h"
 
 namespace cuttle::rest {
 
@@ -24,11 +25,19 @@ std::string JobService::submit(const JobRequest& request) {
   auto entry = std::make_shared<Entry>();
   entry->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
-  if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
-    if (!request.description) {
-      check_local_executable(request.executable, request.environment);
-    } else if (request.description->container_image.empty()) {
-      check_local_executable(request.description->executable, request.description->environment);
+  if (auto sched = scheduler(entry->scheduler_name)) {
+    const Capabilities capabilities = sched->capabilities();
+    if (capabilities.local_sandbox) {
+      if (!request.description) {
+        check_local_executable(request.executable, request.environment);
+      } else if (request.description->container_image.empty()) {
+        check_local_executable(request.description->executable, request.description->environment);
+      }
+    }
+    // Refused now, as a 400 naming the field, rather than as an ERROR job later.
+    if (auto refused = detail::unsupported_resource(to_job_description(request, entry->id),
+                                                    capabilities, sched->adaptor_name())) {
+      throw RequestError(400, refused->field, refused->reason);
     }
   }
   entry->request = request;

@@ -29,6 +29,48 @@ void positive(const std::optional<int>& value, const char* field) {
   }
 }
 
+// GPU types and node features are names schedulers compare literally: no operators, no
+// spaces, nothing a directive parser could read as syntax.
+void plain_name(const std::string& value, const std::string& field, const char* what,
+                const char* hint = "") {
+  if (value.empty()) throw InvalidJobDescription(field, "is empty");
+  if (value.size() > 64) throw InvalidJobDescription(field, "is longer than 64 characters");
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) {
+      throw InvalidJobDescription(
+          field, std::string(what) + " may hold only letters, digits, '_', '.' and '-'" + hint);
+    }
+  }
+}
+
+// Account, QoS and reservation names: one word of printable characters, not an option.
+void word(const std::string& value, const char* field) {
+  if (value.empty()) return;
+  if (value.size() > 256) throw InvalidJobDescription(field, "is longer than 256 characters");
+  if (value[0] == '-') throw InvalidJobDescription(field, "must not start with '-'");
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) throw InvalidJobDescription(field, "contains a control character");
+    if (c == ' ') throw InvalidJobDescription(field, "contains a space");
+  }
+}
+
+void check_resources(const JobDescription& d) {
+  positive(d.gpus, "gpus");
+  if (!d.gpu_type.empty()) {
+    if (!d.gpus) throw InvalidJobDescription("gpu_type", "needs gpus (how many per node)");
+    plain_name(d.gpu_type, "gpu_type", "a GPU type");
+  }
+  word(d.account, "account");
+  word(d.qos, "qos");
+  word(d.reservation, "reservation");
+  for (std::size_t i = 0; i < d.constraints.size(); ++i) {
+    plain_name(d.constraints[i], "constraints[" + std::to_string(i) + "]", "a node feature",
+               "; for an expression (a|b, [r1|r2]) use scheduler_arguments");
+  }
+}
+
 void check_staging(const std::vector<StagingEntry>& entries, const std::string& list) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string field = list + "[" + std::to_string(i) + "]";
@@ -73,6 +115,7 @@ void JobDescription::validate() const {
   positive(cores_per_task, "cores_per_task");
   if (memory_bytes && *memory_bytes == 0)
     throw InvalidJobDescription("memory_bytes", "must be positive");
+  check_resources(*this);
   for (std::size_t i = 0; i < scheduler_arguments.size(); ++i) {
     const std::string field = "scheduler_arguments[" + std::to_string(i) + "]";
     no_nul(scheduler_arguments[i], field);

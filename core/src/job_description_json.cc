@@ -2,6 +2,7 @@
 #include "cuttle/job_description_json.h"
 
 #include <algorithm>
+#include <climits>
 #include <nlohmann/json.hpp>
 
 #include "cuttle/error.h"
@@ -26,6 +27,13 @@ const char* const kFields[] = {"name",
                                "tasks",
                                "cores_per_task",
                                "memory",
+                               "gpus",
+                               "gpu_type",
+                               "account",
+                               "qos",
+                               "reservation",
+                               "constraints",
+                               "exclusive_nodes",
                                "scheduler_arguments",
                                "container_image",
                                "stage_in",
@@ -72,6 +80,16 @@ std::vector<StagingEntry> staging_from(const json& object, const std::string& na
     entries.push_back(std::move(entry));
   }
   return entries;
+}
+
+// A whole number that fits an int: 2.5 GPUs or 1e12 are not quietly made into others.
+int count_from(const json& object, const std::string& name) {
+  const json& value = object.at(name);
+  if (!value.is_number_integer() || value.get<std::int64_t>() < INT_MIN ||
+      value.get<std::int64_t>() > INT_MAX) {
+    throw InvalidJobDescription(name, "expected a whole number, got " + value.dump());
+  }
+  return value.get<int>();
 }
 
 // "10m" or 600 (seconds).
@@ -128,6 +146,13 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (d.tasks) out["tasks"] = *d.tasks;
   if (d.cores_per_task) out["cores_per_task"] = *d.cores_per_task;
   if (d.memory_bytes) out["memory"] = *d.memory_bytes;
+  if (d.gpus) out["gpus"] = *d.gpus;
+  text("gpu_type", d.gpu_type);
+  text("account", d.account);
+  text("qos", d.qos);
+  text("reservation", d.reservation);
+  if (!d.constraints.empty()) out["constraints"] = d.constraints;
+  if (d.exclusive_nodes) out["exclusive_nodes"] = true;
   if (!d.scheduler_arguments.empty()) out["scheduler_arguments"] = d.scheduler_arguments;
   text("container_image", d.container_image);
   if (!d.stage_in.empty()) out["stage_in"] = staging_json(d.stage_in);
@@ -159,6 +184,13 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("tasks")) d.tasks = field<int>(in, "tasks");
   if (has("cores_per_task")) d.cores_per_task = field<int>(in, "cores_per_task");
   if (has("memory")) d.memory_bytes = memory_from(in["memory"]);
+  if (has("gpus")) d.gpus = count_from(in, "gpus");
+  if (has("gpu_type")) d.gpu_type = field<std::string>(in, "gpu_type");
+  if (has("account")) d.account = field<std::string>(in, "account");
+  if (has("qos")) d.qos = field<std::string>(in, "qos");
+  if (has("reservation")) d.reservation = field<std::string>(in, "reservation");
+  if (has("constraints")) d.constraints = field<std::vector<std::string>>(in, "constraints");
+  if (has("exclusive_nodes")) d.exclusive_nodes = field<bool>(in, "exclusive_nodes");
   if (has("scheduler_arguments"))
     d.scheduler_arguments = field<std::vector<std::string>>(in, "scheduler_arguments");
   if (has("container_image")) d.container_image = field<std::string>(in, "container_image");

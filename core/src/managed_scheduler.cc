@@ -19,6 +19,7 @@
 #include "internal/event_loop.h"
 #include "internal/exit_joins.h"
 #include "internal/log.h"
+#include "internal/resource_support.h"
 #include "internal/scheduler_base.h"
 
 namespace cuttle::detail {
@@ -123,6 +124,7 @@ class ManagedScheduler : public SchedulerBase,
                         " needs a multi-node adaptor (slurm, torque); this one runs on one host");
     }
     require_container_support(description, capabilities, adaptor_->adaptor_name());
+    require_resource_support(description, capabilities, adaptor_->adaptor_name());
   }
 
   std::vector<JobStatus> statuses(const std::vector<std::string>& ids) override {

@@ -3,10 +3,26 @@
 # munged as user munge, slurmctld + slurmd as root, accounting off, a low MinJobAge so
 # finished jobs leave the queue during a test. `start` is idempotent and prints the
 # export lines the tests read; everything else goes to stderr.
+# The node has two GPUs of type "tesla" as a GRES. Slurm 22.05's slurmd drops a GPU line
+# without File= ("Removing file-less GPU gpu:tesla from final GRES list") and refuses a
+# File= that is not a device, so the two "GPUs" are character devices with /dev/null's
+# numbers in the state directory: enough for Slurm to schedule them (task/none binds
+# nothing).
 # Usage: eval "$(tests/env/slurm.sh start)"; tests/env/slurm.sh stop
+# A second, separate instance (its own config, state and ports; the shared one is not
+# touched): CUTTLE_SLURM_INSTANCE=NAME CUTTLE_SLURMCTLD_PORT=P CUTTLE_SLURMD_PORT=Q
+# tests/env/slurm.sh start — the exports then carry SLURM_CONF, which every Slurm command
+# (and so Cuttle's) reads.
 set -eu
-STATE=/tmp/cuttle-env/slurm
-CONF=/etc/slurm/slurm.conf
+INSTANCE=${CUTTLE_SLURM_INSTANCE:-}
+if [ -n "$INSTANCE" ]; then
+  STATE=/tmp/cuttle-env/slurm-$INSTANCE
+  CONF=$STATE/etc/slurm.conf
+else
+  STATE=/tmp/cuttle-env/slurm
+  CONF=/etc/slurm/slurm.conf
+fi
+export SLURM_CONF="$CONF"
 HOST=$(hostname -s)
 CTLD_PORT=${CUTTLE_SLURMCTLD_PORT:-6817}
 SLURMD_PORT=${CUTTLE_SLURMD_PORT:-6818}
@@ -23,6 +39,14 @@ print_exports() {
   echo "export CUTTLE_TEST_SLURM_ONE_SLOT_PARTITION=one"
   echo "export CUTTLE_TEST_SLURM_MIN_JOB_AGE=10"
   echo "export CUTTLE_TEST_TORQUE=1"
+  # A controller started from an older version of this script has no GPUs: say so only
+  # when the configuration it runs with has them.
+  if grep -q '^GresTypes=gpu' "$CONF"; then
+    echo "export CUTTLE_TEST_SLURM_GPUS=2"
+    echo "export CUTTLE_TEST_SLURM_GPU_TYPE=tesla"
+    echo "export CUTTLE_TEST_SLURM_FEATURE=ssd"
+  fi
+  [ -z "$INSTANCE" ] || echo "export SLURM_CONF=$CONF"
 }
 
 # Our daemons are known by the pid files they write, never by name: another Slurm or munge
@@ -45,12 +69,12 @@ start_munge() {
 }
 
 write_conf() {
-  mkdir -p /etc/slurm "$STATE/spool/ctld" "$STATE/spool/d" "$STATE/log"
+  mkdir -p "$(dirname "$CONF")" "$STATE/spool/ctld" "$STATE/spool/d" "$STATE/log"
   cpus=$(nproc)
   mem_mb=$(awk '/MemTotal/ {print int($2 / 1024 / 2)}' /proc/meminfo)
   cat >"$CONF" <<CONF
 # Written by tests/env/slurm.sh for Cuttle's tests: a throwaway single-node cluster.
-ClusterName=cuttle
+ClusterName=cuttle${INSTANCE:+-$INSTANCE}
 SlurmctldHost=$HOST
 SlurmUser=root
 SlurmdUser=root
@@ -80,11 +104,19 @@ InactiveLimit=0
 SlurmctldTimeout=60
 SlurmdTimeout=300
 MaxJobCount=20000
-NodeName=$HOST CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+GresTypes=gpu
+NodeName=$HOST CPUs=$cpus RealMemory=$mem_mb Gres=gpu:tesla:2 Features=ssd State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:64
 # Every job here takes the whole node, so a second one stays queued (tests of Queued).
 PartitionName=one Nodes=$HOST MaxTime=INFINITE State=UP OverSubscribe=EXCLUSIVE
 CONF
+  mkdir -p "$STATE/fake-gpu"
+  for i in 0 1; do
+    [ -c "$STATE/fake-gpu/gpu$i" ] || mknod "$STATE/fake-gpu/gpu$i" c 1 3
+  done
+  cat >"$(dirname "$CONF")/gres.conf" <<GRES
+NodeName=$HOST Name=gpu Type=tesla File=$STATE/fake-gpu/gpu[0-1]
+GRES
   # The Torque wrappers and the tools read the same file.
 }
 
@@ -92,10 +124,10 @@ start() {
   start_munge
   if ! running "$STATE/slurmctld.pid"; then
     write_conf
-    /usr/sbin/slurmctld >&2 || { log "slurmctld failed; see $STATE/log/slurmctld.log"; exit 1; }
+    /usr/sbin/slurmctld -f "$CONF" >&2 || { log "slurmctld failed; see $STATE/log/slurmctld.log"; exit 1; }
   fi
   if ! running "$STATE/slurmd.pid"; then
-    /usr/sbin/slurmd >&2 || { log "slurmd failed; see $STATE/log/slurmd.log"; exit 1; }
+    /usr/sbin/slurmd -f "$CONF" >&2 || { log "slurmd failed; see $STATE/log/slurmd.log"; exit 1; }
   fi
   i=0
   while ! ready; do

@@ -116,7 +116,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadInvocation{{"status", "local://", "no-such-job"}, 1, "no such job"},
         BadInvocation{{"frobnicate"}, 2, "unknown verb 'frobnicate'"},
         BadInvocation{{"submit", "ssh://user:pw@host", "--", "true"}, 2, "password"},
-        BadInvocation{{"wait", "local://"}, 2, "usage: cuttle wait"}));
+        BadInvocation{{"wait", "local://"}, 2, "usage: cuttle wait"},
+        BadInvocation{{"submit", "local://", "--gpus", "a100:2", "--", "true"},
+                      1,
+                      "gpus: the local adaptor cannot honour it"},
+        BadInvocation{{"submit", "local://", "--exclusive", "--", "true"},
+                      1,
+                      "exclusive_nodes: the local adaptor cannot honour it"},
+        BadInvocation{{"submit", "local://", "--gpus", "0", "--", "true"}, 2, "--gpus: at least 1"},
+        BadInvocation{{"submit", "local://", "--constraint", "a|b", "--", "true"},
+                      2,
+                      "constraints[0]: a node feature"}));
 
 TEST_F(CliTest, AdaptorsListsLocationFormsAndProperties) {
   auto r = cuttle({"adaptors", "--json"});
@@ -131,6 +141,22 @@ TEST_F(CliTest, AdaptorsListsLocationFormsAndProperties) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// docs/resources.md: the capabilities say which resource fields an adaptor honours.
+TEST_F(CliTest, AdaptorsListWhichResourceFieldsEachHonours) {
+  auto r = cuttle({"adaptors", "--json"});
+  ASSERT_EQ(r.exit_code, 0);
+  std::map<std::string, nlohmann::json> caps;
+  for (const auto& a : nlohmann::json::parse(r.stdout_text)) caps[a["name"]] = a["capabilities"];
+  EXPECT_EQ(caps["local"]["gpus"], false);
+  EXPECT_EQ(caps["ssh"]["exclusive_nodes"], false);
+  EXPECT_EQ(caps["slurm"]["gpu_type"], true);
+  EXPECT_EQ(caps["slurm"]["reservation"], true);
+  EXPECT_EQ(caps["torque"]["constraints"], true);
+  EXPECT_EQ(caps["torque"]["qos"], false);
+  EXPECT_EQ(caps["kubernetes"]["gpus"], true);
+  EXPECT_EQ(caps["kubernetes"]["account"], false);
 }
 
 }  // namespace

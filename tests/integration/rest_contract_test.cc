@@ -108,6 +108,32 @@ TEST_F(RestContract, AMissingExecutableOnALocalSchedulerIsRefusedAtSubmit) {
   EXPECT_EQ(post({{"executable", "/bin/true"}}).status, 201);
 }
 
+// Issue 14: a resource field the scheduler cannot honour is a 400 naming it, a bad value a
+// 400 naming it and the reason; nothing is created for either.
+TEST_F(RestContract, ResourceFieldsALocalSchedulerCannotHonourAreRefusedNamingTheField) {
+  const std::pair<json, std::string> cases[] = {
+      {{{"gpus", 1}}, "gpus"},
+      {{{"account", "chem42"}}, "account"},
+      {{{"qos", "high"}}, "qos"},
+      {{{"reservation", "r1"}}, "reservation"},
+      {{{"constraints", {"ssd"}}}, "constraints"},
+      {{{"exclusive_nodes", true}}, "exclusive_nodes"},
+      {{{"gpus", 0}}, "gpus"},
+      {{{"gpus", 1}, {"gpu_type", "a 100"}}, "gpu_type"},
+      {{{"constraints", {"ssd", "a|b"}}}, "constraints[1]"},
+      {{{"exclusive_nodes", "yes"}}, "exclusive_nodes"},
+      {{{"account", "p\n#SBATCH --uid=0"}}, "account"},
+  };
+  for (const auto& [fields, field] : cases) {
+    auto r = post(fields);
+    EXPECT_EQ(r.status, 400) << fields.dump() << ": " << r.body;
+    const json body = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(body.value("field", ""), field) << r.body;
+    EXPECT_FALSE(body.value("reason", "").empty()) << r.body;
+  }
+  EXPECT_TRUE(json::parse(http("GET", port_, "/job").body).empty());
+}
+
 TEST_F(RestContract, FinishedJobsLeaveMemoryButNotTheApi) {
   std::vector<std::string> finished;
   for (int i = 0; i < 5; ++i) finished.push_back(submit("echo out > out.txt; exit 3"));

@@ -159,6 +159,56 @@ TEST(RestRequest, AJoblauncherRequestHasNoContractMember) {
   request.executable = "/bin/true";
   EXPECT_FALSE(request_to_json(request).contains("contract"));
   EXPECT_FALSE(request_from_json(request_to_stored_json(request)).description);
+// Issue 14: the resource fields of POST /job reach the JobDescription, and survive the
+// stored request (request_to_json / request_from_json) a restarted service reads back.
+TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  const JobRequest r = parse_job_request(
+      R"({"jobdir": "/tmp", "executable": "true", "gpus": 2, "gpu_type": "a100",
+          "account": "chem42", "qos": "high", "reservation": "r1",
+          "constraints": ["ssd", "ib"], "exclusive_nodes": true})",
+      config);
+  const JobRequest back = request_from_json(request_to_json(r));
+  for (const JobRequest* request : {&r, &back}) {
+    const JobDescription d = to_job_description(*request, "id");
+    EXPECT_EQ(d.gpus, 2);
+    EXPECT_EQ(d.gpu_type, "a100");
+    EXPECT_EQ(d.account, "chem42");
+    EXPECT_EQ(d.qos, "high");
+    EXPECT_EQ(d.reservation, "r1");
+    EXPECT_EQ(d.constraints, (std::vector<std::string>{"ssd", "ib"}));
+    EXPECT_TRUE(d.exclusive_nodes);
+  }
+  const JobDescription none =
+      to_job_description(request_from_json(request_to_json(parse_job_request(
+                             R"({"jobdir": "/tmp", "executable": "true"})", config))),
+                         "id");
+  EXPECT_FALSE(none.gpus.has_value());
+  EXPECT_FALSE(none.exclusive_nodes);
+  EXPECT_TRUE(none.constraints.empty());
+}
+
+// What the fuzzer (tests/fuzz/fuzz_job_request.cc) asks of every body, for odd resource
+// values: refused naming a field, or accepted with an echo that reads back to itself.
+TEST(RestRequest, OddResourceValuesAreRefusedByNameOrEchoStably) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  for (const char* extra :
+       {R"("gpus": 2.5)", R"("gpus": 1e12)", R"("gpus": -1)", R"("gpus": "2")", R"("gpus": null)",
+        R"("constraints": [1])", R"("constraints": "ssd")", R"("exclusive_nodes": null)",
+        R"("exclusive_nodes": 1)", R"("gpu_type": "a100")", R"("account": "")",
+        R"("qos": "\u0000")", R"("reservation": ["r"])"}) {
+    const std::string body =
+        std::string(R"({"jobdir": "/tmp", "executable": "true", )") + extra + "}";
+    try {
+      const JobRequest r = parse_job_request(body, config);
+      const nlohmann::json echoed = request_to_json(r);
+      EXPECT_EQ(request_to_json(request_from_json(echoed)), echoed) << body;
+    } catch (const RequestError& e) {
+      EXPECT_FALSE(e.field().empty()) << body;
+    }
+  }
 }
 
 TEST(RestConfig, UnknownKeysAndBadValuesAreNamed) {

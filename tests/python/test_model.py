@@ -97,6 +97,36 @@ def test_job_description_validate_names_the_field():
     assert isinstance(info.value, ValueError)
 
 
+def test_resource_keywords_round_trip_and_validate_naming_the_field():
+    d = cuttle.JobDescription(
+        executable="true",
+        gpus=2,
+        gpu_type="a100",
+        account="chem42",
+        qos="high",
+        reservation="maint",
+        constraints=["ssd", "ib"],
+        exclusive_nodes=True,
+    )
+    assert (d.gpus, d.gpu_type, d.account, d.qos, d.reservation) == (2, "a100", "chem42", "high", "maint")
+    assert d.constraints == ["ssd", "ib"] and d.exclusive_nodes is True
+    d.validate()
+    assert '"exclusive_nodes":true' in d.to_json()
+    with pytest.raises(TypeError):
+        cuttle.JobDescription(executable="true", constraints="ssd")  # a str is not a list
+    with pytest.raises(cuttle.InvalidJobDescription) as info:
+        cuttle.JobDescription(executable="true", gpu_type="a100").validate()
+    assert info.value.field == "gpu_type"
+    assert "needs gpus" in info.value.reason
+
+
+def test_local_refuses_a_gpu_job_naming_the_field(scheduler):
+    assert scheduler.capabilities.gpus is False
+    with pytest.raises(cuttle.Unsupported) as info:
+        scheduler.submit(cuttle.JobDescription(executable="true", gpus=1))
+    assert str(info.value).startswith("gpus: the local adaptor cannot honour it")
+
+
 def test_job_state_is_a_python_enum():
     import enum
 

@@ -93,6 +93,13 @@ class JobDescription:
     tasks: Optional[int]
     cores_per_task: Optional[int]
     memory_bytes: Optional[int]  # set with an int or a size text such as "4G"
+    gpus: Optional[int]  # per node
+    gpu_type: str
+    account: str
+    qos: str
+    reservation: str
+    constraints: list[str]  # node features, all required
+    exclusive_nodes: bool
     scheduler_arguments: list[str]
     container_image: str
     image: str  # the same field as container_image
@@ -121,6 +128,13 @@ class JobDescription:
         tasks: Optional[int] = ...,
         cores_per_task: Optional[int] = ...,
         memory_bytes: Union[int, str, None] = ...,
+        gpus: Optional[int] = ...,
+        gpu_type: str = ...,
+        account: str = ...,
+        qos: str = ...,
+        reservation: str = ...,
+        constraints: Sequence[str] = ...,
+        exclusive_nodes: bool = ...,
         scheduler_arguments: Sequence[str] = ...,
         container_image: str = ...,
         image: str = ...,
@@ -200,6 +214,20 @@ class Capabilities:
     def multi_node(self) -> bool: ...
     @property
     def native_time_limit(self) -> bool: ...
+    @property
+    def gpus(self) -> bool: ...
+    @property
+    def gpu_type(self) -> bool: ...
+    @property
+    def account(self) -> bool: ...
+    @property
+    def qos(self) -> bool: ...
+    @property
+    def reservation(self) -> bool: ...
+    @property
+    def constraints(self) -> bool: ...
+    @property
+    def exclusive_nodes(self) -> bool: ...
 
 class PropertyDescriptor:
     @property

@@ -38,7 +38,16 @@ struct JobDescription {
   std::optional<int> nodes;
   std::optional<int> tasks;
   std::optional<int> cores_per_task;
-  std::optional<std::uint64_t> memory_bytes;     // per node
+  std::optional<std::uint64_t> memory_bytes;  // per node
+  // Resources and placement (docs/resources.md). An adaptor that cannot honour one that
+  // is set refuses the job with Unsupported naming it (Capabilities says which it takes).
+  std::optional<int> gpus;                       // GPUs per node
+  std::string gpu_type;                          // e.g. "a100"; empty: any type. Needs gpus.
+  std::string account;                           // the account (project) the job is charged to
+  std::string qos;                               // quality of service
+  std::string reservation;                       // an advance reservation to run in
+  std::vector<std::string> constraints;          // node features, every one required
+  bool exclusive_nodes = false;                  // no other job shares the job's nodes
   std::vector<std::string> scheduler_arguments;  // validated pass-through (batch adaptors)
   std::string container_image;                   // empty: no container (docs/containers.md)
   ContainerOptions container;                    // only with container_image
@@ -51,7 +60,9 @@ struct JobDescription {
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,
   // negative or zero counts, negative retry limit, non-positive max runtime,
   // newlines in scheduler arguments, staging paths that are empty, hostile image
-  // references, mounts or users, container options without an image.
+  // references, mounts or users, container options without an image, a gpu_type without
+  // gpus, GPU types and node features outside [A-Za-z0-9_.-], account/qos/reservation
+  // with whitespace or control characters.
   void validate() const;
 
   bool operator==(const JobDescription&) const = default;

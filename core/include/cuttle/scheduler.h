@@ -30,6 +30,15 @@ struct Capabilities {
   // Jobs run on this machine: their sandboxes and executables are on this process's file
   // system, so a caller may check the executable up front and remove a sandbox directly.
   bool local_sandbox = false;
+  // The resource and placement fields of JobDescription the adaptor honours; a job that
+  // sets one the adaptor does not is refused at submit with Unsupported naming the field.
+  bool gpus = false;
+  bool gpu_type = false;
+  bool account = false;
+  bool qos = false;
+  bool reservation = false;
+  bool constraints = false;
+  bool exclusive_nodes = false;
 };
 
 struct QueueInfo {
