@@ -2,7 +2,7 @@
 # Starts (or stops) throwaway OpenSSH servers on 127.0.0.1 for the tests: a main one
 # (CUTTLE_SSHD_PORT, default 2222), a second one used as a jump host
 # (CUTTLE_SSHD_JUMP_PORT, default 2223), and a third whose sessions run a slow login
-# .bashrc like an HPC login node's (CUTTLE_SSHD_BASHRC_PORT, default 2224): it sets HOME to
+# .bashrc like an HPC login node's (CUTTLE_SSHD_BASHRC_PORT, default 2226): it sets HOME to
 # a directory whose .bashrc appends a line to its `runs` file and sleeps 0.1 s. Throwaway host and user keys live under
 # /tmp/cuttle-env/sshd; the machine's ~/.ssh is never touched (AuthorizedKeysFile points
 # into the state directory, and the host key goes into a test known_hosts file).
@@ -15,7 +15,7 @@ set -eu
 STATE=/tmp/cuttle-env/sshd
 PORT=${CUTTLE_SSHD_PORT:-2222}
 JUMP_PORT=${CUTTLE_SSHD_JUMP_PORT:-2223}
-BASHRC_PORT=${CUTTLE_SSHD_BASHRC_PORT:-2224}
+BASHRC_PORT=${CUTTLE_SSHD_BASHRC_PORT:-2226}
 BASHRC_HOME=$STATE/bashrc-home
 
 log() { echo "sshd.sh: $*" >&2; }
