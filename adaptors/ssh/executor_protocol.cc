@@ -20,7 +20,8 @@ namespace {
 //     echo P; (eval "exec $c") <in >$d/o 2>$d/e; s=$?
 //     echo "R $s <size of o> <size of e>"; head -c <size> of o, then of e
 // The sizes are taken once and exactly that many bytes are sent, so a background process
-// the command left writing to its output cannot break the frame.
+// the command left writing to its output cannot break the frame. Only builtins run besides
+// the command itself when it prints nothing (no rm: the redirections truncate the files).
 constexpr std::string_view kScript =
     "umask 077; d=$(mktemp -d) || exit 97; trap 'rm -rf \"$d\"' EXIT; trap 'exit 98' HUP TERM; "
     "if [ \"$(printf abc | { head -c 1 >/dev/null 2>&1; cat; })\" = bc ]; "
@@ -31,7 +32,7 @@ constexpr std::string_view kScript =
     "c=; j=0; "
     "while [ \"$j\" -lt \"$k\" ]; do IFS= read -r l || exit 0; "
     "if [ \"$j\" -gt 0 ]; then c=$c$nl; fi; c=$c$l; j=$((j + 1)); done; "
-    "i=/dev/null; rm -f \"$d/i\" \"$d/o\" \"$d/e\"; "
+    "i=/dev/null; "
     "if [ \"$m\" -gt 0 ]; then take \"$m\" >\"$d/i\"; i=$d/i; fi; "
     "echo P; "
     "(eval \"exec $c\") <\"$i\" >\"$d/o\" 2>\"$d/e\"; s=$?; "
