@@ -9,7 +9,8 @@
 # `start` is idempotent and prints the export lines the tests read; everything else goes
 # to stderr.
 # Usage: eval "$(tests/env/sshd.sh start)"; tests/env/sshd.sh stop
-#        tests/env/sshd.sh start-one NAME PORT   (an extra server, e.g. for restart tests)
+#        tests/env/sshd.sh start-one NAME PORT [FORCECOMMAND]   (an extra server, e.g. for
+#          restart tests; FORCECOMMAND: an absolute path sshd runs instead of every command)
 #        tests/env/sshd.sh stop-one NAME
 set -eu
 STATE=/tmp/cuttle-env/sshd
@@ -32,7 +33,7 @@ keys() {
   chmod 600 "$STATE/authorized_keys"
 }
 
-write_config() {  # NAME PORT [SETENV]
+write_config() {  # NAME PORT [SETENV] [FORCECOMMAND]
   cat >"$STATE/$1.conf" <<CONF
 # Written by tests/env/sshd.sh: a throwaway server for Cuttle's tests, loopback only.
 Port $2
@@ -59,6 +60,7 @@ LogLevel ERROR
 # CONTAINERS_CONF / CONTAINERS_STORAGE_CONF, when set at start (tests/env/podman.sh), reach
 # remote commands too, so a container job's podman over SSH uses the test configuration.
 SetEnv ${3:-SHLVL=1}$(podman_env)
+${4:+ForceCommand $4}
 CONF
 }
 
@@ -92,9 +94,9 @@ listening() {  # PORT
   bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' sh "$1" 2>/dev/null
 }
 
-start_one() {  # NAME PORT [SETENV]
+start_one() {  # NAME PORT [SETENV] [FORCECOMMAND]
   keys
-  write_config "$1" "$2" "${3:-}"
+  write_config "$1" "$2" "${3:-}" "${4:-}"
   if running "$1"; then return; fi
   /usr/sbin/sshd -f "$STATE/$1.conf" -E "$STATE/$1.log" || {
     log "sshd $1 failed to start on port $2; see $STATE/$1.log"
@@ -146,10 +148,10 @@ case "${1:-}" in
     stop_one jump
     stop_one bashrc
     ;;
-  start-one) start_one "$2" "$3" ;;
+  start-one) start_one "$2" "$3" "" "${4:-}" ;;
   stop-one) stop_one "$2" ;;
   *)
-    echo "usage: $0 start|stop|start-one NAME PORT|stop-one NAME" >&2
+    echo "usage: $0 start|stop|start-one NAME PORT [FORCECOMMAND]|stop-one NAME" >&2
     exit 2
     ;;
 esac

@@ -1,16 +1,19 @@
 // The remote executor (ssh.executor=auto) against the real sshd of tests/env/sshd.sh: the
 // login shell's .bashrc runs once per session, not per command; an executor killed on the
 // host is replaced; a command that times out is killed and does not wedge the executor.
+// Where a site refuses the executor, the host falls back to one exec per command.
 // Whichever way CUTTLE_TEST_SSH_EXECUTOR is set, these tests choose the mode themselves.
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "adaptors/ssh/remote.h"
 #include "cuttle/error.h"
 #include "tests/integration/ssh_test_env.h"
+#include "tests/unit/free_port.h"
 
 namespace cuttle {
 namespace {
@@ -118,6 +121,61 @@ TEST_F(SshExecutorTest, ConcurrentCommandsEachGetAnExecutorAndKeepTheirOutput) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// A site whose ForceCommand wrapper refuses to start a shell for us but runs ordinary
+// commands (as some HPC sites filter what ssh may run).
+class RefusingSite : public ssh_test::ScratchTest {
+ protected:
+  void SetUp() override {
+    ScratchTest::SetUp();
+    if (IsSkipped()) return;
+    refused_ = dir_ + "/refused";
+    const std::string wrapper = dir_ + "/force-command";
+    ssh_test::write_file(wrapper,
+                         "#!/bin/sh\n"
+                         "case \"$SSH_ORIGINAL_COMMAND\" in\n"
+                         "  \"exec /bin/sh -c \"*) echo x >>" +
+                             refused_ +
+                             "; echo 'no shells here' >&2; exit 1 ;;\n"
+                             "esac\n"
+                             "exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n");
+    std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+    port_ = std::to_string(testing::free_port());
+    CommandResult r = LocalRunner().run(
+        {ssh_test::env_script(), "start-one", "cuttle-executor-refused", port_, wrapper});
+    ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+    // The server shares the test host key; trust it on its own port.
+    std::string line = ssh_test::read_file(ssh_test::known_hosts());
+    line = line.substr(line.find(' '), line.find('\n') - line.find(' '));
+    known_hosts_ = dir_ + "/known_hosts";
+    ssh_test::write_file(known_hosts_, "[127.0.0.1]:" + port_ + line + "\n");
+  }
+  void TearDown() override {
+    if (!port_.empty()) {
+      LocalRunner().run({ssh_test::env_script(), "stop-one", "cuttle-executor-refused"});
+    }
+    ScratchTest::TearDown();
+  }
+  std::string refused_, port_, known_hosts_;
+};
+
+TEST_F(RefusingSite, ExecutorRefusedFallsBackToOneExecPerCommandAndAsksOnce) {
+  auto values = ssh_test::properties();
+  values["ssh.executor"] = "auto";
+  values["ssh.known_hosts"] = known_hosts_;
+  auto remote = detail::open_remote(
+      Location::parse("ssh://" + ssh_test::user() + "@127.0.0.1:" + port_),
+      Properties(detail::ssh_property_descriptors(), values), ssh_test::credential());
+  for (int i = 0; i < 5; ++i) {
+    CommandResult r = remote.runner->run({"printf", "%s", "it's $(run) " + std::to_string(i)});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+    EXPECT_EQ(r.stdout_text, "it's $(run) " + std::to_string(i));
+  }
+  std::ifstream in(refused_);
+  std::size_t attempts = 0;
+  for (std::string line; std::getline(in, line);) ++attempts;
+  EXPECT_EQ(attempts, 1u) << "the executor is tried once per host, then exec is used";
 }
 
 }  // namespace
