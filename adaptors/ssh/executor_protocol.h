@@ -26,8 +26,8 @@ class ProtocolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The exec request that starts the executor: understood by sh, bash, zsh, ksh, csh and fish
-// alike (one single-quoted word, no newline, no '!').
+// The exec request that starts the executor: one single-quoted word with no newline, '!' or
+// backslash, which csh and fish take literally too (run here under bash and dash only).
 std::string bootstrap_command();
 // The executor itself, one line, to be sent as the first line of the channel's stdin.
 std::string script_line(std::string_view nonce);
