@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adaptors/ssh/libssh_runtime.h"
+#include "adaptors/ssh/remote_executor.h"
 #include "adaptors/ssh/ssh_config.h"
 #include "adaptors/ssh/ssh_settings.h"
 #include "cuttle/credential.h"
@@ -106,6 +107,8 @@ class SshHost {
 
   const SshSettings& settings() const { return settings_; }
   const Route& route() const { return route_; }
+  // The idle remote executors of this host's session (ssh.executor).
+  ExecutorPool& executors() { return executors_; }
   // "ssh://user@host:port"
   std::string describe() const;
 
@@ -124,6 +127,8 @@ class SshHost {
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::milliseconds backoff_{0};
   std::string last_error_;
+
+  ExecutorPool executors_;  // after current_: destroyed first, while the session lives
 
   std::mutex slots_mutex_;
   std::condition_variable slots_changed_;

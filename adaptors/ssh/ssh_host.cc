@@ -23,7 +23,10 @@ int remaining_ms(SteadyClock::time_point deadline) {
 ChannelSlot::~ChannelSlot() { host_->release_channel(); }
 
 SshHost::SshHost(Route route, SshSettings settings, Credential credential)
-    : route_(std::move(route)), settings_(std::move(settings)), credential_(std::move(credential)) {
+    : route_(std::move(route)),
+      settings_(std::move(settings)),
+      credential_(std::move(credential)),
+      executors_(settings_.executor) {
   // Exit-aware: a host owned by a static or leaked scheduler stops its keep-alives before
   // libssh closes (see libssh_runtime.h); ~SshHost joins the thread otherwise.
   if (settings_.keepalive.count() > 0) {

@@ -1,14 +1,16 @@
-// Running one command on a channel: exec, stream stdin, collect stdout/stderr and the
-// exit status (or signal) without ever blocking another channel for long.
+// Running one command: on an idle remote executor of the session (remote_executor.h), or
+// on a channel of its own (exec, stream stdin, collect stdout/stderr and the exit status or
+// signal) when executors are off or unavailable; never blocking another channel for long.
 #include "adaptors/ssh/ssh_runner.h"
 
 #include <libssh/callbacks.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <cstring>
 #include <optional>
 
+#include "adaptors/ssh/channel_io.h"
+#include "adaptors/ssh/remote_executor.h"
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
 #include "internal/log.h"
@@ -73,7 +75,27 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
   const auto deadline = SteadyClock::now() + timeout;
   auto slot = host_->acquire_channel(deadline);
   std::shared_ptr<Connection> connection = host_->connection();
+  CommandResult result;
+  if (!run_on_executor(connection, argv, line, options.stdin_text, deadline, timeout, &result)) {
+    result = run_on_channel(connection, argv[0], line, options.stdin_text, deadline, timeout);
+  }
+  connection->touch();
+  if (log_enabled(LogLevel::kDebug)) {
+    log(LogLevel::kDebug, "ssh", "command finished",
+        {{"host", host_->describe()},
+         {"command", argv[0]},
+         {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   SteadyClock::now() - (deadline - timeout))
+                                   .count())}});
+  }
+  return result;
+}
 
+CommandResult SshRunner::run_on_channel(const std::shared_ptr<Connection>& connection,
+                                        const std::string& name, const std::string& line,
+                                        const std::string& stdin_text,
+                                        SteadyClock::time_point deadline,
+                                        std::chrono::milliseconds timeout) {
   ChannelEnd end;
   ssh_channel_callbacks_struct callbacks{};
   callbacks.userdata = &end;
@@ -111,18 +133,8 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
     {
       auto lock = connection->lock();
       if (!stdin_closed && !ssh_channel_is_eof(channel)) {
-        std::size_t left = options.stdin_text.size() - stdin_sent;
-        std::uint32_t window = ssh_channel_window_size(channel);
-        if (left > 0 && window > 0) {
-          int n = ssh_channel_write(channel, options.stdin_text.data() + stdin_sent,
-                                    static_cast<std::uint32_t>(std::min<std::size_t>(
-                                        {left, static_cast<std::size_t>(window), buffer.size()})));
-          if (n > 0) {
-            stdin_sent += static_cast<std::size_t>(n);
-            progress = true;
-          }
-        }
-        if (stdin_sent == options.stdin_text.size()) {
+        progress = write_available(channel, stdin_text, &stdin_sent, buffer.size());
+        if (stdin_sent == stdin_text.size()) {
           ssh_channel_send_eof(channel);
           stdin_closed = true;
         }
@@ -132,16 +144,8 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
       // after, data arriving together with the EOF was left unread (a 32 KiB tail lost).
       const bool eof = ssh_channel_is_eof(channel);
       const bool closed_before = end.closed || ssh_channel_is_closed(channel);
-      for (int is_stderr = 0; is_stderr < 2; ++is_stderr) {
-        std::string& out = is_stderr ? result.stderr_text : result.stdout_text;
-        while (true) {
-          int n = ssh_channel_read_nonblocking(
-              channel, buffer.data(), static_cast<std::uint32_t>(buffer.size()), is_stderr);
-          if (n <= 0) break;
-          out.append(buffer.data(), static_cast<std::size_t>(n));
-          progress = true;
-        }
-      }
+      progress |= read_available(channel, 0, &result.stdout_text, buffer);
+      progress |= read_available(channel, 1, &result.stderr_text, buffer);
       if (eof && !end.exit_code && !end.closed) {
         // Once a channel saw EOF, libssh 0.10's reads no longer process packets, so the
         // exit-status and close that follow would sit unread. get_exit_status on a
@@ -156,31 +160,105 @@ CommandResult SshRunner::run(const std::vector<std::string>& argv, const Command
     }
     if (finished) break;
     if (dead) {
-      throw ConnectionFailed(host_->lost(connection, "the session ended while running " + argv[0]));
+      throw ConnectionFailed(host_->lost(connection, "the session ended while running " + name));
     }
     if (SteadyClock::now() >= deadline) {
       auto lock = connection->lock();
       ssh_channel_request_send_signal(channel, "KILL");
       throw Timeout("command on " + host_->describe() + " timed out after " +
-                    std::to_string(timeout.count()) + " ms: " + argv[0]);
+                    std::to_string(timeout.count()) + " ms: " + name);
     }
-    if (!progress) {
-      pollfd fd{connection->fd(), POLLIN, 0};
-      ::poll(&fd, 1, std::min(remaining_ms(deadline), 5));
-    }
-  }
-  connection->touch();
-  if (log_enabled(LogLevel::kDebug)) {
-    log(LogLevel::kDebug, "ssh", "command finished",
-        {{"host", host_->describe()},
-         {"command", argv[0]},
-         {"ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   SteadyClock::now() - (deadline - timeout))
-                                   .count())}});
+    if (!progress) wait_for_traffic(*connection, deadline);
   }
   // A channel closed without a status: the server gave none (as OpenSSH's client, 255).
   result.exit_code = end.exit_code.value_or(255);
   return result;
+}
+
+bool SshRunner::run_on_executor(const std::shared_ptr<Connection>& connection,
+                                const std::vector<std::string>& argv, const std::string& line,
+                                const std::string& stdin_text, SteadyClock::time_point deadline,
+                                std::chrono::milliseconds timeout, CommandResult* result) {
+  using Kind = RemoteExecutor::Outcome::Kind;
+  ExecutorPool& pool = host_->executors();
+  // An executor found gone before the command started (it ended while idle, or was killed)
+  // is replaced once; the command never ran, so running it elsewhere is safe.
+  for (int attempt = 0; attempt < 2 && pool.enabled(); ++attempt) {
+    std::unique_ptr<RemoteExecutor> executor = pool.take(connection);
+    if (!executor) executor = start_executor(connection, argv[0], deadline, timeout);
+    if (!executor) return false;
+    RemoteExecutor::Outcome outcome = executor->run(line, stdin_text, deadline);
+    switch (outcome.kind) {
+      case Kind::kDone:
+        pool.give_back(std::move(executor));
+        *result = std::move(outcome.result);
+        return true;
+      case Kind::kNotStarted:
+        log(LogLevel::kInfo, "ssh", "remote executor gone; starting another",
+            {{"host", host_->describe()}, {"reason", outcome.why}});
+        continue;
+      case Kind::kSessionLost:
+        throw ConnectionFailed(
+            host_->lost(connection, "the session ended while running " + argv[0]));
+      case Kind::kEndedRunning:
+        throw ConnectionFailed(outcome.why + " on " + host_->describe() + " while running " +
+                               argv[0] + "; its outcome is unknown");
+      case Kind::kBroken:
+        pool.disable(host_->describe(), outcome.why);
+        if (!outcome.started) return false;
+        throw ConnectionFailed("the remote executor on " + host_->describe() +
+                               " broke while running " + argv[0] + " (" + outcome.why +
+                               "); its outcome is unknown");
+      case Kind::kTimedOut:
+        if (outcome.started && kill_executor_child(connection, executor->pid()) &&
+            executor->finish_killed(SteadyClock::now() + std::chrono::seconds(2))) {
+          pool.give_back(std::move(executor));
+        }
+        throw Timeout("command on " + host_->describe() + " timed out after " +
+                      std::to_string(timeout.count()) + " ms: " + argv[0]);
+    }
+  }
+  return false;
+}
+
+std::unique_ptr<RemoteExecutor> SshRunner::start_executor(
+    const std::shared_ptr<Connection>& connection, const std::string& name,
+    SteadyClock::time_point deadline, std::chrono::milliseconds timeout) {
+  try {
+    return RemoteExecutor::start(connection, deadline,
+                                 SteadyClock::now() + host_->settings().connect_timeout);
+  } catch (const ExecutorUnavailable& e) {
+    host_->executors().disable(host_->describe(), e.what());
+    return nullptr;
+  } catch (const ConnectionFailed& e) {
+    if (!connection->alive()) throw ConnectionFailed(host_->lost(connection, e.what()));
+    host_->executors().disable(host_->describe(), e.what());
+    return nullptr;
+  } catch (const Timeout&) {
+    throw Timeout("command on " + host_->describe() + " timed out after " +
+                  std::to_string(timeout.count()) + " ms (starting the remote executor): " + name);
+  }
+}
+
+bool SshRunner::kill_executor_child(const std::shared_ptr<Connection>& connection, long pid) {
+  // The command is the executor's only child while it runs (a subshell that exec'd it):
+  // SIGKILL it as a timed-out exec channel's command is, on a channel of its own, since
+  // the executor is busy waiting for it. POSIX ps -A -o is in procps and busybox alike.
+  static const std::string kKillChildren =
+      "ps -A -o pid= -o ppid= | while read -r p q; do "
+      "if [ \"$q\" = \"$1\" ]; then kill -KILL \"$p\"; fi; done";
+  const auto bound = std::min<std::chrono::milliseconds>(host_->settings().connect_timeout,
+                                                         std::chrono::seconds(10));
+  try {
+    run_on_channel(connection, "kill",
+                   quote_command({"/bin/sh", "-c", kKillChildren, "sh", std::to_string(pid)}), {},
+                   SteadyClock::now() + bound, bound);
+    return true;
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, "ssh", "could not kill a timed-out command",
+        {{"host", host_->describe()}, {"reason", e.what()}});
+    return false;
+  }
 }
 
 }  // namespace cuttle::detail

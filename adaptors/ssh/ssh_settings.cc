@@ -50,6 +50,10 @@ std::vector<PropertyDescriptor> ssh_property_descriptors() {
       {"ssh.config", PropertyType::kString, "~/.ssh/config",
        "ssh_config file read for HostName, User, Port, IdentityFile, ProxyJump (empty or "
        "'none': none)"},
+      {"ssh.executor", PropertyType::kString, "auto",
+       "auto: run commands on a remote sh started once per session (the login shell and its "
+       ".bashrc run once), falling back to one exec per command where it cannot start; off: "
+       "one exec per command"},
   };
 }
 
@@ -71,6 +75,11 @@ SshSettings SshSettings::from(const Properties& properties) {
   s.reconnect_backoff_max = properties.get_duration("ssh.reconnect.backoff.max");
   std::string config = properties.get_string("ssh.config");
   s.config_file = config == "none" ? std::string() : expand_home(config);
+  const std::string executor = properties.get_string("ssh.executor");
+  if (executor != "auto" && executor != "off") {
+    throw InvalidArgument("property ssh.executor: '" + executor + "' is not one of auto, off");
+  }
+  s.executor = executor == "auto";
   return s;
 }
 
@@ -78,7 +87,8 @@ std::string SshSettings::key() const {
   return known_hosts + "|" + std::to_string(static_cast<int>(host_key_policy)) + "|" +
          std::to_string(max_channels) + "|" + std::to_string(connect_timeout.count()) + "|" +
          std::to_string(command_timeout.count()) + "|" + std::to_string(keepalive.count()) + "|" +
-         std::to_string(reconnect_backoff_max.count()) + "|" + config_file;
+         std::to_string(reconnect_backoff_max.count()) + "|" + config_file + "|" +
+         (executor ? "executor" : "exec");
 }
 
 std::string expand_home(const std::string& path) {

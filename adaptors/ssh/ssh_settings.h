@@ -25,6 +25,7 @@ struct SshSettings {
   std::chrono::milliseconds keepalive{30000};
   std::chrono::milliseconds reconnect_backoff_max{10000};
   std::string config_file;  // local path of an ssh_config, empty: none
+  bool executor = true;     // ssh.executor=auto: commands go to a remote executor
 
   // REQUIRES: properties were declared with ssh_property_descriptors().
   static SshSettings from(const Properties& properties);

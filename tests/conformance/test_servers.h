@@ -76,9 +76,11 @@ inline std::string test_sshd_location(const std::string& scheme) {
 }
 
 // What reaching that sshd needs: its host key checked strictly, no ~/.ssh/config, the
-// throwaway user key.
+// throwaway user key; the remote executor as CUTTLE_TEST_SSH_EXECUTOR says (else auto).
 inline void use_test_sshd(Target& t) {
   t.properties["ssh.known_hosts"] = env("CUTTLE_TEST_SSH_KNOWN_HOSTS");
+  const std::string executor = env("CUTTLE_TEST_SSH_EXECUTOR");
+  t.properties["ssh.executor"] = executor.empty() ? "auto" : executor;
   t.properties["ssh.hostkey.policy"] = "strict";
   t.properties["ssh.config"] = "none";
   t.credential = Credential::key(env("CUTTLE_TEST_SSH_KEY"));

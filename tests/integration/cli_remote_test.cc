@@ -43,9 +43,8 @@ CommandResult cuttle(std::vector<std::string> args, std::vector<std::string> env
 
 // The flags that give the CLI the throwaway key and known_hosts of tests/env/sshd.sh.
 std::vector<std::string> ssh_flags() {
-  return {"-p",         "ssh.known_hosts=" + ssh_test::known_hosts(),
-          "-p",         "ssh.config=none",
-          "--identity", ssh_test::key()};
+  return {"-p", "ssh.known_hosts=" + ssh_test::known_hosts(), "-p",         "ssh.config=none",
+          "-p", "ssh.executor=" + ssh_test::executor_mode(),  "--identity", ssh_test::key()};
 }
 
 std::vector<std::string> submit_wait(const std::string& location, bool over_ssh, int code) {

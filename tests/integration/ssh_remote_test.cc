@@ -114,12 +114,17 @@ TEST_F(SshRemoteTest, ConcurrentCommandsShareOneSessionWithinTheChannelLimit) {
   std::mutex mutex;
   std::set<std::string> parents;  // the sshd process serving the session
   int failures = 0;
+  // The nearest sshd above the command: its parent with one exec per command, its
+  // grandparent on a remote executor (ssh.executor=auto).
+  const std::string serving_sshd =
+      "p=$PPID; while [ \"$(ps -o comm= -p \"$p\")\" != sshd ]; do "
+      "p=$(ps -o ppid= -p \"$p\"); p=${p##* }; done; echo \"$p\"; sleep 0.05";
   std::vector<std::thread> threads;
   for (int t = 0; t < 12; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 4; ++i) {
         try {
-          CommandResult r = remote.runner->run({"/bin/sh", "-c", "echo $PPID; sleep 0.05"});
+          CommandResult r = remote.runner->run({"/bin/sh", "-c", serving_sshd});
           std::lock_guard lock(mutex);
           if (r.exit_code != 0) ++failures;
           parents.insert(r.stdout_text);

@@ -45,9 +45,18 @@ inline std::string location(const std::string& scheme = "ssh") {
   return scheme + "://" + user() + "@" + host() + ":" + port();
 }
 
+// The ssh.executor the ssh tests run with: CUTTLE_TEST_SSH_EXECUTOR, else auto. ctest runs
+// the ssh suites a second time with it off (tests/integration/CMakeLists.txt).
+inline std::string executor_mode() {
+  std::string mode = env("CUTTLE_TEST_SSH_EXECUTOR");
+  return mode.empty() ? "auto" : mode;
+}
+
 // Strict host-key checking against the test known_hosts; no ~/.ssh/config.
 inline std::map<std::string, std::string> properties() {
-  return {{"ssh.known_hosts", known_hosts()}, {"ssh.config", "none"}};
+  return {{"ssh.known_hosts", known_hosts()},
+          {"ssh.config", "none"},
+          {"ssh.executor", executor_mode()}};
 }
 
 inline Credential credential() { return Credential::key(key()); }
