@@ -159,6 +159,8 @@ TEST(RestRequest, AJoblauncherRequestHasNoContractMember) {
   request.executable = "/bin/true";
   EXPECT_FALSE(request_to_json(request).contains("contract"));
   EXPECT_FALSE(request_from_json(request_to_stored_json(request)).description);
+}
+
 // Issue 14: the resource fields of POST /job reach the JobDescription, and survive the
 // stored request (request_to_json / request_from_json) a restarted service reads back.
 TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
