@@ -123,7 +123,8 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"qos", c.qos},
             {"reservation", c.reservation},
             {"constraints", c.constraints},
-            {"exclusive_nodes", c.exclusive_nodes}}}};
+            {"exclusive_nodes", c.exclusive_nodes},
+            {"scheduler_arguments", c.scheduler_arguments}}}};
 }
 
 nlohmann::json to_json(const QueueInfo& q) {

@@ -348,6 +348,7 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("reservation", &Capabilities::reservation)
       .def_readonly("constraints", &Capabilities::constraints)
       .def_readonly("exclusive_nodes", &Capabilities::exclusive_nodes)
+      .def_readonly("scheduler_arguments", &Capabilities::scheduler_arguments)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -367,6 +368,7 @@ void bind_adaptors(py::module_& m) {
         add(c.reservation, "reservation");
         add(c.constraints, "constraints");
         add(c.exclusive_nodes, "exclusive_nodes");
+        add(c.scheduler_arguments, "scheduler_arguments");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 

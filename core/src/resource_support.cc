@@ -33,6 +33,9 @@ const ResourceField kResourceFields[] = {
     {"exclusive_nodes", &Capabilities::exclusive_nodes,
      [](const JobDescription& d) { return d.exclusive_nodes; },
      "whole nodes are allocated by slurm and torque"},
+    {"scheduler_arguments", &Capabilities::scheduler_arguments,
+     [](const JobDescription& d) { return !d.scheduler_arguments.empty(); },
+     "they are options of a batch system's submit command (slurm, torque)"},
 };
 
 }  // namespace

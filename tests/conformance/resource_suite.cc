@@ -27,6 +27,8 @@ const ResourceCase kResourceCases[] = {
      [](JobDescription& d) { d.constraints = {"cuttle-test"}; }},
     {"exclusive_nodes", &Capabilities::exclusive_nodes,
      [](JobDescription& d) { d.exclusive_nodes = true; }},
+    {"scheduler_arguments", &Capabilities::scheduler_arguments,
+     [](JobDescription& d) { d.scheduler_arguments = {"--comment=cuttle-test"}; }},
 };
 
 TEST_P(ConformanceTest, AResourceFieldTheAdaptorCannotHonourIsRefusedNamingIt) {

@@ -30,6 +30,7 @@ trap 'finish; exit $?' EXIT
 
 listen=()
 [ "$port" = 9998 ] || listen=(--listen "127.0.0.1:$port")
+: >"$work/serve.log"  # the background job opens it later; the first grep must find it
 setsid scripts/run.sh "${listen[@]}" >"$work/serve.log" 2>&1 &
 server=$!
 

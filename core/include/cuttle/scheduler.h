@@ -39,6 +39,9 @@ struct Capabilities {
   bool reservation = false;
   bool constraints = false;
   bool exclusive_nodes = false;
+  // scheduler_arguments reach the batch system's submit command; elsewhere nothing could
+  // read them, so a job with any is refused rather than run without them.
+  bool scheduler_arguments = false;
 };
 
 struct QueueInfo {
