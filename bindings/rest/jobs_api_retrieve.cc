@@ -57,6 +57,7 @@ bool equals(const std::optional<std::string>& wanted, const json& value) {
 RetrieveQuery parse_retrieve_query(const Query& query) {
   RetrieveQuery q;
   for (const auto& [key, value] : query.values) {
+    if (key.empty()) throw RequestError(400, "(query)", "a parameter has no name");
     if (query.values.count(key) > 1) throw RequestError(400, key, "is given more than once");
     auto text = [&]() -> std::optional<std::string> {
       if (value.empty() || value == "null") return std::nullopt;

@@ -50,9 +50,13 @@ class JobsApiSession : public RestServiceTest, public ::testing::WithParamInterf
       if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
       GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
     }
-    json config = jobs_api_config(dir_.path(), port_,
-                                  {application("acme-web-application", "sleep 600", t.image)},
-                                  t.slurm ? "slurm" : "local");
+    // In the image the host's /etc/debian_version is not there: a job that ran on the host
+    // instead would end at once.
+    const std::string command =
+        t.image.empty() ? "sleep 600" : "[ -e /etc/debian_version ] && exit 7; sleep 600";
+    json config =
+        jobs_api_config(dir_.path(), port_, {application("acme-web-application", command, t.image)},
+                        t.slurm ? "slurm" : "local");
     if (t.slurm) {
       config["schedulers"]["slurm"] = {{"location", "slurm://"},
                                        {"properties", {{"sandbox.root", dir_.path() + "/slurm"}}}};
@@ -406,7 +410,8 @@ TEST_F(JobsApi, EveryBadFieldIsA400NamingIt) {
       {"/api/jobs/retrieve?id=x&filterState=DONE", "filterState"},
       {"/api/jobs/retrieve?id=x&filterCreatedAfter=yesterday", "filterCreatedAfter"},
       {"/api/jobs/retrieve?id=x&id=y", "id"},
-      {"/api/jobs/retrieve?id=x&bogus=1", "bogus"}};
+      {"/api/jobs/retrieve?id=x&bogus=1", "bogus"},
+      {"/api/jobs/retrieve?id=x&=1", "(query)"}};
   for (const auto& [target, field] : queries) {
     auto r = http("GET", port_, target, {}, kUser);
     EXPECT_EQ(r.status, 400) << target << ": " << r.body;
