@@ -1,6 +1,7 @@
 #include "bindings/rest/jobs_api_document.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <optional>
 

@@ -1,5 +1,6 @@
 #include "bindings/rest/jobs_api_routes.h"
 
+#include <cctype>
 #include <future>
 
 #include "bindings/rest/http_api.h"
