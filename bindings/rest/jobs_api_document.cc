@@ -77,11 +77,29 @@ std::optional<std::int64_t> millis_of(const json& info, const char* key) {
   return static_cast<std::int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
-const json& info_of(const Replica& r) {
+const json& info_of(const json& status) {
   static const json kNone = json::object();
-  const json& status = r.document.contains("status") ? r.document["status"] : kNone;
-  return status.contains("schedulerSpecficInformation") ? status["schedulerSpecficInformation"]
-                                                        : kNone;
+  return status.is_object() && status.contains("schedulerSpecficInformation")
+             ? status["schedulerSpecficInformation"]
+             : kNone;
+}
+
+const json& status_of(const Replica& r) {
+  static const json kNone = json::object();
+  return r.document.contains("status") ? r.document["status"] : kNone;
+}
+
+// When the copy started, as the journal first recorded it: later observations may refine
+// the time by milliseconds (the wrapper's marker against the first sighting), and a
+// reader must see the same startedAt before and after the job ends.
+std::optional<std::int64_t> first_start(const Replica& r) {
+  for (const auto& e : r.events) {
+    if (e.status.find("cuttle.started") == std::string::npos) continue;
+    if (auto t = millis_of(info_of(json::parse(e.status, nullptr, false)), "cuttle.started")) {
+      return t;
+    }
+  }
+  return millis_of(info_of(status_of(r)), "cuttle.started");
 }
 
 struct History {
@@ -148,11 +166,9 @@ json render_job(const std::string& id, const std::vector<Replica>& replicas,
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> expires_at;
   for (std::size_t i = 0; i < replicas.size(); ++i) {
-    const json& info = info_of(replicas[i]);
-    if (auto t = millis_of(info, "cuttle.started"))
-      started_at = std::min(started_at.value_or(*t), *t);
+    if (auto t = first_start(replicas[i])) started_at = std::min(started_at.value_or(*t), *t);
     if (is_final(history.states[i])) continue;
-    if (auto t = millis_of(info, "cuttle.deadline"))
+    if (auto t = millis_of(info_of(status_of(replicas[i])), "cuttle.deadline"))
       expires_at = std::max(expires_at.value_or(*t), *t);
   }
   auto nullable = [](const std::optional<std::int64_t>& v) { return v ? json(*v) : json(nullptr); };

@@ -188,6 +188,7 @@ TEST_P(JobsApiSession, TheReferenceSessionReplaysFieldByField) {
   const json ended = job_of(port_, id);
   expect_reference_job(ended, id);
   EXPECT_TRUE(ended["status"]["expiresAt"].is_null()) << ended;
+  EXPECT_EQ(ended["status"]["startedAt"], running["status"]["startedAt"]);
   ASSERT_EQ(ended["updates"].size(), 3u) << ended;
   EXPECT_EQ(ended["updates"][0], running["updates"][0]);
   EXPECT_EQ(ended["updates"][1], running["updates"][1]);

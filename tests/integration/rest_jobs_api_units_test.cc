@@ -56,7 +56,7 @@ TEST(JobsApiSpec, ASpecificationBecomesOneContractRequestPerCopy) {
   // The echo has every member of the reference, null where not sent.
   EXPECT_TRUE(spec.echo["sshEnabled"].is_null());
   EXPECT_EQ(spec.echo.size(), 11u);
-  const JobRequest r = replica_request(spec, "user", 1, {});
+  const JobRequest r = replica_request(spec, "user", 1);
   EXPECT_EQ(r.contract, "jobs-api");
   EXPECT_EQ(r.scheduler, "local");
   EXPECT_EQ(r.queue, "long");
@@ -119,6 +119,11 @@ TEST(JobsApiDocument, TheHistoryHasOneUpdatePerChangeOfTheStateWord) {
   EXPECT_EQ(job["status"]["startedAt"], 1796198401500);
   EXPECT_EQ(job["status"]["expiresAt"], 1796202001500);
 
+  // The start as first recorded stays the job's, whatever later observations say.
+  copy.events[2].status =
+      json{{"schedulerSpecficInformation", {{"cuttle.started", "2026-12-02T08:00:01.400Z"}}}}
+          .dump();
+  EXPECT_EQ(render_job("j", {copy}, {})["status"]["startedAt"], 1796198401400);
   copy.events.push_back(event(3000, "Cancelled"));
   job = render_job("j", {copy}, {});
   EXPECT_EQ(job["status"]["state"], "SUCCESS");
