@@ -35,6 +35,19 @@ bool path_of(const std::string& target, std::string& path) {
   return true;
 }
 
+// The configured token the request's bearer token matches; nullptr when none does.
+const TokenConfig* matching_token(const HttpRequest& request, const Config& config) {
+  const std::string header = request.header("Authorization");
+  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return nullptr;
+  const std::string digest = sha256_hex(header.substr(7));
+  const TokenConfig* found = nullptr;
+  // Every token is compared (constant time, no early exit): timing tells nothing.
+  for (const auto& token : config.tokens) {
+    if (constant_time_equal(digest, token.sha256) && !found) found = &token;
+  }
+  return found;
+}
+
 }  // namespace
 
 HttpResponse json_response(int status, std::string body) {
@@ -103,23 +116,6 @@ HttpApi::HttpApi(JobService& service) : service_(service) {
     return json_response(200, openapi_document());
   });
 }
-
-namespace {
-
-// The configured token the request's bearer token matches; nullptr when none does.
-const TokenConfig* matching_token(const HttpRequest& request, const Config& config) {
-  const std::string header = request.header("Authorization");
-  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return nullptr;
-  const std::string digest = sha256_hex(header.substr(7));
-  const TokenConfig* found = nullptr;
-  // Every token is compared (constant time, no early exit): timing tells nothing.
-  for (const auto& token : config.tokens) {
-    if (constant_time_equal(digest, token.sha256) && !found) found = &token;
-  }
-  return found;
-}
-
-}  // namespace
 
 std::string caller_of(const HttpRequest& request, const Config& config) {
   const TokenConfig* token = matching_token(request, config);

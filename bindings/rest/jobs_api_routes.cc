@@ -86,7 +86,7 @@ class JobsApi {
     const auto spec = jobs_api::parse_specification(item, service_.config());
     std::vector<JobRequest> requests;
     for (int rank = 0; rank < spec.replicas; ++rank) {
-      requests.push_back(jobs_api::replica_request(spec, caller, rank, {}));
+      requests.push_back(jobs_api::replica_request(spec, caller, rank));
       try {
         requests.back().description->validate();
       } catch (const InvalidJobDescription& e) {

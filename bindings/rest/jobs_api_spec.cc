@@ -188,8 +188,7 @@ Specification parse_specification(const json& item, const Config& config) {
 
 json owner_json(const std::string& owner) { return {{"createdBy", owner}, {"project", nullptr}}; }
 
-JobRequest replica_request(const Specification& spec, const std::string& owner, int rank,
-                           const std::vector<std::string>& replica_ids) {
+JobRequest replica_request(const Specification& spec, const std::string& owner, int rank) {
   const JobsApiApplication& app = *spec.application;
   JobDescription d;
   d.executable = app.executable;
@@ -210,7 +209,7 @@ JobRequest replica_request(const Specification& spec, const std::string& owner, 
                                {"resolvedApplication", application_json(app)},
                                {"resolvedProduct", product_json(*spec.product)},
                                {"replica", rank},
-                               {"replicaIds", replica_ids}};
+                               {"replicaIds", json::array()}};
   request.description = std::move(d);
   return request;
 }

@@ -50,9 +50,8 @@ nlohmann::json owner_json(const std::string& owner);
 // The request for copy `rank` (0-based) of `spec.replicas`: the JobDescription (the
 // application's command with CUTTLE_REPLICA/CUTTLE_REPLICAS in its environment,
 // max_runtime = timeAllocation, the product's queue), the product's scheduler, and the
-// contract document (owner, specification, what it resolved to; copy 0, whose id is the
-// job's, lists the ids of the others in `replica_ids`).
-JobRequest replica_request(const Specification& spec, const std::string& owner, int rank,
-                           const std::vector<std::string>& replica_ids);
+// contract document (owner, specification, what it resolved to, its rank, and
+// "replicaIds": [] — copy 0, whose id is the job's, lists the others' ids there).
+JobRequest replica_request(const Specification& spec, const std::string& owner, int rank);
 
 }  // namespace cuttle::rest::jobs_api
