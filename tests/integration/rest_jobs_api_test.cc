@@ -39,6 +39,8 @@ struct Target {
 };
 
 std::string target_name(const ::testing::TestParamInfo<Target>& info) { return info.param.name; }
+// How gtest (and so ctest's listing) prints a Target.
+void PrintTo(const Target& target, std::ostream* out) { *out << target.name; }
 
 class JobsApiSession : public RestServiceTest, public ::testing::WithParamInterface<Target> {
  protected:
@@ -456,47 +458,73 @@ TEST_F(JobsApi, TheSameJobIsVisibleThroughTheJoblauncherContract) {
   EXPECT_EQ(job_of(port_, id)["updates"].back()["status"], "Your job has been cancelled!");
 }
 
-// kill -9 of the service while jobs-API jobs run: after the restart each job is still
-// there with its whole history and reaches its true final state.
-TEST(JobsApiCrash, KillNineOfTheServiceMidRunLosesNothing) {
-  TempDir dir("jobs-api-crash");
-  const std::uint16_t port = free_port();
+// kill -9 of the service while jobs-API jobs run on `config`'s product: after the restart
+// each job is still there with its whole history and reaches its true final state, and
+// each copy ran once (one sandbox under `sandboxes` per copy). `all` adds a failing job
+// and one of two copies to the one that ends and the one that runs out of time.
+void kill_nine_mid_run_loses_nothing(const TempDir& dir, std::uint16_t port, const json& config,
+                                     const std::string& sandboxes, bool all) {
   fs::create_directories(dir.path() + "/jobs");
-  const json config =
-      jobs_api_config(dir.path(), port,
-                      {application("short", "sleep 4; exit 0"), application("sleeper", "sleep 600"),
-                       application("fails", "sleep 4; exit 3")});
   write_file(dir.path() + "/config.json", config.dump(2));
   ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
   ASSERT_TRUE(service.start(port)) << service.log();
-  const std::string ok = create_job(port, specification("short", hms(1, 0, 0)));
-  const std::string fails = create_job(port, specification("fails", hms(1, 0, 0)));
-  const std::string expires = create_job(port, specification("sleeper", hms(0, 0, 6)));
-  const std::string copies = create_job(port, specification("short", hms(1, 0, 0), 2));
-  for (const auto& id : {ok, fails, expires, copies}) {
+  std::map<std::string, std::string> expected;  // id -> final state
+  std::size_t copies = 0;
+  auto create = [&](const std::string& app, int seconds, int replicas, const std::string& state) {
+    expected[create_job(port, specification(app, hms(0, 0, seconds), replicas))] = state;
+    copies += static_cast<std::size_t>(replicas);
+  };
+  create("short", 3600, 1, "SUCCESS");
+  create("sleeper", 6, 1, "EXPIRED");
+  if (all) {
+    create("fails", 3600, 1, "FAILURE");
+    create("short", 3600, 2, "SUCCESS");
+  }
+  for (const auto& [id, state] : expected) {
     ASSERT_TRUE(wait_job_state(port, id, "RUNNING")) << id << " " << job_of(port, id);
   }
   service.kill9();
   std::this_thread::sleep_for(std::chrono::seconds(7));  // every job ends while it is down
   ASSERT_TRUE(service.start(port)) << service.log();
-  ASSERT_TRUE(wait_job_state(port, ok, "SUCCESS")) << job_of(port, ok) << service.log();
-  ASSERT_TRUE(wait_job_state(port, fails, "FAILURE")) << job_of(port, fails);
-  ASSERT_TRUE(wait_job_state(port, expires, "EXPIRED")) << job_of(port, expires);
-  ASSERT_TRUE(wait_job_state(port, copies, "SUCCESS")) << job_of(port, copies);
-  for (const auto& id : {ok, fails, expires, copies}) {
+  for (const auto& [id, state] : expected) {
+    ASSERT_TRUE(wait_job_state(port, id, state)) << job_of(port, id) << service.log();
     const json job = job_of(port, id);
     ASSERT_EQ(job["updates"].size(), 3u) << job;
     EXPECT_EQ(job["updates"][0]["state"], "IN_QUEUE");
     EXPECT_EQ(job["updates"][1]["state"], "RUNNING");
     EXPECT_EQ(job["owner"]["createdBy"], "user");
   }
-  // Each job ran once: one sandbox per copy (5).
-  std::size_t sandboxes = 0;
-  for (const auto& entry : fs::directory_iterator(dir.path() + "/state/sandboxes/local")) {
-    sandboxes += entry.is_directory() && entry.path().filename().string()[0] != '.' ? 1 : 0;
+  std::size_t sandbox_count = 0;
+  for (const auto& entry : fs::directory_iterator(sandboxes)) {
+    sandbox_count += entry.is_directory() && entry.path().filename().string()[0] != '.' ? 1 : 0;
   }
-  EXPECT_EQ(sandboxes, 5u);
+  EXPECT_EQ(sandbox_count, copies);
   EXPECT_EQ(service.stop(), 0) << service.log();
+}
+
+const json kCrashApplications = {application("short", "sleep 4; exit 0"),
+                                 application("sleeper", "sleep 600"),
+                                 application("fails", "sleep 4; exit 3")};
+
+TEST(JobsApiCrash, KillNineOfTheServiceMidRunLosesNothing) {
+  TempDir dir("jobs-api-crash");
+  const std::uint16_t port = free_port();
+  kill_nine_mid_run_loses_nothing(dir, port, jobs_api_config(dir.path(), port, kCrashApplications),
+                                  dir.path() + "/state/sandboxes/local", true);
+}
+
+// The same on the real Slurm of tests/env/slurm.sh (two jobs: one 2-CPU node).
+TEST(JobsApiCrash, KillNineWithSlurmJobsMidRunLosesNothing) {
+  if (env("CUTTLE_TEST_SLURM").empty()) {
+    if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
+    GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
+  }
+  TempDir dir("jobs-api-crash-slurm");
+  const std::uint16_t port = free_port();
+  json config = jobs_api_config(dir.path(), port, kCrashApplications, "slurm");
+  config["schedulers"]["slurm"] = {{"location", "slurm://"},
+                                   {"properties", {{"sandbox.root", dir.path() + "/slurm"}}}};
+  kill_nine_mid_run_loses_nothing(dir, port, config, dir.path() + "/slurm", false);
 }
 
 }  // namespace
