@@ -53,13 +53,18 @@ class JobsApi {
       const std::string id = jobs_api::string_member(item, "jobId", "jobId", 64);
       if (!item.contains("requestedTime")) throw RequestError(400, "requestedTime", "is required");
       const auto by = jobs_api::parse_simple_duration(item["requestedTime"], "requestedTime");
-      for (const auto& copy : ids_of(id, caller, "jobId")) {
+      // Every copy still running gets the time; copies that already ended are skipped.
+      std::size_t extended = 0;
+      for (const auto& copy : owned(id, caller, "jobId").ids) {
+        if (service_.is_final(copy)) continue;
         try {
           service_.extend(copy, by);
+          ++extended;
         } catch (const RequestError& e) {
           throw RequestError(e.status(), e.field() == "id" ? "jobId" : "requestedTime", e.reason());
         }
       }
+      if (extended == 0) throw RequestError(409, "jobId", "job is done");
       return json::object();
     });
   }
@@ -71,7 +76,7 @@ class JobsApi {
       const std::string id = jobs_api::string_member(item, "id", "id", 64);
       // Copies stop in parallel: each cancel waits (bounded) for its copy to stop.
       std::vector<std::future<std::optional<std::string>>> stopping;
-      for (const auto& copy : ids_of(id, caller, "id")) {
+      for (const auto& copy : owned(id, caller, "id").ids) {
         stopping.push_back(
             std::async(std::launch::async, [this, copy] { return service_.cancel(copy, false); }));
       }
@@ -111,35 +116,45 @@ class JobsApi {
     }
   }
 
-  // The copies' ids of the caller's job `id`; 404 naming `field` for a job that is not
-  // there, not the caller's, or not a jobs-api job — whose existence is not revealed.
-  std::vector<std::string> ids_of(const std::string& id, const std::string& caller,
-                                  const std::string& field) {
-    std::vector<std::string> ids = {id};
-    const json* contract = nullptr;
+  // The caller's job `id`: its copies' ids (copy 0's first) and copy 0's status document.
+  struct OwnedJob {
+    std::vector<std::string> ids;
     json document;
+  };
+  // 404 naming `field` for a job that is not there, not the caller's, or not a jobs-api
+  // job: whether such an id exists is not revealed.
+  OwnedJob owned(const std::string& id, const std::string& caller, const std::string& field) {
+    OwnedJob job{{id}, json()};
+    const json* contract = nullptr;
     if (is_uuid(id)) {
-      if (auto text = service_.document(id)) document = json::parse(*text, nullptr, false);
-      contract = jobs_api::contract_document(document);
+      if (auto text = service_.document(id)) job.document = json::parse(*text, nullptr, false);
+      contract = jobs_api::contract_document(job.document);
     }
     if (!contract || contract->value("replica", -1) != 0 || at_created_by(*contract) != caller) {
       throw RequestError(404, field, "no such job");
     }
     for (const auto& other : contract->value("replicaIds", json::array())) {
-      if (other.is_string()) ids.push_back(other.get<std::string>());
+      if (other.is_string()) job.ids.push_back(other.get<std::string>());
     }
-    return ids;
+    return job;
   }
 
+  // Each copy's document, then its journal (read after it, so never older than it).
   std::vector<Replica> load(const std::string& id, const std::string& caller,
                             const std::string& field) {
+    OwnedJob job = owned(id, caller, field);
     std::vector<Replica> copies;
-    for (const auto& copy : ids_of(id, caller, field)) {
-      auto text = service_.document(copy);
-      auto events = service_.events(copy, 0);
-      // A copy removed by retention while its job is read: the job is going away too.
-      if (!text || !events) throw RequestError(404, field, "no such job");
-      copies.push_back({json::parse(*text, nullptr, false), std::move(*events)});
+    for (std::size_t i = 0; i < job.ids.size(); ++i) {
+      json document = std::move(job.document);
+      if (i > 0) {
+        auto text = service_.document(job.ids[i]);
+        // A copy removed by retention while its job is read: the job is going away too.
+        if (!text) throw RequestError(404, field, "no such job");
+        document = json::parse(*text, nullptr, false);
+      }
+      auto events = service_.events(job.ids[i], 0);
+      if (!events) throw RequestError(404, field, "no such job");
+      copies.push_back({std::move(document), std::move(*events)});
     }
     return copies;
   }

@@ -214,6 +214,7 @@ class JobsApi : public RestServiceTest {
         dir_.path(), port_,
         {application("sleeper", "sleep 600"), application("ok", "exit 0"),
          application("fails", "exit 3"), application("stubborn", "trap '' TERM; sleep 600"),
+         application("uneven", "[ $CUTTLE_REPLICA = 1 ] && exit 0; sleep 600"),
          application("copies", "echo $CUTTLE_REPLICA-$CUTTLE_REPLICAS > " + out() +
                                    "/$CUTTLE_REPLICA; sleep 600")}));
   }
@@ -277,6 +278,27 @@ TEST_F(JobsApi, ReplicasRunThatManyCopiesUnderOneId) {
   EXPECT_TRUE(json::parse(http("GET", port_, "/job?state=RUNNING,PENDING,INITIAL", {}, kUser).body)
                   .empty());
   EXPECT_EQ(json::parse(http("GET", port_, "/job?state=KILLED", {}, kUser).body).size(), 3u);
+}
+
+TEST_F(JobsApi, ExtendMovesTheCopiesStillRunningAndSkipsThoseThatEnded) {
+  const std::string id = create_job(port_, specification("uneven", hms(1, 0, 0), 2));
+  // Copy 1 ends at once; the job runs on while copy 0 does.
+  ASSERT_TRUE(eventually(
+      [&] {
+        return json::parse(http("GET", port_, "/job?state=DONE", {}, kUser).body).size() == 1;
+      },
+      std::chrono::seconds(30)));
+  ASSERT_TRUE(wait_job_state(port_, id, "RUNNING")) << job_of(port_, id);
+  const std::int64_t expires = job_of(port_, id)["status"]["expiresAt"];
+  auto r =
+      post_items(port_, "/api/jobs/extend", {{{"jobId", id}, {"requestedTime", hms(0, 5, 0)}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NEAR(
+      static_cast<double>(job_of(port_, id)["status"]["expiresAt"].get<std::int64_t>() - expires),
+      300 * 1000.0, 2000.0);
+  ASSERT_EQ(post_items(port_, "/api/jobs/terminate", {{{"id", id}}}).status, 200);
+  ASSERT_TRUE(wait_job_state(port_, id, "SUCCESS"));
+  EXPECT_EQ(job_of(port_, id)["updates"].back()["status"], "Your job has been cancelled!");
 }
 
 TEST_F(JobsApi, OnlyTheOwnerSeesTheirJobs) {
