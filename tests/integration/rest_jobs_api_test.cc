@@ -1,6 +1,7 @@
 // The jobs API with time allocations (shared/reference/001_*) against the real service:
 // the reference's curl session replayed field by field — on local://, with the
-// application in a podman image, and on the real Slurm of tests/env/slurm.sh — then what
+// application in a podman image, on the real Slurm of tests/env/slurm.sh and on
+// kubernetes:// against the emulator of tests/env/kubernetes.sh — then what
 // the reference leaves to the service: the final states (EXPIRED by the time allocation,
 // SUCCESS and FAILURE by the exit), replicas, callers who may not see each other's jobs,
 // bulk requests answering per item, hostile fields named in 400s, the same job seen through
@@ -36,6 +37,7 @@ struct Target {
   std::string name;
   std::string image;  // the application's image; empty: a plain executable
   bool slurm = false;
+  bool kubernetes = false;  // the emulator of tests/env/kubernetes.sh, with its image
 };
 
 std::string target_name(const ::testing::TestParamInfo<Target>& info) { return info.param.name; }
@@ -52,16 +54,31 @@ class JobsApiSession : public RestServiceTest, public ::testing::WithParamInterf
       if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
       GTEST_SKIP() << "no test Slurm: run eval \"$(tests/env/slurm.sh start)\" first";
     }
+    if (t.kubernetes && env("CUTTLE_TEST_K8S_KUBECONFIG").empty()) {
+      if (in_ci()) FAIL() << "Kubernetes emulator not running";
+      GTEST_SKIP() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
+    }
+    const std::string image = t.kubernetes ? env("CUTTLE_TEST_K8S_IMAGE") : t.image;
     // In the image the host's /etc/debian_version is not there: a job that ran on the host
     // instead would end at once.
     const std::string command =
-        t.image.empty() ? "sleep 600" : "[ -e /etc/debian_version ] && exit 7; sleep 600";
+        image.empty() ? "sleep 600" : "[ -e /etc/debian_version ] && exit 7; sleep 600";
     json config =
-        jobs_api_config(dir_.path(), port_, {application("acme-web-application", command, t.image)},
-                        t.slurm ? "slurm" : "local");
+        jobs_api_config(dir_.path(), port_, {application("acme-web-application", command, image)},
+                        t.slurm        ? "slurm"
+                        : t.kubernetes ? "k8s"
+                                       : "local");
     if (t.slurm) {
       config["schedulers"]["slurm"] = {{"location", "slurm://"},
                                        {"properties", {{"sandbox.root", dir_.path() + "/slurm"}}}};
+    }
+    if (t.kubernetes) {
+      config["schedulers"]["k8s"] = {
+          {"location", "kubernetes://?namespace=" + env("CUTTLE_TEST_K8S_NAMESPACE")},
+          {"properties",
+           {{"kubeconfig", env("CUTTLE_TEST_K8S_KUBECONFIG")},
+            {"default.image", image},
+            {"logs.root", dir_.path() + "/logs"}}}};
     }
     start(config);
   }
@@ -201,7 +218,8 @@ TEST_P(JobsApiSession, TheReferenceSessionReplaysFieldByField) {
 INSTANTIATE_TEST_SUITE_P(Targets, JobsApiSession,
                          ::testing::Values(Target{"local", "", false},
                                            Target{"podman", "localhost/busybox:latest", false},
-                                           Target{"slurm", "", true}),
+                                           Target{"slurm", "", true},
+                                           Target{"kubernetes", "", false, true}),
                          target_name);
 
 // What the reference leaves to the service, on local://.
