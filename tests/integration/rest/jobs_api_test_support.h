@@ -17,7 +17,9 @@ inline const std::map<std::string, std::string> kOther = {{"Authorization", "Bea
 // The reference's JobSpecification, byte for byte as its curl session sends it
 // (examples/rest/jobs-api-create.json, which examples/rest/jobs-api.sh sends too).
 inline std::string reference_create() {
-  return read_file(env("CUTTLE_SOURCE_DIR") + "/examples/rest/jobs-api-create.json");
+  const std::string source = env("CUTTLE_SOURCE_DIR");
+  EXPECT_FALSE(source.empty()) << "CUTTLE_SOURCE_DIR is not set (ctest sets it)";
+  return read_file(source + "/examples/rest/jobs-api-create.json");
 }
 
 // The reference's retrieve query (its id appended).
