@@ -60,9 +60,11 @@ class JobsApiSession : public RestServiceTest, public ::testing::WithParamInterf
     }
     const std::string image = t.kubernetes ? env("CUTTLE_TEST_K8S_IMAGE") : t.image;
     // In the image the host's /etc/debian_version is not there: a job that ran on the host
-    // instead would end at once.
-    const std::string command =
-        image.empty() ? "sleep 600" : "[ -e /etc/debian_version ] && exit 7; sleep 600";
+    // instead would end at once. As a container's PID 1 the shell ignores TERM unless it
+    // traps it: it does, so a terminated pod stops at once instead of after its grace.
+    const std::string command = image.empty() ? "sleep 600"
+                                              : "[ -e /etc/debian_version ] && exit 7; "
+                                                "trap 'exit 143' TERM; sleep 600 & wait";
     json config =
         jobs_api_config(dir_.path(), port_, {application("acme-web-application", command, image)},
                         t.slurm        ? "slurm"
