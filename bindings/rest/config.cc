@@ -161,7 +161,73 @@ Credential parse_credential(const Reader& r, const std::string& key) {
   return credential;
 }
 
+// "jobs_api": applications (name + version -> image or executable) and products
+// (category/id/provider -> scheduler and queue).
+void parse_jobs_api(const Reader& r, JobsApiConfig& out) {
+  Reader j(r.at("jobs_api"), r.origin(), "jobs_api");
+  j.only({"applications", "products", "max_items", "max_replicas"});
+  out.max_items = j.count("max_items", out.max_items);
+  out.max_replicas = j.count("max_replicas", out.max_replicas);
+  if (out.max_items == 0) bad(r.origin(), "jobs_api.max_items", "must be at least 1");
+  if (out.max_replicas == 0) bad(r.origin(), "jobs_api.max_replicas", "must be at least 1");
+  auto list = [&](const std::string& key) -> const json& {
+    static const json kEmpty = json::array();
+    if (!j.has(key)) return kEmpty;
+    if (!j.at(key).is_array()) bad(r.origin(), j.path(key), "must be a list");
+    return j.at(key);
+  };
+  std::size_t i = 0;
+  for (const auto& entry : list("applications")) {
+    Reader a(entry, r.origin(), "jobs_api.applications[" + std::to_string(i++) + "]");
+    a.only({"name", "version", "image", "executable", "arguments", "environment"});
+    JobsApiApplication app{a.str("name", ""),      a.str("version", ""),
+                           a.str("image", ""),     a.str("executable", ""),
+                           a.strings("arguments"), a.string_map("environment")};
+    if (app.name.empty() || app.version.empty())
+      bad(r.origin(), a.path("name"), "name and version are required");
+    if (app.executable.empty())
+      bad(r.origin(), a.path("executable"),
+          "is required (the command, in the image when one is named)");
+    if (out.find_application(app.name, app.version))
+      bad(r.origin(), a.path("name"), "is listed twice with this version");
+    out.applications.push_back(std::move(app));
+  }
+  i = 0;
+  for (const auto& entry : list("products")) {
+    Reader p(entry, r.origin(), "jobs_api.products[" + std::to_string(i++) + "]");
+    p.only({"category", "id", "provider", "scheduler", "queue"});
+    JobsApiProduct product{p.str("category", ""), p.str("id", ""), p.str("provider", ""),
+                           p.str("scheduler", ""), p.str("queue", "")};
+    if (product.category.empty() || product.id.empty() || product.provider.empty()) {
+      bad(r.origin(), p.path("id"), "category, id and provider are required");
+    }
+    if (product.scheduler.empty())
+      bad(r.origin(), p.path("scheduler"), "is required (a scheduler named in schedulers)");
+    if (out.find_product(product.category, product.id, product.provider)) {
+      bad(r.origin(), p.path("id"), "is listed twice");
+    }
+    out.products.push_back(std::move(product));
+  }
+}
+
 }  // namespace
+
+const JobsApiApplication* JobsApiConfig::find_application(const std::string& name,
+                                                          const std::string& version) const {
+  for (const auto& a : applications) {
+    if (a.name == name && a.version == version) return &a;
+  }
+  return nullptr;
+}
+
+const JobsApiProduct* JobsApiConfig::find_product(const std::string& category,
+                                                  const std::string& id,
+                                                  const std::string& provider) const {
+  for (const auto& p : products) {
+    if (p.category == category && p.id == id && p.provider == provider) return &p;
+  }
+  return nullptr;
+}
 
 bool Config::listens_on_loopback() const {
   return listen_host == "localhost" || listen_host == "::1" || listen_host.rfind("127.", 0) == 0;
@@ -218,10 +284,26 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
   Reader r(root, origin, "");
-  r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
-          "jobdir_roots", "callbacks", "store", "instance", "lease", "auth", "poll_interval",
-          "retention", "limits", "submit_workers", "http_threads", "http",
-          "delete_sandbox_on_cancel"});
+  r.only({"listen",
+          "public_url",
+          "tls",
+          "schedulers",
+          "default_scheduler",
+          "sandbox_root",
+          "jobdir_roots",
+          "callbacks",
+          "store",
+          "instance",
+          "lease",
+          "auth",
+          "poll_interval",
+          "retention",
+          "limits",
+          "submit_workers",
+          "http_threads",
+          "http",
+          "delete_sandbox_on_cancel",
+          "jobs_api"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -370,6 +452,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
       bad(origin, "http.header_timeout", "must be positive");
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
+  if (r.has("jobs_api")) parse_jobs_api(r, config.jobs_api);
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);
   if (config.submit_workers == 0) bad(origin, "submit_workers", "must be at least 1");
@@ -415,6 +498,12 @@ void validate(const Config& config) {
   }
   if (config.store.kind == "sqlite" && config.store.path.empty()) {
     throw InvalidArgument("config: store.path: required for sqlite");
+  }
+  for (const auto& product : config.jobs_api.products) {
+    if (!config.find_scheduler(product.scheduler)) {
+      throw InvalidArgument("config: jobs_api.products: " + product.id + ": no scheduler named '" +
+                            product.scheduler + "'");
+    }
   }
 }
 

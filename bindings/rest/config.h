@@ -77,6 +77,37 @@ struct Limits {
   std::size_t max_json_depth = 32;
 };
 
+// The jobs API (bindings/rest/jobs_api_routes.h): what a JobSpecification's
+// `application` and `product` resolve to. See docs/config.md, "jobs_api".
+struct JobsApiApplication {
+  std::string name;
+  std::string version;
+  std::string image;  // empty: `executable` runs on the scheduler's machine
+  std::string executable;
+  std::vector<std::string> arguments;  // fixed: every job of the application gets them
+  std::map<std::string, std::string> environment;
+};
+
+struct JobsApiProduct {
+  std::string category;
+  std::string id;
+  std::string provider;
+  std::string scheduler;  // a configured scheduler's name
+  std::string queue;      // empty: the scheduler's default
+};
+
+struct JobsApiConfig {
+  std::vector<JobsApiApplication> applications;
+  std::vector<JobsApiProduct> products;
+  std::size_t max_items = 100;    // items in one bulk request
+  std::size_t max_replicas = 16;  // copies one specification may ask for
+
+  const JobsApiApplication* find_application(const std::string& name,
+                                             const std::string& version) const;
+  const JobsApiProduct* find_product(const std::string& category, const std::string& id,
+                                     const std::string& provider) const;
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 9998;
@@ -105,6 +136,7 @@ struct Config {
   std::size_t submit_workers = 4;
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
+  JobsApiConfig jobs_api;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

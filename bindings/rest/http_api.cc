@@ -35,6 +35,19 @@ bool path_of(const std::string& target, std::string& path) {
   return true;
 }
 
+// The configured token the request's bearer token matches; nullptr when none does.
+const TokenConfig* matching_token(const HttpRequest& request, const Config& config) {
+  const std::string header = request.header("Authorization");
+  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return nullptr;
+  const std::string digest = sha256_hex(header.substr(7));
+  const TokenConfig* found = nullptr;
+  // Every token is compared (constant time, no early exit): timing tells nothing.
+  for (const auto& token : config.tokens) {
+    if (constant_time_equal(digest, token.sha256) && !found) found = &token;
+  }
+  return found;
+}
+
 }  // namespace
 
 HttpResponse json_response(int status, std::string body) {
@@ -104,15 +117,15 @@ HttpApi::HttpApi(JobService& service) : service_(service) {
   });
 }
 
+std::string caller_of(const HttpRequest& request, const Config& config) {
+  const TokenConfig* token = matching_token(request, config);
+  if (!token) return "anonymous";
+  return token->name.empty() ? "token-" + token->sha256.substr(0, 12) : token->name;
+}
+
 bool HttpApi::authorized(const HttpRequest& request) const {
   const Config& config = service_.config();
-  if (config.tokens_disabled) return true;
-  const std::string header = request.header("Authorization");
-  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return false;
-  const std::string digest = sha256_hex(header.substr(7));
-  bool ok = false;
-  for (const auto& token : config.tokens) ok |= constant_time_equal(digest, token.sha256);
-  return ok;
+  return config.tokens_disabled || matching_token(request, config) != nullptr;
 }
 
 HttpResponse HttpApi::dispatch(const HttpRequest& request) {

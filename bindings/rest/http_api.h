@@ -30,6 +30,10 @@ HttpResponse json_response(int status, std::string body);
 HttpResponse error_response(int status, const std::string& field, const std::string& reason);
 // "https://host:port" as the client reached us (public_url when configured).
 std::string base_url(const HttpRequest& request, const Config& config);
+// Who sent `request`, for contracts whose jobs belong to a caller: the configured name of
+// its bearer token ("token-" + the first 12 hex digits of its digest when the token has no
+// name); "anonymous" when no configured token matches (only possible with tokens off).
+std::string caller_of(const HttpRequest& request, const Config& config);
 // The query of `request.target`; RequestError 400 when it is not valid percent-encoding.
 Query query_of(const HttpRequest& request);
 
