@@ -31,7 +31,12 @@ const char* const kFields[] = {"name",
                                "stage_in",
                                "stage_out",
                                "retry_limit",
-                               "labels"};
+                               "labels",
+                               "steps"};
+
+const char* const kStepFields[] = {
+    "executable", "arguments", "container_image", "environment", "working_directory",
+    "stdin",      "stdout",    "stderr",          "ignore_error"};
 
 json staging_json(const std::vector<StagingEntry>& entries) {
   json out = json::array();
@@ -40,12 +45,13 @@ json staging_json(const std::vector<StagingEntry>& entries) {
   return out;
 }
 
+// `prefix` names where the object is ("steps[1]."), for the error.
 template <typename T>
-T field(const json& object, const std::string& name) {
+T field(const json& object, const std::string& name, const std::string& prefix = "") {
   try {
     return object.at(name).get<T>();
   } catch (const json::exception& e) {
-    throw InvalidJobDescription(name, std::string("wrong type: ") + e.what());
+    throw InvalidJobDescription(prefix + name, std::string("wrong type: ") + e.what());
   }
 }
 
@@ -98,13 +104,62 @@ std::uint64_t memory_from(const json& value) {
   throw InvalidJobDescription("memory", "expected a size such as \"4G\" or bytes");
 }
 
-void refuse_unknown_fields(const json& object) {
+template <std::size_t N>
+void refuse_unknown_fields(const json& object, const char* const (&fields)[N],
+                           const std::string& prefix = "") {
   for (const auto& [key, value] : object.items()) {
-    if (std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields)) continue;
+    if (std::find(std::begin(fields), std::end(fields), key) != std::end(fields)) continue;
     std::string valid;
-    for (const char* f : kFields) valid += (valid.empty() ? "" : ", ") + std::string(f);
-    throw InvalidJobDescription(key, "unknown field; valid fields: " + valid);
+    for (const char* f : fields) valid += (valid.empty() ? "" : ", ") + std::string(f);
+    throw InvalidJobDescription(prefix + key, "unknown field; valid fields: " + valid);
   }
+}
+
+json steps_json(const std::vector<JobStep>& steps) {
+  json out = json::array();
+  for (const JobStep& step : steps) {
+    json s = {{"executable", step.executable}};
+    if (!step.arguments.empty()) s["arguments"] = step.arguments;
+    if (!step.container_image.empty()) s["container_image"] = step.container_image;
+    if (!step.environment.empty()) s["environment"] = step.environment;
+    if (!step.working_directory.empty()) s["working_directory"] = step.working_directory;
+    if (!step.stdin_path.empty()) s["stdin"] = step.stdin_path;
+    if (!step.stdout_path.empty()) s["stdout"] = step.stdout_path;
+    if (!step.stderr_path.empty()) s["stderr"] = step.stderr_path;
+    if (step.ignore_error) s["ignore_error"] = true;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+JobStep step_from(const json& in, const std::string& prefix) {
+  if (!in.is_object())
+    throw InvalidJobDescription(prefix.substr(0, prefix.size() - 1),
+                                "expected an object {executable, ...}");
+  refuse_unknown_fields(in, kStepFields, prefix);
+  JobStep step;
+  auto has = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
+  auto text = [&](const char* key) { return field<std::string>(in, key, prefix); };
+  if (has("executable")) step.executable = text("executable");
+  if (has("arguments")) step.arguments = field<std::vector<std::string>>(in, "arguments", prefix);
+  if (has("container_image")) step.container_image = text("container_image");
+  if (has("environment"))
+    step.environment = field<std::map<std::string, std::string>>(in, "environment", prefix);
+  if (has("working_directory")) step.working_directory = text("working_directory");
+  if (has("stdin")) step.stdin_path = text("stdin");
+  if (has("stdout")) step.stdout_path = text("stdout");
+  if (has("stderr")) step.stderr_path = text("stderr");
+  if (has("ignore_error")) step.ignore_error = field<bool>(in, "ignore_error", prefix);
+  return step;
+}
+
+std::vector<JobStep> steps_from(const json& list) {
+  if (!list.is_array()) throw InvalidJobDescription("steps", "expected a list of steps");
+  std::vector<JobStep> steps;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    steps.push_back(step_from(list[i], "steps[" + std::to_string(i) + "]."));
+  }
+  return steps;
 }
 
 }  // namespace
@@ -134,6 +189,7 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (!d.stage_out.empty()) out["stage_out"] = staging_json(d.stage_out);
   if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
   if (!d.labels.empty()) out["labels"] = d.labels;
+  if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
   return out.dump(indent);
 }
 
@@ -141,7 +197,7 @@ JobDescription job_description_from_json(std::string_view text) {
   json in = json::parse(text, nullptr, false);
   if (in.is_discarded()) throw InvalidJobDescription("(document)", "not valid JSON");
   if (!in.is_object()) throw InvalidJobDescription("(document)", "expected a JSON object");
-  refuse_unknown_fields(in);
+  refuse_unknown_fields(in, kFields);
   JobDescription d;
   auto has = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
   if (has("name")) d.name = field<std::string>(in, "name");
@@ -166,6 +222,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("stage_out")) d.stage_out = staging_from(in, "stage_out");
   if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");
   if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
+  if (has("steps")) d.steps = steps_from(in["steps"]);
   return d;
 }
 
