@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/properties.h"
 
@@ -28,6 +29,7 @@ const char* const kFields[] = {"name",
                                "memory",
                                "scheduler_arguments",
                                "container_image",
+                               "container",
                                "stage_in",
                                "stage_out",
                                "retry_limit",
@@ -115,6 +117,44 @@ void refuse_unknown_fields(const json& object, const char* const (&fields)[N],
   }
 }
 
+// {"runtime": "podman", "mounts": ["HOST:CONTAINER"], "network": false, "user": "1000"}
+json container_json(const ContainerOptions& c) {
+  json out = json::object();
+  if (c.runtime != ContainerRuntime::kAuto) out["runtime"] = to_string(c.runtime);
+  if (!c.mounts.empty()) {
+    json mounts = json::array();
+    for (const ContainerMount& m : c.mounts) mounts.push_back(m.host_path + ":" + m.container_path);
+    out["mounts"] = mounts;
+  }
+  if (c.network) out["network"] = *c.network;
+  if (!c.user.empty()) out["user"] = c.user;
+  return out;
+}
+
+ContainerOptions container_from(const json& in) {
+  if (!in.is_object()) throw InvalidJobDescription("container", "expected an object");
+  const char* const known[] = {"runtime", "mounts", "network", "user"};
+  refuse_unknown_fields(in, known, "container.");
+  ContainerOptions c;
+  try {
+    if (in.contains("runtime")) {
+      c.runtime = parse_container_runtime(field<std::string>(in, "runtime", "container."));
+    }
+    if (in.contains("mounts")) {
+      for (const std::string& m : field<std::vector<std::string>>(in, "mounts", "container.")) {
+        c.mounts.push_back(parse_container_mount(m));
+      }
+    }
+  } catch (const InvalidArgument& e) {
+    throw InvalidJobDescription("container", e.what());
+  }
+  if (in.contains("network") && !in["network"].is_null()) {
+    c.network = field<bool>(in, "network", "container.");
+  }
+  if (in.contains("user")) c.user = field<std::string>(in, "user", "container.");
+  return c;
+}
+
 json steps_json(const std::vector<JobStep>& steps) {
   json out = json::array();
   for (const JobStep& step : steps) {
@@ -185,6 +225,7 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (d.memory_bytes) out["memory"] = *d.memory_bytes;
   if (!d.scheduler_arguments.empty()) out["scheduler_arguments"] = d.scheduler_arguments;
   text("container_image", d.container_image);
+  if (d.container != ContainerOptions{}) out["container"] = container_json(d.container);
   if (!d.stage_in.empty()) out["stage_in"] = staging_json(d.stage_in);
   if (!d.stage_out.empty()) out["stage_out"] = staging_json(d.stage_out);
   if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
@@ -218,6 +259,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("scheduler_arguments"))
     d.scheduler_arguments = field<std::vector<std::string>>(in, "scheduler_arguments");
   if (has("container_image")) d.container_image = field<std::string>(in, "container_image");
+  if (has("container")) d.container = container_from(in["container"]);
   if (has("stage_in")) d.stage_in = staging_from(in, "stage_in");
   if (has("stage_out")) d.stage_out = staging_from(in, "stage_out");
   if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");

@@ -84,6 +84,22 @@ TEST(JobStepsJson, RoundTripsEveryStepField) {
   EXPECT_EQ(job_description_from_json(to_json_text(d)), d);
 }
 
+TEST(JobStepsJson, ContainerOptionsRoundTripSoAStoredJobKeepsItsRuntime) {
+  JobDescription d = job_with_steps({step("true")});
+  d.steps[0].container_image = "localhost/busybox:latest";
+  d.container.runtime = ContainerRuntime::kPodman;
+  d.container.mounts = {{"/scratch/ref", "/ref"}};
+  d.container.network = false;
+  d.container.user = "1000:1000";
+  EXPECT_EQ(job_description_from_json(to_json_text(d)), d);
+  try {
+    job_description_from_json(R"({"container": {"runtime": "podman", "net": true}})");
+    FAIL() << "accepted";
+  } catch (const InvalidJobDescription& e) {
+    EXPECT_EQ(e.field(), "container.net");
+  }
+}
+
 TEST(JobStepsJson, AnUnknownOrMistypedStepFieldIsNamed) {
   auto field = [](const std::string& text) -> std::string {
     try {
