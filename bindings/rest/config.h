@@ -106,6 +106,26 @@ struct JobsApiConfig {
                                              const std::string& version) const;
   const JobsApiProduct* find_product(const std::string& category, const std::string& id,
                                      const std::string& provider) const;
+// The container job service contract (`/api/process/...`, bindings/rest/process_routes.h,
+// docs/rest.md). "The platform" is a directory with one directory per project: inputs
+// come from it, outputs and container logs go back to it.
+struct ProcessProject {
+  std::string id;                       // a directory under platform_root ([A-Za-z0-9._-])
+  std::vector<std::string> key_sha256;  // its API keys (dhi-open-api-key), SHA-256 hex
+  // Empty: none. Else every state change of the project's jobs is PUT there through the
+  // callback outbox (durable, in order, MAC-signed with the callbacks.mac key of its
+  // host:port), the body being the job's status document.
+  std::string webhook_url;
+};
+
+struct ProcessConfig {
+  bool enabled = false;       // the config has a "process" section
+  std::string platform_root;  // absolute
+  std::vector<ProcessProject> projects;
+  std::string scheduler;  // empty: the default scheduler
+  std::string container_runtime = "auto";
+  std::map<std::string, std::string> images;  // an Image as requests name it -> what runs
+  int default_retry_limit = 3;                // RetryLimit when the request has none
 };
 
 struct Config {
@@ -137,6 +157,7 @@ struct Config {
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
   JobsApiConfig jobs_api;
+  ProcessConfig process;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

@@ -14,6 +14,7 @@
 #include "bindings/rest/job_service.h"
 #include "bindings/rest/joblauncher_routes.h"
 #include "bindings/rest/jobs_api_routes.h"
+#include "bindings/rest/process_routes.h"
 #include "bindings/rest/service_allocator.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
@@ -105,6 +106,7 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     HttpApi api(service);
     add_joblauncher_routes(api.router(), service);
     add_jobs_api_routes(api.router(), service);
+    add_process_routes(api, service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
         [&service](int status) { service.metrics().count_response(status); },
