@@ -62,9 +62,9 @@ struct DirectiveContext {
 };
 
 // What the engine gives every dialect: staging, detached jobs, queues, several nodes, the
-// scheduler's own time limit, containers (the wrapper runs the runtime inside the batch
-// job) and scheduler_arguments (on the submit command). A dialect adds what its scheduler can do
-// beyond that (Slurm: extend).
+// scheduler's own time limit, containers and steps (the wrapper runs them inside the batch
+// job) and scheduler_arguments (on the submit command). A dialect adds what its scheduler
+// can do beyond that (Slurm: extend).
 inline Capabilities batch_capabilities() {
   Capabilities c;
   c.staging = true;
@@ -74,6 +74,7 @@ inline Capabilities batch_capabilities() {
   c.native_time_limit = true;
   c.containers = true;
   c.scheduler_arguments = true;
+  c.steps = true;  // the wrapper runs them inside the batch job
   return c;
 }
 

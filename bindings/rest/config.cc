@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/location.h"
 #include "cuttle/properties.h"
@@ -161,7 +162,73 @@ Credential parse_credential(const Reader& r, const std::string& key) {
   return credential;
 }
 
+// "jobs_api": applications (name + version -> image or executable) and products
+// (category/id/provider -> scheduler and queue).
+void parse_jobs_api(const Reader& r, JobsApiConfig& out) {
+  Reader j(r.at("jobs_api"), r.origin(), "jobs_api");
+  j.only({"applications", "products", "max_items", "max_replicas"});
+  out.max_items = j.count("max_items", out.max_items);
+  out.max_replicas = j.count("max_replicas", out.max_replicas);
+  if (out.max_items == 0) bad(r.origin(), "jobs_api.max_items", "must be at least 1");
+  if (out.max_replicas == 0) bad(r.origin(), "jobs_api.max_replicas", "must be at least 1");
+  auto list = [&](const std::string& key) -> const json& {
+    static const json kEmpty = json::array();
+    if (!j.has(key)) return kEmpty;
+    if (!j.at(key).is_array()) bad(r.origin(), j.path(key), "must be a list");
+    return j.at(key);
+  };
+  std::size_t i = 0;
+  for (const auto& entry : list("applications")) {
+    Reader a(entry, r.origin(), "jobs_api.applications[" + std::to_string(i++) + "]");
+    a.only({"name", "version", "image", "executable", "arguments", "environment"});
+    JobsApiApplication app{a.str("name", ""),      a.str("version", ""),
+                           a.str("image", ""),     a.str("executable", ""),
+                           a.strings("arguments"), a.string_map("environment")};
+    if (app.name.empty() || app.version.empty())
+      bad(r.origin(), a.path("name"), "name and version are required");
+    if (app.executable.empty())
+      bad(r.origin(), a.path("executable"),
+          "is required (the command, in the image when one is named)");
+    if (out.find_application(app.name, app.version))
+      bad(r.origin(), a.path("name"), "is listed twice with this version");
+    out.applications.push_back(std::move(app));
+  }
+  i = 0;
+  for (const auto& entry : list("products")) {
+    Reader p(entry, r.origin(), "jobs_api.products[" + std::to_string(i++) + "]");
+    p.only({"category", "id", "provider", "scheduler", "queue"});
+    JobsApiProduct product{p.str("category", ""), p.str("id", ""), p.str("provider", ""),
+                           p.str("scheduler", ""), p.str("queue", "")};
+    if (product.category.empty() || product.id.empty() || product.provider.empty()) {
+      bad(r.origin(), p.path("id"), "category, id and provider are required");
+    }
+    if (product.scheduler.empty())
+      bad(r.origin(), p.path("scheduler"), "is required (a scheduler named in schedulers)");
+    if (out.find_product(product.category, product.id, product.provider)) {
+      bad(r.origin(), p.path("id"), "is listed twice");
+    }
+    out.products.push_back(std::move(product));
+  }
+}
+
 }  // namespace
+
+const JobsApiApplication* JobsApiConfig::find_application(const std::string& name,
+                                                          const std::string& version) const {
+  for (const auto& a : applications) {
+    if (a.name == name && a.version == version) return &a;
+  }
+  return nullptr;
+}
+
+const JobsApiProduct* JobsApiConfig::find_product(const std::string& category,
+                                                  const std::string& id,
+                                                  const std::string& provider) const {
+  for (const auto& p : products) {
+    if (p.category == category && p.id == id && p.provider == provider) return &p;
+  }
+  return nullptr;
+}
 
 bool Config::listens_on_loopback() const {
   return listen_host == "localhost" || listen_host == "::1" || listen_host.rfind("127.", 0) == 0;
@@ -214,14 +281,90 @@ Config default_config() {
   return config;
 }
 
+namespace {
+
+bool lower_hex_sha256(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+bool safe_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
+         name.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+             std::string::npos;
+}
+
+// The "process" section: the container job service contract.
+ProcessConfig parse_process(const json& section, const std::string& origin) {
+  Reader p(section, origin, "process");
+  p.only({"platform_root", "projects", "scheduler", "container_runtime", "images", "retry_limit"});
+  ProcessConfig out;
+  out.enabled = true;
+  out.platform_root = p.str("platform_root", "");
+  if (out.platform_root.empty() || out.platform_root.front() != '/') {
+    bad(origin, p.path("platform_root"), "must be an absolute path");
+  }
+  if (p.has("projects")) {
+    Reader projects(p.at("projects"), origin, p.path("projects"));
+    for (const auto& [id, value] : p.at("projects").items()) {
+      if (!safe_name(id)) bad(origin, projects.path(id), "a project id is [A-Za-z0-9._-]+");
+      Reader one(value, origin, projects.path(id));
+      one.only({"api_keys_sha256", "webhook_url"});
+      ProcessProject project{id, one.strings("api_keys_sha256"), one.str("webhook_url", "")};
+      if (!project.webhook_url.empty() && project.webhook_url.rfind("http://", 0) != 0 &&
+          project.webhook_url.rfind("https://", 0) != 0) {
+        bad(origin, one.path("webhook_url"), "must be an http:// or https:// URL");
+      }
+      for (const auto& key : project.key_sha256) {
+        if (!lower_hex_sha256(key)) {
+          bad(origin, one.path("api_keys_sha256"),
+              "must be 64 lower-case hex digits (sha256sum of the key)");
+        }
+      }
+      out.projects.push_back(std::move(project));
+    }
+  }
+  out.scheduler = p.str("scheduler", "");
+  out.container_runtime = p.str("container_runtime", "auto");
+  try {
+    parse_container_runtime(out.container_runtime);
+  } catch (const Error& e) {
+    bad(origin, p.path("container_runtime"), e.what());
+  }
+  out.images = p.string_map("images");
+  const std::uint64_t retries = p.count("retry_limit", 3);
+  if (retries > 100) bad(origin, p.path("retry_limit"), "must be at most 100");
+  out.default_retry_limit = static_cast<int>(retries);
+  return out;
+}
+
+}  // namespace
+
 Config parse_config(const std::string& json_text, const std::string& origin) {
   json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
   Reader r(root, origin, "");
-  r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
-          "jobdir_roots", "callbacks", "store", "instance", "lease", "auth", "poll_interval",
-          "retention", "limits", "submit_workers", "http_threads", "http",
-          "delete_sandbox_on_cancel"});
+  r.only({"listen",
+          "public_url",
+          "tls",
+          "schedulers",
+          "default_scheduler",
+          "sandbox_root",
+          "jobdir_roots",
+          "callbacks",
+          "store",
+          "instance",
+          "lease",
+          "auth",
+          "poll_interval",
+          "retention",
+          "limits",
+          "submit_workers",
+          "http_threads",
+          "http",
+          "delete_sandbox_on_cancel",
+          "jobs_api",
+          "process"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -340,6 +483,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     // A config file without an auth section asks for tokens: safe by default.
     config.tokens_disabled = false;
   }
+  if (r.has("process")) config.process = parse_process(r.at("process"), origin);
   config.poll_interval = r.duration("poll_interval", config.poll_interval);
   if (r.has("retention")) {
     Reader t(r.at("retention"), origin, "retention");
@@ -370,6 +514,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
       bad(origin, "http.header_timeout", "must be positive");
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
+  if (r.has("jobs_api")) parse_jobs_api(r, config.jobs_api);
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);
   if (config.submit_workers == 0) bad(origin, "submit_workers", "must be at least 1");
@@ -413,8 +558,19 @@ void validate(const Config& config) {
   if (config.tls.enabled && (config.tls.certificate.empty() || config.tls.private_key.empty())) {
     throw InvalidArgument("config: tls: certificate and private_key are required");
   }
+  if (config.process.enabled && !config.process.scheduler.empty() &&
+      !config.find_scheduler(config.process.scheduler)) {
+    throw InvalidArgument("config: process.scheduler: no scheduler named '" +
+                          config.process.scheduler + "'");
+  }
   if (config.store.kind == "sqlite" && config.store.path.empty()) {
     throw InvalidArgument("config: store.path: required for sqlite");
+  }
+  for (const auto& product : config.jobs_api.products) {
+    if (!config.find_scheduler(product.scheduler)) {
+      throw InvalidArgument("config: jobs_api.products: " + product.id + ": no scheduler named '" +
+                            product.scheduler + "'");
+    }
   }
 }
 

@@ -77,6 +77,57 @@ struct Limits {
   std::size_t max_json_depth = 32;
 };
 
+// The jobs API (bindings/rest/jobs_api_routes.h): what a JobSpecification's
+// `application` and `product` resolve to. See docs/config.md, "jobs_api".
+struct JobsApiApplication {
+  std::string name;
+  std::string version;
+  std::string image;  // empty: `executable` runs on the scheduler's machine
+  std::string executable;
+  std::vector<std::string> arguments;  // fixed: every job of the application gets them
+  std::map<std::string, std::string> environment;
+};
+
+struct JobsApiProduct {
+  std::string category;
+  std::string id;
+  std::string provider;
+  std::string scheduler;  // a configured scheduler's name
+  std::string queue;      // empty: the scheduler's default
+};
+
+struct JobsApiConfig {
+  std::vector<JobsApiApplication> applications;
+  std::vector<JobsApiProduct> products;
+  std::size_t max_items = 100;    // items in one bulk request
+  std::size_t max_replicas = 16;  // copies one specification may ask for
+
+  const JobsApiApplication* find_application(const std::string& name,
+                                             const std::string& version) const;
+  const JobsApiProduct* find_product(const std::string& category, const std::string& id,
+                                     const std::string& provider) const;
+// The container job service contract (`/api/process/...`, bindings/rest/process_routes.h,
+// docs/rest.md). "The platform" is a directory with one directory per project: inputs
+// come from it, outputs and container logs go back to it.
+struct ProcessProject {
+  std::string id;                       // a directory under platform_root ([A-Za-z0-9._-])
+  std::vector<std::string> key_sha256;  // its API keys (dhi-open-api-key), SHA-256 hex
+  // Empty: none. Else every state change of the project's jobs is PUT there through the
+  // callback outbox (durable, in order, MAC-signed with the callbacks.mac key of its
+  // host:port), the body being the job's status document.
+  std::string webhook_url;
+};
+
+struct ProcessConfig {
+  bool enabled = false;       // the config has a "process" section
+  std::string platform_root;  // absolute
+  std::vector<ProcessProject> projects;
+  std::string scheduler;  // empty: the default scheduler
+  std::string container_runtime = "auto";
+  std::map<std::string, std::string> images;  // an Image as requests name it -> what runs
+  int default_retry_limit = 3;                // RetryLimit when the request has none
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 9998;
@@ -105,6 +156,8 @@ struct Config {
   std::size_t submit_workers = 4;
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
+  JobsApiConfig jobs_api;
+  ProcessConfig process;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

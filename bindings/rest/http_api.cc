@@ -35,7 +35,28 @@ bool path_of(const std::string& target, std::string& path) {
   return true;
 }
 
+// The configured token the request's bearer token matches; nullptr when none does.
+const TokenConfig* matching_token(const HttpRequest& request, const Config& config) {
+  const std::string header = request.header("Authorization");
+  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return nullptr;
+  const std::string digest = sha256_hex(header.substr(7));
+  const TokenConfig* found = nullptr;
+  // Every token is compared (constant time, no early exit): timing tells nothing.
+  for (const auto& token : config.tokens) {
+    if (constant_time_equal(digest, token.sha256) && !found) found = &token;
+  }
+  return found;
+}
+
 }  // namespace
+
+bool valid_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+  }
+  return true;
+}
 
 HttpResponse json_response(int status, std::string body) {
   HttpResponse response;
@@ -104,15 +125,22 @@ HttpApi::HttpApi(JobService& service) : service_(service) {
   });
 }
 
+std::string caller_of(const HttpRequest& request, const Config& config) {
+  const TokenConfig* token = matching_token(request, config);
+  if (!token) return "anonymous";
+  return token->name.empty() ? "token-" + token->sha256.substr(0, 12) : token->name;
+}
+
 bool HttpApi::authorized(const HttpRequest& request) const {
   const Config& config = service_.config();
-  if (config.tokens_disabled) return true;
-  const std::string header = request.header("Authorization");
-  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) return false;
-  const std::string digest = sha256_hex(header.substr(7));
-  bool ok = false;
-  for (const auto& token : config.tokens) ok |= constant_time_equal(digest, token.sha256);
-  return ok;
+  return config.tokens_disabled || matching_token(request, config) != nullptr;
+}
+
+bool HttpApi::authenticates_itself_path(const std::string& path) const {
+  for (const auto& prefix : own_auth_prefixes_) {
+    if (path.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
 }
 
 HttpResponse HttpApi::dispatch(const HttpRequest& request) {
@@ -120,7 +148,7 @@ HttpResponse HttpApi::dispatch(const HttpRequest& request) {
   if (!path_of(request.target, path)) {
     return error_response(400, "(uri)", "is not a valid request target");
   }
-  if (path != "/health" && !authorized(request)) {
+  if (path != "/health" && !authenticates_itself_path(path) && !authorized(request)) {
     ++service_.metrics().unauthorized;
     return error_response(401, "Authorization", "a valid bearer token is required")
         .set("WWW-Authenticate", "Bearer realm=\"cuttle\"");

@@ -13,6 +13,8 @@
 #include "bindings/rest/http_server.h"
 #include "bindings/rest/job_service.h"
 #include "bindings/rest/joblauncher_routes.h"
+#include "bindings/rest/jobs_api_routes.h"
+#include "bindings/rest/process_routes.h"
 #include "bindings/rest/service_allocator.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
@@ -103,6 +105,8 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     service.start();
     HttpApi api(service);
     add_joblauncher_routes(api.router(), service);
+    add_jobs_api_routes(api.router(), service);
+    add_process_routes(api, service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
         [&service](int status) { service.metrics().count_response(status); },

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "bindings/rest/config.h"
+#include "tests/integration/rest/fuzz_support.h"
 #include "tests/integration/rest/rest_test_support.h"
 
 namespace cuttle::rest::testing {
@@ -372,22 +373,9 @@ class Fuzzer {
     return kFields[pick(kFields.size())];
   }
   json weird_value() {
-    switch (pick(7)) {
-      case 0:
-        return nullptr;
-      case 1:
-        return -1;
-      case 2:
-        return 1e308;
-      case 3:
-        return json::array({1, nullptr, "x"});
-      case 4:
-        return json::object({{"", ""}});
-      case 5:
-        return std::string(70000, 'z');
-      default:
-        return hostile_path();
-    }
+    const std::size_t kind = pick(kWeirdValueKinds + 1);
+    return kind < kWeirdValueKinds ? ::cuttle::rest::testing::weird_value(kind)
+                                   : json(hostile_path());
   }
   std::string hostile_path() {
     static const std::vector<std::string> kPaths = {"..",
@@ -420,10 +408,7 @@ TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
   config["schedulers"] = {{"local", {{"location", "local://"}}}};
   start(config);
   Fuzzer fuzz(jobs(), 20261123);
-  int five_hundreds = 0;
-  int non_json_errors = 0;
-  std::map<int, int> by_status;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  FuzzClient client(port_, [](int status) { return status >= 400 && status != 413; });
   for (int i = 0; i < 10000; ++i) {
     if (i % 10 == 9) {
       // Malformed HTTP on a raw socket: any answer (or a closed connection) is fine.
@@ -434,7 +419,9 @@ TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
         socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
         char buffer[512];
         const int n = socket.receiveBytes(buffer, sizeof buffer);
-        if (n > 12 && std::string(buffer, 12).find(" 5") != std::string::npos) ++five_hundreds;
+        if (n > 12 && std::string(buffer, 12).find(" 5") != std::string::npos) {
+          client.count_five_hundred();
+        }
       } catch (const Poco::Exception&) {
       }
       continue;
@@ -443,38 +430,11 @@ TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
     const std::string method = submit ? "POST" : fuzz.method();
     const std::string target = submit ? "/job" : fuzz.target();
     const std::string body = submit || fuzz.pick(2) ? fuzz.body() : std::string();
-    try {
-      if (!session) {
-        session = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port_);
-        session->setTimeout(Poco::Timespan(10, 0));
-      }
-      Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-      request.setContentType("application/json");
-      session->sendRequest(request) << body;
-      Poco::Net::HTTPResponse response;
-      std::string answer;
-      Poco::StreamCopier::copyToString(session->receiveResponse(response), answer);
-      const int status = response.getStatus();
-      ++by_status[status];
-      if (status >= 500) {
-        ++five_hundreds;
-        ADD_FAILURE() << method << " " << target << " -> " << status << " " << answer;
-      }
-      if (status >= 400 && status != 413) {
-        const json parsed = json::parse(answer, nullptr, false);
-        if (!parsed.is_object() || !parsed.contains("field") || !parsed.contains("reason")) {
-          ++non_json_errors;
-        }
-      }
-      if (!response.getKeepAlive()) session.reset();
-    } catch (const Poco::Exception&) {
-      session.reset();
-    }
+    client.send(method, target, body);
   }
-  EXPECT_EQ(five_hundreds, 0);
-  EXPECT_EQ(non_json_errors, 0);
-  EXPECT_GT(by_status[400] + by_status[403] + by_status[413], 5000);
+  EXPECT_EQ(client.five_hundreds(), 0);
+  EXPECT_EQ(client.unnamed_errors(), 0);
+  EXPECT_GT(client.count(400) + client.count(403) + client.count(413), 5000);
   // Still alive and answering.
   EXPECT_EQ(http("GET", port_, "/health").status, 200);
   EXPECT_EQ(http("GET", port_, "/job").status, 200);

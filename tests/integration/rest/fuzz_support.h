@@ -1,0 +1,100 @@
+// Shared by the REST fuzz tests (rest_security_test.cc, rest_jobs_api_fuzz_test.cc): JSON
+// values of the wrong type or shape for any member, and a client that sends fuzzed requests
+// on one kept-alive connection and tallies the answers — a 5xx is a test failure, and an
+// error answer must be a JSON body naming the field and the reason.
+// Thread-safety: used from the test thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "tests/integration/rest/rest_test_support.h"
+
+namespace cuttle::rest::testing {
+
+// How many kinds weird_value() knows.
+inline constexpr std::size_t kWeirdValueKinds = 6;
+
+// Kind `kind` (< kWeirdValueKinds) of a value no member expects: null, a negative number, a
+// huge one, a mixed list, an object with an empty key, a string over the default limit.
+inline json weird_value(std::size_t kind) {
+  switch (kind) {
+    case 0:
+      return nullptr;
+    case 1:
+      return -1;
+    case 2:
+      return 1e308;
+    case 3:
+      return json::array({1, nullptr, "x"});
+    case 4:
+      return json::object({{"", ""}});
+    default:
+      return std::string(70000, 'z');
+  }
+}
+
+class FuzzClient {
+ public:
+  // `must_name(status)`: whether an answer with this status must name its field.
+  FuzzClient(std::uint16_t port, std::function<bool(int)> must_name)
+      : port_(port), must_name_(std::move(must_name)) {}
+
+  // Sends one request (a new connection when the last one closed) and tallies the answer.
+  void send(const std::string& method, const std::string& target, const std::string& body,
+            const std::map<std::string, std::string>& headers = {}) {
+    try {
+      if (!session_) {
+        session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port_);
+        session_->setTimeout(Poco::Timespan(20, 0));
+      }
+      Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+      for (const auto& [k, v] : headers) request.set(k, v);
+      request.setContentLength(static_cast<std::streamsize>(body.size()));
+      request.setContentType("application/json");
+      session_->sendRequest(request) << body;
+      Poco::Net::HTTPResponse response;
+      std::string answer;
+      Poco::StreamCopier::copyToString(session_->receiveResponse(response), answer);
+      const int status = response.getStatus();
+      ++by_status_[status];
+      if (status >= 500) {
+        ++five_hundreds_;
+        ADD_FAILURE() << method << " " << target << " " << body.substr(0, 300) << " -> " << status
+                      << " " << answer;
+      }
+      if (must_name_(status)) {
+        const json parsed = json::parse(answer, nullptr, false);
+        if (!parsed.is_object() || parsed.value("field", "").empty() ||
+            parsed.value("reason", "").empty()) {
+          ++unnamed_errors_;
+          ADD_FAILURE() << method << " " << target << " -> " << status << " " << answer;
+        }
+      }
+      if (!response.getKeepAlive()) session_.reset();
+    } catch (const Poco::Exception&) {
+      session_.reset();
+    }
+  }
+  // A 5xx seen some other way (e.g. on a raw socket).
+  void count_five_hundred() { ++five_hundreds_; }
+
+  int five_hundreds() const { return five_hundreds_; }
+  int unnamed_errors() const { return unnamed_errors_; }
+  int count(int status) const {
+    auto it = by_status_.find(status);
+    return it == by_status_.end() ? 0 : it->second;
+  }
+
+ private:
+  std::uint16_t port_;
+  std::function<bool(int)> must_name_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+  int five_hundreds_ = 0;
+  int unnamed_errors_ = 0;
+  std::map<int, int> by_status_;
+};
+
+}  // namespace cuttle::rest::testing
