@@ -115,6 +115,7 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"detached", c.detached},
             {"queues", c.queues},
             {"containers", c.containers},
+            {"steps", c.steps},
             {"multi_node", c.multi_node},
             {"native_time_limit", c.native_time_limit},
             {"gpus", c.gpus},

@@ -364,6 +364,7 @@ void bind_adaptors(py::module_& m) {
         add(c.detached, "detached");
         add(c.queues, "queues");
         add(c.containers, "containers");
+        add(c.steps, "steps");
         add(c.multi_node, "multi_node");
         add(c.native_time_limit, "native_time_limit");
         add(c.gpus, "gpus");
