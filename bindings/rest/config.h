@@ -106,6 +106,8 @@ struct JobsApiConfig {
                                              const std::string& version) const;
   const JobsApiProduct* find_product(const std::string& category, const std::string& id,
                                      const std::string& provider) const;
+};
+
 // The container job service contract (`/api/process/...`, bindings/rest/process_routes.h,
 // docs/rest.md). "The platform" is a directory with one directory per project: inputs
 // come from it, outputs and container logs go back to it.

@@ -73,6 +73,9 @@ void check_resources(const JobDescription& d) {
   for (std::size_t i = 0; i < d.constraints.size(); ++i) {
     plain_name(d.constraints[i], "constraints[" + std::to_string(i) + "]", "a node feature",
                "; for an expression (a|b, [r1|r2]) use scheduler_arguments");
+  }
+}
+
 // The rules a command shares with every step: `prefix` is "" for the job's own fields
 // and "steps[N]." for a step's.
 void check_command(const std::string& executable, const std::vector<std::string>& arguments,
