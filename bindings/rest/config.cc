@@ -211,6 +211,8 @@ Config default_config() {
   config.store.kind = "sqlite";
   config.store.path = data + "/jobs.db";
   config.tokens_disabled = true;
+  config.tes.roots = config.job_roots;
+  config.tes.staging_directory = data + "/tes";
   return config;
 }
 
@@ -218,10 +220,26 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
   json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
   Reader r(root, origin, "");
-  r.only({"listen", "public_url", "tls", "schedulers", "default_scheduler", "sandbox_root",
-          "jobdir_roots", "callbacks", "store", "instance", "lease", "auth", "poll_interval",
-          "retention", "limits", "submit_workers", "http_threads", "http",
-          "delete_sandbox_on_cancel"});
+  r.only({"listen",
+          "public_url",
+          "tls",
+          "schedulers",
+          "default_scheduler",
+          "sandbox_root",
+          "jobdir_roots",
+          "callbacks",
+          "store",
+          "instance",
+          "lease",
+          "auth",
+          "poll_interval",
+          "retention",
+          "limits",
+          "submit_workers",
+          "http_threads",
+          "http",
+          "delete_sandbox_on_cancel",
+          "tes"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -370,6 +388,20 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
       bad(origin, "http.header_timeout", "must be positive");
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
+  if (r.has("tes")) {
+    Reader t(r.at("tes"), origin, "tes");
+    t.only({"roots", "staging_directory", "http_inputs", "max_http_input_bytes", "http_timeout",
+            "max_log_bytes", "scheduler"});
+    config.tes.roots = t.strings("roots");
+    config.tes.staging_directory = t.str("staging_directory", config.tes.staging_directory);
+    config.tes.http_inputs = t.boolean("http_inputs", config.tes.http_inputs);
+    config.tes.max_http_input_bytes =
+        t.count("max_http_input_bytes", config.tes.max_http_input_bytes);
+    config.tes.http_timeout = t.duration("http_timeout", config.tes.http_timeout);
+    config.tes.max_log_bytes = t.count("max_log_bytes", config.tes.max_log_bytes);
+    config.tes.scheduler = t.str("scheduler", "");
+  }
+  if (config.tes.roots.empty()) config.tes.roots = config.job_roots;
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);
   if (config.submit_workers == 0) bad(origin, "submit_workers", "must be at least 1");
@@ -398,6 +430,18 @@ void validate(const Config& config) {
     if (root.empty() || root.front() != '/') {
       throw InvalidArgument("config: jobdir_roots: '" + root + "' must be an absolute path");
     }
+  }
+  for (const auto& root : config.tes.roots) {
+    if (root.empty() || root.front() != '/') {
+      throw InvalidArgument("config: tes.roots: '" + root + "' must be an absolute path");
+    }
+  }
+  if (config.tes.staging_directory.empty() || config.tes.staging_directory.front() != '/') {
+    throw InvalidArgument("config: tes.staging_directory: must be an absolute path");
+  }
+  if (!config.tes.scheduler.empty() && !config.find_scheduler(config.tes.scheduler)) {
+    throw InvalidArgument("config: tes.scheduler: no scheduler named '" + config.tes.scheduler +
+                          "'");
   }
   if (config.tokens_disabled && !config.listens_on_loopback()) {
     throw InvalidArgument(

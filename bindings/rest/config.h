@@ -77,6 +77,21 @@ struct Limits {
   std::size_t max_json_depth = 32;
 };
 
+// The GA4GH TES routes (docs/rest.md, "GA4GH TES"; docs/config.md, "tes").
+struct TesConfig {
+  // file:// URLs of inputs and outputs must resolve under one of these; empty after
+  // parsing means jobdir_roots.
+  std::vector<std::string> roots;
+  // On this machine: content and http(s) inputs fetched at submit, executor logs, the
+  // copies wildcard outputs are matched in. Empty: <data directory>/tes.
+  std::string staging_directory;
+  bool http_inputs = true;                            // fetch http(s):// inputs at submit
+  std::uint64_t max_http_input_bytes = 256ull << 20;  // per input
+  std::chrono::milliseconds http_timeout{60'000};
+  std::uint64_t max_log_bytes = 64 << 10;  // tail of stdout/stderr shown in view=FULL
+  std::string scheduler;                   // empty: default_scheduler
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 9998;
@@ -105,6 +120,7 @@ struct Config {
   std::size_t submit_workers = 4;
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
+  TesConfig tes;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

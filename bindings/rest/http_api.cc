@@ -71,6 +71,14 @@ Query query_of(const HttpRequest& request) {
   return query;
 }
 
+bool valid_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+  }
+  return true;
+}
+
 std::string base_url(const HttpRequest& request, const Config& config) {
   if (!config.public_url.empty()) return config.public_url;
   const std::string scheme = request.tls ? "https://" : "http://";

@@ -32,6 +32,9 @@ HttpResponse error_response(int status, const std::string& field, const std::str
 std::string base_url(const HttpRequest& request, const Config& config);
 // The query of `request.target`; RequestError 400 when it is not valid percent-encoding.
 Query query_of(const HttpRequest& request);
+// Whether `id` can be a job id (a UUID: letters, digits, '-'); every contract answers 404
+// for anything else before the service is asked.
+bool valid_job_id(const std::string& id);
 
 class HttpApi {
  public:

@@ -15,14 +15,6 @@ namespace {
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-bool valid_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-  }
-  return true;
-}
-
 HttpResponse no_such_job() { return error_response(404, "id", "no such job"); }
 
 class Joblauncher {
@@ -198,7 +190,7 @@ void add_joblauncher_routes(Router& router, JobService& service) {
   // Job ids are UUIDs: anything else is a 404 before the service is asked.
   auto with_id = [api](auto method) {
     return [api, method](const HttpRequest& request, const Params& params) {
-      if (!valid_id(params.at(0))) return no_such_job();
+      if (!valid_job_id(params.at(0))) return no_such_job();
       return method(*api, request, params.at(0));
     };
   };
@@ -210,7 +202,7 @@ void add_joblauncher_routes(Router& router, JobService& service) {
       "GET", "/job/{}",
       with_id([](Joblauncher& a, const HttpRequest&, const std::string& id) { return a.get(id); }),
       [api](const HttpRequest&, const Params& params) -> std::optional<HttpResponse> {
-        if (!valid_id(params.at(0))) return std::nullopt;
+        if (!valid_job_id(params.at(0))) return std::nullopt;
         return api->get_at_once(params.at(0));
       });
   router.add("DELETE", "/job/{}",

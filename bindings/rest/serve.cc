@@ -14,6 +14,7 @@
 #include "bindings/rest/job_service.h"
 #include "bindings/rest/joblauncher_routes.h"
 #include "bindings/rest/service_allocator.h"
+#include "bindings/rest/tes_routes.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -103,6 +104,7 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     service.start();
     HttpApi api(service);
     add_joblauncher_routes(api.router(), service);
+    add_tes_routes(api.router(), service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
         [&service](int status) { service.metrics().count_response(status); },

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "bindings/rest/config.h"
+#include "tests/integration/rest/fuzz_requests.h"
 #include "tests/integration/rest/rest_test_support.h"
 
 namespace cuttle::rest::testing {
@@ -269,7 +270,7 @@ TEST_F(RestSecurity, TlsServesTheApiOverHttps) {
 // Mutations of a valid request, and raw garbage over the socket.
 class Fuzzer {
  public:
-  Fuzzer(std::string jobs, std::uint32_t seed) : jobs_(std::move(jobs)), rng_(seed) {}
+  Fuzzer(std::string jobs, std::uint32_t seed) : jobs_(std::move(jobs)), dice_(seed) {}
 
   std::string body() {
     json base = {{"jobdir", jobs_},
@@ -359,9 +360,7 @@ class Fuzzer {
     }
   }
 
-  std::size_t pick(std::size_t n) {
-    return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
-  }
+  std::size_t pick(std::size_t n) { return dice_.pick(n); }
 
  private:
   std::string pick_field() {
@@ -371,47 +370,15 @@ class Fuzzer {
         "retry_limit", "labels",     "scheduler"};
     return kFields[pick(kFields.size())];
   }
-  json weird_value() {
-    switch (pick(7)) {
-      case 0:
-        return nullptr;
-      case 1:
-        return -1;
-      case 2:
-        return 1e308;
-      case 3:
-        return json::array({1, nullptr, "x"});
-      case 4:
-        return json::object({{"", ""}});
-      case 5:
-        return std::string(70000, 'z');
-      default:
-        return hostile_path();
-    }
-  }
-  std::string hostile_path() {
-    static const std::vector<std::string> kPaths = {"..",
-                                                    "../../etc/passwd",
-                                                    "/etc/passwd",
-                                                    "a/../../b",
-                                                    "$(touch /tmp/pwned)",
-                                                    "`id`",
-                                                    "a\nb",
-                                                    "*",
-                                                    "~root/.ssh",
-                                                    "a\\..\\b",
-                                                    "./././../x",
-                                                    std::string(5000, 'a')};
-    return kPaths[pick(kPaths.size())];
-  }
-  std::string random_text(std::size_t n) {
-    std::string s;
-    for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(pick(256));
-    return s;
-  }
+  json weird_value() { return dice_.weird_value(kHostilePaths); }
+  std::string hostile_path() { return dice_.one_of(kHostilePaths); }
+  std::string random_text(std::size_t n) { return dice_.random_text(n); }
+  inline static const std::vector<std::string> kHostilePaths = {
+      "..", "../../etc/passwd", "/etc/passwd", "a/../../b",  "$(touch /tmp/pwned)", "`id`", "a\nb",
+      "*",  "~root/.ssh",       "a\\..\\b",    "./././../x", std::string(5000, 'a')};
 
   std::string jobs_;
-  std::mt19937 rng_;
+  FuzzDice dice_;
 };
 
 TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
@@ -420,10 +387,8 @@ TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
   config["schedulers"] = {{"local", {{"location", "local://"}}}};
   start(config);
   Fuzzer fuzz(jobs(), 20261123);
-  int five_hundreds = 0;
-  int non_json_errors = 0;
-  std::map<int, int> by_status;
-  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  FuzzClient client(port_);
+  int& five_hundreds = client.tally().five_hundreds;
   for (int i = 0; i < 10000; ++i) {
     if (i % 10 == 9) {
       // Malformed HTTP on a raw socket: any answer (or a closed connection) is fine.
@@ -443,35 +408,10 @@ TEST_F(RestSecurity, TenThousandMalformedRequestsNeverCauseA5xxOrACrash) {
     const std::string method = submit ? "POST" : fuzz.method();
     const std::string target = submit ? "/job" : fuzz.target();
     const std::string body = submit || fuzz.pick(2) ? fuzz.body() : std::string();
-    try {
-      if (!session) {
-        session = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", port_);
-        session->setTimeout(Poco::Timespan(10, 0));
-      }
-      Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setContentLength(static_cast<std::streamsize>(body.size()));
-      request.setContentType("application/json");
-      session->sendRequest(request) << body;
-      Poco::Net::HTTPResponse response;
-      std::string answer;
-      Poco::StreamCopier::copyToString(session->receiveResponse(response), answer);
-      const int status = response.getStatus();
-      ++by_status[status];
-      if (status >= 500) {
-        ++five_hundreds;
-        ADD_FAILURE() << method << " " << target << " -> " << status << " " << answer;
-      }
-      if (status >= 400 && status != 413) {
-        const json parsed = json::parse(answer, nullptr, false);
-        if (!parsed.is_object() || !parsed.contains("field") || !parsed.contains("reason")) {
-          ++non_json_errors;
-        }
-      }
-      if (!response.getKeepAlive()) session.reset();
-    } catch (const Poco::Exception&) {
-      session.reset();
-    }
+    client.send(method, target, body);
   }
+  const int non_json_errors = client.tally().non_json_errors;
+  std::map<int, int>& by_status = client.tally().by_status;
   EXPECT_EQ(five_hundreds, 0);
   EXPECT_EQ(non_json_errors, 0);
   EXPECT_GT(by_status[400] + by_status[403] + by_status[413], 5000);
