@@ -217,8 +217,8 @@ json add_inputs(const Field& inputs, const Config& config, const StagingLayout& 
     const Field path = entry.member("path");
     const std::string type = file_type(entry);
     if (entry.has("streamable")) entry.member("streamable").boolean();
-    d.stage_in.push_back(
-        {input_source(entry, i, type, config, layout), sandbox_relative(path.text(), path.path())});
+    const std::string relative = sandbox_relative(path.text(), path.path());
+    d.stage_in.push_back({input_source(entry, i, type, config, layout), relative});
     out.push_back(
         accepted(entry, type, {"name", "description", "url", "path", "content", "streamable"}));
   }

@@ -277,6 +277,45 @@ TEST_P(RestTes, KillNineOfTheServiceMidRunLosesNothing) {
   EXPECT_EQ(done["logs"][0]["logs"][0]["stdout"], "done\n");
 }
 
+// tests/env/tes-client: openapi-client-axios (npm) builds its client from the served
+// /openapi.json and drives every TES operation; its dependencies come from the committed
+// package-lock.json (npm ci), as the Kubernetes fidelity suite's do.
+TEST_P(RestTes, AClientTheProjectDidNotWriteDrivesEveryOperation) {
+  const char* source = std::getenv("CUTTLE_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  const std::string client = std::string(source) + "/tests/env/tes-client";
+  if (!container_test::on_path("node") || !container_test::on_path("npm")) {
+    if (in_ci()) FAIL() << "node and npm are needed (Debian: nodejs npm)";
+    GTEST_SKIP() << "node or npm is not installed";
+  }
+  LocalRunner runner;
+  CommandOptions options;
+  options.timeout = std::chrono::minutes(5);
+  if (!fs::exists(client + "/node_modules/openapi-client-axios")) {
+    const auto installed = runner.run(
+        {"npm", "ci", "--prefix", client, "--no-audit", "--no-fund", "--loglevel=error"}, options);
+    ASSERT_EQ(installed.exit_code, 0) << installed.stderr_text;
+  }
+  const auto r = runner.run({"node", client + "/tes_client_test.mjs",
+                             "http://127.0.0.1:" + std::to_string(port_), data(), busybox()},
+                            options);
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text << service_->log();
+  EXPECT_NE(r.stdout_text.find(" 0 failed"), std::string::npos) << r.stdout_text;
+}
+
+TEST_P(RestTes, TheExampleSessionRunsToComplete) {
+  const char* source = std::getenv("CUTTLE_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  CommandOptions options;
+  options.timeout = std::chrono::minutes(2);
+  const auto r = LocalRunner().run(
+      {"/usr/bin/env", "-C", data(), "CUTTLE_URL=http://127.0.0.1:" + std::to_string(port_),
+       "IMAGE=" + busybox(), "sh", std::string(source) + "/examples/rest/tes-session.sh"},
+      options);
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text << service_->log();
+  EXPECT_EQ(read_file(data() + "/tes-out/count.txt"), "5\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Schedulers, RestTes, ::testing::Values("local", "slurm"),
                          [](const auto& param) { return param.param; });
 
