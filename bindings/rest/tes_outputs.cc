@@ -110,6 +110,7 @@ json output_file_logs(const json& contract) {
     log_files(output.value("cuttle.destination", std::string()),
               output.value("path", std::string()), files);
   }
+  if (!contract.contains("staging")) return files;
   const json done = json::parse(std::ifstream(record_path(contract)), nullptr, false);
   if (done.is_object() && done.contains("files")) {
     for (const auto& f : done["files"]) files.push_back(f);

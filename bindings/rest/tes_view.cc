@@ -105,24 +105,40 @@ std::vector<Attempt> attempts_of(const std::vector<EventRow>& events) {
   return out;
 }
 
-// The executor logs of an attempt whose command ended (an exit code is known).
+// The exit codes of an attempt's executors that ran: one per step of a multi-step job
+// ("cuttle.step_exit_codes"), else the job's own exit code; empty while they run.
+std::vector<int> exit_codes(const json& info) {
+  std::vector<int> codes;
+  if (info.contains("cuttle.step_exit_codes") && info["cuttle.step_exit_codes"].is_array()) {
+    for (const auto& code : info["cuttle.step_exit_codes"]) {
+      if (code.is_number_integer()) codes.push_back(code.get<int>());
+    }
+  } else if (info.contains("cuttle.exit_code") && info["cuttle.exit_code"].is_number_integer()) {
+    codes.push_back(info["cuttle.exit_code"].get<int>());
+  }
+  return codes;
+}
+
+// The executor logs of an attempt whose executors ended (exit codes are known).
 json executor_logs(const Attempt& a, const json& contract, bool last, View view,
                    const Config& config) {
   json logs = json::array();
   const json info = a.last_status.is_object()
                         ? a.last_status.value("schedulerSpecficInformation", json::object())
                         : json::object();
-  if (!info.contains("cuttle.exit_code") || !info["cuttle.exit_code"].is_number()) return logs;
-  json log = {{"exit_code", info["cuttle.exit_code"]}};
-  for (const char* key : {"start_time", "end_time"}) {
-    if (a.log.contains(key)) log[key] = a.log[key];
+  const std::vector<int> codes = exit_codes(info);
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    json log = {{"exit_code", codes[i]}};
+    for (const char* key : {"start_time", "end_time"}) {
+      if (a.log.contains(key)) log[key] = a.log[key];
+    }
+    if (view == View::kFull && last && contract.contains("staging")) {
+      const StagingLayout layout{contract["staging"].get<std::string>()};
+      log["stdout"] = tail(layout.log(i, "stdout"), config.tes.max_log_bytes);
+      log["stderr"] = tail(layout.log(i, "stderr"), config.tes.max_log_bytes);
+    }
+    logs.push_back(std::move(log));
   }
-  if (view == View::kFull && last && contract.contains("staging")) {
-    const StagingLayout layout{contract["staging"].get<std::string>()};
-    log["stdout"] = tail(layout.log(0, "stdout"), config.tes.max_log_bytes);
-    log["stderr"] = tail(layout.log(0, "stderr"), config.tes.max_log_bytes);
-  }
-  logs.push_back(log);
   return logs;
 }
 

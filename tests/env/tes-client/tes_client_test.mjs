@@ -4,7 +4,7 @@
 // them. Prints PASS/FAIL lines and closes with "tes-client: N passed, M failed".
 // Usage: node tes_client_test.mjs BASE_URL DATA_DIR IMAGE [BEARER_TOKEN]
 import { readFileSync } from 'node:fs';
-import OpenAPIClientAxios from 'openapi-client-axios';
+import { OpenAPIClientAxios } from 'openapi-client-axios';
 
 const [baseURL, dataDir, image, token] = process.argv.slice(2);
 let passed = 0;
