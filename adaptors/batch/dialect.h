@@ -62,8 +62,8 @@ struct DirectiveContext {
 };
 
 // What the engine gives every dialect: staging, detached jobs, queues, several nodes, the
-// scheduler's own time limit, and containers (the wrapper runs the runtime inside the
-// batch job). A dialect adds what its scheduler can do beyond that (Slurm: extend).
+// scheduler's own time limit, containers (the wrapper runs the runtime inside the
+// batch job) and steps. A dialect adds what its scheduler can do beyond that (Slurm: extend).
 inline Capabilities batch_capabilities() {
   Capabilities c;
   c.staging = true;
@@ -72,6 +72,7 @@ inline Capabilities batch_capabilities() {
   c.multi_node = true;
   c.native_time_limit = true;
   c.containers = true;
+  c.steps = true;  // the wrapper runs them inside the batch job
   return c;
 }
 

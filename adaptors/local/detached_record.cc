@@ -102,6 +102,7 @@ DetachedRecord read_record(const std::string& sandbox) {
     record.markers.container = std::string(first_line(read_marker(sandbox, "container")));
     record.markers.container_error = std::string(first_line(read_marker(sandbox, "container_err")));
   }
+  record.markers.step_exit_codes = parse_steps_marker(read_marker(sandbox, "steps"));
   // The wrapper writes no clock readings (a `date` per job costs a process): a marker's
   // mtime is when it was written.
   record.markers.started = marker_mtime(sandbox, "pid");

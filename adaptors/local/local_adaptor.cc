@@ -16,6 +16,7 @@ void register_local_adaptor(Registry& registry) {
   descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = false;  // true when mode=detached
   descriptor.capabilities.containers = true;
+  descriptor.capabilities.steps = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential&) -> std::shared_ptr<Scheduler> {
     if (!location.host.empty() && location.host != "localhost") {

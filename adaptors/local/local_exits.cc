@@ -84,6 +84,7 @@ JobStatus LocalScheduler::final_status(const Job& job, const std::optional<ExitI
     base.reason = status.reason;
     base.error = status.error;
     base.exit_code = status.exit_code;
+    base.step_exit_codes = status.step_exit_codes;
     base.finished = status.finished ? status.finished : Clock::now();
     if (status.started) base.started = status.started;
     return base;

@@ -164,6 +164,7 @@ Capabilities LocalScheduler::capabilities() const {
   c.extend = options_.detached;
   c.local_sandbox = true;
   c.containers = true;  // when a runtime is installed here: submit probes and says so
+  c.steps = true;       // through the wrapper, attached or detached
   return c;
 }
 
@@ -172,10 +173,11 @@ std::string LocalScheduler::submit(const JobDescription& description) {
   check_staging_paths(description);
   // A container job always runs through the wrapper, attached or not: it is what stops
   // and removes the container on cancel and max_runtime and records the runtime's own
-  // failures (docs/containers.md).
-  JobPtr job = options_.detached || !description.container_image.empty()
-                   ? prepare_detached(description)
-                   : prepare_attached(description);
+  // failures (docs/containers.md). So does a job with steps: the wrapper runs them.
+  JobPtr job =
+      options_.detached || !description.container_image.empty() || !description.steps.empty()
+          ? prepare_detached(description)
+          : prepare_attached(description);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.emplace(job->id, job);
@@ -253,12 +255,13 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     check_working_directory(paths.working_directory);
     LocalRunner runner;
     JobDescription launched = resolve_container(description, runner);
-    if (launched.container_image.empty()) {
+    // A step's executable may be written by a step before it: looked up when it runs.
+    if (launched.container_image.empty() && launched.steps.empty()) {
       launched.executable =
           resolve_executable(description, paths.working_directory, submit_directory);
     }
     job->wrapper = marker_path(dir, "wrapper.sh");
-    // In attached mode (a container job) max_runtime and extend stay with the managed
+    // In attached mode (a container job or steps) max_runtime and extend stay with the managed
     // scheduler's timer, as for every attached job; its cancel stops the container.
     if (!options_.detached) launched.max_runtime.reset();
     write_file_plain(job->wrapper, render_wrapper(launched, paths, options_.cancel_grace), 0700);

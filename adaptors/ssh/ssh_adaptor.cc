@@ -28,6 +28,7 @@ void register_ssh_adaptor(Registry& registry) {
   descriptor.capabilities.staging = true;
   descriptor.capabilities.detached = true;
   descriptor.capabilities.containers = true;
+  descriptor.capabilities.steps = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
     SshSchedulerOptions options = SshSchedulerOptions::from(properties);

@@ -132,6 +132,7 @@ Capabilities SshScheduler::capabilities() const {
   c.native_time_limit = true;  // the wrapper enforces max_runtime on the host
   c.extend = true;
   c.containers = true;  // when a runtime is installed on the host: submit probes there
+  c.steps = true;       // through the wrapper
   return c;
 }
 

@@ -34,8 +34,8 @@ class ApptainerTable : public ContainerRuntimeTable {
     for (const auto& [name, value] : launch.environment) {
       argv.push_back(env_prefix_ + name + "=" + value);
     }
-    argv.insert(argv.end(), {program_, "exec", "--containall", "--pwd", work, "--bind",
-                             launch.sandbox + ":" + work});
+    argv.insert(argv.end(), {program_, "exec", "--containall", "--pwd",
+                             working_directory_of(launch), "--bind", launch.sandbox + ":" + work});
     for (const ContainerMount& mount : launch.options.mounts) {
       argv.insert(argv.end(), {"--bind", mount.host_path + ":" + mount.container_path + ":ro"});
     }

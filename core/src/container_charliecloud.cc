@@ -40,9 +40,10 @@ class CharliecloudTable : public ContainerRuntimeTable {
       unsupported_option("mounts", "charliecloud", "cannot bind-mount read-only");
     }
     const std::string work(kContainerWorkDir);
+    const std::string cd = working_directory_of(launch);
     std::vector<std::string> argv = {"ch-run",          "--bind=" + launch.sandbox + ":" + work,
-                                     "--cd=" + work,    "--private-tmp",
-                                     "--env-no-expand", "--set-env=PWD=" + work};
+                                     "--cd=" + cd,      "--private-tmp",
+                                     "--env-no-expand", "--set-env=PWD=" + cd};
     if (!options.user.empty()) append_user(options.user, argv);
     for (const auto& [name, value] : launch.environment) {
       argv.push_back("--set-env=" + name + "=" + value);

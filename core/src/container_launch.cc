@@ -27,31 +27,64 @@ std::string job_key_of(const std::string& sandbox) {
 }  // namespace
 
 JobDescription resolve_container(const JobDescription& description, CommandRunner& runner) {
-  if (description.container_image.empty()) return description;
+  if (!description.uses_containers()) return description;
   JobDescription resolved = description;
   resolved.container.runtime = resolve_container_runtime(runner, description.container.runtime);
   return resolved;
 }
 
+namespace {
+
+ContainerCommands commands_for(const JobDescription& description, ContainerLaunch launch) {
+  const ContainerRuntimeTable& table = container_runtime_table(description.container.runtime);
+  launch.options = description.container;
+  return {table.program(), table.run_argv(launch), table.remove_argv(launch.name)};
+}
+
+}  // namespace
+
 ContainerCommands container_commands(const JobDescription& description,
                                      const std::string& sandbox) {
-  const ContainerRuntimeTable& table = container_runtime_table(description.container.runtime);
   ContainerLaunch launch;
   launch.image = description.container_image;
-  launch.options = description.container;
   launch.sandbox = sandbox;
   launch.name = container_name(job_key_of(sandbox));
   launch.command.push_back(description.executable);
   launch.command.insert(launch.command.end(), description.arguments.begin(),
                         description.arguments.end());
   launch.environment = description.environment;
-  return {table.program(), table.run_argv(launch), table.remove_argv(launch.name)};
+  return commands_for(description, std::move(launch));
+}
+
+ContainerCommands step_container_commands(const JobDescription& description, std::size_t index,
+                                          const std::string& sandbox) {
+  const JobStep& step = description.steps.at(index);
+  ContainerLaunch launch;
+  launch.image = step.container_image;
+  launch.sandbox = sandbox;
+  launch.name = container_name(job_key_of(sandbox)) + "-step" + std::to_string(index);
+  launch.command.push_back(step.executable);
+  launch.command.insert(launch.command.end(), step.arguments.begin(), step.arguments.end());
+  launch.environment = description.environment;
+  for (const auto& [name, value] : step.environment) launch.environment[name] = value;
+  if (!step.working_directory.empty() && step.working_directory.front() != '/') {
+    launch.working_directory = std::string(kContainerWorkDir) + "/" + step.working_directory;
+  } else {
+    launch.working_directory = step.working_directory;
+  }
+  launch.field_prefix = "steps[" + std::to_string(index) + "].";
+  return commands_for(description, std::move(launch));
 }
 
 std::string container_marker(const JobDescription& description) {
   // The image holds no space (validate_container_image), so the first space splits.
   return container_runtime_table(description.container.runtime).program() + " " +
          description.container_image;
+}
+
+std::string step_container_marker(const JobDescription& description, std::size_t index) {
+  return container_runtime_table(description.container.runtime).program() + " " +
+         description.steps.at(index).container_image;
 }
 
 std::optional<std::string> container_failure(std::string_view marker, int exit_code,

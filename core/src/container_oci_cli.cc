@@ -48,10 +48,11 @@ void check_utf8(const ContainerLaunch& launch, std::string_view program) {
   for (std::size_t i = 0; i < launch.command.size(); ++i) {
     if (is_utf8(launch.command[i])) continue;
     throw Unsupported(
+        launch.field_prefix +
         (i == 0 ? std::string("executable") : "arguments[" + std::to_string(i - 1) + "]") + reason);
   }
   for (const auto& [name, value] : launch.environment) {
-    if (!is_utf8(value)) throw Unsupported("environment." + name + reason);
+    if (!is_utf8(value)) throw Unsupported(launch.field_prefix + "environment." + name + reason);
   }
 }
 
@@ -76,7 +77,8 @@ class OciCliTable : public ContainerRuntimeTable {
       argv.insert(argv.end(), {"--network", "none"});
     }
     if (!launch.options.user.empty()) argv.insert(argv.end(), {"--user", launch.options.user});
-    argv.insert(argv.end(), {"--volume", launch.sandbox + ":" + work, "--workdir", work});
+    argv.insert(argv.end(), {"--volume", launch.sandbox + ":" + work, "--workdir",
+                             working_directory_of(launch)});
     for (const ContainerMount& mount : launch.options.mounts) {
       argv.insert(argv.end(), {"--volume", mount.host_path + ":" + mount.container_path + ":ro"});
     }

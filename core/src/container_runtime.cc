@@ -97,11 +97,13 @@ ContainerRuntime resolve_container_runtime(CommandRunner& runner, ContainerRunti
 
 void require_container_support(const JobDescription& description, const Capabilities& capabilities,
                                const std::string& adaptor_name) {
-  if (description.container_image.empty() || capabilities.containers) return;
+  if (!description.uses_containers() || capabilities.containers) return;
+  const std::string what =
+      description.steps.empty() ? "'" + description.executable + "'" : "its steps";
   throw Unsupported("container_image: the " + adaptor_name +
                     " adaptor cannot run jobs in a container (docs/containers.md); "
-                    "refusing to run '" +
-                    description.executable + "' without one");
+                    "refusing to run " +
+                    what + " without one");
 }
 
 std::string_view last_line(std::string_view text) {

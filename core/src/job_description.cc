@@ -2,10 +2,15 @@
 // sees it, each failure naming its field.
 #include "cuttle/job_description.h"
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 
 namespace cuttle {
 namespace {
+
+// The wrapper renders one block per step; a bound keeps a hostile description from
+// rendering an unbounded script.
+constexpr std::size_t kMaxSteps = 1000;
 
 void no_nul(const std::string& value, const std::string& field) {
   if (value.find('\0') != std::string::npos) {
@@ -29,6 +34,62 @@ void positive(const std::optional<int>& value, const char* field) {
   }
 }
 
+// The rules a command shares with every step: `prefix` is "" for the job's own fields
+// and "steps[N]." for a step's.
+void check_command(const std::string& executable, const std::vector<std::string>& arguments,
+                   const std::string& prefix) {
+  if (executable.empty()) throw InvalidJobDescription(prefix + "executable", "is empty");
+  no_nul(executable, prefix + "executable");
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    no_nul(arguments[i], prefix + "arguments[" + std::to_string(i) + "]");
+  }
+}
+
+void check_environment(const std::map<std::string, std::string>& environment,
+                       const std::string& prefix) {
+  for (const auto& [key, value] : environment) {
+    if (!is_env_name(key)) {
+      throw InvalidJobDescription(prefix + "environment",
+                                  "'" + key + "' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    no_nul(value, prefix + "environment." + key);
+  }
+}
+
+// A step's image is checked like the job's, the refusal naming the step's field.
+void check_step_image(const std::string& image, const std::string& prefix) {
+  try {
+    validate_container_image(image);
+  } catch (const InvalidJobDescription& e) {
+    throw InvalidJobDescription(prefix + e.field(), e.reason());
+  }
+}
+
+void check_step(const JobStep& step, const std::string& prefix) {
+  check_command(step.executable, step.arguments, prefix);
+  check_environment(step.environment, prefix);
+  if (!step.container_image.empty()) check_step_image(step.container_image, prefix);
+  no_nul(step.working_directory, prefix + "working_directory");
+  no_nul(step.stdin_path, prefix + "stdin_path");
+  no_nul(step.stdout_path, prefix + "stdout_path");
+  no_nul(step.stderr_path, prefix + "stderr_path");
+}
+
+// With steps the job's own command is theirs: a job-level one would be silently ignored.
+void check_steps(const JobDescription& d) {
+  const char* why = "must be empty when steps are given (each step has its own)";
+  if (!d.executable.empty()) throw InvalidJobDescription("executable", why);
+  if (!d.arguments.empty()) throw InvalidJobDescription("arguments", why);
+  if (!d.container_image.empty()) throw InvalidJobDescription("container_image", why);
+  if (!d.stdin_path.empty()) throw InvalidJobDescription("stdin_path", why);
+  if (d.steps.size() > kMaxSteps) {
+    throw InvalidJobDescription("steps", "at most " + std::to_string(kMaxSteps) + " steps");
+  }
+  for (std::size_t i = 0; i < d.steps.size(); ++i) {
+    check_step(d.steps[i], "steps[" + std::to_string(i) + "].");
+  }
+}
+
 void check_staging(const std::vector<StagingEntry>& entries, const std::string& list) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string field = list + "[" + std::to_string(i) + "]";
@@ -40,23 +101,25 @@ void check_staging(const std::vector<StagingEntry>& entries, const std::string& 
 
 }  // namespace
 
+bool JobDescription::uses_containers() const {
+  if (!container_image.empty()) return true;
+  for (const JobStep& step : steps) {
+    if (!step.container_image.empty()) return true;
+  }
+  return false;
+}
+
 void JobDescription::validate() const {
-  if (executable.empty()) throw InvalidJobDescription("executable", "is empty");
-  no_nul(executable, "executable");
+  if (steps.empty()) {
+    check_command(executable, arguments, "");
+  } else {
+    check_steps(*this);
+  }
   no_nul(name, "name");
   if (name.find('\n') != std::string::npos || name.find('\r') != std::string::npos) {
     throw InvalidJobDescription("name", "contains a line break");
   }
-  for (std::size_t i = 0; i < arguments.size(); ++i) {
-    no_nul(arguments[i], "arguments[" + std::to_string(i) + "]");
-  }
-  for (const auto& [key, value] : environment) {
-    if (!is_env_name(key)) {
-      throw InvalidJobDescription("environment",
-                                  "'" + key + "' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
-    }
-    no_nul(value, "environment." + key);
-  }
+  check_environment(environment, "");
   no_nul(working_directory, "working_directory");
   no_nul(stdin_path, "stdin_path");
   no_nul(stdout_path, "stdout_path");
@@ -81,10 +144,11 @@ void JobDescription::validate() const {
     }
     if (scheduler_arguments[i].empty()) throw InvalidJobDescription(field, "is empty");
   }
-  if (!container_image.empty()) {
-    validate_container_image(container_image);
+  if (uses_containers()) {
+    if (!container_image.empty()) validate_container_image(container_image);
     validate_container_options(container);
-    if (!working_directory.empty()) {
+    // With steps the job's working directory is the default of its host steps.
+    if (!container_image.empty() && !working_directory.empty()) {
       throw InvalidJobDescription("working_directory",
                                   "a container job runs in /work, its sandbox; leave it empty");
     }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/properties.h"
 
@@ -28,10 +29,16 @@ const char* const kFields[] = {"name",
                                "memory",
                                "scheduler_arguments",
                                "container_image",
+                               "container",
                                "stage_in",
                                "stage_out",
                                "retry_limit",
-                               "labels"};
+                               "labels",
+                               "steps"};
+
+const char* const kStepFields[] = {
+    "executable", "arguments", "container_image", "environment", "working_directory",
+    "stdin",      "stdout",    "stderr",          "ignore_error"};
 
 json staging_json(const std::vector<StagingEntry>& entries) {
   json out = json::array();
@@ -40,12 +47,13 @@ json staging_json(const std::vector<StagingEntry>& entries) {
   return out;
 }
 
+// `prefix` names where the object is ("steps[1]."), for the error.
 template <typename T>
-T field(const json& object, const std::string& name) {
+T field(const json& object, const std::string& name, const std::string& prefix = "") {
   try {
     return object.at(name).get<T>();
   } catch (const json::exception& e) {
-    throw InvalidJobDescription(name, std::string("wrong type: ") + e.what());
+    throw InvalidJobDescription(prefix + name, std::string("wrong type: ") + e.what());
   }
 }
 
@@ -98,13 +106,100 @@ std::uint64_t memory_from(const json& value) {
   throw InvalidJobDescription("memory", "expected a size such as \"4G\" or bytes");
 }
 
-void refuse_unknown_fields(const json& object) {
+template <std::size_t N>
+void refuse_unknown_fields(const json& object, const char* const (&fields)[N],
+                           const std::string& prefix = "") {
   for (const auto& [key, value] : object.items()) {
-    if (std::find(std::begin(kFields), std::end(kFields), key) != std::end(kFields)) continue;
+    if (std::find(std::begin(fields), std::end(fields), key) != std::end(fields)) continue;
     std::string valid;
-    for (const char* f : kFields) valid += (valid.empty() ? "" : ", ") + std::string(f);
-    throw InvalidJobDescription(key, "unknown field; valid fields: " + valid);
+    for (const char* f : fields) valid += (valid.empty() ? "" : ", ") + std::string(f);
+    throw InvalidJobDescription(prefix + key, "unknown field; valid fields: " + valid);
   }
+}
+
+// {"runtime": "podman", "mounts": ["HOST:CONTAINER"], "network": false, "user": "1000"}
+json container_json(const ContainerOptions& c) {
+  json out = json::object();
+  if (c.runtime != ContainerRuntime::kAuto) out["runtime"] = to_string(c.runtime);
+  if (!c.mounts.empty()) {
+    json mounts = json::array();
+    for (const ContainerMount& m : c.mounts) mounts.push_back(m.host_path + ":" + m.container_path);
+    out["mounts"] = mounts;
+  }
+  if (c.network) out["network"] = *c.network;
+  if (!c.user.empty()) out["user"] = c.user;
+  return out;
+}
+
+ContainerOptions container_from(const json& in) {
+  if (!in.is_object()) throw InvalidJobDescription("container", "expected an object");
+  const char* const known[] = {"runtime", "mounts", "network", "user"};
+  refuse_unknown_fields(in, known, "container.");
+  ContainerOptions c;
+  try {
+    if (in.contains("runtime")) {
+      c.runtime = parse_container_runtime(field<std::string>(in, "runtime", "container."));
+    }
+    if (in.contains("mounts")) {
+      for (const std::string& m : field<std::vector<std::string>>(in, "mounts", "container.")) {
+        c.mounts.push_back(parse_container_mount(m));
+      }
+    }
+  } catch (const InvalidArgument& e) {
+    throw InvalidJobDescription("container", e.what());
+  }
+  if (in.contains("network") && !in["network"].is_null()) {
+    c.network = field<bool>(in, "network", "container.");
+  }
+  if (in.contains("user")) c.user = field<std::string>(in, "user", "container.");
+  return c;
+}
+
+json steps_json(const std::vector<JobStep>& steps) {
+  json out = json::array();
+  for (const JobStep& step : steps) {
+    json s = {{"executable", step.executable}};
+    if (!step.arguments.empty()) s["arguments"] = step.arguments;
+    if (!step.container_image.empty()) s["container_image"] = step.container_image;
+    if (!step.environment.empty()) s["environment"] = step.environment;
+    if (!step.working_directory.empty()) s["working_directory"] = step.working_directory;
+    if (!step.stdin_path.empty()) s["stdin"] = step.stdin_path;
+    if (!step.stdout_path.empty()) s["stdout"] = step.stdout_path;
+    if (!step.stderr_path.empty()) s["stderr"] = step.stderr_path;
+    if (step.ignore_error) s["ignore_error"] = true;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+JobStep step_from(const json& in, const std::string& prefix) {
+  if (!in.is_object())
+    throw InvalidJobDescription(prefix.substr(0, prefix.size() - 1),
+                                "expected an object {executable, ...}");
+  refuse_unknown_fields(in, kStepFields, prefix);
+  JobStep step;
+  auto has = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
+  auto text = [&](const char* key) { return field<std::string>(in, key, prefix); };
+  if (has("executable")) step.executable = text("executable");
+  if (has("arguments")) step.arguments = field<std::vector<std::string>>(in, "arguments", prefix);
+  if (has("container_image")) step.container_image = text("container_image");
+  if (has("environment"))
+    step.environment = field<std::map<std::string, std::string>>(in, "environment", prefix);
+  if (has("working_directory")) step.working_directory = text("working_directory");
+  if (has("stdin")) step.stdin_path = text("stdin");
+  if (has("stdout")) step.stdout_path = text("stdout");
+  if (has("stderr")) step.stderr_path = text("stderr");
+  if (has("ignore_error")) step.ignore_error = field<bool>(in, "ignore_error", prefix);
+  return step;
+}
+
+std::vector<JobStep> steps_from(const json& list) {
+  if (!list.is_array()) throw InvalidJobDescription("steps", "expected a list of steps");
+  std::vector<JobStep> steps;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    steps.push_back(step_from(list[i], "steps[" + std::to_string(i) + "]."));
+  }
+  return steps;
 }
 
 }  // namespace
@@ -130,10 +225,12 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (d.memory_bytes) out["memory"] = *d.memory_bytes;
   if (!d.scheduler_arguments.empty()) out["scheduler_arguments"] = d.scheduler_arguments;
   text("container_image", d.container_image);
+  if (d.container != ContainerOptions{}) out["container"] = container_json(d.container);
   if (!d.stage_in.empty()) out["stage_in"] = staging_json(d.stage_in);
   if (!d.stage_out.empty()) out["stage_out"] = staging_json(d.stage_out);
   if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
   if (!d.labels.empty()) out["labels"] = d.labels;
+  if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
   return out.dump(indent);
 }
 
@@ -141,7 +238,7 @@ JobDescription job_description_from_json(std::string_view text) {
   json in = json::parse(text, nullptr, false);
   if (in.is_discarded()) throw InvalidJobDescription("(document)", "not valid JSON");
   if (!in.is_object()) throw InvalidJobDescription("(document)", "expected a JSON object");
-  refuse_unknown_fields(in);
+  refuse_unknown_fields(in, kFields);
   JobDescription d;
   auto has = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
   if (has("name")) d.name = field<std::string>(in, "name");
@@ -162,10 +259,12 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("scheduler_arguments"))
     d.scheduler_arguments = field<std::vector<std::string>>(in, "scheduler_arguments");
   if (has("container_image")) d.container_image = field<std::string>(in, "container_image");
+  if (has("container")) d.container = container_from(in["container"]);
   if (has("stage_in")) d.stage_in = staging_from(in, "stage_in");
   if (has("stage_out")) d.stage_out = staging_from(in, "stage_out");
   if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");
   if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
+  if (has("steps")) d.steps = steps_from(in["steps"]);
   return d;
 }
 

@@ -58,6 +58,20 @@ std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
   return marker;
 }
 
+std::vector<int> parse_steps_marker(std::string_view text) {
+  std::vector<int> codes;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) break;  // not yet written to its end
+    if (auto code = parse_exit_marker(text.substr(0, end));
+        code && code->cause == EndCause::kExited) {
+      codes.push_back(code->code);
+    }
+    text.remove_prefix(end + 1);
+  }
+  return codes;
+}
+
 std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes) {
   static const char* kScript =
       "for d in \"$@\"; do\n"
@@ -68,6 +82,8 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
       "fi\n"
       "    done\n"
+      "    if [ -f \"$m/steps\" ]; then while read -r v; do printf 'S %s\\n' \"$v\"; done < "
+      "\"$m/steps\"; fi\n"
       "    [ -e \"$m/cancelled\" ] && printf 'F cancelled\\n'\n"
       "    [ -e \"$m/staged_out\" ] && printf 'F staged_out\\n'\n"
       "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
@@ -110,6 +126,11 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
         if (name == "pid") current->started = when;
         if (name == "exit") current->finished = when;
       }
+    } else if (current && line.rfind("S ", 0) == 0) {
+      // "S 3": one step's exit code (`read` also returns a torn last line: not a code).
+      for (int code : parse_steps_marker(line.substr(2) + "\n")) {
+        current->step_exit_codes.push_back(code);
+      }
     } else if (current && line.rfind("F ", 0) == 0) {
       std::size_t space = line.find(' ', 2);
       std::string key = line.substr(2, space == std::string::npos ? std::string::npos : space - 2);
@@ -146,6 +167,7 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
   status.started = marker.started;
   status.finished = marker.finished;
   status.exit_code = marker.exit_code;
+  status.step_exit_codes = marker.step_exit_codes;
   const std::string how = marker.exit_code ? describe_code(*marker.exit_code) : "";
   if (marker.exit_code && marker.cause == EndCause::kDeadline) {
     status.state = JobState::kExpired;

@@ -122,6 +122,10 @@ class ManagedScheduler : public SchedulerBase,
       throw Unsupported(adaptor_->adaptor_name() + ": nodes=" + std::to_string(*description.nodes) +
                         " needs a multi-node adaptor (slurm, torque); this one runs on one host");
     }
+    if (!description.steps.empty() && !capabilities.steps) {
+      throw Unsupported("steps: the " + adaptor_->adaptor_name() +
+                        " adaptor cannot run a job as several steps in order (docs/steps.md)");
+    }
     require_container_support(description, capabilities, adaptor_->adaptor_name());
   }
 

@@ -120,6 +120,145 @@ std::string container_epilogue(const std::string& m, const std::string& stderr_p
   return s;
 }
 
+// Exports for the command's subshell (or the wrapper itself): one assignment and one
+// export per variable, every value quoted.
+std::string exports(const std::map<std::string, std::string>& environment) {
+  std::string s;
+  for (const auto& [name, value] : environment)
+    s += name + "=" + quote(value) + "\nexport " + name + "\n";
+  return s;
+}
+
+struct Redirections {
+  std::string in, out, err;
+  bool append_out = false, append_err = false;
+};
+
+// Starts `argv` in the background with its redirections, after `setup` (lines run in the
+// command's subshell), and records its pid. The command runs in the background so the
+// wrapper can act on signals while it runs. A background command of a non-interactive sh
+// starts with INT and QUIT ignored; bash lets the subshell reset them, dash does not (a
+// known limit: on dash hosts a detached job ignores SIGINT and SIGQUIT; TERM and KILL,
+// which Cuttle and batch schedulers send, are unaffected).
+std::string start_command(const std::string& setup, const std::vector<std::string>& argv,
+                          const Redirections& r) {
+  std::string s = "( trap - INT QUIT; " + setup + "exec " + quote_command(argv);
+  s += " < " + quote(r.in.empty() ? "/dev/null" : r.in);
+  s += (r.append_out ? " >> " : " > ") + quote(r.out);
+  s += (r.append_err ? " 2>> " : " 2> ") + quote(r.err) + " ) &\n";
+  s += "cuttle_child=$!\n";
+  s += "[ -z \"$cuttle_how\" ] || cuttle_end\n";  // TERMed before the command started
+  return s;
+}
+
+// A job with steps: which container each step runs in (none for a host step), and the
+// shell function the escalation calls to remove the current step's container.
+struct StepContainers {
+  std::vector<std::optional<ContainerCommands>> commands;
+  std::string remove_function;  // empty when no step leaves a container behind
+};
+
+StepContainers step_containers(const JobDescription& description, const std::string& sandbox) {
+  StepContainers result;
+  std::string cases;
+  for (std::size_t i = 0; i < description.steps.size(); ++i) {
+    if (description.steps[i].container_image.empty()) {
+      result.commands.emplace_back();
+      continue;
+    }
+    result.commands.push_back(step_container_commands(description, i, sandbox));
+    if (!result.commands.back()->remove.empty()) {
+      cases += "    " + std::to_string(i) + ") " + quote_command(result.commands.back()->remove) +
+               " ;;\n";
+    }
+  }
+  if (!cases.empty()) {
+    result.remove_function = "cuttle_remove() {\n  case $cuttle_step in\n" + cases + "  esac\n}\n";
+  }
+  return result;
+}
+
+// A step's own stdout/stderr file may be in a directory no step made yet (a log
+// directory, a container step's /work/out/...): made when missing (a process only then).
+std::string output_directories(const StepPaths& p) {
+  std::string s;
+  for (const auto& [path, appended] :
+       {std::pair{&p.stdout_path, p.append_stdout}, std::pair{&p.stderr_path, p.append_stderr}}) {
+    const std::size_t slash = path->find_last_of('/');
+    if (appended || slash == std::string::npos || slash == 0) continue;
+    const std::string directory = quote(path->substr(0, slash));
+    s += "[ -d " + directory + " ] || mkdir -p -- " + directory + " 2>/dev/null\n";
+  }
+  return s;
+}
+
+// One step: skipped once the job was stopped or a step before it failed; its exit code
+// appended to the steps marker; a failure stops the steps after it unless ignore_error.
+std::string render_step(const JobDescription& description, std::size_t index,
+                        const WrapperPaths& paths, const StepContainers& containers,
+                        const std::string& m) {
+  const JobStep& step = description.steps[index];
+  const StepPaths& p = paths.steps[index];
+  const std::optional<ContainerCommands>& container = containers.commands[index];
+  std::string s = "cuttle_step=" + std::to_string(index) + "\n";
+  s += "if [ -z \"$cuttle_how$cuttle_halt\" ]; then\n";
+  std::string setup;
+  std::vector<std::string> argv;
+  if (container) {
+    s += write_marker(m, "container", quote(step_container_marker(description, index)));
+    argv = container->run;
+  } else {
+    if (description.uses_containers()) s += ": > " + quote(m + "/container") + "\n";
+    std::map<std::string, std::string> environment = description.environment;
+    for (const auto& [name, value] : step.environment) environment[name] = value;
+    setup = "cd " + quote(p.working_directory) + " || exit 127\n" + exports(environment);
+    argv.push_back(step.executable);
+    argv.insert(argv.end(), step.arguments.begin(), step.arguments.end());
+  }
+  s += output_directories(p);
+  s += start_command(
+      setup, argv, {p.stdin_path, p.stdout_path, p.stderr_path, p.append_stdout, p.append_stderr});
+  s += kWaitLoop;
+  s += "cuttle_child=\n";
+  if (container) {
+    const std::string remove =
+        container->remove.empty() ? "" : quote_command(container->remove) + " >/dev/null 2>&1; ";
+    s += container_epilogue(m, p.stderr_path, remove);
+  }
+  s += "echo \"$cuttle_rc\" >> " + quote(m + "/steps") + "\n";
+  if (!step.ignore_error) s += "[ \"$cuttle_rc\" -eq 0 ] || cuttle_halt=1\n";
+  s += "fi\n";
+  return s;
+}
+
+// The part of the wrapper that runs a job's steps in order, in place of its command.
+std::string render_steps(const JobDescription& description, const WrapperPaths& paths,
+                         const std::string& m, std::chrono::seconds cancel_grace) {
+  const StepContainers containers = step_containers(description, paths.sandbox);
+  std::string s = containers.remove_function;
+  s += stop_functions(m, cancel_grace,
+                      containers.remove_function.empty() ? "" : "cuttle_remove >/dev/null 2>&1; ");
+  s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
+       "  exit 127\n}\n";
+  // Steps append to the job's stdout and stderr: they start empty, as a job's do.
+  s += ": > " + quote(paths.stdout_path) + "\n: > " + quote(paths.stderr_path) + "\n";
+  s += ": > " + quote(m + "/steps") + "\n";
+  for (std::size_t i = 0; i < containers.commands.size(); ++i) {
+    if (!containers.commands[i]) continue;
+    // Every step's container has the same runtime: checked once, before any step runs.
+    s += write_marker(m, "container", quote(step_container_marker(description, i)));
+    s += container_preamble(m, *containers.commands[i], description, paths.sandbox);
+    break;
+  }
+  if (description.max_runtime) s += watchdog(m, *description.max_runtime);
+  // No step ran (stopped before the first): the code a TERMed command would have.
+  s += "cuttle_halt= cuttle_step= cuttle_rc=143\n";
+  for (std::size_t i = 0; i < description.steps.size(); ++i) {
+    s += render_step(description, i, paths, containers, m);
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths,
@@ -142,34 +281,26 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   s += write_marker(m, "pid", "\"$$\"");
   if (container) s += write_marker(m, "container", quote(container_marker(description)));
   s += "cuttle_wrapper=$$ cuttle_how= cuttle_child= cuttle_dog=\n";
-  s += stop_functions(m, cancel_grace, remove);
-  s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
-       "  exit 127\n}\n";
-  std::vector<std::string> argv;
-  if (container) {
-    // The environment goes into the container (run_argv), not into the runtime's own.
-    s += container_preamble(m, *container, description, paths.sandbox);
-    argv = container->run;
+  if (!description.steps.empty()) {
+    s += render_steps(description, paths, m, cancel_grace);
   } else {
-    for (const auto& [name, value] : description.environment) {
-      s += name + "=" + quote(value) + "\nexport " + name + "\n";
+    s += stop_functions(m, cancel_grace, remove);
+    s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
+         "  exit 127\n}\n";
+    std::vector<std::string> argv;
+    if (container) {
+      // The environment goes into the container (run_argv), not into the runtime's own.
+      s += container_preamble(m, *container, description, paths.sandbox);
+      argv = container->run;
+    } else {
+      s += exports(description.environment);
+      argv.push_back(description.executable);
+      argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
     }
-    argv.push_back(description.executable);
-    argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
+    s += start_command("", argv, {paths.stdin_path, paths.stdout_path, paths.stderr_path});
+    if (description.max_runtime) s += watchdog(m, *description.max_runtime);
+    s += kWaitLoop;
   }
-  // The command runs in the background so the wrapper can act on signals while it
-  // runs. A background command of a non-interactive sh starts with INT and QUIT ignored;
-  // bash lets the subshell reset them, dash does not (a known limit: on dash hosts a
-  // detached job ignores SIGINT and SIGQUIT; TERM and KILL, which Cuttle and batch
-  // schedulers send, are unaffected).
-  s += "( trap - INT QUIT; exec " + quote_command(argv);
-  s += " < " + quote(paths.stdin_path.empty() ? "/dev/null" : paths.stdin_path);
-  s += " > " + quote(paths.stdout_path);
-  s += " 2> " + quote(paths.stderr_path) + " ) &\n";
-  s += "cuttle_child=$!\n";
-  s += "[ -z \"$cuttle_how\" ] || cuttle_end\n";  // TERMed before the command started
-  if (description.max_runtime) s += watchdog(m, *description.max_runtime);
-  s += kWaitLoop;
   s += "[ -z \"$cuttle_dog\" ] || kill \"$cuttle_dog\" 2>/dev/null\n";
   if (container) s += container_epilogue(m, paths.stderr_path, remove);
   s += write_marker(m, "exit", "\"$cuttle_rc${cuttle_how:+ $cuttle_how}\"");
@@ -210,12 +341,45 @@ std::chrono::seconds extend_allocation(FileSystem& files, const std::string& san
   return total;
 }
 
+namespace {
+
+std::string absolute_in(const std::string& directory, const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  return directory + "/" + path;
+}
+
+StepPaths step_paths(const JobStep& step, const WrapperPaths& job) {
+  StepPaths p;
+  const bool in_container = !step.container_image.empty();
+  // A container step's relative paths are in /work, the sandbox; so are its paths that
+  // name /work as the step sees it.
+  auto path_of = [&](const std::string& path) {
+    const std::string_view work = kContainerWorkDir;
+    if (in_container && path.starts_with(work) &&
+        (path.size() == work.size() || path[work.size()] == '/')) {
+      return job.sandbox + path.substr(work.size());
+    }
+    return absolute_in(p.working_directory, path);
+  };
+  if (in_container) {
+    p.working_directory = job.sandbox;
+  } else {
+    p.working_directory = step.working_directory.empty()
+                              ? job.working_directory
+                              : absolute_in(job.working_directory, step.working_directory);
+  }
+  p.stdin_path = step.stdin_path.empty() ? "/dev/null" : path_of(step.stdin_path);
+  p.append_stdout = step.stdout_path.empty();
+  p.stdout_path = p.append_stdout ? job.stdout_path : path_of(step.stdout_path);
+  p.append_stderr = step.stderr_path.empty();
+  p.stderr_path = p.append_stderr ? job.stderr_path : path_of(step.stderr_path);
+  return p;
+}
+
+}  // namespace
+
 WrapperPaths wrapper_paths(const JobDescription& description, const std::string& sandbox,
                            const std::string& relative_base) {
-  auto absolute_in = [](const std::string& directory, const std::string& path) {
-    if (!path.empty() && path.front() == '/') return path;
-    return directory + "/" + path;
-  };
   WrapperPaths paths;
   paths.sandbox = sandbox;
   paths.working_directory = description.working_directory.empty()
@@ -228,6 +392,9 @@ WrapperPaths wrapper_paths(const JobDescription& description, const std::string&
                                                       : absolute_in(wd, description.stdout_path);
   paths.stderr_path = description.stderr_path.empty() ? sandbox + "/" + kDefaultStderrFile
                                                       : absolute_in(wd, description.stderr_path);
+  for (const JobStep& step : description.steps) {
+    paths.steps.push_back(step_paths(step, paths));
+  }
   return paths;
 }
 

@@ -90,6 +90,11 @@ class ConformanceTest : public ::testing::TestWithParam<Target> {
 void terminate_process_group(const JobStatus& status);
 void run_outside(const std::vector<std::string>& argv);
 
+// The shared hostile strings this target can carry: all of them, or the UTF-8 ones where
+// the job travels as JSON (Kubernetes manifests; podman and docker, which refuse bytes that
+// are not UTF-8 at submit - container_runtime_test.cc - instead of running another command).
+std::vector<std::string> carried_hostile_strings(const Target& target, const std::string& canary);
+
 // "/tmp/cuttle-<tag>-conformance-<pid>": a root for one test program's sandboxes, removed
 // when the program exits.
 std::string process_scratch_root(const std::string& tag);

@@ -186,9 +186,9 @@ class Harness {
 
 #define CUTTLE_REQUIRE_STAGING() \
   if (!target().supports_staging) GTEST_SKIP() << "the target does not stage files"
-// The shared hostile strings this target can carry: all of them, or the UTF-8 ones where
-// the job travels as JSON (Kubernetes manifests; podman and docker, which refuse bytes that
-// are not UTF-8 at submit - container_runtime_test.cc - instead of running another command).
+
+}  // namespace
+
 std::vector<std::string> carried_hostile_strings(const Target& target, const std::string& canary) {
   std::vector<std::string> all = hostile_strings(canary);
   const bool json_argv = target.container_runtime == ContainerRuntime::kPodman ||
@@ -205,6 +205,8 @@ std::vector<std::string> carried_hostile_strings(const Target& target, const std
   }
   return kept;
 }
+
+namespace {
 
 #define CUTTLE_REQUIRE_SHARED_FILES() \
   if (!target().shared_files) GTEST_SKIP() << "each job has a file system of its own"

@@ -40,6 +40,21 @@ inline JobDescription job(std::string executable, std::vector<std::string> argum
   return d;
 }
 
+// One step of a job with steps (JobDescription::steps), everything else defaulted.
+inline JobStep step(std::string executable, std::vector<std::string> arguments = {}) {
+  JobStep s;
+  s.executable = std::move(executable);
+  s.arguments = std::move(arguments);
+  return s;
+}
+
+// A job that runs `steps` in order, everything else defaulted.
+inline JobDescription job_with_steps(std::vector<JobStep> steps) {
+  JobDescription d;
+  d.steps = std::move(steps);
+  return d;
+}
+
 // The field InvalidJobDescription names for `d`, or "(valid)".
 std::string field_of(const JobDescription& d);
 

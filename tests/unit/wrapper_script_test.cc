@@ -26,13 +26,13 @@ class WrapperTest : public ::testing::Test {
   void SetUp() override {
     sandbox_ = dir_.path() + "/sand box 'x'";
     std::filesystem::create_directories(sandbox_ + "/.cuttle");
-    paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err"};
+    paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err", {}};
   }
   // A container is named after the job key, the sandbox's last component.
   void use_keyed_sandbox() {
     sandbox_ = dir_.path() + "/c0123456789abcdef0123";
     std::filesystem::create_directories(sandbox_ + "/.cuttle");
-    paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err"};
+    paths_ = {sandbox_, sandbox_, "", sandbox_ + "/out", sandbox_ + "/err", {}};
   }
   // The sandbox's record as the ssh and batch adaptors read it.
   MarkerState markers() {

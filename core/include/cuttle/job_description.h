@@ -24,6 +24,23 @@ struct StagingEntry {
   bool operator==(const StagingEntry&) const = default;
 };
 
+// One command of a job that runs several in order (JobDescription::steps). Every step
+// runs in the job's sandbox (in a container: mounted at /work), so a file one step
+// writes there is read by the next. Paths are on the host that runs the job; relative
+// ones are relative to the step's working directory (a container step: the sandbox).
+struct JobStep {
+  std::string executable;
+  std::vector<std::string> arguments;
+  std::string container_image;                     // empty: runs on the host (no container)
+  std::map<std::string, std::string> environment;  // added to the job's environment
+  std::string working_directory;                   // empty: the job's (in a container: /work)
+  std::string stdin_path;                          // empty: /dev/null
+  std::string stdout_path;                         // empty: appended to the job's stdout
+  std::string stderr_path;                         // empty: appended to the job's stderr
+  bool ignore_error = false;  // a non-zero exit does not stop the steps after it
+  bool operator==(const JobStep&) const = default;
+};
+
 struct JobDescription {
   std::string name;  // informational; batch adaptors put it in the job name
   std::string executable;
@@ -46,13 +63,23 @@ struct JobDescription {
   std::vector<StagingEntry> stage_out;
   int retry_limit = 0;  // how many times a Failed or Error attempt is resubmitted
   std::map<std::string, std::string> labels;
+  // Non-empty: run these in order instead of executable/arguments (which must then be
+  // empty, as must container_image and stdin_path; `container` applies to every step's
+  // container). The steps stop at the first one that exits non-zero unless it has
+  // ignore_error; the job's exit code is that step's, else the last step's, and
+  // JobStatus::step_exit_codes has one code per step that ran. docs/steps.md.
+  std::vector<JobStep> steps;
 
   // Throws InvalidJobDescription naming the first offending field: empty executable,
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,
   // negative or zero counts, negative retry limit, non-positive max runtime,
   // newlines in scheduler arguments, staging paths that are empty, hostile image
-  // references, mounts or users, container options without an image.
+  // references, mounts or users, container options without an image; with steps, a
+  // job-level command, image or stdin, and each step's own fields ("steps[1].executable").
   void validate() const;
+
+  // Whether the job, or any of its steps, runs in a container image.
+  bool uses_containers() const;
 
   bool operator==(const JobDescription&) const = default;
 };

@@ -36,6 +36,10 @@ struct JobStatus {
   std::optional<TimePoint> started;
   std::optional<TimePoint> finished;
   std::optional<TimePoint> deadline;  // when the time allocation runs out, if known
+  // A job with steps (JobDescription::steps): the exit code of each step that ran, in
+  // order, as its wrapper recorded them; the last is the one that decided exit_code
+  // unless the steps after a failed ignore_error one all succeeded. Empty otherwise.
+  std::vector<int> step_exit_codes;
   int attempt = 1;
   std::vector<AttemptRecord> attempts;  // earlier attempts, oldest first
   // Adaptor-specific facts. Keys callers may rely on (absent when not known):

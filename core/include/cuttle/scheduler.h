@@ -25,6 +25,7 @@ struct Capabilities {
   bool detached = false;           // jobs survive the process that submitted them
   bool queues = false;             // queues() lists something meaningful
   bool containers = false;         // container_image is honoured
+  bool steps = false;              // JobDescription::steps are run in order
   bool multi_node = false;         // nodes > 1
   bool native_time_limit = false;  // the backend enforces max_runtime itself
   // Jobs run on this machine: their sandboxes and executables are on this process's file

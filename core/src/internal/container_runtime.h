@@ -28,6 +28,8 @@ struct ContainerLaunch {
   std::string name;                  // container_name(job key)
   std::vector<std::string> command;  // executable, then arguments
   std::map<std::string, std::string> environment;
+  std::string working_directory;  // inside the container; empty: /work
+  std::string field_prefix;       // "" for the job's command, "steps[N]." for a step's
 };
 
 class ContainerRuntimeTable {
@@ -94,6 +96,15 @@ struct ContainerCommands {
   std::vector<std::string> remove;
 };
 ContainerCommands container_commands(const JobDescription& description, const std::string& sandbox);
+
+// The same for step `index` of a description with steps (REQUIRES: the step has an
+// image). The job's environment and the step's go in, the step's winning; each step's
+// container has a name of its own (`cuttle-<job key>-step<index>`), since a runtime may
+// still be removing the previous one when the next starts.
+ContainerCommands step_container_commands(const JobDescription& description, std::size_t index,
+                                          const std::string& sandbox);
+// The container marker of step `index` (REQUIRES: it has an image).
+std::string step_container_marker(const JobDescription& description, std::size_t index);
 
 // The first word of the wrapper's container marker ("PROGRAM IMAGE") and how it reads
 // back; the wrapper writes it before the job starts.

@@ -20,6 +20,13 @@ const ContainerRuntimeTable& charliecloud_table();  // container_charliecloud.cc
 // SRC:DST mount syntax (not absolute, or holding ':', ',' or a control character).
 void check_sandbox_path(const std::string& sandbox, std::string_view runtime);
 
+// Where the command starts inside the container: the launch's working directory, else
+// /work (the sandbox).
+inline std::string working_directory_of(const ContainerLaunch& launch) {
+  return launch.working_directory.empty() ? std::string(kContainerWorkDir)
+                                          : launch.working_directory;
+}
+
 // Throws Unsupported("container.<option>: <runtime> <reason>").
 [[noreturn]] void unsupported_option(std::string_view option, std::string_view runtime,
                                      std::string_view reason);

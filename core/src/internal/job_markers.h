@@ -13,6 +13,7 @@
 //   D/.cuttle/allocation  the time allocation in seconds, rewritten by extend
 //   D/.cuttle/staged_out  written once the finish step staged the outputs out
 //   D/.cuttle/container   a container job: "PROGRAM IMAGE", written before it starts
+//   D/.cuttle/steps       a job with steps: one line per step that ended, its exit code
 //   D/.cuttle/container_err  a container job that failed: the last non-empty stderr line
 //                         (or the wrapper's own "cuttle: ..." line), written before exit
 // Thread-safety: pure functions.
@@ -55,6 +56,9 @@ std::vector<std::pair<std::string, std::string>> name_marker(const std::string& 
 // malformed marker (which every reader treats as "not written yet").
 std::optional<ExitMarker> parse_exit_marker(std::string_view text);
 
+// Parses the steps marker's content (one exit code a line); a torn last line is left out.
+std::vector<int> parse_steps_marker(std::string_view text);
+
 struct MarkerState {
   bool exists = false;  // the sandbox's marker directory exists
   std::optional<long> pid;
@@ -64,8 +68,9 @@ struct MarkerState {
   EndCause cause = EndCause::kExited;  // meaningful once exit_code is set
   bool cancelled = false;
   bool staged_out = false;
-  std::string container;        // the container marker, empty for a job without an image
-  std::string container_error;  // the container_err marker
+  std::string container;             // the container marker, empty for a job without an image
+  std::string container_error;       // the container_err marker
+  std::vector<int> step_exit_codes;  // the steps marker, one code per step that ended
   // The recorded pid answered `kill -0` on the host that read the markers (a hint for
   // local and ssh jobs; meaningless for batch jobs on other nodes).
   bool alive = false;
@@ -87,6 +92,7 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
 //   a container job whose runtime itself failed (container_failure) -> Error with the
 //   runtime's message;
 //   no exit code -> Cancelled if the cancelled marker exists, else Error "lost".
+// A job with steps gets their exit codes (step_exit_codes) whatever its state.
 JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker);
 
 }  // namespace cuttle::detail

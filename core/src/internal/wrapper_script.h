@@ -1,17 +1,17 @@
 // The small POSIX sh wrapper every detached job runs through (local detached, ssh,
 // batch). It is the job's witness: it records its pid, runs the user command with every
-// element quoted, enforces the time allocation itself (a watchdog that TERMs the job's
-// process group at max_runtime, whatever the batch scheduler's granularity), escalates
-// a TERM — a cancel, the deadline, or one from outside — to KILL after the cancel grace
-// with no process of ours watching, and records how the job ended ("CODE [CAUSE]") in
-// its exit marker. job_markers.h reads that record back; the layout is described there.
-// The wrapper must lead its own process group (setsid for local and ssh; the batch step
-// for Slurm): it signals its group with `kill 0`.
-// Thread-safety: pure functions.
+// element quoted (or a job's steps in order, recording each step's exit code), enforces the time
+// allocation itself (a watchdog that TERMs the job's process group at max_runtime, whatever the
+// batch scheduler's granularity), escalates a TERM — a cancel, the deadline, or one from outside —
+// to KILL after the cancel grace with no process of ours watching, and records how the job ended
+// ("CODE [CAUSE]") in its exit marker. job_markers.h reads that record back; the layout is
+// described there. The wrapper must lead its own process group (setsid for local and ssh; the batch
+// step for Slurm): it signals its group with `kill 0`. Thread-safety: pure functions.
 #pragma once
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "cuttle/file_system.h"
 #include "cuttle/job_description.h"
@@ -20,12 +20,23 @@
 
 namespace cuttle::detail {
 
+// Where one step of a job with steps reads and writes (absolute host paths).
+struct StepPaths {
+  std::string working_directory;  // a host step's; a container step's redirections' base
+  std::string stdin_path;         // absolute or /dev/null
+  std::string stdout_path;
+  std::string stderr_path;
+  bool append_stdout = false;  // the step writes to the job's stdout, after the steps before
+  bool append_stderr = false;
+};
+
 struct WrapperPaths {
   std::string sandbox;            // absolute
   std::string working_directory;  // absolute; usually the sandbox
   std::string stdin_path;         // absolute or /dev/null
   std::string stdout_path;        // absolute
   std::string stderr_path;        // absolute
+  std::vector<StepPaths> steps;   // one per JobDescription::steps entry
 };
 
 // REQUIRES: description.validate() passed. Every byte of executable, arguments,
@@ -51,6 +62,10 @@ std::chrono::seconds extend_allocation(FileSystem& files, const std::string& san
 // home; batch: resolved inside the sandbox by the caller, which passes an absolute
 // directory); stdin/stdout/stderr relative to the working directory; stdout and stderr
 // default to stdout.txt and stderr.txt in the sandbox, stdin to /dev/null.
+// A step's paths: a host step's working directory relative to the job's (its default);
+// its stdin/stdout/stderr relative to its working directory, and in a container step to
+// the sandbox, where a path under /work names the sandbox's file as the step sees it;
+// no stdout/stderr: appended to the job's.
 WrapperPaths wrapper_paths(const JobDescription& description, const std::string& sandbox,
                            const std::string& relative_base);
 
