@@ -27,7 +27,7 @@ std::string JobService::submit(const JobRequest& request) {
   if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
     if (!request.description) {
       check_local_executable(request.executable, request.environment);
-    } else if (request.description->container_image.empty()) {
+    } else if (!request.description->uses_containers() && request.description->steps.empty()) {
       check_local_executable(request.description->executable, request.description->environment);
     }
   }

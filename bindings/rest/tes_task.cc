@@ -37,76 +37,92 @@ bool valid_env_name(const std::string& name) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_'; });
 }
 
-// One executor onto the job's single command (multi-step jobs are not in core yet).
-json add_executor(const Field& executor, const Config& config, const StagingLayout& layout,
-                  JobDescription& d) {
+// Executor `index` as a step of the job; its stdout and stderr are also staged out to the
+// task's log files.
+JobStep executor_step(const Field& executor, std::size_t index, const Config& config,
+                      const StagingLayout& layout, JobDescription& d, json& out) {
   if (!executor.json().is_object()) executor.fail("must be an object");
   for (const char* key : {"image", "command"}) {
     if (!executor.has(key)) executor.member(key).fail("is required");
   }
-  json out = json::object();
+  JobStep step;
   const Field image = executor.member("image");
-  d.container_image = image.text();
+  step.container_image = image.text();
   try {
-    validate_container_image(d.container_image);
+    validate_container_image(step.container_image);
   } catch (const InvalidJobDescription& e) {
     image.fail(e.reason());
   }
   const Field command = executor.member("command");
   std::vector<std::string> argv = command.texts(config.limits.max_arguments);
   if (argv.empty() || argv.front().empty()) command.fail("must name a program to run");
-  d.executable = argv.front();
-  d.arguments.assign(argv.begin() + 1, argv.end());
-  out["image"] = d.container_image;
-  out["command"] = argv;
+  step.executable = argv.front();
+  step.arguments.assign(argv.begin() + 1, argv.end());
+  out = {{"image", step.container_image}, {"command", argv}};
   if (executor.has("workdir")) {
     const Field workdir = executor.member("workdir");
-    if (!sandbox_relative(workdir.text(), workdir.path(), true).empty()) {
-      workdir.fail("must be /work: the container runs in the task's sandbox");
-    }
+    const std::string relative = sandbox_relative(workdir.text(), workdir.path(), true);
+    // Inside the container: the sandbox is /work, its working directory by default.
+    if (!relative.empty()) step.working_directory = std::string(kWork) + "/" + relative;
     out["workdir"] = workdir.text();
   }
   if (executor.has("stdin")) {
     const Field stdin_field = executor.member("stdin");
-    d.stdin_path = sandbox_relative(stdin_field.text(), stdin_field.path());
+    step.stdin_path = sandbox_relative(stdin_field.text(), stdin_field.path());
     out["stdin"] = stdin_field.text();
   }
   for (const char* stream : {"stdout", "stderr"}) {
-    std::string& target = std::string(stream) == "stdout" ? d.stdout_path : d.stderr_path;
+    std::string& target = std::string(stream) == "stdout" ? step.stdout_path : step.stderr_path;
     if (executor.has(stream)) {
       const Field path = executor.member(stream);
       target = sandbox_relative(path.text(), path.path());
       out[stream] = path.text();
     } else {
-      target = std::string(".tes-0.") + stream;
+      target = ".tes-" + std::to_string(index) + "." + stream;
     }
-    d.stage_out.push_back({target, layout.log(0, stream)});
+    d.stage_out.push_back({target, layout.log(index, stream)});
   }
   if (executor.has("env")) {
     const Field env = executor.member("env");
-    d.environment = env.text_map(config.limits.max_environment);
-    for (const auto& [name, value] : d.environment) {
+    step.environment = env.text_map(config.limits.max_environment);
+    for (const auto& [name, value] : step.environment) {
       if (!valid_env_name(name)) {
         throw RequestError(400, env.path() + "." + name, "is not a valid variable name");
       }
     }
-    out["env"] = d.environment;
+    out["env"] = step.environment;
   }
-  if (executor.has("ignore_error")) out["ignore_error"] = executor.member("ignore_error").boolean();
-  return out;
+  if (executor.has("ignore_error")) {
+    step.ignore_error = executor.member("ignore_error").boolean();
+    out["ignore_error"] = step.ignore_error;
+  }
+  return step;
 }
 
+// One executor in its /work is the job's own command (every adaptor runs that); several,
+// or one with a working directory of its own, are the job's steps, run in order in one
+// sandbox and stopped at the first failure unless it has ignore_error (docs/steps.md).
 json add_executors(const Field& executors, const Config& config, const StagingLayout& layout,
                    JobDescription& d) {
   const std::size_t n = executors.array(kMaxExecutors);
   if (n == 0) executors.fail("needs at least one executor");
-  if (n > 1) {
-    executors.fail(
-        "more than one executor is not supported yet (multi-step jobs); submit one task per "
-        "executor");
-  }
   json out = json::array();
-  out.push_back(add_executor(executors.element(0), config, layout, d));
+  std::vector<JobStep> steps;
+  for (std::size_t i = 0; i < n; ++i) {
+    steps.push_back(executor_step(executors.element(i), i, config, layout, d, out.emplace_back()));
+  }
+  if (n > 1 || !steps.front().working_directory.empty()) {
+    d.steps = std::move(steps);
+    return out;
+  }
+  JobStep& only = steps.front();
+  d.executable = std::move(only.executable);
+  d.arguments = std::move(only.arguments);
+  d.container_image = std::move(only.container_image);
+  d.environment = std::move(only.environment);
+  d.stdin_path = std::move(only.stdin_path);
+  d.stdout_path = std::move(only.stdout_path);
+  d.stderr_path = std::move(only.stderr_path);
   return out;
 }
 

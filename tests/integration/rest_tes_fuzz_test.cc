@@ -34,7 +34,12 @@ class TesFuzzer {
              {{{"image", "localhost/busybox:latest"},
                {"command", {"/bin/echo", "$(id)"}},
                {"env", {{"A", "b"}}},
-               {"stdout", "/work/o.txt"}}}}};
+               {"stdout", "/work/o.txt"}},
+              {{"image", "localhost/busybox:latest"},
+               {"command", {"cat", "/work/o.txt"}},
+               {"workdir", "/work/vol"},
+               {"stdin", "/work/in/a.txt"},
+               {"ignore_error", true}}}}};
   }
 
   std::string body() {

@@ -156,6 +156,44 @@ TEST_P(RestTes, AFailingExecutorIsAnExecutorErrorWithItsExitCode) {
   EXPECT_EQ(done["logs"].back()["logs"][0]["stderr"], "failing\n");
 }
 
+TEST_P(RestTes, ExecutorsRunInOrderInTheirImagesSharingWorkAndStopAtTheFirstFailure) {
+  json t = shell_task("echo one > /work/shared.txt; echo first");
+  t["executors"].push_back(
+      {{"image", busybox()},
+       {"command", {"/bin/sh", "-c", "cat /work/shared.txt; echo two >> /work/shared.txt; exit 2"}},
+       {"env", {{"STEP", "2"}}}});
+  t["executors"].push_back(
+      {{"image", busybox()}, {"command", {"/bin/sh", "-c", "echo never > /work/never.txt"}}});
+  t["outputs"] = {{{"path", "/work/shared.txt"}, {"url", "file://" + data() + "/shared.txt"}}};
+  const json done = finished(create(t));
+  EXPECT_EQ(done["state"], "EXECUTOR_ERROR") << done.dump(2);
+  const json& logs = done["logs"].back()["logs"];
+  ASSERT_EQ(logs.size(), 2u) << done.dump(2);  // the third never ran
+  EXPECT_EQ(logs[0]["exit_code"], 0);
+  EXPECT_EQ(logs[0]["stdout"], "first\n");
+  EXPECT_EQ(logs[1]["exit_code"], 2);
+  EXPECT_EQ(logs[1]["stdout"], "one\n");
+  EXPECT_EQ(read_file(data() + "/shared.txt"), "one\ntwo\n");
+  EXPECT_EQ(done["executors"].size(), 3u);
+}
+
+TEST_P(RestTes, IgnoreErrorGoesOnToTheNextExecutorAndAWorkdirIsInsideWork) {
+  json t = shell_task("exit 3");
+  t["executors"][0]["ignore_error"] = true;
+  t["executors"].push_back({{"image", busybox()},
+                            {"command", {"/bin/sh", "-c", "pwd > /work/pwd.txt"}},
+                            {"workdir", "/work/sub"}});
+  t["volumes"] = {"/work/sub"};
+  t["outputs"] = {{{"path", "/work/pwd.txt"}, {"url", "file://" + data() + "/pwd.txt"}}};
+  const json done = finished(create(t));
+  EXPECT_EQ(done["state"], "COMPLETE") << done.dump(2);
+  const json& logs = done["logs"].back()["logs"];
+  ASSERT_EQ(logs.size(), 2u) << done.dump(2);
+  EXPECT_EQ(logs[0]["exit_code"], 3);
+  EXPECT_EQ(logs[1]["exit_code"], 0);
+  EXPECT_EQ(read_file(data() + "/pwd.txt"), "/work/sub\n");
+}
+
 TEST_P(RestTes, ARetryAppendsATaskLog) {
   json t = shell_task("exit 4");
   t["resources"] = {{"backend_parameters", {{"retry_limit", "1"}}}};
@@ -353,6 +391,10 @@ TEST_F(RestTesRefusals, EveryBadFieldIsA400NamingIt) {
       {with([](json& t) { t["executors"][0]["stdout"] = "/tmp/out"; }), "executors[0].stdout"},
       {with([](json& t) { t["executors"][0]["stdin"] = "relative"; }), "executors[0].stdin"},
       {with([](json& t) { t["executors"][0]["workdir"] = "/data"; }), "executors[0].workdir"},
+      {with([](json& t) {
+         t["executors"].push_back({{"image", "x"}, {"command", {"a"}}, {"stdin", "/in"}});
+       }),
+       "executors[1].stdin"},
       {with([](json& t) { t["executors"][0]["ignore_error"] = "yes"; }),
        "executors[0].ignore_error"},
       {with([](json& t) { t["name"] = 5; }), "name"},
