@@ -99,8 +99,11 @@ IndexedJob index_entry(const std::string& id, const std::string& location,
   if (options.credential.kind == Credential::Kind::kKeyFile)
     entry.identity = options.credential.key_file;
   entry.name = job.name;
-  entry.command = {job.executable};
-  entry.command.insert(entry.command.end(), job.arguments.begin(), job.arguments.end());
+  // A job with steps is listed by its first step's command.
+  const std::string& executable = job.steps.empty() ? job.executable : job.steps[0].executable;
+  const auto& arguments = job.steps.empty() ? job.arguments : job.steps[0].arguments;
+  entry.command = {executable};
+  entry.command.insert(entry.command.end(), arguments.begin(), arguments.end());
   entry.working_directory = job.working_directory;
   if (is_local(location) && !job.working_directory.empty() &&
       job.working_directory.front() != '/') {
@@ -155,7 +158,7 @@ std::string submit_with_staging_lines(Scheduler& scheduler, const JobDescription
 
 int submit_verb(const Options& o) {
   require_args(o, 1, 1);
-  if (o.job.executable.empty()) {
+  if (o.job.executable.empty() && o.job.steps.empty()) {
     throw InvalidArgument("submit: give the command after `--` (or a job file with --from)");
   }
   const std::string location = o.positional[0];

@@ -14,5 +14,7 @@ void bind_scheduler(pybind11::module_& module);  // scheduler.cc: Scheduler, Job
 void bind_tracker(pybind11::module_& module);    // tracker.cc: Tracker, TrackedChange
 // container_fields.cc, called by bind_model: image, container_runtime, mounts, network...
 void bind_container_fields(pybind11::class_<JobDescription>& description);
+// step_fields.cc, called by bind_model: cuttle.JobStep and JobDescription.steps.
+void bind_steps(pybind11::module_& module, pybind11::class_<JobDescription>& description);
 
 }  // namespace cuttle::python

@@ -42,7 +42,8 @@ const std::vector<const char*>& description_fields() {
                                                   "stage_in",
                                                   "stage_out",
                                                   "retry_limit",
-                                                  "labels"};
+                                                  "labels",
+                                                  "steps"};
   return fields;
 }
 
@@ -266,6 +267,7 @@ void bind_description(py::module_& m) {
           "mistyped field.")
       .def("__repr__", [](const DescriptionObject& self) { return description_repr(self); });
   bind_container_fields(description);
+  bind_steps(m, description);
   description.attr("__hash__") = py::none();
 }
 
@@ -296,6 +298,8 @@ void bind_status(py::module_& m) {
                     "The scheduler's own word ('PENDING', 'R', 'exited').")
       .def_readonly("reason", &JobStatus::reason)
       .def_readonly("exit_code", &JobStatus::exit_code)
+      .def_readonly("step_exit_codes", &JobStatus::step_exit_codes,
+                    "A job with steps: the exit code of each step that ran, in order.")
       .def_readonly("error", &JobStatus::error)
       .def_property_readonly("submitted",
                              [](const JobStatus& s) { return to_datetime(s.submitted); })
@@ -317,6 +321,7 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("detached", &Capabilities::detached)
       .def_readonly("queues", &Capabilities::queues)
       .def_readonly("containers", &Capabilities::containers)
+      .def_readonly("steps", &Capabilities::steps)
       .def_readonly("multi_node", &Capabilities::multi_node)
       .def_readonly("native_time_limit", &Capabilities::native_time_limit)
       .def("__repr__", [](const Capabilities& c) {

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/location.h"
 #include "cuttle/properties.h"
@@ -216,6 +217,80 @@ Config default_config() {
   return config;
 }
 
+namespace {
+
+bool lower_hex_sha256(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+bool safe_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
+         name.find_first_not_of(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+             std::string::npos;
+}
+
+// The "tes" section: the GA4GH TES routes.
+TesConfig parse_tes(const json& section, const std::string& origin, TesConfig tes) {
+  Reader t(section, origin, "tes");
+  t.only({"roots", "staging_directory", "http_inputs", "max_http_input_bytes", "http_timeout",
+          "max_log_bytes", "scheduler"});
+  tes.roots = t.strings("roots");
+  tes.staging_directory = t.str("staging_directory", tes.staging_directory);
+  tes.http_inputs = t.boolean("http_inputs", tes.http_inputs);
+  tes.max_http_input_bytes = t.count("max_http_input_bytes", tes.max_http_input_bytes);
+  tes.http_timeout = t.duration("http_timeout", tes.http_timeout);
+  tes.max_log_bytes = t.count("max_log_bytes", tes.max_log_bytes);
+  tes.scheduler = t.str("scheduler", "");
+  return tes;
+}
+
+// The "process" section: the container job service contract.
+ProcessConfig parse_process(const json& section, const std::string& origin) {
+  Reader p(section, origin, "process");
+  p.only({"platform_root", "projects", "scheduler", "container_runtime", "images", "retry_limit"});
+  ProcessConfig out;
+  out.enabled = true;
+  out.platform_root = p.str("platform_root", "");
+  if (out.platform_root.empty() || out.platform_root.front() != '/') {
+    bad(origin, p.path("platform_root"), "must be an absolute path");
+  }
+  if (p.has("projects")) {
+    Reader projects(p.at("projects"), origin, p.path("projects"));
+    for (const auto& [id, value] : p.at("projects").items()) {
+      if (!safe_name(id)) bad(origin, projects.path(id), "a project id is [A-Za-z0-9._-]+");
+      Reader one(value, origin, projects.path(id));
+      one.only({"api_keys_sha256", "webhook_url"});
+      ProcessProject project{id, one.strings("api_keys_sha256"), one.str("webhook_url", "")};
+      if (!project.webhook_url.empty() && project.webhook_url.rfind("http://", 0) != 0 &&
+          project.webhook_url.rfind("https://", 0) != 0) {
+        bad(origin, one.path("webhook_url"), "must be an http:// or https:// URL");
+      }
+      for (const auto& key : project.key_sha256) {
+        if (!lower_hex_sha256(key)) {
+          bad(origin, one.path("api_keys_sha256"),
+              "must be 64 lower-case hex digits (sha256sum of the key)");
+        }
+      }
+      out.projects.push_back(std::move(project));
+    }
+  }
+  out.scheduler = p.str("scheduler", "");
+  out.container_runtime = p.str("container_runtime", "auto");
+  try {
+    parse_container_runtime(out.container_runtime);
+  } catch (const Error& e) {
+    bad(origin, p.path("container_runtime"), e.what());
+  }
+  out.images = p.string_map("images");
+  const std::uint64_t retries = p.count("retry_limit", 3);
+  if (retries > 100) bad(origin, p.path("retry_limit"), "must be at most 100");
+  out.default_retry_limit = static_cast<int>(retries);
+  return out;
+}
+
+}  // namespace
+
 Config parse_config(const std::string& json_text, const std::string& origin) {
   json root = json::parse(json_text, nullptr, false);
   if (root.is_discarded()) bad(origin, "(file)", "is not valid JSON");
@@ -239,6 +314,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
           "http_threads",
           "http",
           "delete_sandbox_on_cancel",
+          "process",
           "tes"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
@@ -358,6 +434,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     // A config file without an auth section asks for tokens: safe by default.
     config.tokens_disabled = false;
   }
+  if (r.has("process")) config.process = parse_process(r.at("process"), origin);
   config.poll_interval = r.duration("poll_interval", config.poll_interval);
   if (r.has("retention")) {
     Reader t(r.at("retention"), origin, "retention");
@@ -388,19 +465,7 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
       bad(origin, "http.header_timeout", "must be positive");
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
-  if (r.has("tes")) {
-    Reader t(r.at("tes"), origin, "tes");
-    t.only({"roots", "staging_directory", "http_inputs", "max_http_input_bytes", "http_timeout",
-            "max_log_bytes", "scheduler"});
-    config.tes.roots = t.strings("roots");
-    config.tes.staging_directory = t.str("staging_directory", config.tes.staging_directory);
-    config.tes.http_inputs = t.boolean("http_inputs", config.tes.http_inputs);
-    config.tes.max_http_input_bytes =
-        t.count("max_http_input_bytes", config.tes.max_http_input_bytes);
-    config.tes.http_timeout = t.duration("http_timeout", config.tes.http_timeout);
-    config.tes.max_log_bytes = t.count("max_log_bytes", config.tes.max_log_bytes);
-    config.tes.scheduler = t.str("scheduler", "");
-  }
+  if (r.has("tes")) config.tes = parse_tes(r.at("tes"), origin, config.tes);
   if (config.tes.roots.empty()) config.tes.roots = config.job_roots;
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);
@@ -456,6 +521,11 @@ void validate(const Config& config) {
   }
   if (config.tls.enabled && (config.tls.certificate.empty() || config.tls.private_key.empty())) {
     throw InvalidArgument("config: tls: certificate and private_key are required");
+  }
+  if (config.process.enabled && !config.process.scheduler.empty() &&
+      !config.find_scheduler(config.process.scheduler)) {
+    throw InvalidArgument("config: process.scheduler: no scheduler named '" +
+                          config.process.scheduler + "'");
   }
   if (config.store.kind == "sqlite" && config.store.path.empty()) {
     throw InvalidArgument("config: store.path: required for sqlite");

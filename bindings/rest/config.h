@@ -92,6 +92,28 @@ struct TesConfig {
   std::string scheduler;                   // empty: default_scheduler
 };
 
+// The container job service contract (`/api/process/...`, bindings/rest/process_routes.h,
+// docs/rest.md). "The platform" is a directory with one directory per project: inputs
+// come from it, outputs and container logs go back to it.
+struct ProcessProject {
+  std::string id;                       // a directory under platform_root ([A-Za-z0-9._-])
+  std::vector<std::string> key_sha256;  // its API keys (dhi-open-api-key), SHA-256 hex
+  // Empty: none. Else every state change of the project's jobs is PUT there through the
+  // callback outbox (durable, in order, MAC-signed with the callbacks.mac key of its
+  // host:port), the body being the job's status document.
+  std::string webhook_url;
+};
+
+struct ProcessConfig {
+  bool enabled = false;       // the config has a "process" section
+  std::string platform_root;  // absolute
+  std::vector<ProcessProject> projects;
+  std::string scheduler;  // empty: the default scheduler
+  std::string container_runtime = "auto";
+  std::map<std::string, std::string> images;  // an Image as requests name it -> what runs
+  int default_retry_limit = 3;                // RetryLimit when the request has none
+};
+
 struct Config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 9998;
@@ -121,6 +143,7 @@ struct Config {
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
   TesConfig tes;
+  ProcessConfig process;
 
   bool listens_on_loopback() const;
   const SchedulerConfig* find_scheduler(const std::string& name) const;

@@ -37,6 +37,14 @@ bool path_of(const std::string& target, std::string& path) {
 
 }  // namespace
 
+bool valid_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+  }
+  return true;
+}
+
 HttpResponse json_response(int status, std::string body) {
   HttpResponse response;
   response.status = status;
@@ -69,14 +77,6 @@ Query query_of(const HttpRequest& request) {
     throw RequestError(400, "(uri)", "is not a valid request target");
   }
   return query;
-}
-
-bool valid_job_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
-  }
-  return true;
 }
 
 std::string base_url(const HttpRequest& request, const Config& config) {
@@ -123,12 +123,19 @@ bool HttpApi::authorized(const HttpRequest& request) const {
   return ok;
 }
 
+bool HttpApi::authenticates_itself_path(const std::string& path) const {
+  for (const auto& prefix : own_auth_prefixes_) {
+    if (path.rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
 HttpResponse HttpApi::dispatch(const HttpRequest& request) {
   std::string path;
   if (!path_of(request.target, path)) {
     return error_response(400, "(uri)", "is not a valid request target");
   }
-  if (path != "/health" && !authorized(request)) {
+  if (path != "/health" && !authenticates_itself_path(path) && !authorized(request)) {
     ++service_.metrics().unauthorized;
     return error_response(401, "Authorization", "a valid bearer token is required")
         .set("WWW-Authenticate", "Bearer realm=\"cuttle\"");

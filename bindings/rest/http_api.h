@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bindings/rest/http_message.h"
 #include "bindings/rest/http_router.h"
@@ -26,20 +27,25 @@ struct Query {
   }
 };
 
+// Job ids are UUIDs: anything else (empty, longer than 64, other than [A-Za-z0-9-]) is
+// answered 404 before the service is asked.
+bool valid_job_id(const std::string& id);
+
 HttpResponse json_response(int status, std::string body);
 HttpResponse error_response(int status, const std::string& field, const std::string& reason);
 // "https://host:port" as the client reached us (public_url when configured).
 std::string base_url(const HttpRequest& request, const Config& config);
 // The query of `request.target`; RequestError 400 when it is not valid percent-encoding.
 Query query_of(const HttpRequest& request);
-// Whether `id` can be a job id (a UUID: letters, digits, '-'); every contract answers 404
-// for anything else before the service is asked.
-bool valid_job_id(const std::string& id);
 
 class HttpApi {
  public:
   explicit HttpApi(JobService& service);
   Router& router() { return router_; }
+  // Paths starting with `prefix` skip the bearer-token check: the contract behind them
+  // authenticates its callers itself (the container job service's API keys).
+  // REQUIRES: called before the server starts.
+  void authenticates_itself(std::string prefix) { own_auth_prefixes_.push_back(std::move(prefix)); }
   HttpResponse handle(const HttpRequest& request);
   // The answer of a route's quick handler (see Router), for the server's I/O thread;
   // nullopt when the request must go to handle() on a worker. Never blocks.
@@ -51,8 +57,11 @@ class HttpApi {
   void account(const HttpRequest& request, const HttpResponse& response);
   bool authorized(const HttpRequest& request) const;
 
+  bool authenticates_itself_path(const std::string& path) const;
+
   JobService& service_;
   Router router_;
+  std::vector<std::string> own_auth_prefixes_;
 };
 
 // The OpenAPI document served at /openapi.json (docs/openapi.json, embedded at build time).

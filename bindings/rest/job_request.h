@@ -65,6 +65,9 @@ struct JobRequest {
   std::string contract;
   nlohmann::json contract_document;
   std::optional<JobDescription> description;
+  // The job's id when the contract needs it before submit (a random UUID it made, e.g. to
+  // name the job's logs in its outputs); empty: JobService::submit makes one.
+  std::string id;
 };
 
 // Checks that a JSON text nests no deeper than `max_depth` before a parser sees it.

@@ -22,12 +22,14 @@ using service_detail::now_ms;
 
 std::string JobService::submit(const JobRequest& request) {
   auto entry = std::make_shared<Entry>();
-  entry->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+  entry->id = request.id.empty() ? Poco::UUIDGenerator::defaultGenerator().createRandom().toString()
+                                 : request.id;
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
   if (auto sched = scheduler(entry->scheduler_name); sched && sched->capabilities().local_sandbox) {
     if (!request.description) {
       check_local_executable(request.executable, request.environment);
-    } else if (!request.description->uses_containers() && request.description->steps.empty()) {
+    } else if (request.description->container_image.empty() && request.description->steps.empty()) {
+      // (A step's executable may be written by a step before it: looked up when it runs.)
       check_local_executable(request.description->executable, request.description->environment);
     }
   }

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "bindings/rest/event_stream.h"
 #include "bindings/rest/http_api.h"
 #include "bindings/rest/status_document.h"
 #include "cuttle/error.h"
@@ -126,23 +127,14 @@ class Joblauncher {
   }
 
   HttpResponse events(const HttpRequest& request, const std::string& id) {
-    const Query query = query_of(request);
-    const bool follow = request.header("Accept").find("text/event-stream") != std::string::npos ||
-                        query.get("follow") == "true";
     auto history = service_.events(id, 0);
     if (!history) return no_such_job();
-    if (!follow) {
+    if (!wants_event_stream(request)) {
       json list = json::array();
       for (const auto& e : *history) list.push_back(event_json(e));
       return json_response(200, dump(json{{"events", list}}));
     }
-    HttpResponse response;
-    response.content_type = "text/event-stream";
-    response.set("Cache-Control", "no-cache");
-    response.stream = [this, id, history = std::move(*history)](EventSink& sink) {
-      follow_events(sink, id, history);
-    };
-    return response;
+    return event_stream_response(service_, id, std::move(*history), "state", event_json);
   }
 
  private:
@@ -153,30 +145,6 @@ class Joblauncher {
     out["cuttle_state"] = e.state;
     out["status"] = status;
     return out;
-  }
-
-  // The history, then each change as it is journaled, until the job is done.
-  void follow_events(EventSink& sink, const std::string& id, const std::vector<EventRow>& history) {
-    std::int64_t last = 0;
-    auto emit = [&](const std::vector<EventRow>& rows) {
-      std::string text;
-      for (const auto& e : rows) {
-        text += "id: " + std::to_string(e.seq) + "\nevent: state\ndata: " + dump(event_json(e)) +
-                "\n\n";
-        last = e.seq;
-      }
-      return text.empty() || sink.write(text);
-    };
-    bool open = emit(history);
-    while (open && !service_.stopping() && !service_.is_final(id)) {
-      service_.wait_for_change(std::chrono::seconds(15));
-      auto more = service_.events(id, last);
-      if (!more) return;
-      open = more->empty() ? sink.write(": keep-alive\n\n") : emit(*more);
-    }
-    if (open && !service_.stopping()) {
-      if (auto rest = service_.events(id, last)) emit(*rest);
-    }
   }
 
   JobService& service_;

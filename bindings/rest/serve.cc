@@ -13,6 +13,7 @@
 #include "bindings/rest/http_server.h"
 #include "bindings/rest/job_service.h"
 #include "bindings/rest/joblauncher_routes.h"
+#include "bindings/rest/process_routes.h"
 #include "bindings/rest/service_allocator.h"
 #include "bindings/rest/tes_routes.h"
 #include "cuttle/error.h"
@@ -104,6 +105,7 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     service.start();
     HttpApi api(service);
     add_joblauncher_routes(api.router(), service);
+    add_process_routes(api, service);
     add_tes_routes(api.router(), service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },

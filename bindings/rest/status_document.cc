@@ -91,6 +91,7 @@ json status_to_json(const JobStatus& status, const std::string& scheduler,
   // exitCode null, whatever the process's own exit (a job that caught SIGTERM records
   // 143); that code stays in cuttle.exit_code.
   if (status.exit_code) info["cuttle.exit_code"] = *status.exit_code;
+  // A job with steps: one code per step that ran, for the contracts that report each.
   if (!status.step_exit_codes.empty()) info["cuttle.step_exit_codes"] = status.step_exit_codes;
   const bool killed = status.state == JobState::kCancelled || status.state == JobState::kExpired;
   out["exitCode"] = status.exit_code && !killed ? json(*status.exit_code) : json(nullptr);

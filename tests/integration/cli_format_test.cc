@@ -153,6 +153,28 @@ TEST_F(CliTest, SubmitFromAJobFileWithHostileArgumentsAndFlagsOverriding) {
   EXPECT_EQ(r.stdout_text, "it's $(rm -rf /) `x`\nnext|flag\n");
 }
 
+TEST_F(CliTest, JobFileWithStepsRunsThemInOrderAndExitsWithTheFailingStepsCode) {
+  const std::string file = dir_.path() + "/steps.json";
+  std::ofstream(file) << nlohmann::json{
+      {"steps",
+       {{{"executable", "/bin/sh"}, {"arguments", {"-c", "echo one > shared.txt"}}},
+        {{"executable", "/bin/sh"},
+         {"arguments", {"-c", "cat shared.txt; echo \"$1\"; exit 4", "sh", "it's $(x) `y`"}}},
+        {{"executable", "/bin/sh"}, {"arguments", {"-c", "echo never"}}}}},
+      // The wrapper runs the steps, so their output is the sandbox's stdout.txt.
+      {"stage_out",
+       {{{"source", "stdout.txt"},
+         {"destination",
+          dir_.path() +
+              "/out.txt"}}}}}.dump();
+  auto r = cuttle({"submit", "--wait", "--from", file, "local://"});
+  EXPECT_EQ(r.exit_code, 4) << r.stderr_text;
+  EXPECT_EQ(testing::read_file(dir_.path() + "/out.txt"), "one\nit's $(x) `y`\n");
+  std::ofstream(file) << R"({"steps": [{"executable": "true", "image": "x"}]})";
+  EXPECT_THAT(cuttle({"submit", "--wait", "--from", file, "local://"}).stderr_text,
+              HasSubstr("steps[0].image"));
+}
+
 TEST_F(CliTest, JobFileWithUnknownOrMistypedFieldIsRefusedNamingIt) {
   const std::string file = dir_.path() + "/job.json";
   std::ofstream(file) << R"({"executable": "/bin/true", "nmae": "x"})";

@@ -72,6 +72,30 @@ class StagingEntry:
     destination: str
     def __init__(self, source: str, destination: str = "") -> None: ...
 
+class JobStep:
+    executable: str
+    arguments: list[str]
+    container_image: str  # '' runs on the host
+    environment: dict[str, str]  # added to the job's
+    working_directory: str
+    stdin_path: str
+    stdout_path: str  # '' appends to the job's stdout
+    stderr_path: str
+    ignore_error: bool
+    def __init__(
+        self,
+        *,
+        executable: str = ...,
+        arguments: Sequence[str] = ...,
+        container_image: str = ...,
+        environment: Mapping[str, str] = ...,
+        working_directory: str = ...,
+        stdin_path: str = ...,
+        stdout_path: str = ...,
+        stderr_path: str = ...,
+        ignore_error: bool = ...,
+    ) -> None: ...
+
 class JobDescription:
     def to_json(self, indent: Optional[int] = None) -> str: ...
     @staticmethod
@@ -104,6 +128,7 @@ class JobDescription:
     stage_out: list[StagingEntry]
     retry_limit: int
     labels: dict[str, str]
+    steps: list[JobStep]  # run in order instead of executable/arguments
     def __init__(
         self,
         *,
@@ -132,6 +157,7 @@ class JobDescription:
         stage_out: Iterable[StagingSpec] = ...,
         retry_limit: int = ...,
         labels: Mapping[str, str] = ...,
+        steps: Sequence[JobStep] = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def copy(self) -> JobDescription: ...
@@ -165,6 +191,8 @@ class JobStatus:
     @property
     def exit_code(self) -> Optional[int]: ...
     @property
+    def step_exit_codes(self) -> list[int]: ...
+    @property
     def error(self) -> Optional[str]: ...
     @property
     def submitted(self) -> Optional[datetime]: ...  # aware, UTC
@@ -196,6 +224,8 @@ class Capabilities:
     def queues(self) -> bool: ...
     @property
     def containers(self) -> bool: ...
+    @property
+    def steps(self) -> bool: ...
     @property
     def multi_node(self) -> bool: ...
     @property

@@ -72,6 +72,7 @@ def _status_to_dict(self):
         "native_state": self.native_state,
         "reason": self.reason,
         "exit_code": self.exit_code,
+        "step_exit_codes": list(self.step_exit_codes),
         "error": self.error,
         "running": self.running,
         "done": self.done,
