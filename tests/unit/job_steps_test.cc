@@ -14,6 +14,7 @@
 
 #include "cuttle/command_runner.h"
 #include "cuttle/error.h"
+#include "cuttle/file_system.h"
 #include "cuttle/job_description_json.h"
 #include "internal/container_runtime.h"
 #include "internal/wrapper_script.h"
@@ -335,6 +336,23 @@ TEST_F(StepsWrapperTest, TheDeadlineCoversAllStepsAndStopsTheOneRunning) {
   EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kExpired);
   EXPECT_EQ(m.step_exit_codes.size(), 2u);
   EXPECT_EQ(m.step_exit_codes[0], 0);
+}
+
+TEST_F(StepsWrapperTest, ExtendInTheMiddleOfAStepMovesTheDeadlineForAllTheRest) {
+  JobDescription d = job_with_steps({step("sleep", {"1"}), step("sleep", {"2"}), step("true")});
+  d.max_runtime = std::chrono::seconds(2);
+  write(d);
+  LocalFileSystem files;
+  files.write_file(sandbox_ + "/.cuttle/allocation", allocation_marker(*d.max_runtime), 0644);
+  const pid_t pid = start(d);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // in the second step
+  EXPECT_EQ(extend_allocation(files, sandbox_, std::chrono::seconds(5)), std::chrono::seconds(7));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  MarkerState m = markers();
+  EXPECT_EQ(m.cause, EndCause::kExited);
+  EXPECT_EQ(m.exit_code, 0);
+  EXPECT_EQ(m.step_exit_codes, (std::vector<int>{0, 0, 0}));
 }
 
 TEST_F(StepsWrapperTest, AHostStepAfterAContainerStepClearsTheContainerRecord) {

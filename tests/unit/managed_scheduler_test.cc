@@ -11,6 +11,7 @@
 #include "cuttle/registry.h"
 #include "internal/managed_scheduler.h"
 #include "tests/unit/fake_scheduler.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
@@ -89,6 +90,17 @@ TEST_F(ManagedSchedulerTest, PassesSubmitAndStatusThrough) {
 TEST_F(ManagedSchedulerTest, InvalidDescriptionIsRefusedBeforeTheAdaptor) {
   open();
   EXPECT_THROW(managed_->submit(JobDescription{}), InvalidJobDescription);
+  EXPECT_TRUE(fake_->submitted_ids().empty());
+}
+
+TEST_F(ManagedSchedulerTest, StepsAreRefusedNamingThemWhereTheAdaptorCannotRunThem) {
+  open();  // the fake's capabilities: steps false, as kubernetes://
+  try {
+    managed_->submit(testing::job_with_steps({testing::step("true")}));
+    FAIL() << "a job with steps reached an adaptor that cannot run them";
+  } catch (const Unsupported& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("steps: ", 0), 0u) << e.what();
+  }
   EXPECT_TRUE(fake_->submitted_ids().empty());
 }
 
