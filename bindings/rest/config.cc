@@ -278,6 +278,8 @@ Config default_config() {
   config.store.kind = "sqlite";
   config.store.path = data + "/jobs.db";
   config.tokens_disabled = true;
+  config.tes.roots = config.job_roots;
+  config.tes.staging_directory = data + "/tes";
   return config;
 }
 
@@ -292,6 +294,21 @@ bool safe_name(const std::string& name) {
          name.find_first_not_of(
              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
              std::string::npos;
+}
+
+// The "tes" section: the GA4GH TES routes.
+TesConfig parse_tes(const json& section, const std::string& origin, TesConfig tes) {
+  Reader t(section, origin, "tes");
+  t.only({"roots", "staging_directory", "http_inputs", "max_http_input_bytes", "http_timeout",
+          "max_log_bytes", "scheduler"});
+  tes.roots = t.strings("roots");
+  tes.staging_directory = t.str("staging_directory", tes.staging_directory);
+  tes.http_inputs = t.boolean("http_inputs", tes.http_inputs);
+  tes.max_http_input_bytes = t.count("max_http_input_bytes", tes.max_http_input_bytes);
+  tes.http_timeout = t.duration("http_timeout", tes.http_timeout);
+  tes.max_log_bytes = t.count("max_log_bytes", tes.max_log_bytes);
+  tes.scheduler = t.str("scheduler", "");
+  return tes;
 }
 
 // The "process" section: the container job service contract.
@@ -364,7 +381,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
           "http",
           "delete_sandbox_on_cancel",
           "jobs_api",
-          "process"});
+          "process",
+          "tes"});
   Config config = default_config();
   if (r.has("listen")) parse_listen(origin, r.str("listen", ""), config);
   config.public_url = r.str("public_url", "");
@@ -515,6 +533,8 @@ Config parse_config(const std::string& json_text, const std::string& origin) {
     if (config.http.body_timeout.count() <= 0) bad(origin, "http.body_timeout", "must be positive");
   }
   if (r.has("jobs_api")) parse_jobs_api(r, config.jobs_api);
+  if (r.has("tes")) config.tes = parse_tes(r.at("tes"), origin, config.tes);
+  if (config.tes.roots.empty()) config.tes.roots = config.job_roots;
   config.submit_workers = r.count("submit_workers", config.submit_workers);
   config.http_threads = r.count("http_threads", config.http_threads);
   if (config.submit_workers == 0) bad(origin, "submit_workers", "must be at least 1");
@@ -543,6 +563,18 @@ void validate(const Config& config) {
     if (root.empty() || root.front() != '/') {
       throw InvalidArgument("config: jobdir_roots: '" + root + "' must be an absolute path");
     }
+  }
+  for (const auto& root : config.tes.roots) {
+    if (root.empty() || root.front() != '/') {
+      throw InvalidArgument("config: tes.roots: '" + root + "' must be an absolute path");
+    }
+  }
+  if (config.tes.staging_directory.empty() || config.tes.staging_directory.front() != '/') {
+    throw InvalidArgument("config: tes.staging_directory: must be an absolute path");
+  }
+  if (!config.tes.scheduler.empty() && !config.find_scheduler(config.tes.scheduler)) {
+    throw InvalidArgument("config: tes.scheduler: no scheduler named '" + config.tes.scheduler +
+                          "'");
   }
   if (config.tokens_disabled && !config.listens_on_loopback()) {
     throw InvalidArgument(

@@ -108,6 +108,21 @@ struct JobsApiConfig {
                                      const std::string& provider) const;
 };
 
+// The GA4GH TES routes (docs/rest.md, "GA4GH TES"; docs/config.md, "tes").
+struct TesConfig {
+  // file:// URLs of inputs and outputs must resolve under one of these; empty after
+  // parsing means jobdir_roots.
+  std::vector<std::string> roots;
+  // On this machine: content and http(s) inputs fetched at submit, executor logs, the
+  // copies wildcard outputs are matched in. Empty: <data directory>/tes.
+  std::string staging_directory;
+  bool http_inputs = true;                            // fetch http(s):// inputs at submit
+  std::uint64_t max_http_input_bytes = 256ull << 20;  // per input
+  std::chrono::milliseconds http_timeout{60'000};
+  std::uint64_t max_log_bytes = 64 << 10;  // tail of stdout/stderr shown in view=FULL
+  std::string scheduler;                   // empty: default_scheduler
+};
+
 // The container job service contract (`/api/process/...`, bindings/rest/process_routes.h,
 // docs/rest.md). "The platform" is a directory with one directory per project: inputs
 // come from it, outputs and container logs go back to it.
@@ -159,6 +174,7 @@ struct Config {
   std::size_t http_threads = 64;  // workers running request handlers
   HttpLimits http;
   JobsApiConfig jobs_api;
+  TesConfig tes;
   ProcessConfig process;
 
   bool listens_on_loopback() const;

@@ -22,9 +22,18 @@ bool Router::matches(const Route& route, const std::vector<std::string>& segment
   if (route.segments.size() != segments.size()) return false;
   params.clear();
   for (std::size_t i = 0; i < segments.size(); ++i) {
-    if (route.segments[i] == "{}") {
+    const std::string& pattern = route.segments[i];
+    if (pattern == "{}") {
       params.push_back(segments[i]);
-    } else if (route.segments[i] != segments[i]) {
+    } else if (pattern.size() > 2 && pattern.compare(0, 2, "{}") == 0) {
+      // "{}:cancel": a non-empty parameter followed by a literal suffix.
+      const std::size_t suffix = pattern.size() - 2;
+      if (segments[i].size() <= suffix ||
+          segments[i].compare(segments[i].size() - suffix, suffix, pattern, 2) != 0) {
+        return false;
+      }
+      params.push_back(segments[i].substr(0, segments[i].size() - suffix));
+    } else if (pattern != segments[i]) {
       return false;
     }
   }

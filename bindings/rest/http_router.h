@@ -1,8 +1,10 @@
 // Routes a request to the handler a contract registered for its method and path pattern.
 // A pattern is literal segments and "{}" for exactly one path segment; the segments that
-// "{}" matched are passed to the handler in order. A GET route also answers HEAD.
-// A route may add a quick handler: one that answers without blocking (from memory) or
-// declines, so the server can call it on its I/O thread and skip the worker hand-off.
+// "{}" matched are passed to the handler in order. "{}SUFFIX" (e.g. "{}:cancel", a Google
+// API custom method as GA4GH TES uses it) matches a segment ending in SUFFIX and passes
+// what precedes it. The first route that matches wins: add "{}:cancel" before "{}". A GET route
+// also answers HEAD. A route may add a quick handler: one that answers without blocking (from
+// memory) or declines, so the server can call it on its I/O thread and skip the worker hand-off.
 // Thread-safety: add() during setup only; route() from any number of threads after.
 #pragma once
 

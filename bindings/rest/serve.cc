@@ -16,6 +16,7 @@
 #include "bindings/rest/jobs_api_routes.h"
 #include "bindings/rest/process_routes.h"
 #include "bindings/rest/service_allocator.h"
+#include "bindings/rest/tes_routes.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -107,6 +108,7 @@ int serve_main(const std::vector<std::string>& args, const SchedulerDecorator& d
     add_joblauncher_routes(api.router(), service);
     add_jobs_api_routes(api.router(), service);
     add_process_routes(api, service);
+    add_tes_routes(api.router(), service);
     HttpServer server(
         server_options(config), [&api](const HttpRequest& request) { return api.handle(request); },
         [&service](int status) { service.metrics().count_response(status); },
