@@ -137,13 +137,10 @@ JobStep container_step(const json& entry, std::size_t i, const Config& config, j
   Members c(entry, "Runtime.Containers[" + std::to_string(i) + "]");
   c.only({"Image", "Command"});
   std::string image = c.text("Image", true);
+  // No Command: the image's own command runs (its entrypoint and CMD).
   const std::vector<std::string> command = c.texts("Command");
-  if (command.empty()) {
-    reject(c.path("Command"),
-           "is required: Cuttle runs the given command in the image (an image's own entrypoint "
-           "is not run)");
-  }
-  accepted = {{"Image", image}, {"Command", command}};
+  accepted = {{"Image", image}};
+  if (c.find("Command")) accepted["Command"] = command;
   if (auto alias = config.process.images.find(image); alias != config.process.images.end()) {
     image = alias->second;
   }
@@ -154,8 +151,10 @@ JobStep container_step(const json& entry, std::size_t i, const Config& config, j
   }
   JobStep step;
   step.container_image = image;
-  step.executable = command.front();
-  step.arguments.assign(command.begin() + 1, command.end());
+  if (!command.empty()) {
+    step.executable = command.front();
+    step.arguments.assign(command.begin() + 1, command.end());
+  }
   step.stdout_path = process_log_name(i, false);
   step.stderr_path = process_log_name(i, true);
   return step;

@@ -25,6 +25,7 @@ class ApptainerTable : public ContainerRuntimeTable {
 
   std::vector<std::string> run_argv(const ContainerLaunch& launch) const override {
     check_sandbox_path(launch.sandbox, program_);
+    require_command(launch, program_);
     if (!launch.options.user.empty()) {
       unsupported_option("user", program_,
                          "runs the job as the calling user; leave container.user empty");

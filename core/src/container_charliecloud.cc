@@ -32,6 +32,7 @@ class CharliecloudTable : public ContainerRuntimeTable {
 
   std::vector<std::string> run_argv(const ContainerLaunch& launch) const override {
     check_sandbox_path(launch.sandbox, "ch-run");
+    require_command(launch, "ch-run");
     const ContainerOptions& options = launch.options;
     if (options.network == false) {
       unsupported_option("network", "charliecloud", "always shares the host's network");

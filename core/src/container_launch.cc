@@ -63,8 +63,11 @@ ContainerCommands step_container_commands(const JobDescription& description, std
   launch.image = step.container_image;
   launch.sandbox = sandbox;
   launch.name = container_name(job_key_of(sandbox)) + "-step" + std::to_string(index);
-  launch.command.push_back(step.executable);
-  launch.command.insert(launch.command.end(), step.arguments.begin(), step.arguments.end());
+  // No executable: the image's own command (podman and docker run its CMD/ENTRYPOINT).
+  if (!step.executable.empty()) {
+    launch.command.push_back(step.executable);
+    launch.command.insert(launch.command.end(), step.arguments.begin(), step.arguments.end());
+  }
   launch.environment = description.environment;
   for (const auto& [name, value] : step.environment) launch.environment[name] = value;
   if (!step.working_directory.empty() && step.working_directory.front() != '/') {

@@ -106,6 +106,12 @@ void require_container_support(const JobDescription& description, const Capabili
                     what + " without one");
 }
 
+void require_command(const ContainerLaunch& launch, std::string_view runtime) {
+  if (!launch.command.empty()) return;
+  throw Unsupported(launch.field_prefix + "executable: " + std::string(runtime) +
+                    " runs a given command, not an image's own; give the step an executable");
+}
+
 std::string_view last_line(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
     text.remove_suffix(1);

@@ -108,7 +108,12 @@ void check_step_image(const std::string& image, const std::string& prefix) {
 }
 
 void check_step(const JobStep& step, const std::string& prefix) {
-  check_command(step.executable, step.arguments, prefix);
+  if (step.container_image.empty() || !step.executable.empty()) {
+    check_command(step.executable, step.arguments, prefix);
+  } else if (!step.arguments.empty()) {
+    // A container step without an executable runs its image's own command.
+    throw InvalidJobDescription(prefix + "arguments", "given without an executable");
+  }
   check_environment(step.environment, prefix);
   if (!step.container_image.empty()) check_step_image(step.container_image, prefix);
   no_nul(step.working_directory, prefix + "working_directory");

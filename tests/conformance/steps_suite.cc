@@ -178,14 +178,15 @@ TEST_P(ConformanceTest, StepsCancelInTheMiddleOfAStepRunsNoFurtherStep) {
   const std::string id = scheduler_->submit(d);
   JobStatus running = scheduler_->wait_until_running(id, target().job_timeout);
   ASSERT_TRUE(running.running()) << to_string(running.state);
-  std::this_thread::sleep_for(1s);  // into the second step
+  std::this_thread::sleep_for(1s);
   const auto begin = std::chrono::steady_clock::now();
   scheduler_->cancel(id);
   JobStatus status = scheduler_->wait_until_done(id, target().job_timeout);
   EXPECT_EQ(status.state, JobState::kCancelled) << status.reason;
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 30s);
   EXPECT_LE(status.step_exit_codes.size(), 2u);
-  if (!status.step_exit_codes.empty()) {
+  // Usually in the second step; a slow container start may still be in the first.
+  if (status.step_exit_codes.size() == 2) {
     EXPECT_EQ(status.step_exit_codes[0], 0);
   }
 }

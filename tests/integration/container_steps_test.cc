@@ -113,6 +113,19 @@ TEST_P(ContainerStepsTest, AStepsWorkingDirectoryIsInsideItsContainer) {
   EXPECT_EQ(cuttle::testing::read_file(back), "/work/sub\n");
 }
 
+TEST_P(ContainerStepsTest, AStepWithoutExecutableRunsItsImagesOwnCommand) {
+  // The test image's command is /bin/sh: it runs the script given as the step's stdin.
+  JobStep own;
+  own.container_image = Env::podman_image();
+  own.stdin_path = "script.sh";
+  JobDescription d =
+      steps({sh("echo 'echo from the image >> /work/out.txt' > script.sh", ""), own});
+  d.stage_out = {{"out.txt", root_.path() + "/own.txt"}};
+  JobStatus status = run(d);
+  ASSERT_EQ(status.state, JobState::kCompleted) << status.reason;
+  EXPECT_EQ(cuttle::testing::read_file(root_.path() + "/own.txt"), "from the image\n");
+}
+
 TEST_P(ContainerStepsTest, AStepWhoseImageIsMissingIsTheRuntimesFailureNamingIt) {
   JobDescription d =
       steps({sh("true", Env::podman_image()), sh("true", "localhost/cuttle-no-such-image:latest"),

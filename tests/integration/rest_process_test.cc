@@ -288,6 +288,15 @@ TEST_F(RestProcess, ContainersRunInOrderSharingWork) {
   EXPECT_TRUE(fs::exists(project_dir_ + "/results/logs/" + id + "/container-1.stdout.log"));
 }
 
+TEST_F(RestProcess, AContainerWithoutCommandRunsItsImagesOwn) {
+  // The test image's own command is /bin/sh, which reads an empty stdin and exits 0.
+  const json d = finished(submit_process(
+      R"({"Runtime": {"type": "ContainerRuntimeSpec", "Containers": [{"Image": "busybox"}]}})"));
+  EXPECT_EQ(d["state"], "Succeeded") << d;
+  EXPECT_FALSE(d["containers"][0].contains("Command")) << d;
+  EXPECT_EQ(d["containers"][0]["exitCode"], 0);
+}
+
 TEST_F(RestProcess, AFailingContainerStopsTheOnesAfterIt) {
   const json d = finished(submit_process(sh_job({"echo oops >&2; exit 3", "echo never"})));
   EXPECT_EQ(d["state"], "Failed") << d;

@@ -63,6 +63,26 @@ TEST(JobStepsValidation, EachStepIsValidatedLikeACommandNamingTheStep) {
   EXPECT_EQ(field_of(job_with_steps({nul_path})), "steps[0].stdout_path");
 }
 
+TEST(JobStepsValidation, AContainerStepWithoutExecutableRunsItsImagesOwnCommand) {
+  JobStep own = step("");
+  own.container_image = "localhost/busybox:latest";
+  EXPECT_EQ(field_of(job_with_steps({own})), "(valid)");
+  own.arguments = {"x"};
+  EXPECT_EQ(field_of(job_with_steps({own})), "steps[0].arguments");
+  JobDescription d = job_with_steps({step("true"), step("")});
+  d.steps[1].container_image = "localhost/busybox:latest";
+  d.container.runtime = ContainerRuntime::kPodman;
+  EXPECT_EQ(step_container_commands(d, 1, "/s/c0123456789abcdef0123").run.back(),
+            "localhost/busybox:latest");
+  d.container.runtime = ContainerRuntime::kCharliecloud;
+  try {
+    step_container_commands(d, 1, "/s/c0123456789abcdef0123");
+    FAIL() << "ch-run has no image command to run";
+  } catch (const Unsupported& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("steps[1].executable", 0), 0u) << e.what();
+  }
+}
+
 TEST(JobStepsValidation, ContainerOptionsNeedAStepWithAnImage) {
   JobDescription d = job_with_steps({step("true")});
   d.container.runtime = ContainerRuntime::kPodman;

@@ -27,6 +27,10 @@ inline std::string working_directory_of(const ContainerLaunch& launch) {
                                           : launch.working_directory;
 }
 
+// Throws Unsupported naming `<prefix>executable` when the launch has no command (a step
+// that runs its image's own command) and `runtime` has no such default to run.
+void require_command(const ContainerLaunch& launch, std::string_view runtime);
+
 // Throws Unsupported("container.<option>: <runtime> <reason>").
 [[noreturn]] void unsupported_option(std::string_view option, std::string_view runtime,
                                      std::string_view reason);
