@@ -216,6 +216,11 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
       if (is_tracked && !it->second.sandbox.empty()) {
         r.status->scheduler_info["sandbox"] = it->second.sandbox;
       }
+      // The scheduler's limit is a backstop past the wrapper's (scheduler_view); when the
+      // allocation is known, the deadline is the one the wrapper enforces.
+      if (is_tracked && it->second.max_runtime && r.status->started) {
+        r.status->deadline = *r.status->started + *it->second.max_runtime;
+      }
       resolved[id] = std::move(*r.status);
     }
   }

@@ -154,7 +154,13 @@ TEST_P(ConformanceTest, ExtendMovesTheDeadline) {
   d.max_runtime = 4s;
   const std::string id = scheduler_->submit(d);
   scheduler_->wait_until_running(id, target().job_timeout);
-  scheduler_->extend(id, 4s);
+  // The deadline a status reports is the one the job is held to, not a scheduler's
+  // backstop behind it (Slurm's limit is max_runtime + cancel.grace + 60 s).
+  const JobStatus extended = scheduler_->extend(id, 4s);
+  if (extended.deadline && extended.started) {
+    EXPECT_LE(*extended.deadline - *extended.started, 8s + target().late_slack + 1s);
+    EXPECT_GE(*extended.deadline - *extended.started, 8s - kDeadlineSlack - 1s);
+  }
   JobStatus status = scheduler_->wait_until_done(id, target().job_timeout);
   ASSERT_EQ(status.state, JobState::kExpired) << status.reason;
   EXPECT_GE(ran_for(status), 8s - kDeadlineSlack);

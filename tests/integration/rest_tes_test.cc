@@ -329,11 +329,15 @@ TEST_P(RestTes, AClientTheProjectDidNotWriteDrivesEveryOperation) {
   LocalRunner runner;
   CommandOptions options;
   options.timeout = std::chrono::minutes(5);
-  if (!fs::exists(client + "/node_modules/openapi-client-axios")) {
-    const auto installed = runner.run(
-        {"npm", "ci", "--prefix", client, "--no-audit", "--no-fund", "--loglevel=error"}, options);
-    ASSERT_EQ(installed.exit_code, 0) << installed.stderr_text;
-  }
+  // The local and slurm variants run side by side under ctest -j2, and `npm ci` empties
+  // node_modules before it fills it: one install at a time, and none while complete.
+  const auto installed = runner.run({"flock", client + "/node_modules.lock", "sh", "-c",
+                                     "[ -f \"$1/node_modules/axios/package.json\" ] && "
+                                     "[ -d \"$1/node_modules/openapi-client-axios\" ] || "
+                                     "npm ci --prefix \"$1\" --no-audit --no-fund --loglevel=error",
+                                     "sh", client},
+                                    options);
+  ASSERT_EQ(installed.exit_code, 0) << installed.stderr_text;
   const auto r = runner.run({"node", client + "/tes_client_test.mjs",
                              "http://127.0.0.1:" + std::to_string(port_), data(), busybox()},
                             options);

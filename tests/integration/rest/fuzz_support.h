@@ -1,4 +1,5 @@
-// Shared by the REST fuzz tests (rest_security_test.cc, rest_jobs_api_fuzz_test.cc): JSON
+// Shared by the REST fuzz tests (rest_security_test.cc, rest_jobs_api_fuzz_test.cc,
+// rest_tes_fuzz_test.cc): a seeded die, JSON
 // values of the wrong type or shape for any member, and a client that sends fuzzed requests
 // on one kept-alive connection and tallies the answers — a 5xx is a test failure, and an
 // error answer must be a JSON body naming the field and the reason.
@@ -8,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "tests/integration/rest/rest_test_support.h"
 
@@ -35,6 +38,35 @@ inline json weird_value(std::size_t kind) {
       return std::string(70000, 'z');
   }
 }
+
+// A seeded die: the same seed, the same requests.
+class FuzzDice {
+ public:
+  explicit FuzzDice(std::uint32_t seed) : rng_(seed) {}
+  std::size_t pick(std::size_t n) {
+    return n == 0 ? 0 : std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
+  template <typename T>
+  const T& one_of(const std::vector<T>& values) {
+    return values[pick(values.size())];
+  }
+  std::string random_text(std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(pick(256));
+    return s;
+  }
+  // A value of the wrong type or size for any member, a boolean, or one of `hostile` (a
+  // contract's own hostile strings: paths, URLs, shell text).
+  json weird_value(const std::vector<std::string>& hostile) {
+    const std::size_t kind = pick(kWeirdValueKinds + 2);
+    if (kind < kWeirdValueKinds) return ::cuttle::rest::testing::weird_value(kind);
+    if (kind == kWeirdValueKinds) return true;
+    return one_of(hostile);
+  }
+
+ private:
+  std::mt19937 rng_;
+};
 
 class FuzzClient {
  public:
