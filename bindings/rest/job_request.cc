@@ -97,12 +97,6 @@ std::string real_path_or_empty(const std::string& path) {
   return buffer;
 }
 
-bool is_under(const std::string& path, const std::string& root) {
-  if (root == "/") return true;
-  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                          path[root.size()] == '/');
-}
-
 std::string confined(const std::string& name, const std::string& field) {
   try {
     return confine_relative_path(name, field);
@@ -407,6 +401,12 @@ JobRequest request_from_json(const json& j) {
     r.description = job_description_from_json(j["contract_description"].dump());
   }
   return r;
+}
+
+bool is_under(const std::string& path, const std::string& root) {
+  if (root == "/") return true;
+  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                          path[root.size()] == '/');
 }
 
 JobDescription to_job_description(const JobRequest& r, const std::string& job_id) {

@@ -89,6 +89,10 @@ nlohmann::json request_to_stored_json(const JobRequest& request);
 JobRequest request_from_json(const nlohmann::json& stored);
 void strip_internal(nlohmann::json& stored);
 
+// Whether the resolved `path` is `root` or below it (both already resolved, no trailing
+// '/' except for "/" itself). The one confinement test of every contract's paths.
+bool is_under(const std::string& path, const std::string& root);
+
 // Staging as joblauncher does it: prestaged names are copied from jobdir into the
 // sandbox; poststaged names, stdout and stderr come back into jobdir.
 JobDescription to_job_description(const JobRequest& request, const std::string& job_id);

@@ -227,8 +227,7 @@ std::string platform_destination(const std::string& project, const std::string& 
   std::error_code ec;
   const fs::path real_base = fs::weakly_canonical(base, ec);
   const fs::path real = fs::weakly_canonical(destination, ec);
-  const std::string inside = real_base.string() + "/";
-  if (ec || (real != real_base && real.string().rfind(inside, 0) != 0)) {
+  if (ec || !is_under(real.string(), real_base.string())) {
     reject(field, "resolves outside the project's platform directory");
   }
   return destination.string();

@@ -177,10 +177,7 @@ bool under_roots(const std::string& path, const std::vector<std::string>& roots)
   for (const auto& root : roots) {
     const std::string real_root = fs::weakly_canonical(root, ec).string();
     if (ec) continue;
-    if (real == real_root ||
-        real.rfind(real_root.back() == '/' ? real_root : real_root + "/", 0) == 0) {
-      return true;
-    }
+    if (is_under(real, real_root)) return true;
   }
   return false;
 }
