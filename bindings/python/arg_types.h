@@ -36,6 +36,7 @@ CUTTLE_PY_TYPED_OBJECT(JobObject, any_python_object)
 CUTTLE_PY_TYPED_OBJECT(SubscriptionObject, any_python_object)
 CUTTLE_PY_TYPED_OBJECT(TrackerObject, any_python_object)
 CUTTLE_PY_TYPED_OBJECT(DescriptionObject, any_python_object)
+CUTTLE_PY_TYPED_OBJECT(StepObject, any_python_object)
 
 #undef CUTTLE_PY_TYPED_OBJECT
 
@@ -64,6 +65,7 @@ CUTTLE_PY_SHOWN_AS(JobObject, "cuttle.Job")
 CUTTLE_PY_SHOWN_AS(SubscriptionObject, "cuttle.Subscription")
 CUTTLE_PY_SHOWN_AS(TrackerObject, "cuttle.Tracker")
 CUTTLE_PY_SHOWN_AS(DescriptionObject, "cuttle.JobDescription")
+CUTTLE_PY_SHOWN_AS(StepObject, "cuttle.JobStep")
 
 #undef CUTTLE_PY_SHOWN_AS
 

@@ -2,6 +2,7 @@
 // (docs/steps.md). Field names are the C++ names; validation is the core's.
 #include <pybind11/stl.h>
 
+#include "bindings/python/arg_types.h"
 #include "bindings/python/bindings.h"
 #include "cuttle/job_description.h"
 
@@ -63,7 +64,7 @@ void bind_steps(py::module_& m, py::class_<JobDescription>& description) {
       .def_readwrite("ignore_error", &JobStep::ignore_error,
                      "A non-zero exit does not stop the steps after this one.")
       .def("__eq__", [](const JobStep& a, const JobStep& b) { return a == b; })
-      .def("__repr__", [](py::handle self) { return step_repr(self); });
+      .def("__repr__", [](const StepObject& self) { return step_repr(self); });
 
   description.def_readwrite("steps", &JobDescription::steps,
                             "A list of JobStep run in order instead of executable/arguments; "
