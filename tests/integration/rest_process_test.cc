@@ -7,8 +7,6 @@
 // idempotent cancel, details, and events as JSON and as Server-Sent Events.
 #include <gtest/gtest.h>
 
-#include <random>
-
 #include "bindings/rest/config.h"
 #include "bindings/rest/process_request.h"
 #include "tests/integration/container_test_env.h"
@@ -397,74 +395,6 @@ TEST_F(RestProcessOnSlurm, PlainAndPlatformExamplesRunInSlurmJobs) {
   ASSERT_EQ(d["state"], "Succeeded") << d;
   EXPECT_EQ(read_file(project_dir_ + "/workls.txt"), "input-a.txt\nsub\n");
   EXPECT_TRUE(fs::exists(project_dir_ + "/logs/" + platform + "/container-0.stdout.log"));
-}
-
-// Bounded fuzz of the new endpoints: the reference's request broken in the ways clients
-// break requests, and hostile headers and job ids. Never a 5xx; every refusal a JSON
-// error naming a field. Mutations that stay valid run the mapped image.
-TEST_F(RestProcess, TwoThousandMalformedRequestsNeverCauseA5xx) {
-  std::mt19937 rng(20261202);
-  auto pick = [&](std::size_t n) {
-    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
-  };
-  const std::vector<json> weird = {nullptr,        -1,
-                                   1e308,          json::array({1, nullptr}),
-                                   json::object(), "..",
-                                   "/etc/passwd",  "$(touch /tmp/pwned)",
-                                   "a\nb",         std::string(70000, 'z')};
-  const std::vector<std::vector<std::string>> fields = {
-      {"Runtime"},   {"Runtime", "type"},        {"Runtime", "Containers"},
-      {"InputData"}, {"InputData", "Locations"}, {"OutputData", "Locations"},
-      {"RetryLimit"}};
-  const json base = json::parse(without_trailing_commas(kPlatformExample));
-  std::map<int, int> by_status;
-  for (int i = 0; i < 2000; ++i) {
-    std::string body;
-    json mutated = base;
-    switch (pick(6)) {
-      case 0: {  // a wrong value somewhere
-        const auto& path = fields[pick(fields.size())];
-        json* at = &mutated;
-        for (const auto& key : path) at = &(*at)[key];
-        *at = weird[pick(weird.size())];
-        body = mutated.dump();
-        break;
-      }
-      case 1:  // truncated
-        body = kPlatformExample.substr(0, pick(kPlatformExample.size()));
-        break;
-      case 2:  // hostile paths in the locations
-        mutated["OutputData"]["Locations"][0]["LocalPath"] = weird[5 + pick(5)];
-        mutated["InputData"]["Locations"][0]["LocalPath"] = weird[5 + pick(5)];
-        body = mutated.dump();
-        break;
-      case 3:  // deep nesting
-        body = std::string(pick(2) ? 40 : 5000, '[');
-        break;
-      case 4:  // the same member in two cases
-        body = "{\"runtime\": 1, " + kPlatformExample.substr(1);
-        break;
-      default: {  // random bytes
-        for (std::size_t n = pick(300); n > 0; --n) body += static_cast<char>(pick(256));
-      }
-    }
-    auto h = headers();
-    if (pick(10) == 0) h["dhi-open-api-key"] = std::string(pick(2) ? 5000 : 1, 'k');
-    if (pick(10) == 0) h["dhi-project-id"] = "../" + kProject;
-    const bool post = pick(4) != 0;
-    const std::string target = post ? "/api/process/job"
-                                    : "/api/process/job/" + std::string(pick(2) ? "%00" : "x") +
-                                          (pick(2) ? "/events" : "/cancel");
-    const HttpResult r = http(post ? "POST" : (pick(2) ? "GET" : "PUT"), port_, target, body, h);
-    ++by_status[r.status];
-    ASSERT_LT(r.status, 500) << target << " " << body.substr(0, 200) << " -> " << r.body;
-    if (r.status >= 400 && r.status != 413) {
-      const json e = json::parse(r.body, nullptr, false);
-      ASSERT_TRUE(e.is_object() && e.contains("field") && e.contains("reason")) << r.body;
-    }
-  }
-  EXPECT_GT(by_status[400], 100);
-  EXPECT_FALSE(fs::exists("/tmp/pwned")) << "a path was evaluated by a shell";
 }
 
 }  // namespace

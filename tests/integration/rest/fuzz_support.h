@@ -6,7 +6,10 @@
 // Thread-safety: used from the test thread.
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -39,6 +42,27 @@ inline json weird_value(std::size_t kind) {
   }
 }
 
+// A member or element somewhere in a JSON document, as FuzzDice::somewhere() picks it.
+struct JsonSlot {
+  json* parent = nullptr;  // null: the document itself
+  std::string key;         // in an object
+  std::size_t index = 0;   // in an array
+  json* root = nullptr;
+  json& value() const {
+    if (parent == nullptr) return *root;
+    return parent->is_object() ? (*parent)[key] : (*parent)[index];
+  }
+  // Removes the member or element (not the document itself).
+  void erase() const {
+    if (parent == nullptr) return;
+    if (parent->is_object()) {
+      parent->erase(key);
+    } else {
+      parent->erase(index);
+    }
+  }
+};
+
 // A seeded die: the same seed, the same requests.
 class FuzzDice {
  public:
@@ -55,6 +79,42 @@ class FuzzDice {
     for (std::size_t i = 0; i < n; ++i) s += static_cast<char>(pick(256));
     return s;
   }
+  // A member or element of `root` up to four levels down, chosen at random.
+  JsonSlot somewhere(json& root) {
+    JsonSlot slot{nullptr, {}, 0, &root};
+    json* at = &root;
+    for (int depth = 0; depth < 4; ++depth) {
+      if (!(at->is_object() || at->is_array()) || at->empty()) break;
+      const std::size_t i = pick(at->size());
+      if (at->is_object()) {
+        auto it = at->begin();
+        std::advance(it, static_cast<std::ptrdiff_t>(i));
+        slot = {at, it.key(), 0, &root};
+      } else {
+        slot = {at, {}, i, &root};
+      }
+      if (pick(2)) break;
+      at = &slot.value();
+    }
+    return slot;
+  }
+  // `text` broken the ways clients break bodies: truncated, a few bytes flipped, or
+  // replaced by deep nesting.
+  std::string mangled(const std::string& text) {
+    switch (pick(3)) {
+      case 0:
+        return text.substr(0, pick(text.size()));
+      case 1: {
+        std::string flipped = text;
+        for (int i = 0, n = 1 + static_cast<int>(pick(8)); i < n && !flipped.empty(); ++i) {
+          flipped[pick(flipped.size())] = static_cast<char>(pick(256));
+        }
+        return flipped;
+      }
+      default:
+        return std::string(pick(2) ? 40 : 5000, '[');
+    }
+  }
   // A value of the wrong type or size for any member, a boolean, or one of `hostile` (a
   // contract's own hostile strings: paths, URLs, shell text).
   json weird_value(const std::vector<std::string>& hostile) {
@@ -67,6 +127,24 @@ class FuzzDice {
  private:
   std::mt19937 rng_;
 };
+
+// Runs `start` (which starts the service) with an empty directory under `dir` as PATH: the
+// service finds no container runtime nor anything else there, so the valid jobs among
+// the fuzzed requests fail at once instead of starting thousands of containers.
+template <typename Start>
+void start_with_empty_path(const std::string& dir, Start start) {
+  const char* old = std::getenv("PATH");
+  const std::string path = old ? old : "";
+  std::filesystem::create_directories(dir + "/empty-path");
+  setenv("PATH", (dir + "/empty-path").c_str(), 1);
+  try {
+    start();
+  } catch (...) {
+    setenv("PATH", path.c_str(), 1);
+    throw;
+  }
+  setenv("PATH", path.c_str(), 1);
+}
 
 class FuzzClient {
  public:
