@@ -153,9 +153,9 @@ std::vector<JobRow> HeldWritesStore::active_jobs(const std::string& owner) {
   return inner_->active_jobs(owner);
 }
 
-std::vector<JobRow> HeldWritesStore::list_jobs(const std::vector<std::string>& states,
-                                               std::int64_t after_seq, std::size_t limit) {
-  return inner_->list_jobs(states, after_seq, limit);
+std::vector<JobRow> HeldWritesStore::list_jobs(const JobListFilter& filter, std::int64_t after_seq,
+                                               std::size_t limit) {
+  return inner_->list_jobs(filter, after_seq, limit);
 }
 
 std::vector<EventRow> HeldWritesStore::events(const std::string& id, std::int64_t after_seq) {

@@ -34,7 +34,7 @@ class HeldWritesStore : public JobStore {
                                             const std::optional<OutboxRow>& callback) override;
   std::optional<JobRow> get_job(const std::string& id) override;
   std::vector<JobRow> active_jobs(const std::string& owner) override;
-  std::vector<JobRow> list_jobs(const std::vector<std::string>& states, std::int64_t after_seq,
+  std::vector<JobRow> list_jobs(const JobListFilter& filter, std::int64_t after_seq,
                                 std::size_t limit) override;
   std::vector<EventRow> events(const std::string& id, std::int64_t after_seq) override;
   std::vector<OutboxRow> pending_callbacks(const std::string& owner) override;

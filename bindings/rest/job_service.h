@@ -67,6 +67,10 @@ class JobService {
   };
   // `states` are reference words (RUNNING, ...); RequestError for a bad token.
   Page list(const std::vector<std::string>& states, std::size_t limit, const std::string& token);
+  // The jobs of one contract (JobRequest::contract) whose names start with `name_prefix`,
+  // filtered by the store rather than by reading documents; tokens as list()'s.
+  Page list_contract(const std::string& contract, const std::string& name_prefix, std::size_t limit,
+                     const std::string& token);
   // Idempotent. `delete_output`: also remove what the job left in its sandbox.
   // nullopt for an unknown id.
   std::optional<std::string> cancel(const std::string& id, bool delete_output);
@@ -85,6 +89,9 @@ class JobService {
   Metrics& metrics() { return metrics_; }
 
  private:
+  // One page of the store's listing after seq `after`.
+  Page page(const JobListFilter& filter, std::size_t limit, std::int64_t after);
+
   struct Entry {
     std::string id;
     std::string scheduler_name;

@@ -57,17 +57,24 @@ bool JobService::is_final(const std::string& id) {
   return !row || row->final;
 }
 
+namespace {
+
+// The store's seq after which a page starts; RequestError for a token not issued here.
+std::int64_t token_seq(const std::string& token) {
+  if (token.empty()) return 0;
+  if (token.size() > 18 || token.find_first_not_of("0123456789") != std::string::npos) {
+    throw RequestError(400, "page_token", "is not a token this service issued");
+  }
+  return std::stoll(token);
+}
+
+}  // namespace
+
 JobService::Page JobService::list(const std::vector<std::string>& states, std::size_t limit,
                                   const std::string& token) {
-  std::int64_t after = 0;
-  if (!token.empty()) {
-    if (token.size() > 18 || token.find_first_not_of("0123456789") != std::string::npos) {
-      throw RequestError(400, "page_token", "is not a token this service issued");
-    }
-    after = std::stoll(token);
-  }
+  const std::int64_t after = token_seq(token);
   // Reference words -> Cuttle's states.
-  std::vector<std::string> words;
+  JobListFilter filter;
   for (const auto& s : states) {
     static const std::map<std::string, std::vector<JobState>> kMap = {
         {"INITIAL", {JobState::kNew}},
@@ -82,10 +89,24 @@ JobService::Page JobService::list(const std::vector<std::string>& states, std::s
           400, "state",
           "must be INITIAL, PENDING, RUNNING, DONE, KILLED or ERROR (got '" + s + "')");
     }
-    for (auto state : it->second) words.emplace_back(to_string(state));
+    for (auto state : it->second) filter.states.emplace_back(to_string(state));
   }
+  return page(filter, limit, after);
+}
+
+JobService::Page JobService::list_contract(const std::string& contract,
+                                           const std::string& name_prefix, std::size_t limit,
+                                           const std::string& token) {
+  JobListFilter filter;
+  filter.contract = contract;
+  filter.name_prefix = name_prefix;
+  return page(filter, limit, token_seq(token));
+}
+
+JobService::Page JobService::page(const JobListFilter& filter, std::size_t limit,
+                                  std::int64_t after) {
   const std::size_t want = limit == 0 ? std::numeric_limits<std::int64_t>::max() : limit;
-  auto rows = store_->list_jobs(words, after, limit == 0 ? 1000000000 : want + 1);
+  auto rows = store_->list_jobs(filter, after, limit == 0 ? 1000000000 : want + 1);
   Page page;
   for (const auto& row : rows) {
     if (page.ids.size() == want) {

@@ -60,6 +60,8 @@ std::string JobService::submit(const JobRequest& request) {
   row.request = dump(internal);
   row.status = entry->status_json;
   row.callback_url = request.status_callback_url;
+  row.contract = request.contract;
+  row.name = request.name;
   row.created_ms = row.updated_ms = entry->created_ms;
   store_->insert_job(row, {0, entry->id, entry->created_ms, row.state, row.status});
   {

@@ -33,6 +33,15 @@ struct JobRow {
   std::string callback_url;
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;
+  std::string contract;  // JobRequest::contract: "" for joblauncher, "tes", "jobs-api", …
+  std::string name;      // JobRequest::name (TES's and the jobs API's names too)
+};
+
+// What list_jobs() returns: jobs in insertion order, filtered in the database.
+struct JobListFilter {
+  std::vector<std::string> states;      // Cuttle's state words; empty: every state
+  std::optional<std::string> contract;  // only this contract's jobs ("": joblauncher's)
+  std::string name_prefix;              // names starting with it, byte for byte
 };
 
 struct EventRow {
@@ -90,9 +99,9 @@ class JobStore {
   virtual std::optional<JobRow> get_job(const std::string& id) = 0;
   // Jobs of `owner` that are not final (for re-attaching after a restart).
   virtual std::vector<JobRow> active_jobs(const std::string& owner) = 0;
-  // Ids in insertion order after `after_seq`, filtered by state words (empty: all).
-  virtual std::vector<JobRow> list_jobs(const std::vector<std::string>& states,
-                                        std::int64_t after_seq, std::size_t limit) = 0;
+  // Jobs in insertion order after `after_seq` that pass `filter`, at most `limit`.
+  virtual std::vector<JobRow> list_jobs(const JobListFilter& filter, std::int64_t after_seq,
+                                        std::size_t limit) = 0;
   virtual std::vector<EventRow> events(const std::string& id, std::int64_t after_seq) = 0;
 
   virtual std::vector<OutboxRow> pending_callbacks(const std::string& owner) = 0;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 
 #include "cuttle/error.h"
 #include "internal/log.h"
@@ -55,10 +56,44 @@ void add_leases(SqlRunner& sql) {
   sql.exec("ALTER TABLE cuttle_jobs ADD COLUMN owner_token BIGINT NOT NULL DEFAULT 0");
 }
 
+// Each job's contract and name as columns, so a contract's listing (TES's name_prefix,
+// its own jobs among every contract's) is filtered by the database instead of by reading
+// every job's document. Jobs stored before carry both inside their request JSON: copied
+// out, in batches of rows, in the migration's transaction.
+void add_contract_and_name(SqlRunner& sql) {
+  sql.exec("ALTER TABLE cuttle_jobs ADD COLUMN contract TEXT NOT NULL DEFAULT ''");
+  sql.exec("ALTER TABLE cuttle_jobs ADD COLUMN name TEXT NOT NULL DEFAULT ''");
+  sql.exec("CREATE INDEX cuttle_jobs_contract ON cuttle_jobs (contract, seq)");
+  std::int64_t after = 0;
+  while (true) {
+    const auto rows = sql.query(
+        "SELECT seq, request FROM cuttle_jobs WHERE seq > ? ORDER BY seq LIMIT 1000", {after});
+    if (rows.empty()) return;
+    for (const auto& row : rows) {
+      after = sql_int(row[0]);
+      const auto request = nlohmann::json::parse(sql_string(row[1]), nullptr, false);
+      if (!request.is_object()) continue;
+      std::string contract;
+      std::string name;
+      if (auto c = request.find("contract"); c != request.end() && c->is_object()) {
+        if (auto n = c->find("name"); n != c->end() && n->is_string()) {
+          contract = n->get<std::string>();
+        }
+      }
+      if (auto n = request.find("name"); n != request.end() && n->is_string()) {
+        name = n->get<std::string>();
+      }
+      if (contract.empty() && name.empty()) continue;
+      sql.exec("UPDATE cuttle_jobs SET contract=?, name=? WHERE seq=?", {contract, name, after});
+    }
+  }
+}
+
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "jobs, journal and callback outbox", create_initial_tables},
       {2, "instance leases and fencing tokens", add_leases},
+      {3, "contract and name columns for filtered listings", add_contract_and_name},
   };
   return kMigrations;
 }

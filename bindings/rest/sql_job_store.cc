@@ -11,6 +11,8 @@
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
+#include <Poco/TextIterator.h>
+#include <Poco/UTF8Encoding.h>
 #include <libpq-fe.h>
 
 #include <mutex>
@@ -32,7 +34,18 @@ namespace {
 
 const char* kJobColumns =
     "seq, id, owner, scheduler, backend_id, state, final, request, status, callback_url, "
-    "created_ms, updated_ms";
+    "created_ms, updated_ms, contract, name";
+
+// Code points in `text`, or nullopt when it is not valid UTF-8.
+std::optional<std::size_t> utf8_length(const std::string& text) {
+  Poco::UTF8Encoding utf8;
+  std::size_t n = 0;
+  for (Poco::TextIterator it(text, utf8), end(text); it != end; ++it) {
+    if (*it < 0) return std::nullopt;
+    ++n;
+  }
+  return n;
+}
 
 JobRow to_job(const SqlRow& r) {
   JobRow j;
@@ -48,6 +61,8 @@ JobRow to_job(const SqlRow& r) {
   j.callback_url = sql_string(r[9]);
   j.created_ms = sql_int(r[10]);
   j.updated_ms = sql_int(r[11]);
+  j.contract = sql_string(r[12]);
+  j.name = sql_string(r[13]);
   return j;
 }
 
@@ -192,17 +207,27 @@ class SqlJobStore : public JobStore {
                 {owner});
   }
 
-  std::vector<JobRow> list_jobs(const std::vector<std::string>& states, std::int64_t after_seq,
+  std::vector<JobRow> list_jobs(const JobListFilter& filter, std::int64_t after_seq,
                                 std::size_t limit) override {
     std::string sql = std::string("SELECT ") + kJobColumns + " FROM cuttle_jobs WHERE seq > ?";
     std::vector<SqlParam> params = {after_seq};
-    if (!states.empty()) {
-      sql += " AND state IN (";
-      for (std::size_t i = 0; i < states.size(); ++i) {
-        sql += i ? ",?" : "?";
-        params.emplace_back(states[i]);
-      }
-      sql += ")";
+    if (filter.contract) {
+      sql += " AND contract = ?";
+      params.emplace_back(*filter.contract);
+    }
+    if (!filter.name_prefix.empty()) {
+      // Names are valid UTF-8 (they came through a JSON parser): a prefix that is not
+      // matches none. substr counts characters in both databases; no LIKE, whose % and _
+      // a prefix may contain.
+      const auto characters = utf8_length(filter.name_prefix);
+      if (!characters) return {};
+      sql += " AND substr(name, 1, CAST(? AS INTEGER)) = ?";
+      params.emplace_back(static_cast<std::int64_t>(*characters));
+      params.emplace_back(filter.name_prefix);
+    }
+    if (!filter.states.empty()) {
+      sql += " AND state IN (" + placeholders(1, filter.states.size()) + ")";
+      for (const auto& state : filter.states) params.emplace_back(state);
     }
     sql += " ORDER BY seq LIMIT ?";
     params.emplace_back(static_cast<std::int64_t>(limit));
@@ -377,9 +402,9 @@ class SqlJobStore : public JobStore {
     for (const NewJob* n : rows) {
       const JobRow& j = *n->job;
       if (!stored.insert(j.id).second) continue;
-      jobs.insert(jobs.end(),
-                  {j.id, j.owner, j.scheduler, j.backend_id, j.state, std::int64_t(j.final),
-                   j.request, j.status, j.callback_url, j.created_ms, j.updated_ms, fence_.token});
+      jobs.insert(jobs.end(), {j.id, j.owner, j.scheduler, j.backend_id, j.state,
+                               std::int64_t(j.final), j.request, j.status, j.callback_url,
+                               j.created_ms, j.updated_ms, fence_.token, j.contract, j.name});
       const EventRow& e = *n->event;
       events.insert(events.end(), {e.job_id, e.time_ms, e.state, e.status});
       ++count;
@@ -387,8 +412,8 @@ class SqlJobStore : public JobStore {
     if (count == 0) return;
     sql.exec(
         "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
-        "status, callback_url, created_ms, updated_ms, owner_token) VALUES " +
-            placeholders(12, count),
+        "status, callback_url, created_ms, updated_ms, owner_token, contract, name) VALUES " +
+            placeholders(14, count),
         jobs);
     sql.exec("INSERT INTO cuttle_events (job_id, time_ms, state, status) VALUES " +
                  placeholders(4, count),

@@ -31,14 +31,12 @@ const std::vector<std::string> kStates = {"UNKNOWN",  "QUEUED",    "INITIALIZING
                                           "CANCELED", "PREEMPTED", "CANCELING"};
 
 struct ListFilter {
-  std::string name_prefix;
+  std::string name_prefix;  // applied by the store (JobService::list_contract)
   std::string state;
   std::vector<std::pair<std::string, std::string>> tags;  // value "" matches any value
 
+  // State and tags, read from a task rendered BASIC.
   bool matches(const json& task) const {
-    if (!name_prefix.empty() && task.value("name", std::string()).rfind(name_prefix, 0) != 0) {
-      return false;
-    }
     if (!state.empty() && task.value("state", std::string()) != state) return false;
     const json tags_of = task.value("tags", json::object());
     for (const auto& [key, value] : tags) {
@@ -109,14 +107,15 @@ class Tes {
     std::string next;
     std::size_t scanned = 0;
     while (true) {
-      const auto page = service_.list({}, page_size - tasks.size(), token);
+      // The store keeps TES's tasks and the name prefix; state and tags are read from
+      // each task (BASIC has them).
+      const auto page =
+          service_.list_contract("tes", filter.name_prefix, page_size - tasks.size(), token);
       for (const auto& id : page.ids) {
         ++scanned;
-        // Filters need the name, tags and state: BASIC has them all.
-        auto task =
-            render(id, filter.name_prefix.empty() && filter.tags.empty() && filter.state.empty()
-                           ? view
-                           : std::max(view, tes::View::kBasic));
+        auto task = render(id, filter.tags.empty() && filter.state.empty()
+                                   ? view
+                                   : std::max(view, tes::View::kBasic));
         if (task && filter.matches(*task)) tasks.push_back(view_of(std::move(*task), view));
       }
       token = page.next_token;

@@ -71,11 +71,26 @@ TEST(RestMigrations, SqliteAdoptsADatabaseCreatedBeforeVersioning) {
         "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
         "status, callback_url, created_ms, updated_ms) VALUES ('old-job', 'a', 'local', "
         "'', 'New', 0, '{}', '{}', '', 1, 1)");
+    // A job of another contract: its contract and name only inside its request.
+    sql.exec(
+        "INSERT INTO cuttle_jobs (id, owner, scheduler, backend_id, state, final, request, "
+        "status, callback_url, created_ms, updated_ms) VALUES ('old-task', 'a', 'local', "
+        "'', 'New', 0, ?, '{}', '', 1, 1)",
+        {std::string(R"({"name": "align", "contract": {"name": "tes", "document": {}}})")});
   }
   auto store = open_job_store({"sqlite", path + ".old", ""});
   auto job = store->get_job("old-job");
   ASSERT_TRUE(job);
   EXPECT_EQ(job->state, "New");
+  EXPECT_EQ(job->contract, "");
+  // Version 3 copied contract and name out of the stored request, so listings find it.
+  auto task = store->get_job("old-task");
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->contract, "tes");
+  EXPECT_EQ(task->name, "align");
+  const auto tasks = store->list_jobs({{}, "tes", "al"}, 0, 10);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].id, "old-task");
 }
 
 TEST(RestMigrations, ThreeInstancesStartedTogetherOnAnEmptyPostgresqlDatabaseAllComeUp) {

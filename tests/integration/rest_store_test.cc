@@ -22,7 +22,8 @@ void exercise_store(JobStore& store, const std::string& owner) {
              "",    "New",
              false, "{\"x\":\"it's \\\"quoted\\\"\"}",
              "{}",  "http://127.0.0.1:1/cb",
-             1000,  1000};
+             1000,  1000,
+             "tes", "al_%\u00fc " + id};
   store.insert_job(row, {0, id, 1000, "New", "{}"});
   store.set_backend_id(id, "backend-1");
 
@@ -71,8 +72,24 @@ void exercise_store(JobStore& store, const std::string& owner) {
   EXPECT_EQ(store.pending_callbacks(owner).size(), 1u);
 
   EXPECT_TRUE(store.active_jobs(owner).empty());
-  auto done = store.list_jobs({"Completed"}, 0, 1000000);
-  EXPECT_TRUE(std::any_of(done.begin(), done.end(), [&](const JobRow& j) { return j.id == id; }));
+  auto listed = [&](const JobListFilter& filter) {
+    const auto rows = store.list_jobs(filter, 0, 1000000);
+    return std::any_of(rows.begin(), rows.end(), [&](const JobRow& j) { return j.id == id; });
+  };
+  EXPECT_TRUE(listed({{"Completed"}, std::nullopt, ""}));
+  EXPECT_FALSE(listed({{"Running"}, std::nullopt, ""}));
+  // Contract and name prefix filtered by the database: byte for byte (no LIKE wildcards),
+  // whole characters of UTF-8; a prefix that is not UTF-8 matches nothing.
+  EXPECT_TRUE(listed({{}, "tes", "al_%\u00fc " + id.substr(0, 6)}));
+  EXPECT_TRUE(listed({{"Completed"}, "tes", "al_%"}));
+  EXPECT_FALSE(listed({{}, "", ""}));
+  EXPECT_FALSE(listed({{}, "tes", "alx"}));
+  EXPECT_FALSE(listed({{}, "tes", "al__"}));
+  EXPECT_FALSE(listed({{}, "tes", "al_%\xc3"}));
+  const auto fetched = store.get_job(id);
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->contract, "tes");
+  EXPECT_EQ(fetched->name, row.name);
 
   auto purged = store.purge_finished(3500);
   EXPECT_TRUE(

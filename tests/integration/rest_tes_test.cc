@@ -264,6 +264,16 @@ TEST_P(RestTes, ListFiltersByNamePrefixStateAndTagsAndPages) {
     if (token.empty()) break;
   }
   EXPECT_EQ(seen, ids);
+  // The prefix is compared byte for byte in the store (no LIKE wildcards), in characters
+  // for UTF-8; other contracts' jobs are not tasks to list, though each reads as one.
+  json odd = shell_task("true");
+  odd["name"] = "al_%\u00fc-odd";
+  const std::string odd_id = create(odd);
+  submit_job(port_, {{"jobdir", jobs()}, {"executable", "/bin/true"}, {"name", "align-jl"}});
+  EXPECT_EQ(ids_of(list("name_prefix=al_%25")), (std::vector<std::string>{odd_id}));
+  EXPECT_EQ(ids_of(list("name_prefix=al_%25%C3%BC")), (std::vector<std::string>{odd_id}));
+  EXPECT_EQ(ids_of(list("name_prefix=al_%25%C3")), std::vector<std::string>{});  // not UTF-8
+  EXPECT_EQ(ids_of(list("name_prefix=align-")), (std::vector<std::string>{ids[0]}));
   for (const char* bad : {"page_size=0", "page_size=2048", "page_size=x"}) {
     expect_refused(http("GET", port_, std::string(kTes) + "/tasks?" + bad), "page_size");
   }
