@@ -40,10 +40,15 @@ void KubernetesScheduler::stage_in(const std::string& id, const Job& job) {
     sandbox.stage_in(client, *job.description);
     // The directories the outputs go to exist before the command starts (the seed's
     // convention: `ls > /work/output/x` works without a mkdir).
+    // As core's wrapper does: the source's directory part as written, so a directory
+    // output ("output/") exists itself.
     for (std::size_t i = 0; i < job.description->stage_out.size(); ++i) {
-      const std::string path = sandbox.resolve(job.description->stage_out[i].source,
-                                               "stage_out[" + std::to_string(i) + "].source");
-      files->create_directories(path.substr(0, path.find_last_of('/')), 0755);
+      const std::string& source = job.description->stage_out[i].source;
+      const std::size_t slash = source.find_last_of('/');
+      if (slash == std::string::npos || slash == 0) continue;
+      files->create_directories(
+          sandbox.resolve(source.substr(0, slash), "stage_out[" + std::to_string(i) + "].source"),
+          0755);
     }
     files->write_file(kMarkers + "/go", "", 0600);
   } catch (const Error& e) {
