@@ -35,6 +35,7 @@ void write_final_record(const std::string& directory, const JobStatus& status) {
       {"submitted", time_json(status.submitted)},
       {"started", time_json(status.started)},
       {"finished", time_json(status.finished)},
+      {"step_exit_codes", status.step_exit_codes},
       {"scheduler_info", status.scheduler_info}};
   std::error_code ignored;
   std::filesystem::create_directories(directory, ignored);
@@ -71,6 +72,8 @@ std::optional<JobStatus> read_final_record(const std::string& directory) {
     status.started = time_of(record["started"]);
     status.finished = time_of(record["finished"]);
     status.scheduler_info = record.value("scheduler_info", std::map<std::string, std::string>{});
+    // Written since jobs with steps run on kubernetes://; older records have none.
+    status.step_exit_codes = record.value("step_exit_codes", std::vector<int>{});
     return status;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

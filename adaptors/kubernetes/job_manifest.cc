@@ -1,6 +1,8 @@
 // JobDescription -> batch/v1 Job.
 #include "adaptors/kubernetes/job_manifest.h"
 
+#include "adaptors/kubernetes/job_steps.h"
+
 #include "cuttle/error.h"
 #include "cuttle/job_description_json.h"
 #include "cuttle/sandbox.h"
@@ -70,15 +72,6 @@ bool valid_utf8(const std::string& text) {
   return true;
 }
 
-// The API carries every string as JSON, which is UTF-8: other bytes cannot reach the pod.
-void require_utf8(const std::string& text, const std::string& field) {
-  if (!valid_utf8(text)) {
-    throw InvalidJobDescription(field,
-                                "kubernetes:// passes it as a JSON string, which must be "
-                                "UTF-8; it holds other bytes");
-  }
-}
-
 void require_utf8_fields(const JobDescription& d) {
   require_utf8(d.executable, "executable");
   for (std::size_t i = 0; i < d.arguments.size(); ++i) {
@@ -132,7 +125,70 @@ std::string working_directory(const JobDescription& description) {
   return work + "/" + confine_relative_path(description.working_directory, "working_directory");
 }
 
+// What every container of the job has: the sandbox, resources, the user.
+nlohmann::json shared_container_fields(const JobDescription& description) {
+  nlohmann::json container = {
+      {"volumeMounts", nlohmann::json::array({{{"name", "work"}, {"mountPath", "/work"}}})}};
+  nlohmann::json resources = nlohmann::json::object();
+  const int cores = description.tasks.value_or(1) * description.cores_per_task.value_or(1);
+  if (description.tasks || description.cores_per_task) {
+    resources["requests"]["cpu"] = quantity_cpu(cores);
+    resources["limits"]["cpu"] = quantity_cpu(cores);
+  }
+  if (description.memory_bytes) {
+    resources["requests"]["memory"] = std::to_string(*description.memory_bytes);
+    resources["limits"]["memory"] = std::to_string(*description.memory_bytes);
+  }
+  if (description.gpus) {
+    // An extended resource: limits only (requests default to them, and may not differ).
+    resources["limits"][kGpuResource] = std::to_string(*description.gpus);
+  }
+  if (!resources.empty()) container["resources"] = resources;
+  if (!description.container.user.empty()) {
+    const std::string& user = description.container.user;
+    const auto colon = user.find(':');
+    const std::string uid = user.substr(0, colon);
+    if (uid.find_first_not_of("0123456789") != std::string::npos) {
+      throw InvalidJobDescription("container.user", "kubernetes:// needs a numeric UID[:GID]");
+    }
+    container["securityContext"]["runAsUser"] = std::stoll(uid);
+    if (colon != std::string::npos) {
+      container["securityContext"]["runAsGroup"] = std::stoll(user.substr(colon + 1));
+    }
+  }
+  return container;
+}
+
+// The one container of a job without steps.
+nlohmann::json command_container(const JobDescription& description, const std::string& image,
+                                 const nlohmann::json& base) {
+  nlohmann::json command = nlohmann::json::array({description.executable});
+  nlohmann::json args = description.arguments;
+  if (uses_wrapper(description)) {
+    command = {"/bin/sh", "-c", kWrapper, "sh"};
+    args = {description.stdin_path, description.stdout_path, description.stderr_path,
+            description.executable};
+    for (const std::string& a : description.arguments) args.push_back(a);
+  }
+  nlohmann::json container = base;
+  container["name"] = kMainContainer;
+  container["image"] = image;
+  container["command"] = command;
+  container["args"] = args;
+  container["workingDir"] = working_directory(description);
+  if (!description.environment.empty()) container["env"] = environment(description);
+  return container;
+}
+
 }  // namespace
+
+void require_utf8(const std::string& text, const std::string& field) {
+  if (!valid_utf8(text)) {
+    throw InvalidJobDescription(field,
+                                "kubernetes:// passes it as a JSON string, which must be "
+                                "UTF-8; it holds other bytes");
+  }
+}
 
 std::string job_object_name(const std::string& job_key) { return kNamePrefix + job_key; }
 
@@ -166,14 +222,15 @@ std::string label_problem(const std::string& key, const std::string& value) {
 
 nlohmann::json job_manifest(const JobDescription& description, const std::string& job_key,
                             const ManifestOptions& options) {
+  const bool steps = !description.steps.empty();
   const std::string image =
       description.container_image.empty() ? options.default_image : description.container_image;
-  if (image.empty()) {
+  if (image.empty() && !steps) {
     throw InvalidJobDescription("container_image",
                                 "kubernetes:// runs containers: give an image (or set the "
                                 "default.image property)");
   }
-  validate_container_image(image);
+  if (!steps) validate_container_image(image);
   require_utf8_fields(description);
   confine_staging_paths(description);
   if (description.nodes && *description.nodes > 1) {
@@ -197,60 +254,25 @@ nlohmann::json job_manifest(const JobDescription& description, const std::string
     }
     labels[key] = value;
   }
-  nlohmann::json command = nlohmann::json::array({description.executable});
-  nlohmann::json args = description.arguments;
-  if (uses_wrapper(description)) {
-    command = {"/bin/sh", "-c", kWrapper, "sh"};
-    args = {description.stdin_path, description.stdout_path, description.stderr_path,
-            description.executable};
-    for (const std::string& a : description.arguments) args.push_back(a);
-  }
-  nlohmann::json container = {
-      {"name", kMainContainer},
-      {"image", image},
-      {"command", command},
-      {"args", args},
-      {"workingDir", working_directory(description)},
-      {"volumeMounts", nlohmann::json::array({{{"name", "work"}, {"mountPath", "/work"}}})}};
-  if (!description.environment.empty()) container["env"] = environment(description);
-  nlohmann::json resources = nlohmann::json::object();
-  const int cores = description.tasks.value_or(1) * description.cores_per_task.value_or(1);
-  if (description.tasks || description.cores_per_task) {
-    resources["requests"]["cpu"] = quantity_cpu(cores);
-    resources["limits"]["cpu"] = quantity_cpu(cores);
-  }
-  if (description.memory_bytes) {
-    resources["requests"]["memory"] = std::to_string(*description.memory_bytes);
-    resources["limits"]["memory"] = std::to_string(*description.memory_bytes);
-  }
-  if (description.gpus) {
-    // An extended resource: limits only (requests default to them, and may not differ).
-    resources["limits"][kGpuResource] = std::to_string(*description.gpus);
-  }
-  if (!resources.empty()) container["resources"] = resources;
-  if (!description.container.user.empty()) {
-    const std::string& user = description.container.user;
-    const auto colon = user.find(':');
-    const std::string uid = user.substr(0, colon);
-    if (uid.find_first_not_of("0123456789") != std::string::npos) {
-      throw InvalidJobDescription("container.user", "kubernetes:// needs a numeric UID[:GID]");
-    }
-    container["securityContext"]["runAsUser"] = std::stoll(uid);
-    if (colon != std::string::npos) {
-      container["securityContext"]["runAsGroup"] = std::stoll(user.substr(colon + 1));
-    }
-  }
+  const nlohmann::json base = shared_container_fields(description);
   nlohmann::json pod_spec = {
       {"restartPolicy", "Never"},
       {"terminationGracePeriodSeconds", options.termination_grace_seconds},
-      {"containers", nlohmann::json::array({container})},
       {"volumes",
        nlohmann::json::array({{{"name", "work"}, {"emptyDir", nlohmann::json::object()}}})}};
+  if (steps) {
+    StepContainers containers = step_containers(description, options.default_image, base);
+    if (!containers.init.empty()) pod_spec["initContainers"] = std::move(containers.init);
+    pod_spec["containers"] = nlohmann::json::array({std::move(containers.main)});
+  } else {
+    pod_spec["containers"] = nlohmann::json::array({command_container(description, image, base)});
+  }
   nlohmann::json spec = {{"backoffLimit", 0},
                          {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
   if (description.max_runtime) spec["activeDeadlineSeconds"] = description.max_runtime->count();
   nlohmann::json metadata = {{"name", job_object_name(job_key)}, {"labels", labels}};
   if (!description.name.empty()) metadata["annotations"][kNameAnnotation] = description.name;
+  if (steps) metadata["annotations"][kStepsAnnotation] = std::to_string(description.steps.size());
   if (uses_wrapper(description)) {
     metadata["annotations"][kDescriptionAnnotation] = to_json_text(description);
   }

@@ -45,11 +45,16 @@ struct ManifestOptions {
 bool uses_wrapper(const JobDescription& description);
 inline constexpr const char* kMarkerDirectory = "/work/.cuttle";
 
+// Jobs with steps run them as init containers and the main container (job_steps.h).
 // Throws InvalidJobDescription naming the field for what Kubernetes cannot run: no image,
 // nodes > 1, label keys/values Kubernetes refuses, a relative working directory that
 // escapes /work.
 nlohmann::json job_manifest(const JobDescription& description, const std::string& job_key,
                             const ManifestOptions& options);
+
+// The API carries every string as JSON, which is UTF-8: InvalidJobDescription naming
+// `field` when `text` holds other bytes.
+void require_utf8(const std::string& text, const std::string& field);
 
 // Checks a label key ([prefix/]name) and value the way the API server does; "" when valid,
 // else the reason.

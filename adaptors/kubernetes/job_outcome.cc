@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "adaptors/kubernetes/job_manifest.h"
+#include "adaptors/kubernetes/job_steps.h"
 
 namespace cuttle::detail {
 namespace {
@@ -59,6 +60,18 @@ void apply_terminated(Outcome& outcome, const nlohmann::json& terminated) {
   if (auto t = time_of(at(terminated, "finishedAt"))) outcome.finished = t;
 }
 
+// A job's first steps run as init containers: one of them running or ended is the job
+// running (a failed one was handled as Error before).
+bool step_started(const nlohmann::json& pod) {
+  const nlohmann::json& statuses = at(at(pod, "status"), "initContainerStatuses");
+  if (!statuses.is_array()) return false;
+  for (const nlohmann::json& s : statuses) {
+    const nlohmann::json& state = at(s, "state");
+    if (at(state, "running").is_object() || at(state, "terminated").is_object()) return true;
+  }
+  return false;
+}
+
 // Queued/Running from the pod while the Job has no final condition.
 void observe_pod(Outcome& outcome, const nlohmann::json& pod) {
   outcome.state = JobState::kQueued;
@@ -106,7 +119,7 @@ void observe_pod(Outcome& outcome, const nlohmann::json& pod) {
   const nlohmann::json& main = container_status(pod, "containerStatuses", kMainContainer);
   const nlohmann::json& state = at(main, "state");
   if (at(state, "running").is_object() || at(state, "terminated").is_object() ||
-      phase == "Running") {
+      phase == "Running" || step_started(pod)) {
     outcome.state = JobState::kRunning;
     outcome.reason = "running in pod " + outcome.pod_name;
     if (auto t = time_of(at(at(state, "running"), "startedAt"))) outcome.started = t;
@@ -149,6 +162,9 @@ std::optional<TimePoint> parse_api_time(const std::string& value) {
 
 Outcome job_outcome(const nlohmann::json& job, const nlohmann::json& pod) {
   Outcome outcome = outcome_from_conditions(job, pod);
+  if (at(at(at(job, "metadata"), "annotations"), kStepsAnnotation).is_string()) {
+    outcome.step_exit_codes = step_exit_codes(pod);
+  }
   // The pod may be gone (a deadline deletes it): the Job's own start is the fallback.
   if (!outcome.started && outcome.state != JobState::kQueued) {
     outcome.started = time_of(at(at(job, "status"), "startTime"));

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,8 @@ struct Outcome {
   std::string blocked_by;
   std::string blocked_message;
   std::string pod_name;
+  // A job with steps (the Job's kStepsAnnotation): the exit codes of those that ran.
+  std::vector<int> step_exit_codes;
 };
 
 // `job` is the Job object; `pod` its newest pod, or null when none was seen.

@@ -22,6 +22,7 @@ void register_kubernetes_adaptor(Registry& registry) {
   descriptor.capabilities.native_time_limit = true;
   descriptor.capabilities.extend = true;
   descriptor.capabilities.gpus = true;
+  descriptor.capabilities.steps = true;
   descriptor.factory = [](const Location& location, const Properties& properties,
                           const Credential& credential) -> std::shared_ptr<Scheduler> {
     KubernetesOptions options = KubernetesOptions::from(properties);

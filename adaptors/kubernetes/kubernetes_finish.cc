@@ -6,6 +6,7 @@
 
 #include "adaptors/kubernetes/final_record.h"
 #include "adaptors/kubernetes/job_manifest.h"
+#include "adaptors/kubernetes/job_steps.h"
 #include "adaptors/kubernetes/kubernetes_scheduler.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
@@ -103,7 +104,10 @@ void KubernetesScheduler::housekeep(const std::string& id, TimePoint now) {
         job_outcome(job_informer_->get(job_object_name(id)).value_or(nullptr), job.pod).state ==
         JobState::kRunning;
     if (running && !job.staged_in) return stage_in(id, job);
-    if (running && !job.command_done) return collect_outputs(id, job);
+    // With steps, the main container (the last step) starts after the init containers.
+    if (running && !job.command_done && container_running(job.pod, kMainContainer)) {
+      return collect_outputs(id, job);
+    }
   }
   if (job.deleted) {
     Outcome outcome;
@@ -191,16 +195,24 @@ void KubernetesScheduler::fetch_logs(const std::string& id, const Job& job, JobS
   if (pod == status.scheduler_info.end() || pod->second.empty()) {
     problem = "no pod ran";
   } else {
-    bool truncated = false;
-    ApiResponse response = api_->get_bounded(
-        collection("/api/v1", "pods") + "/" + pod->second + "/log?container=" + kMainContainer +
-            "&limitBytes=" + std::to_string(options_.logs_limit),
-        options_.logs_limit, truncated);
-    if (response.status == 200) {
-      text = std::move(response.body);
-      if (truncated) status.scheduler_info["logs_truncated"] = "true";
-    } else {
-      problem = "pods/log: " + response.describe();
+    // A job with steps: each step's log in the order they ran (docs/steps.md: the job's
+    // stdout receives every step's output without a path of its own).
+    std::vector<std::string> containers = containers_in_order(job.pod);
+    if (containers.empty()) containers = {kMainContainer};
+    for (const std::string& container : containers) {
+      const std::size_t budget = options_.logs_limit - std::min(text.size(), options_.logs_limit);
+      bool truncated = false;
+      ApiResponse response = api_->get_bounded(
+          collection("/api/v1", "pods") + "/" + pod->second + "/log?container=" + container +
+              "&limitBytes=" + std::to_string(std::max<std::size_t>(budget, 1)),
+          budget, truncated);
+      if (response.status == 200) {
+        text += response.body.substr(0, budget);
+        if (truncated || budget == 0) status.scheduler_info["logs_truncated"] = "true";
+      } else if (container == kMainContainer || containers.size() == 1) {
+        // An earlier step that never started has no log (400); the main one decides.
+        problem = "pods/log: " + response.describe();
+      }
     }
   }
   if (!problem.empty()) status.scheduler_info["logs"] = "unavailable: " + problem;

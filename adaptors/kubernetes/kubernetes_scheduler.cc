@@ -82,6 +82,8 @@ Capabilities KubernetesScheduler::capabilities() const {
   // nvidia.com/gpu in the pod's limits. No gpu_type: nodes carry a GPU's model under
   // labels each cluster names its own way (GPU feature discovery, cloud providers).
   c.gpus = true;
+  // One pod: init containers, then the main one, sharing /work (job_steps.h).
+  c.steps = true;
   return c;
 }
 
@@ -247,6 +249,7 @@ JobStatus KubernetesScheduler::status_from(const std::string& id, const Job& job
   status.native_state = outcome.native_state;
   status.reason = outcome.reason;
   status.exit_code = outcome.exit_code;
+  status.step_exit_codes = outcome.step_exit_codes;
   if (!outcome.error.empty()) status.error = outcome.error;
   status.submitted = job.submitted;
   status.started = outcome.started;

@@ -101,7 +101,7 @@ class KubernetesScheduler : public SchedulerBase,
   void reap_pods(TimePoint now);
   std::string log_directory(const std::string& id) const;
   // Staging (kubernetes_staging.cc).
-  std::shared_ptr<PodFileSystem> pod_files(const Job& job) const;
+  std::shared_ptr<PodFileSystem> pod_files(const Job& job, const std::string& container) const;
   void stage_in(const std::string& id, const Job& job);
   void collect_outputs(const std::string& id, const Job& job);
   void apply_staging_outcome(const std::string& id, const Job& job, JobStatus& status) const;

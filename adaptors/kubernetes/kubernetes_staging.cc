@@ -3,6 +3,7 @@
 // wrapper recorded the exit code, the outputs are copied back and the pod released.
 // The copies are core's Sandbox over a PodFileSystem; the stage-out rule is core's.
 #include "adaptors/kubernetes/job_manifest.h"
+#include "adaptors/kubernetes/job_steps.h"
 #include "adaptors/kubernetes/kubernetes_scheduler.h"
 #include "adaptors/kubernetes/pod_file_system.h"
 #include "cuttle/error.h"
@@ -17,13 +18,16 @@ const std::string kMarkers = kMarkerDirectory;
 
 }  // namespace
 
-std::shared_ptr<PodFileSystem> KubernetesScheduler::pod_files(const Job& job) const {
-  PodTarget target{api_, namespace_, job.pod["metadata"].value("name", ""), kMainContainer};
+std::shared_ptr<PodFileSystem> KubernetesScheduler::pod_files(const Job& job,
+                                                              const std::string& container) const {
+  PodTarget target{api_, namespace_, job.pod["metadata"].value("name", ""), container};
   return std::make_shared<PodFileSystem>(std::move(target));
 }
 
 void KubernetesScheduler::stage_in(const std::string& id, const Job& job) {
-  auto files = pod_files(job);
+  // The first step of a job with steps is an init container, which waits like the main
+  // container of a job without.
+  auto files = pod_files(job, first_container(job.pod));
   if (files->stat(kMarkers + "/go")) {  // another scheduler object staged it in already
     std::lock_guard lock(mutex_);
     jobs_.at(id).staged_in = true;
@@ -36,10 +40,15 @@ void KubernetesScheduler::stage_in(const std::string& id, const Job& job) {
     sandbox.stage_in(client, *job.description);
     // The directories the outputs go to exist before the command starts (the seed's
     // convention: `ls > /work/output/x` works without a mkdir).
+    // As core's wrapper does: the source's directory part as written, so a directory
+    // output ("output/") exists itself.
     for (std::size_t i = 0; i < job.description->stage_out.size(); ++i) {
-      const std::string path = sandbox.resolve(job.description->stage_out[i].source,
-                                               "stage_out[" + std::to_string(i) + "].source");
-      files->create_directories(path.substr(0, path.find_last_of('/')), 0755);
+      const std::string& source = job.description->stage_out[i].source;
+      const std::size_t slash = source.find_last_of('/');
+      if (slash == std::string::npos || slash == 0) continue;
+      files->create_directories(
+          sandbox.resolve(source.substr(0, slash), "stage_out[" + std::to_string(i) + "].source"),
+          0755);
     }
     files->write_file(kMarkers + "/go", "", 0600);
   } catch (const Error& e) {
@@ -63,7 +72,7 @@ void KubernetesScheduler::stage_in(const std::string& id, const Job& job) {
 }
 
 void KubernetesScheduler::collect_outputs(const std::string& id, const Job& job) {
-  auto files = pod_files(job);
+  auto files = pod_files(job, kMainContainer);
   auto [code, text] =
       run_in_pod({api_, namespace_, job.pod["metadata"].value("name", ""), kMainContainer},
                  {"cat", kMarkers + "/exit"});

@@ -81,6 +81,7 @@ nlohmann::json to_json(const JobStatus& s) {
           {"native_state", s.native_state},
           {"reason", s.reason},
           {"exit_code", s.exit_code ? nlohmann::json(*s.exit_code) : nlohmann::json()},
+          {"step_exit_codes", s.step_exit_codes},
           {"error", s.error ? nlohmann::json(*s.error) : nlohmann::json()},
           {"running", s.running()},
           {"done", s.done()},

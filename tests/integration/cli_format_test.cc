@@ -27,6 +27,16 @@ nlohmann::json one_document(const CommandResult& r) {
   return json;
 }
 
+TEST_F(CliTest, StatusJsonCarriesTheExitCodeOfEachStep) {
+  const std::string file = dir_.path() + "/steps.json";
+  std::ofstream(file) << R"({"steps": [{"executable": "/bin/sh", "arguments": ["-c", "exit 5"],
+      "ignore_error": true}, {"executable": "/bin/sh", "arguments": ["-c", "exit 0"]}]})";
+  auto r = cuttle({"submit", "--wait", "--json", "--from", file, "local://"});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  auto json = one_document(r);
+  EXPECT_EQ(json["step_exit_codes"], nlohmann::json::array({5, 0})) << r.stdout_text;
+}
+
 TEST_F(CliTest, SubmitWaitJsonIsOneDocumentAndTheJobsOutputGoesToStderr) {
   auto r =
       cuttle({"submit", "--wait", "--json", "local://", "--", "/bin/sh", "-c", "echo hi; exit 3"});

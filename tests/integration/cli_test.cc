@@ -157,6 +157,10 @@ TEST_F(CliTest, AdaptorsListWhichResourceFieldsEachHonours) {
   EXPECT_EQ(caps["torque"]["qos"], false);
   EXPECT_EQ(caps["kubernetes"]["gpus"], true);
   EXPECT_EQ(caps["kubernetes"]["account"], false);
+  // docs/steps.md: every adaptor runs jobs with steps (kubernetes:// as one pod).
+  for (const char* adaptor : {"local", "ssh", "slurm", "torque", "kubernetes"}) {
+    EXPECT_EQ(caps[adaptor]["steps"], true) << adaptor;
+  }
 }
 
 }  // namespace

@@ -69,7 +69,8 @@ class RestProcess : public RestServiceTest {
  protected:
   RestProcess() : RestServiceTest("process") {}
   void SetUp() override {
-    CUTTLE_REQUIRE_CONTAINER_ENV("podman");
+    require();
+    if (IsSkipped() || HasFatalFailure()) return;
     platform_ = dir_.path() + "/platform";
     project_dir_ = platform_ + "/" + kProject;
     fs::create_directories(project_dir_ + "/sub");
@@ -98,8 +99,10 @@ class RestProcess : public RestServiceTest {
     adjust(config);
     start(config);
   }
-  // What a variant of the fixture changes in the config (another scheduler).
+  // What a variant of the fixture changes in the config (another scheduler), and the
+  // servers it needs (skipped, or failed in CI, without them).
   virtual void adjust(json&) {}
+  virtual void require() { CUTTLE_REQUIRE_CONTAINER_ENV("podman"); }
 
   std::map<std::string, std::string> headers(const std::string& project = kProject,
                                              const std::string& key = kKey) {
@@ -395,6 +398,55 @@ TEST_F(RestProcessOnSlurm, PlainAndPlatformExamplesRunInSlurmJobs) {
   ASSERT_EQ(d["state"], "Succeeded") << d;
   EXPECT_EQ(read_file(project_dir_ + "/workls.txt"), "input-a.txt\nsub\n");
   EXPECT_TRUE(fs::exists(project_dir_ + "/logs/" + platform + "/container-0.stdout.log"));
+}
+
+// The examples and several containers on kubernetes:// (the emulator of
+// tests/env/kubernetes.sh, pods in its podman): one pod per job, the containers as its init
+// containers then its main container sharing /work (docs/steps.md), the platform's files
+// staged in and out through the API server.
+class RestProcessOnKubernetes : public RestProcess {
+ protected:
+  void require() override {
+    if (env("CUTTLE_TEST_K8S_KUBECONFIG").empty()) {
+      if (container_test::in_ci()) FAIL() << "Kubernetes emulator not running";
+      GTEST_SKIP() << "Kubernetes emulator not running: eval \"$(tests/env/kubernetes.sh start)\"";
+    }
+  }
+  void adjust(json& config) override {
+    config["schedulers"]["k8s"] = {
+        {"location", "kubernetes://?namespace=" + env("CUTTLE_TEST_K8S_NAMESPACE")},
+        {"properties",
+         {{"kubeconfig", env("CUTTLE_TEST_K8S_KUBECONFIG")},
+          {"logs.root", dir_.path() + "/k8s-logs"},
+          {"cancel.grace", "2s"}}}};
+    config["process"]["scheduler"] = "k8s";
+    config["process"]["images"]["busybox"] = env("CUTTLE_TEST_K8S_IMAGE");
+  }
+};
+
+TEST_F(RestProcessOnKubernetes, ExamplesAndSeveralContainersRunInOnePod) {
+  const std::string plain = submit_process(kPlainExample);
+  const std::string platform = submit_process(kPlatformExample);
+  // Two containers sharing /work; the second fails, and the outputs and every log still
+  // come back. (That a failure stops the containers after it is the conformance suite's
+  // StepsTheFirstFailingStep..., on kubernetes:// too.)
+  const std::string several =
+      submit_process(sh_job({"echo first > /work/output/order.txt; echo out-0",
+                             "echo second >> /work/output/order.txt; echo oops >&2; exit 3"}));
+  EXPECT_EQ(finished(plain)["state"], "Succeeded") << details(plain);
+  const json p = finished(platform);
+  ASSERT_EQ(p["state"], "Succeeded") << p;
+  EXPECT_EQ(read_file(project_dir_ + "/workls.txt"), "input-a.txt\nsub\n");
+  EXPECT_TRUE(fs::exists(project_dir_ + "/logs/" + platform + "/container-0.stdout.log"));
+  const json s = finished(several);
+  EXPECT_EQ(s["state"], "Failed") << s;
+  EXPECT_EQ(s["exitCode"], 3);
+  EXPECT_EQ(s["containers"][0]["exitCode"], 0);
+  EXPECT_EQ(s["containers"][1]["exitCode"], 3);
+  EXPECT_EQ(read_file(project_dir_ + "/results/order.txt"), "first\nsecond\n");
+  const std::string logs = project_dir_ + "/results/logs/" + several;
+  EXPECT_EQ(read_file(logs + "/container-0.stdout.log"), "out-0\n");
+  EXPECT_EQ(read_file(logs + "/container-1.stderr.log"), "oops\n");
 }
 
 }  // namespace

@@ -373,6 +373,49 @@ INSTANTIATE_TEST_SUITE_P(Schedulers, RestTes, ::testing::Values("local", "slurm"
                          [](const auto& param) { return param.param; });
 
 // Refusals need no scheduler run: one service, every bad field named.
+// The executors of a task as the steps of one pod on kubernetes:// (the emulator of
+// tests/env/kubernetes.sh): inputs of every kind staged in through the API server, the
+// executors in order sharing /work, ignore_error, a workdir, outputs (plain and
+// wildcard) and each executor's stdout/stderr back. (A failing container that stops the
+// ones after it on kubernetes:// is rest_process_test's.)
+class RestTesOnKubernetes : public TesServiceTest {
+ protected:
+  RestTesOnKubernetes() : TesServiceTest("tes-k8s", "kubernetes") {}
+};
+
+TEST_F(RestTesOnKubernetes, ExecutorsRunAsTheStepsOfOnePodWithTheirInputsAndOutputs) {
+  write_file(data() + "/reads.txt", "from-a-file-url\n");
+  FileServer server("from-http\n");
+  json t = shell_task(
+      "cat /work/in/greeting.txt /work/in/reads.txt /work/in/fetched.txt > /work/shared.txt; "
+      "echo first; echo two >&2; exit 3");
+  t["executors"][0]["ignore_error"] = true;
+  t["executors"].push_back(
+      {{"image", busybox()},
+       {"command", {"/bin/sh", "-c", "mkdir -p /work/out; pwd > /work/out/pwd.txt; echo $STEP"}},
+       {"workdir", "/work/sub"},
+       {"env", {{"STEP", "second $(not run)"}}}});
+  t["inputs"] = {{{"path", "/work/in/greeting.txt"}, {"content", "hello\n"}},
+                 {{"path", "/work/in/reads.txt"}, {"url", "file://" + data() + "/reads.txt"}},
+                 {{"path", "/work/in/fetched.txt"}, {"url", server.url("/fetched.txt")}}};
+  t["outputs"] = {{{"path", "/work/shared.txt"}, {"url", "file://" + data() + "/shared.txt"}},
+                  {{"path", "/work/out/*.txt"},
+                   {"path_prefix", "/work/out"},
+                   {"url", "file://" + data() + "/wild"}}};
+  const std::string ok = create(t);
+  const json done = finished(ok);
+  ASSERT_EQ(done["state"], "COMPLETE") << done.dump(2) << service_->log();
+  EXPECT_EQ(read_file(data() + "/shared.txt"), "hello\nfrom-a-file-url\nfrom-http\n");
+  EXPECT_EQ(read_file(data() + "/wild/pwd.txt"), "/work/sub\n");
+  const json& logs = done["logs"].back()["logs"];
+  ASSERT_EQ(logs.size(), 2u) << done.dump(2);
+  EXPECT_EQ(logs[0]["exit_code"], 3);
+  EXPECT_EQ(logs[0]["stdout"], "first\n");
+  EXPECT_EQ(logs[0]["stderr"], "two\n");
+  EXPECT_EQ(logs[1]["exit_code"], 0);
+  EXPECT_EQ(logs[1]["stdout"], "second $(not run)\n");
+}
+
 class RestTesRefusals : public TesServiceTest {
  protected:
   RestTesRefusals() : TesServiceTest("tes-refusals", "local") {}

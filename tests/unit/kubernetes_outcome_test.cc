@@ -4,6 +4,7 @@
 
 #include "adaptors/kubernetes/job_manifest.h"
 #include "adaptors/kubernetes/job_outcome.h"
+#include "adaptors/kubernetes/job_steps.h"
 #include "cuttle/error.h"
 #include "test_util.h"
 
@@ -168,6 +169,104 @@ TEST(KubernetesManifest, RefusalsNameTheField) {
   d = sample();
   d.nodes = 2;
   EXPECT_THROW(job_manifest(d, "c0123456789abcdef0123", {}), InvalidJobDescription);
+}
+
+JobDescription steps_sample() {
+  JobDescription d;
+  JobStep first;
+  first.executable = "/bin/sh";
+  first.arguments = {"-c", "echo $(hostile) ; 'q'"};
+  first.container_image = "localhost/other:1";
+  first.environment = {{"A", "step"}};
+  first.ignore_error = true;
+  JobStep second;  // a host step: the default image
+  second.executable = "wc";
+  second.working_directory = "sub";
+  second.stdout_path = "count.txt";
+  d.steps = {first, second};
+  d.environment = {{"A", "job"}, {"B", "job"}};
+  d.memory_bytes = 64 << 20;
+  return d;
+}
+
+TEST(KubernetesManifest, StepsAreInitContainersThenTheMainContainerUnderTheStepWrapper) {
+  const nlohmann::json job =
+      job_manifest(steps_sample(), "c0123456789abcdef0123", {"localhost/busybox:latest"});
+  EXPECT_EQ(job["metadata"]["annotations"][kStepsAnnotation], "2");
+  const nlohmann::json& pod = job["spec"]["template"]["spec"];
+  ASSERT_EQ(pod["initContainers"].size(), 1u);
+  ASSERT_EQ(pod["containers"].size(), 1u);
+  const nlohmann::json& first = pod["initContainers"][0];
+  const nlohmann::json& last = pod["containers"][0];
+  EXPECT_EQ(first["name"], "step0");
+  EXPECT_EQ(last["name"], kMainContainer);
+  EXPECT_EQ(first["image"], "localhost/other:1");
+  EXPECT_EQ(last["image"], "localhost/busybox:latest");
+  EXPECT_EQ(containers_in_order(nlohmann::json{{"spec", pod}}),
+            (std::vector<std::string>{"step0", "job"}));
+  // The wrapper's flags: wait, job out, job err, hold, last, ignore_error, stdin, stdout,
+  // append, stderr, append; then the command byte for byte.
+  EXPECT_EQ(first["command"][0], "/bin/sh");
+  EXPECT_EQ(first["args"][4], "0");
+  EXPECT_EQ(first["args"][5], "1");
+  EXPECT_EQ(first["args"][11], "/bin/sh");
+  EXPECT_EQ(first["args"][13], "echo $(hostile) ; 'q'");
+  EXPECT_EQ(last["args"][4], "1");
+  EXPECT_EQ(last["args"][7], "/work/count.txt");
+  EXPECT_EQ(last["args"][8], "0");
+  EXPECT_EQ(last["workingDir"], "/work/sub");
+  EXPECT_EQ(first["env"], (nlohmann::json::array({{{"name", "A"}, {"value", "step"}},
+                                                  {{"name", "B"}, {"value", "job"}}})));
+  EXPECT_EQ(first["terminationMessagePath"], "/dev/termination-log");
+  EXPECT_EQ(last["resources"]["limits"]["memory"], "67108864");
+  EXPECT_EQ(first["volumeMounts"], last["volumeMounts"]);
+}
+
+TEST(KubernetesManifest, StepRefusalsNameTheStepAndField) {
+  JobDescription d = steps_sample();
+  try {
+    job_manifest(d, "c0123456789abcdef0123", {});
+    FAIL() << "a host step ran without a default image";
+  } catch (const InvalidJobDescription& e) {
+    EXPECT_EQ(e.field(), "steps[1].container_image");
+  }
+  d.steps[0].executable.clear();
+  d.steps[0].arguments.clear();
+  try {
+    job_manifest(d, "c0123456789abcdef0123", {"localhost/busybox"});
+    FAIL() << "a step without a command was accepted";
+  } catch (const Unsupported& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("steps[0].executable", 0), 0u) << e.what();
+  }
+  d = steps_sample();
+  d.steps[1].arguments = {"ok", "\xff"};
+  try {
+    job_manifest(d, "c0123456789abcdef0123", {"localhost/busybox"});
+    FAIL() << "non-UTF-8 accepted";
+  } catch (const InvalidJobDescription& e) {
+    EXPECT_EQ(e.field(), "steps[1].arguments[1]");
+  }
+  d = steps_sample();
+  d.steps[1].working_directory = "../escape";
+  EXPECT_THROW(job_manifest(d, "c0123456789abcdef0123", {"localhost/busybox"}),
+               InvalidJobDescription);
+}
+
+TEST(KubernetesOutcome, StepExitCodesAreTheTerminationMessagesOfTheStepsThatRan) {
+  // Captured: a failing middle step (exit 4) after an ignored failure (exit 5); the
+  // third step was skipped and the main container exited with 4.
+  Outcome o = outcome_of("steps");
+  EXPECT_EQ(o.state, JobState::kFailed) << o.reason;
+  EXPECT_EQ(o.exit_code, 4);
+  EXPECT_EQ(o.step_exit_codes, (std::vector<int>{5, 4}));
+  // Without the Job's annotation (not a job with steps) no codes are read.
+  nlohmann::json job = fixture("steps.job.json");
+  job["metadata"]["annotations"].erase(kStepsAnnotation);
+  EXPECT_TRUE(job_outcome(job, fixture("steps.pod.json")).step_exit_codes.empty());
+  // A message that is not a number ends the list (never a made-up code).
+  nlohmann::json pod = fixture("steps.pod.json");
+  pod["status"]["initContainerStatuses"][1]["state"]["terminated"]["message"] = "4x";
+  EXPECT_EQ(step_exit_codes(pod), (std::vector<int>{5}));
 }
 
 TEST(KubernetesManifest, NamesThatAreNotOursHaveNoKey) {

@@ -94,7 +94,7 @@ TEST_F(ManagedSchedulerTest, InvalidDescriptionIsRefusedBeforeTheAdaptor) {
 }
 
 TEST_F(ManagedSchedulerTest, StepsAreRefusedNamingThemWhereTheAdaptorCannotRunThem) {
-  open();  // the fake's capabilities: steps false, as kubernetes://
+  open();  // the fake's capabilities: steps false
   try {
     managed_->submit(testing::job_with_steps({testing::step("true")}));
     FAIL() << "a job with steps reached an adaptor that cannot run them";

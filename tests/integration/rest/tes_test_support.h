@@ -1,6 +1,7 @@
 // Helpers for the GA4GH TES tests against the real service: a config with a tes section
-// (roots, staging directory) on a chosen scheduler (local, or slurm:// when
-// CUTTLE_TEST_SLURM says the test Slurm runs), the podman busybox image, and TES calls.
+// (roots, staging directory) on a chosen scheduler (local, slurm:// when
+// CUTTLE_TEST_SLURM says the test Slurm runs, or kubernetes:// when the emulator of
+// tests/env/kubernetes.sh runs), the busybox image, and TES calls.
 // Thread-safety: used from the test thread.
 #pragma once
 
@@ -26,6 +27,15 @@ inline json tes_config(const std::string& dir, std::uint16_t port, const std::st
     config["schedulers"] = {
         {"slurm", {{"location", "slurm://"}, {"properties", {{"sandbox.root", dir + "/slurm"}}}}}};
   }
+  if (scheduler == "kubernetes") {
+    config["schedulers"] = {
+        {"k8s",
+         {{"location", "kubernetes://?namespace=" + env("CUTTLE_TEST_K8S_NAMESPACE")},
+          {"properties",
+           {{"kubeconfig", env("CUTTLE_TEST_K8S_KUBECONFIG")},
+            {"logs.root", dir + "/k8s-logs"},
+            {"cancel.grace", "2s"}}}}}};
+  }
   return config;
 }
 
@@ -40,7 +50,12 @@ class TesServiceTest : public RestServiceTest {
   TesServiceTest(const std::string& tag, std::string scheduler)
       : RestServiceTest(tag), scheduler_(std::move(scheduler)) {}
   void SetUp() override {
-    CUTTLE_REQUIRE_CONTAINER_ENV("podman");
+    if (scheduler_ == "kubernetes") {
+      // Its pods run in the emulator's own podman, which has the busybox image.
+      CUTTLE_REQUIRE_ENV("CUTTLE_TEST_K8S_KUBECONFIG");
+    } else {
+      CUTTLE_REQUIRE_CONTAINER_ENV("podman");
+    }
     if (scheduler_ == "slurm") CUTTLE_REQUIRE_ENV("CUTTLE_TEST_SLURM");
     fs::create_directories(data());
     start(tes_config(dir_.path(), port_, scheduler_));

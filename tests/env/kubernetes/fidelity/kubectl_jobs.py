@@ -163,6 +163,32 @@ def failing_init_container_fails_the_pod_before_main_runs():
 
 
 @test
+def termination_messages_of_init_and_main_containers_reach_their_status():
+    job = name("termmsg")
+    pod_extra = _init_container("echo 5 > /dev/termination-log; exit 0")
+    kubectl("create", "-f", "-", stdin=job_yaml(
+        job, ["/bin/sh", "-c", "printf 'main says' > /dev/termination-log; exit 2"],
+        pod_extra=pod_extra))
+    kubectl("wait", "--for=condition=failed", f"job/{job}", "--timeout=60s")
+    pod = pods_of(job)[0]
+    init = pod["status"]["initContainerStatuses"][0]["state"]["terminated"]
+    assert init["exitCode"] == 0 and init["message"] == "5\n", init
+    main = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert main["exitCode"] == 2 and main["message"] == "main says", main
+    spec = pod["spec"]["containers"][0]
+    assert spec["terminationMessagePath"] == "/dev/termination-log", spec
+    assert spec["terminationMessagePolicy"] == "File", spec
+    # A container that writes none has no message at all (not an empty one).
+    kubectl("delete", "job", job)
+    quiet = name("termnone")
+    kubectl("create", "-f", "-", stdin=job_yaml(quiet, ["/bin/true"]))
+    kubectl("wait", "--for=condition=complete", f"job/{quiet}", "--timeout=60s")
+    term = container_state(quiet)["terminated"]
+    assert "message" not in term, term
+    kubectl("delete", "job", quiet)
+
+
+@test
 def exec_and_cp_move_a_tree_both_ways():
     needs_kubectl(30, "exec and cp use SPDY before 1.30; the emulator speaks WebSocket only")
     job = name("stage")

@@ -43,8 +43,12 @@ def config_error(container):
     return None
 
 
-def run_args(pod, container, name, image_ref, volumes, label):
-    """The `podman run -d` arguments for one container (argv, never a shell line)."""
+def run_args(pod, container, name, image_ref, volumes, label, termination_file=None):
+    """The `podman run -d` arguments for one container (argv, never a shell line).
+
+    `termination_file`: the host file mounted at the container's terminationMessagePath,
+    as the kubelet mounts one (world-writable) for every container.
+    """
     meta = pod["metadata"]
     args = ["run", "--detach", "--name", name, "--label", label,
             "--label", f"k8semu.pod={meta['namespace']}/{meta['name']}",
@@ -76,6 +80,8 @@ def run_args(pod, container, name, image_ref, volumes, label):
         if host:
             opt = ":ro" if mount.get("readOnly") else ""
             args += ["--volume", f"{host}:{mount['mountPath']}{opt}"]
+    if termination_file and container.get("terminationMessagePath"):
+        args += ["--volume", f"{termination_file}:{container['terminationMessagePath']}"]
     if container.get("stdin"):
         args += ["--interactive"]
     if container.get("command"):
@@ -99,6 +105,20 @@ def running(container, cid, image_ref, started_at=None):
             "imageID": image_ref, "containerID": f"podman://{cid}", "ready": True,
             "restartCount": 0, "started": True,
             "state": {"running": {"startedAt": started_at or now_iso()}}, "lastState": {}}
+
+
+# The kubelet reads at most this much of a container's termination message.
+MAX_TERMINATION_MESSAGE = 4096
+
+
+def termination_message(path):
+    """What the container wrote to its terminationMessagePath (File policy), or None."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_TERMINATION_MESSAGE)
+    except OSError:
+        return None
+    return data.decode(errors="replace") or None
 
 
 def terminated(container, cid, image_ref, code, reason, started_at, message=None):

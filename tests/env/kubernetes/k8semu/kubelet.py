@@ -225,6 +225,17 @@ class PodRun:
             s[key] = [entry if c["name"] == entry["name"] else c for c in s.get(key, [])]
         self.status(apply)
 
+    def termination_file(self, container):
+        """The container's termination-log file on the host (made empty and world-writable
+        on first use, as the kubelet makes it)."""
+        folder = os.path.join(self.volume_root, ".termination-log")
+        path = os.path.join(folder, container["name"])
+        if not os.path.exists(path):
+            os.makedirs(folder, exist_ok=True)
+            open(path, "wb").close()
+            os.chmod(path, 0o666)
+        return path
+
     def make_volumes(self):
         volumes = {}
         for vol in self.pod["spec"].get("volumes") or []:
@@ -276,7 +287,8 @@ class PodRun:
         started = {}
         for c in specs:
             name = self.k.container_name(self.pod, c["name"])
-            args = ct.run_args(self.pod, c, name, refs[c["name"]], volumes, self.k.podman.label)
+            args = ct.run_args(self.pod, c, name, refs[c["name"]], volumes, self.k.podman.label,
+                               self.termination_file(c))
             proc = self.k.podman.run(*args)
             if proc.returncode != 0:
                 msg = proc.stderr.decode(errors="replace").strip()
@@ -310,8 +322,9 @@ class PodRun:
             cid, started_at = started[c["name"]]
             if code != 0 and self.k.podman.oom_killed(self.names[c["name"]], cid):
                 reason = "OOMKilled"
-            self._set_container(ct.terminated(c, cid, refs[c["name"]], code, reason,
-                                              started_at), init)
+            self._set_container(ct.terminated(
+                c, cid, refs[c["name"]], code, reason, started_at,
+                ct.termination_message(self.termination_file(c))), init)
             first_bad = first_bad or code
         return first_bad
 

@@ -1,0 +1,213 @@
+// JobDescription::steps -> the pod's init containers and main container.
+#include "adaptors/kubernetes/job_steps.h"
+
+#include "adaptors/kubernetes/job_manifest.h"
+#include "cuttle/container.h"
+#include "cuttle/error.h"
+#include "cuttle/sandbox.h"
+
+namespace cuttle::detail {
+namespace {
+
+constexpr const char* kTerminationLog = "/dev/termination-log";
+
+// $1 1: the first step of a staged job: wait until the inputs are in /work, then empty the
+//    job's own output files $2 $3 ("" for none); $4 1: the last step of a staged job:
+//    record the exit code and hold the pod until the outputs were copied out; $5 1: the
+//    last step (exits with the job's exit code; other steps exit 0 so the pod goes on);
+//    $6 1: ignore_error; $7 stdin, $8 stdout, $9 1: append to it, $10 stderr, $11 1: append;
+//    then the command. A failing step (without ignore_error) leaves its code in
+//    $m/stop: the steps after it do not run, and the last one exits with that code.
+constexpr const char* kStepWrapper = R"SH(w=$1; jo=$2; je=$3; h=$4; l=$5; ig=$6
+i=$7; o=$8; oa=$9; e=${10}; ea=${11}; shift 11
+m=/work/.cuttle
+parent() { d=${1%/*}; [ -z "$d" ] || mkdir -p "$d"; }
+if [ "$w" = 1 ]; then
+  while [ ! -e "$m/go" ]; do sleep 0.2; done
+  for f in "$jo" "$je"; do if [ -n "$f" ]; then parent "$f"; : > "$f"; fi; done
+fi
+mkdir -p "$m"
+if [ -e "$m/stop" ]; then
+  c=$(cat "$m/stop")
+else
+  (
+    if [ -n "$i" ]; then exec <"$i"; fi
+    if [ -n "$o" ]; then parent "$o"; if [ "$oa" = 1 ]; then exec >>"$o"; else exec >"$o"; fi; fi
+    if [ -n "$e" ]; then parent "$e"; if [ "$ea" = 1 ]; then exec 2>>"$e"; else exec 2>"$e"; fi; fi
+    exec "$@"
+  ) &
+  p=$!
+  trap 'kill -TERM "$p" 2>/dev/null' TERM INT
+  wait "$p"; c=$?
+  while kill -0 "$p" 2>/dev/null; do wait "$p"; c=$?; done
+  { echo "$c" > /dev/termination-log; } 2>/dev/null
+  if [ "$c" != 0 ] && [ "$ig" != 1 ]; then echo "$c" > "$m/stop"; fi
+fi
+if [ "$h" = 1 ]; then
+  echo "$c" > "$m/exit.part" && mv "$m/exit.part" "$m/exit"
+  while [ ! -e "$m/done" ]; do sleep 0.2; done
+fi
+if [ "$l" = 1 ]; then exit "$c"; fi
+exit 0
+)SH";
+
+const nlohmann::json kNull;
+
+const nlohmann::json& at(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string flag(bool value) { return value ? "1" : "0"; }
+
+// A step's path as the container sees it: relative ones are in the sandbox (/work).
+std::string in_pod(const std::string& path) {
+  if (path.empty() || path.front() == '/') return path;
+  return std::string(kContainerWorkDir) + "/" + path;
+}
+
+std::string step_working_directory(const JobStep& step, const std::string& field) {
+  const std::string work(kContainerWorkDir);
+  if (step.working_directory.empty()) return work;
+  if (step.working_directory.front() == '/') return step.working_directory;
+  return work + "/" + confine_relative_path(step.working_directory, field);
+}
+
+void require_step_utf8(const JobStep& step, const std::string& prefix) {
+  require_utf8(step.executable, prefix + "executable");
+  for (std::size_t i = 0; i < step.arguments.size(); ++i) {
+    require_utf8(step.arguments[i], prefix + "arguments[" + std::to_string(i) + "]");
+  }
+  for (const auto& [name, value] : step.environment) {
+    require_utf8(value, prefix + "environment." + name);
+  }
+  require_utf8(step.working_directory, prefix + "working_directory");
+  require_utf8(step.stdin_path, prefix + "stdin_path");
+  require_utf8(step.stdout_path, prefix + "stdout_path");
+  require_utf8(step.stderr_path, prefix + "stderr_path");
+}
+
+// The job's environment with the step's on top (the step's value wins).
+nlohmann::json step_environment(const JobDescription& d, const JobStep& step) {
+  std::map<std::string, std::string> merged = d.environment;
+  for (const auto& [name, value] : step.environment) merged[name] = value;
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [name, value] : merged) env.push_back({{"name", name}, {"value", value}});
+  return env;
+}
+
+}  // namespace
+
+StepContainers step_containers(const JobDescription& d, const std::string& default_image,
+                               const nlohmann::json& base) {
+  const bool staged = !d.stage_in.empty() || !d.stage_out.empty();
+  // A staged job's own output files are in the pod, filled by the steps without their own.
+  const std::string job_out = staged ? in_pod(d.stdout_path) : std::string();
+  const std::string job_err = staged ? in_pod(d.stderr_path) : std::string();
+  StepContainers result;
+  for (std::size_t n = 0; n < d.steps.size(); ++n) {
+    const JobStep& step = d.steps[n];
+    const std::string prefix = "steps[" + std::to_string(n) + "].";
+    const bool first = n == 0;
+    const bool last = n + 1 == d.steps.size();
+    const std::string image = step.container_image.empty() ? default_image : step.container_image;
+    if (image.empty()) {
+      throw InvalidJobDescription(prefix + "container_image",
+                                  "kubernetes:// runs every step in a container: give the step "
+                                  "an image (or set the default.image property, the image of "
+                                  "steps without one)");
+    }
+    validate_container_image(image);
+    if (step.executable.empty()) {
+      throw Unsupported(prefix +
+                        "executable: kubernetes:// runs each step under /bin/sh in its "
+                        "image and cannot run an image's own command; name the program");
+    }
+    require_step_utf8(step, prefix);
+    nlohmann::json args = {flag(first && staged),
+                           first ? job_out : std::string(),
+                           first ? job_err : std::string(),
+                           flag(last && staged),
+                           flag(last),
+                           flag(step.ignore_error),
+                           in_pod(step.stdin_path),
+                           step.stdout_path.empty() ? job_out : in_pod(step.stdout_path),
+                           flag(step.stdout_path.empty()),
+                           step.stderr_path.empty() ? job_err : in_pod(step.stderr_path),
+                           flag(step.stderr_path.empty()),
+                           step.executable};
+    for (const std::string& a : step.arguments) args.push_back(a);
+    nlohmann::json container = base;
+    container["name"] = last ? std::string(kMainContainer) : "step" + std::to_string(n);
+    container["image"] = image;
+    container["command"] = {"/bin/sh", "-c", kStepWrapper, "sh"};
+    container["args"] = std::move(args);
+    container["workingDir"] = step_working_directory(step, prefix + "working_directory");
+    container["terminationMessagePath"] = kTerminationLog;
+    container["terminationMessagePolicy"] = "File";
+    nlohmann::json env = step_environment(d, step);
+    if (!env.empty()) container["env"] = std::move(env);
+    if (last) {
+      result.main = std::move(container);
+    } else {
+      result.init.push_back(std::move(container));
+    }
+  }
+  return result;
+}
+
+std::vector<std::string> containers_in_order(const nlohmann::json& pod) {
+  std::vector<std::string> names;
+  for (const char* list : {"initContainers", "containers"}) {
+    const nlohmann::json& containers = at(at(pod, "spec"), list);
+    if (!containers.is_array()) continue;
+    for (const nlohmann::json& c : containers) {
+      if (at(c, "name").is_string()) names.push_back(at(c, "name").get<std::string>());
+    }
+  }
+  return names;
+}
+
+std::string first_container(const nlohmann::json& pod) {
+  std::vector<std::string> names = containers_in_order(pod);
+  return names.empty() ? std::string(kMainContainer) : names.front();
+}
+
+bool container_running(const nlohmann::json& pod, const std::string& name) {
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    const nlohmann::json& statuses = at(at(pod, "status"), list);
+    if (!statuses.is_array()) continue;
+    for (const nlohmann::json& s : statuses) {
+      if (at(s, "name") == name) return at(at(s, "state"), "running").is_object();
+    }
+  }
+  return false;
+}
+
+std::vector<int> step_exit_codes(const nlohmann::json& pod) {
+  std::vector<int> codes;
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    const nlohmann::json& statuses = at(at(pod, "status"), list);
+    if (!statuses.is_array()) continue;
+    // The API lists init containers in their spec's order, the others by name: only the
+    // main container is among the others.
+    for (const nlohmann::json& s : statuses) {
+      const nlohmann::json& message = at(at(at(s, "state"), "terminated"), "message");
+      if (!message.is_string()) return codes;
+      const std::string text = message.get<std::string>();
+      std::size_t used = 0;
+      int code = 0;
+      try {
+        code = std::stoi(text, &used);
+      } catch (const std::exception&) {
+        return codes;
+      }
+      if (text.find_first_not_of(" \n", used) != std::string::npos) return codes;
+      codes.push_back(code);
+    }
+  }
+  return codes;
+}
+
+}  // namespace cuttle::detail
