@@ -222,7 +222,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
     // `auto` is resolved on the submit host, which sites install the same software on
     // as their compute nodes; the wrapper checks the runtime again on the node.
-    const JobDescription launched = resolve_container(description, *runner_);
+    JobDescription launched = resolve_container(description, *runner_);
+    launched.dependencies.clear();  // the scheduler holds the job (--dependency, -W depend)
     files_->write_file(wrapper_path, render_wrapper(launched, paths, settings_.cancel_grace), 0755);
     if (description.max_runtime) {
       files_->write_file(join_path(markers, "allocation"),

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "adaptors/batch/dialect.h"
+#include "adaptors/batch/resolution.h"
 #include "cuttle/command_runner.h"
 #include "cuttle/file_system.h"
 #include "cuttle/properties.h"
@@ -103,6 +104,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::map<std::string, NativeJob> query_status(const std::vector<std::string>& ids);
   std::map<std::string, NativeJob> query_accounting(const std::vector<std::string>& ids);
   JobStatus publish_observed(JobStatus status);
+  void record_never_satisfied(const Observation& observation, const std::string& sandbox);
   void finish_job(JobStatus& status);
   void remember(const std::string& id, const NativeJob* job);
   // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.

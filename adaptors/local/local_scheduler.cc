@@ -165,6 +165,8 @@ Capabilities LocalScheduler::capabilities() const {
   c.local_sandbox = true;
   c.containers = true;  // when a runtime is installed here: submit probes and says so
   c.steps = true;       // through the wrapper, attached or detached
+  // Held by a detached job's wrapper, which outlives this process (dependency_wait.h).
+  c.dependencies = options_.detached;
   return c;
 }
 
@@ -336,6 +338,9 @@ void LocalScheduler::start(const JobPtr& job) {
     }
   }
   bool cancelled;
+  // A job with dependencies waits in its wrapper first; a later read of its record shows
+  // when it runs.
+  const bool held = !job->description.dependencies.empty();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job->pid = pid;
@@ -350,7 +355,8 @@ void LocalScheduler::start(const JobPtr& job) {
     job->description = std::move(kept);
     job->environment.reset();
   }
-  publish(base_status(*job, JobState::kRunning, "running"));
+  publish(held ? base_status(*job, JobState::kQueued, "waiting for dependencies")
+               : base_status(*job, JobState::kRunning, "running"));
   watch(job, fd);
   if (cancelled) {
     signal_group(job, SIGTERM);

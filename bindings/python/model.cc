@@ -354,6 +354,7 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("constraints", &Capabilities::constraints)
       .def_readonly("exclusive_nodes", &Capabilities::exclusive_nodes)
       .def_readonly("scheduler_arguments", &Capabilities::scheduler_arguments)
+      .def_readonly("dependencies", &Capabilities::dependencies)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -375,6 +376,7 @@ void bind_adaptors(py::module_& m) {
         add(c.constraints, "constraints");
         add(c.exclusive_nodes, "exclusive_nodes");
         add(c.scheduler_arguments, "scheduler_arguments");
+        add(c.dependencies, "dependencies");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 
