@@ -26,6 +26,7 @@
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
 #include "internal/container_runtime.h"
+#include "internal/dependency_wait.h"
 #include "internal/event_loop.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
@@ -271,6 +272,10 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
       write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
                        0644);
     }
+    // Before the spawn: the submitter records the wrapper's pid (pid.start) at once, and a
+    // reader must not take a live wrapper without this marker for a running job.
+    if (!description.dependencies.empty())
+      write_file_plain(marker_path(dir, kWaitingMarker), "", 0644);
   } catch (...) {
     job->sandbox->cleanup();
     throw;
@@ -345,7 +350,8 @@ void LocalScheduler::start(const JobPtr& job) {
     std::lock_guard<std::mutex> lock(mutex_);
     job->pid = pid;
     job->start_ticks = ticks;
-    job->started = Clock::now();
+    // A held job starts when its wrapper's wait ends: the pid marker's rewrite says when.
+    if (!held) job->started = Clock::now();
     job->queued = false;
     job->watching = true;
     cancelled = job->cancel_requested;
@@ -355,8 +361,7 @@ void LocalScheduler::start(const JobPtr& job) {
     job->description = std::move(kept);
     job->environment.reset();
   }
-  publish(held ? base_status(*job, JobState::kQueued, "waiting for dependencies")
-               : base_status(*job, JobState::kRunning, "running"));
+  publish(held ? waiting_status(*job) : base_status(*job, JobState::kRunning, "running"));
   watch(job, fd);
   if (cancelled) {
     signal_group(job, SIGTERM);
@@ -492,6 +497,13 @@ JobStatus LocalScheduler::base_status(const Job& job, JobState state, std::strin
   status.started = job.started;
   if (job.pid > 0) status.scheduler_info["pid"] = std::to_string(job.pid);
   if (job.sandbox) status.scheduler_info["sandbox"] = job.sandbox->path();
+  return status;
+}
+
+JobStatus LocalScheduler::waiting_status(const Job& job) const {
+  JobStatus status = base_status(job, JobState::kQueued, "waiting");
+  status.reason = "waiting for dependencies";
+  status.started.reset();  // the wrapper started; the job has not
   return status;
 }
 

@@ -73,6 +73,8 @@ class LocalScheduler final : public SchedulerBase,
   JobStatus observe_detached(const JobPtr& job);
   std::string sandbox_of(const std::string& id) const;
   JobStatus base_status(const Job& job, JobState state, std::string native) const;
+  // Queued: the wrapper holds the job until its dependencies are met (dependency_wait.h).
+  JobStatus waiting_status(const Job& job) const;
 
   Location location_;
   LocalOptions options_;

@@ -9,16 +9,22 @@ namespace {
 
 // cuttle_dep CONDITION MARKERS: 0 when met, 1 when it can never be; waits otherwise.
 // A dependency "ended" once its exit marker holds a record, or once its wrapper (the pid
-// it recorded) is gone without one (killed, or cancelled while it waited itself).
+// it recorded) is gone without one (killed, or cancelled while it waited itself), or it
+// was cancelled before its wrapper recorded a pid, or its sandbox is gone (cleaned up):
+// a hold never outlives what it waits for.
 // Completed is exit 0 without a cause, as final_status_from_marker reads it.
 constexpr const char* kDependencyFunction =
     "cuttle_dep() {\n"
     "  while :; do\n"
     "    cuttle_c= cuttle_w= cuttle_p=\n"
     "    [ -s \"$2/exit\" ] && read -r cuttle_c cuttle_w < \"$2/exit\"\n"
-    "    if [ -z \"$cuttle_c\" ] && [ -s \"$2/pid\" ]; then\n"
-    "      read -r cuttle_p < \"$2/pid\"\n"
-    "      if ! kill -0 \"$cuttle_p\" 2>/dev/null && [ ! -s \"$2/exit\" ]; then cuttle_c=lost; fi\n"
+    "    [ -d \"$2\" ] || cuttle_c=lost\n"
+    "    if [ -z \"$cuttle_c\" ] && { [ -s \"$2/pid\" ] || [ -e \"$2/cancelled\" ]; }; then\n"
+    "      cuttle_p=; [ -s \"$2/pid\" ] && read -r cuttle_p < \"$2/pid\"\n"
+    "      if { [ -z \"$cuttle_p\" ] || ! kill -0 \"$cuttle_p\" 2>/dev/null; } && [ ! -s "
+    "\"$2/exit\" ]; then\n"
+    "        cuttle_c=lost\n"
+    "      fi\n"
     "    fi\n"
     "    if [ -n \"$cuttle_c\" ]; then\n"
     "      cuttle_ok=; [ \"$cuttle_c\" = 0 ] && [ -z \"$cuttle_w\" ] && cuttle_ok=1\n"
