@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
@@ -90,6 +91,9 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
       cancel_grace_property(),
       {"queue", PropertyType::kString, "",
        "queue (partition) for jobs that name none; empty: the scheduler's default"},
+      {"submit.busy.wait", PropertyType::kDuration, "60s",
+       "how long a submit backs off and retries while the controller is busy or away "
+       "(Socket timed out, Resource temporarily unavailable) before it fails (0: at once)"},
   };
 }
 
@@ -102,6 +106,7 @@ BatchSettings BatchSettings::from(const Properties& properties) {
   settings.command_timeout = properties.get_duration("command.timeout");
   settings.sandbox_root = properties.get_string("sandbox.root");
   settings.default_queue = properties.get_string("queue");
+  settings.submit_busy_wait = properties.get_duration("submit.busy.wait");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
@@ -249,8 +254,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
       argv = dialect_->submit_argv(script_path);
     }
     try {
-      auto [outcome, result] = run_classified(argv, options);
-      id = dialect_->parse_submit(result);
+      id = submit_with_backoff(argv, options, job_name);
     } catch (const ConnectionFailed&) {
       // The submit may have reached the scheduler before the answer was lost. The job
       // name carries our key: cancel what we find so no half-submitted job stays behind.
@@ -291,6 +295,33 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   publish(status);
   wake_poller_soon();
   return id;
+}
+
+std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& argv,
+                                                const CommandOptions& options,
+                                                const std::string& job_name) {
+  const auto give_up_at = std::chrono::steady_clock::now() + settings_.submit_busy_wait;
+  std::chrono::milliseconds pause{1000};
+  for (bool first = true;; first = false) {
+    try {
+      if (!first) {
+        // The try before may have reached the controller before its answer was lost.
+        if (std::vector<std::string> found = ids_named(job_name); !found.empty()) {
+          return found.front();
+        }
+      }
+      auto [outcome, result] = run_classified(argv, options);
+      return dialect_->parse_submit(result);
+    } catch (const ConnectionFailed& e) {
+      if (std::chrono::steady_clock::now() + pause > give_up_at) throw;
+      log(LogLevel::kWarn, kComponent, "the controller is busy or away; backing off",
+          {{"scheduler", runner_->describe()},
+           {"ms", std::to_string(pause.count())},
+           {"error", e.what()}});
+      std::this_thread::sleep_for(pause);
+      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(30));
+    }
+  }
 }
 
 std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& ids) {

@@ -44,6 +44,9 @@ struct BatchSettings {
   std::string sandbox_root;   // absolute on the target; empty: <home>/.cuttle/jobs
   std::string default_queue;  // for jobs that name none; empty: the scheduler's default
   CleanupPolicy cleanup = CleanupPolicy::kNever;
+  // How long a submit backs off and tries again while the controller does not answer or
+  // says it is busy, before the submit fails (0: fail at once).
+  std::chrono::milliseconds submit_busy_wait{60000};
 };
 
 class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this<BatchScheduler> {
@@ -94,6 +97,11 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::pair<CommandOutcome, CommandResult> run_classified(const std::vector<std::string>& argv,
                                                           const CommandOptions& options = {});
   std::string sandbox_root();
+  // Runs the submit command; while the controller is busy or away, backs off (1 s, then
+  // doubling to 30 s) for up to submit_busy_wait, first asking whether an earlier try
+  // reached it after all (the job name carries our key). Throws ConnectionFailed after.
+  std::string submit_with_backoff(const std::vector<std::string>& argv,
+                                  const CommandOptions& options, const std::string& job_name);
   std::vector<std::string> ids_named(const std::string& job_name);
   void find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
                          const std::set<std::string>& queued_keys, std::vector<std::string>& ids,

@@ -193,7 +193,10 @@ CommandOutcome SlurmDialect::classify(const std::vector<std::string>& argv,
                                       const CommandResult& result) const {
   const std::string& err = result.stderr_text;
   if (contains(err, "accounting storage is disabled")) return CommandOutcome::kAccountingDisabled;
+  // Away, or busy (an overloaded slurmctld: timeouts, EAGAIN): the same for the engine,
+  // which retries rather than failing a job (a submit backs off: submit.busy.wait).
   if (contains(err, "Unable to contact slurm controller") || contains(err, "Socket timed out") ||
+      contains(err, "Resource temporarily unavailable") ||
       contains(err, "Zero Bytes were transmitted") ||
       contains(err, "Communication connection failure") ||
       contains(err, "Slurm backup controller in standby mode") ||
