@@ -94,6 +94,11 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
       {"submit.busy.wait", PropertyType::kDuration, "60s",
        "how long a submit backs off and retries while the controller is busy or away "
        "(Socket timed out, Resource temporarily unavailable) before it fails (0: at once)"},
+      {"submit.interval", PropertyType::kDuration, "0s",
+       "at least this long between two submits; a faster submit waits (0: no limit)"},
+      {"submit.max.in.flight", PropertyType::kInt, "0",
+       "at most this many jobs submitted here and not yet finished; another submit waits "
+       "for one to finish (0: no limit)"},
   };
 }
 
@@ -107,6 +112,10 @@ BatchSettings BatchSettings::from(const Properties& properties) {
   settings.sandbox_root = properties.get_string("sandbox.root");
   settings.default_queue = properties.get_string("queue");
   settings.submit_busy_wait = properties.get_duration("submit.busy.wait");
+  settings.submit_interval = properties.get_duration("submit.interval");
+  settings.max_in_flight = properties.get_int("submit.max.in.flight");
+  if (settings.max_in_flight < 0)
+    throw InvalidArgument("submit.max.in.flight must not be negative");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
@@ -126,6 +135,10 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
       files_(std::move(files)),
       settings_(std::move(settings)),
       sandbox_root_(settings_.sandbox_root),
+      submit_rate_(settings_.submit_interval.count() > 0
+                       ? std::make_unique<RateLimiter>(
+                             1000.0 / static_cast<double>(settings_.submit_interval.count()), 1)
+                       : nullptr),
       poll_(settings_.poll_min, settings_.poll_max) {}
 
 BatchScheduler::~BatchScheduler() = default;
@@ -189,8 +202,29 @@ std::string BatchScheduler::sandbox_root() {
   return sandbox_root_;
 }
 
+void BatchScheduler::wait_for_submit_slot() {
+  if (settings_.max_in_flight > 0) {
+    // The poller publishes final states; a finished job frees its slot on its next round.
+    for (bool logged = false;
+         static_cast<std::int64_t>(active_ids().size()) >= settings_.max_in_flight; logged = true) {
+      if (!logged) {
+        log(LogLevel::kInfo, kComponent, "submit.max.in.flight reached; the submit waits",
+            {{"scheduler", runner_->describe()}});
+      }
+      wake_poller_soon();
+      std::this_thread::sleep_for(settings_.poll_min);
+    }
+  }
+  if (submit_rate_) submit_rate_->acquire();
+}
+
 std::string BatchScheduler::submit(const JobDescription& requested) {
   requested.validate();
+  // With an in-flight bound, one submit at a time: the count it waited for stays true
+  // until its own job is tracked.
+  std::unique_lock<std::mutex> gate(submit_gate_, std::defer_lock);
+  if (settings_.max_in_flight > 0) gate.lock();
+  wait_for_submit_slot();
   JobDescription description = requested;
   if (description.queue.empty()) description.queue = settings_.default_queue;
   for (std::size_t i = 0; i < description.stage_out.size(); ++i) {

@@ -24,6 +24,7 @@
 #include "cuttle/sandbox.h"
 #include "internal/lost_rule.h"
 #include "internal/poll_loop.h"
+#include "internal/rate_limiter.h"
 #include "internal/scheduler_base.h"
 
 namespace cuttle::detail {
@@ -47,6 +48,10 @@ struct BatchSettings {
   // How long a submit backs off and tries again while the controller does not answer or
   // says it is busy, before the submit fails (0: fail at once).
   std::chrono::milliseconds submit_busy_wait{60000};
+  // At most one submit per interval (0: no limit) and at most this many of this object's
+  // jobs submitted and not yet final (0: no limit); an excess submit waits in submit().
+  std::chrono::milliseconds submit_interval{0};
+  std::int64_t max_in_flight = 0;
 };
 
 class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this<BatchScheduler> {
@@ -100,6 +105,8 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   // Runs the submit command; while the controller is busy or away, backs off (1 s, then
   // doubling to 30 s) for up to submit_busy_wait, first asking whether an earlier try
   // reached it after all (the job name carries our key). Throws ConnectionFailed after.
+  // Blocks until submit.interval and submit.max.in.flight allow one more submit.
+  void wait_for_submit_slot();
   std::string submit_with_backoff(const std::vector<std::string>& argv,
                                   const CommandOptions& options, const std::string& job_name);
   std::vector<std::string> ids_named(const std::string& job_name);
@@ -141,7 +148,11 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::string sandbox_root_;
   enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;
 
-  std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
+  std::mutex observe_mutex_;
+
+  std::unique_ptr<RateLimiter> submit_rate_;  // with submit.interval only
+  std::mutex submit_gate_;  // with submit.max.in.flight only  // one observation round at a time
+                            // (poll thread vs callers)
 
   // Last: stopped (and joined) before the members its rounds use are destroyed.
   PollLoop poll_;

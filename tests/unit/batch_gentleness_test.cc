@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "adaptors/batch/batch_scheduler.h"
 #include "adaptors/slurm/slurm_dialect.h"
@@ -70,6 +72,85 @@ TEST(BatchGentleness, ABusyControllerDelaysTheSubmitInsteadOfFailingIt) {
 
   auto always_busy = std::make_shared<BusySlurm>(1000);
   EXPECT_THROW(open(always_busy, dir.path() + "/b", 0ms)->submit(d), ConnectionFailed);
+}
+
+// sbatch submits 1, 2, 3, ...; squeue lists each RUNNING until finish() marks it COMPLETED.
+class CountingSlurm : public CommandRunner {
+ public:
+  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options) override {
+    if (argv.front() == "/bin/sh") return LocalRunner().run(argv, options);
+    std::lock_guard lock(mutex_);
+    if (argv.front() == "sbatch") {
+      submitted_.push_back(std::chrono::steady_clock::now());
+      return {0, std::to_string(submitted_.size()) + "\n", ""};
+    }
+    if (argv.front() != "squeue") return {0, "", ""};
+    std::string out;
+    for (std::size_t id = 1; id <= submitted_.size(); ++id) {
+      const char* state = finished_.count(id) ? "COMPLETED" : "RUNNING";
+      const std::string f = "\x1f";  // squeue's field separator (kSqueueFormat)
+      out += std::to_string(id) + f + state + f + "None" + f + "N/A" + f + "N/A" + f + "N/A" + f +
+             "UNLIMITED" + f + "debug" + f + "job\n";
+    }
+    return {0, out, ""};
+  }
+  std::string describe() const override { return "counting-slurm"; }
+  void finish(std::size_t id) {
+    std::lock_guard lock(mutex_);
+    finished_.insert(id);
+  }
+  std::vector<std::chrono::steady_clock::time_point> submitted() {
+    std::lock_guard lock(mutex_);
+    return submitted_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::chrono::steady_clock::time_point> submitted_;
+  std::set<std::size_t> finished_;
+};
+
+std::shared_ptr<BatchScheduler> open_limited(const std::shared_ptr<CountingSlurm>& runner,
+                                             const std::string& root,
+                                             std::chrono::milliseconds interval,
+                                             std::int64_t in_flight) {
+  BatchSettings settings;
+  settings.sandbox_root = root;
+  settings.poll_min = 50ms;
+  settings.poll_max = 100ms;
+  settings.submit_interval = interval;
+  settings.max_in_flight = in_flight;
+  return std::make_shared<BatchScheduler>("slurm", Location::parse("slurm://"),
+                                          std::make_unique<slurm::SlurmDialect>(), runner,
+                                          std::make_shared<LocalFileSystem>(), settings);
+}
+
+TEST(BatchGentleness, ASubmitBeyondTheInFlightBoundWaitsForAJobToFinish) {
+  testing::TempDir dir;
+  auto slurm = std::make_shared<CountingSlurm>();
+  auto scheduler = open_limited(slurm, dir.path(), 0ms, 1);
+  const JobDescription d = testing::job("/bin/true", {});
+  EXPECT_EQ(scheduler->submit(d), "1");
+  std::string second;
+  std::thread waiting([&] { second = scheduler->submit(d); });
+  // Not submitted while job 1 runs (several poll rounds long).
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(slurm->submitted().size(), 1u);
+  slurm->finish(1);
+  waiting.join();
+  EXPECT_EQ(second, "2");
+}
+
+TEST(BatchGentleness, SubmitsAreSpacedBySubmitInterval) {
+  testing::TempDir dir;
+  auto slurm = std::make_shared<CountingSlurm>();
+  auto scheduler = open_limited(slurm, dir.path(), 200ms, 0);
+  const JobDescription d = testing::job("/bin/true", {});
+  for (int i = 0; i < 3; ++i) scheduler->submit(d);
+  const auto at = slurm->submitted();
+  ASSERT_EQ(at.size(), 3u);
+  EXPECT_GE(at[1] - at[0], 190ms);
+  EXPECT_GE(at[2] - at[1], 190ms);
 }
 
 // Requeue and preemption are not final; a node failure is Error (the retry limit applies).
