@@ -337,6 +337,9 @@ std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& 
   const auto give_up_at = std::chrono::steady_clock::now() + settings_.submit_busy_wait;
   std::chrono::milliseconds pause{1000};
   for (bool first = true;; first = false) {
+    // Only the controller's own "busy" or "away" answer is waited out; a transport that
+    // fails (an unreachable host) or a command that hangs fails the submit at once.
+    std::optional<CommandResult> busy;
     try {
       if (!first) {
         // The try before may have reached the controller before its answer was lost.
@@ -344,17 +347,27 @@ std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& 
           return found.front();
         }
       }
-      auto [outcome, result] = run_classified(argv, options);
-      return dialect_->parse_submit(result);
-    } catch (const ConnectionFailed& e) {
-      if (std::chrono::steady_clock::now() + pause > give_up_at) throw;
-      log(LogLevel::kWarn, kComponent, "the controller is busy or away; backing off",
-          {{"scheduler", runner_->describe()},
-           {"ms", std::to_string(pause.count())},
-           {"error", e.what()}});
-      std::this_thread::sleep_for(pause);
-      pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(30));
+      CommandResult result = run(argv, options);
+      const CommandOutcome outcome = dialect_->classify(argv, result);
+      if (outcome != CommandOutcome::kSchedulerDown) {
+        raise_for(argv, outcome, result);
+        return dialect_->parse_submit(result);
+      }
+      busy = std::move(result);
+    } catch (const ConnectionFailed&) {
+      if (first) throw;  // the transport, not the controller
     }
+    if (std::chrono::steady_clock::now() + pause > give_up_at) {
+      if (busy) raise_for(argv, CommandOutcome::kSchedulerDown, *busy);
+      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
+                             runner_->describe() + " within submit.busy.wait");
+    }
+    log(LogLevel::kWarn, kComponent, "the controller is busy or away; backing off",
+        {{"scheduler", runner_->describe()},
+         {"ms", std::to_string(pause.count())},
+         {"stderr", busy ? first_line(busy->stderr_text) : std::string("(no answer)")}});
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(30));
   }
 }
 
