@@ -166,8 +166,9 @@ Capabilities LocalScheduler::capabilities() const {
   c.local_sandbox = true;
   c.containers = true;  // when a runtime is installed here: submit probes and says so
   c.steps = true;       // through the wrapper, attached or detached
-  // Held by a detached job's wrapper, which outlives this process (dependency_wait.h).
-  c.dependencies = options_.detached;
+  // Detached: held by the job's wrapper, which outlives this process (dependency_wait.h);
+  // attached: held here, as the job itself lives only as long as this process.
+  c.dependencies = true;
   return c;
 }
 
@@ -184,6 +185,10 @@ std::string LocalScheduler::submit(const JobDescription& description) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.emplace(job->id, job);
+  }
+  if (!options_.detached && !description.dependencies.empty()) {
+    hold(job);
+    return job->id;
   }
   if (!admit(job)) {
     publish(base_status(*job, JobState::kQueued, "queued"));
@@ -267,6 +272,8 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     // In attached mode (a container job or steps) max_runtime and extend stay with the managed
     // scheduler's timer, as for every attached job; its cancel stops the container.
     if (!options_.detached) launched.max_runtime.reset();
+    // Attached: held in this process instead (local_dependencies.cc).
+    if (!options_.detached) launched.dependencies.clear();
     write_file_plain(job->wrapper, render_wrapper(launched, paths, options_.cancel_grace), 0700);
     if (launched.max_runtime) {
       write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
@@ -274,8 +281,9 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     }
     // Before the spawn: the submitter records the wrapper's pid (pid.start) at once, and a
     // reader must not take a live wrapper without this marker for a running job.
-    if (!description.dependencies.empty())
+    if (options_.detached && !description.dependencies.empty()) {
       write_file_plain(marker_path(dir, kWaitingMarker), "", 0644);
+    }
   } catch (...) {
     job->sandbox->cleanup();
     throw;
@@ -345,7 +353,7 @@ void LocalScheduler::start(const JobPtr& job) {
   bool cancelled;
   // A job with dependencies waits in its wrapper first; a later read of its record shows
   // when it runs.
-  const bool held = !job->description.dependencies.empty();
+  const bool held = job->detached && !job->description.dependencies.empty();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job->pid = pid;
@@ -363,6 +371,7 @@ void LocalScheduler::start(const JobPtr& job) {
   }
   publish(held ? waiting_status(*job) : base_status(*job, JobState::kRunning, "running"));
   watch(job, fd);
+  release_held();  // after_start
   if (cancelled) {
     signal_group(job, SIGTERM);
     if (!job->detached) arm_kill_timer(job);
@@ -433,6 +442,7 @@ JobStatus LocalScheduler::cancel(const std::string& id) {
             break;
           }
         }
+        std::erase(held_, job);
       }
     }
   }
@@ -450,6 +460,7 @@ JobStatus LocalScheduler::cancel(const std::string& id) {
     status.reason = "cancelled by user before it started";
     status.finished = Clock::now();
     conclude(job, std::move(status));
+    release_held();
   } else {
     signal_group(job, SIGTERM);
     // A detached job's wrapper escalates to SIGKILL itself, watched or not.

@@ -50,7 +50,7 @@ Resources and placement (docs/resources.md; refused where the adaptor cannot hon
   --account NAME            --qos NAME                    --reservation NAME
   --constraint FEATURE      a node feature; repeatable, all required
   --exclusive               no other job on the job's nodes
-Dependencies (docs/dependencies.md; slurm, torque, ssh, local with mode=detached):
+Dependencies (docs/dependencies.md; slurm, torque, ssh, local):
   --after CONDITION:ID      start after job ID: after_ok, after_any, after_not_ok or
                             after_start; repeatable, all required
   --stage-in SRC[:DEST]     --stage-out SRC[:DEST] (repeatable)

@@ -38,8 +38,7 @@ const ResourceField kResourceFields[] = {
      "they are options of a batch system's submit command (slurm, torque)"},
     {"dependencies", &Capabilities::dependencies,
      [](const JobDescription& d) { return !d.dependencies.empty(); },
-     "dependencies are honoured by slurm, torque, ssh and local with mode=detached "
-     "(docs/dependencies.md)"},
+     "dependencies are honoured by slurm, torque, ssh and local (docs/dependencies.md)"},
 };
 
 }  // namespace

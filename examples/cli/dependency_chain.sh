@@ -2,7 +2,7 @@
 # A chain of jobs with the `cuttle` command: B runs only if A completed, C only if B did
 # not, and D (after_ok on B) can never run, so it ends as Error "dependency never
 # satisfied" instead of staying queued (docs/dependencies.md). Works on slurm://,
-# torque://, ssh:// and local://?mode=detached.
+# torque://, ssh:// and local://.
 #
 #   examples/cli/dependency_chain.sh [LOCATION]
 #   examples/cli/dependency_chain.sh 'local://?mode=detached'

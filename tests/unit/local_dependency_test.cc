@@ -1,6 +1,6 @@
-// Dependencies on local://?mode=detached, held by the job's wrapper: the hold outlives the
-// process that submitted the job (a new scheduler object sees it waiting, then finished),
-// and a cancel of a waiting job ends it Cancelled without running it.
+// Dependencies on local://: with mode=detached held by the job's wrapper, so the hold
+// outlives the process that submitted the job (a new scheduler object sees it waiting,
+// then finished); attached, held by this process. A cancelled waiting job never runs.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -69,6 +69,24 @@ TEST_F(LocalDependencyTest, AWaitingJobCancelledNeverRunsAndItsDependentsSeeItEn
   EXPECT_EQ(scheduler->cancel(b).state == JobState::kCancelled ||
                 scheduler->wait_until_done(b, 20s).state == JobState::kCancelled,
             true);
+  EXPECT_EQ(scheduler->wait_until_done(c, 20s).state, JobState::kCompleted);
+  scheduler->cancel(a);
+  EXPECT_FALSE(std::filesystem::exists(witness));
+}
+
+// Attached jobs live as long as this process: it holds them itself, and a held job
+// cancelled never runs while its dependents see it ended.
+TEST_F(LocalDependencyTest, AttachedJobsAreHeldInThisProcessAndACancelledOneNeverRuns) {
+  const std::string witness = dir_ + "/b-ran";
+  SchedulerOptions options;
+  options.properties = {{"sandbox.root", dir_ + "/sandboxes"}};
+  auto scheduler = open_scheduler("local://", options);
+  const std::string a = scheduler->submit(job("sleep", {"30"}));
+  const std::string b =
+      scheduler->submit(after(DependencyCondition::kAfterOk, a, job("touch", {witness})));
+  const std::string c = scheduler->submit(after(DependencyCondition::kAfterNotOk, b, job("true")));
+  EXPECT_EQ(scheduler->status(b).state, JobState::kQueued);
+  EXPECT_EQ(scheduler->cancel(b).state, JobState::kCancelled);
   EXPECT_EQ(scheduler->wait_until_done(c, 20s).state, JobState::kCompleted);
   scheduler->cancel(a);
   EXPECT_FALSE(std::filesystem::exists(witness));
