@@ -212,6 +212,9 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
         t.missing.found();
       }
     }
+    if (r.status && is_tracked && !it->second.sandbox.empty()) {
+      record_never_satisfied(o, it->second.sandbox);
+    }
     if (r.status) {
       if (is_tracked && !it->second.sandbox.empty()) {
         r.status->scheduler_info["sandbox"] = it->second.sandbox;
@@ -225,6 +228,21 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
     }
   }
   return resolved;
+}
+
+// The scheduler forgets a job whose dependency can never be met (Slurm cancels it); its
+// wrapper never ran to record why. The engine records it as the wrapper would have, so
+// that a process that asks after the queue forgot the job still derives Error, not "lost".
+void BatchScheduler::record_never_satisfied(const Observation& o, const std::string& sandbox) {
+  const NativeJob* source = o.queue ? &*o.queue : (o.accounting ? &*o.accounting : nullptr);
+  if (!source || !source->dependency_never_satisfied || (o.marker && o.marker->exit_code)) return;
+  try {
+    files_->write_file(join_path(join_path(sandbox, kMarkerDir), "exit"), kDependencyExitMarker,
+                       0644);
+  } catch (const Error& e) {
+    log(LogLevel::kWarn, kComponent, "could not record the unsatisfiable dependency",
+        {{"id", o.id}, {"error", e.what()}});
+  }
 }
 
 void BatchScheduler::finish_job(JobStatus& status) {

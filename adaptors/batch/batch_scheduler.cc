@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
@@ -90,6 +91,14 @@ std::vector<PropertyDescriptor> batch_property_descriptors() {
       cancel_grace_property(),
       {"queue", PropertyType::kString, "",
        "queue (partition) for jobs that name none; empty: the scheduler's default"},
+      {"submit.busy.wait", PropertyType::kDuration, "60s",
+       "how long a submit backs off and retries while the controller is busy or away "
+       "(Socket timed out, Resource temporarily unavailable) before it fails (0: at once)"},
+      {"submit.interval", PropertyType::kDuration, "0s",
+       "at least this long between two submits; a faster submit waits (0: no limit)"},
+      {"submit.max.in.flight", PropertyType::kInt, "0",
+       "at most this many jobs submitted here and not yet finished; another submit waits "
+       "for one to finish (0: no limit)"},
   };
 }
 
@@ -102,6 +111,11 @@ BatchSettings BatchSettings::from(const Properties& properties) {
   settings.command_timeout = properties.get_duration("command.timeout");
   settings.sandbox_root = properties.get_string("sandbox.root");
   settings.default_queue = properties.get_string("queue");
+  settings.submit_busy_wait = properties.get_duration("submit.busy.wait");
+  settings.submit_interval = properties.get_duration("submit.interval");
+  settings.max_in_flight = properties.get_int("submit.max.in.flight");
+  if (settings.max_in_flight < 0)
+    throw InvalidArgument("submit.max.in.flight must not be negative");
   if (!settings.sandbox_root.empty() && settings.sandbox_root[0] != '/') {
     throw InvalidArgument("sandbox.root must be an absolute path: " + settings.sandbox_root);
   }
@@ -121,6 +135,10 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
       files_(std::move(files)),
       settings_(std::move(settings)),
       sandbox_root_(settings_.sandbox_root),
+      submit_rate_(settings_.submit_interval.count() > 0
+                       ? std::make_unique<RateLimiter>(
+                             1000.0 / static_cast<double>(settings_.submit_interval.count()), 1)
+                       : nullptr),
       poll_(settings_.poll_min, settings_.poll_max) {}
 
 BatchScheduler::~BatchScheduler() = default;
@@ -184,8 +202,29 @@ std::string BatchScheduler::sandbox_root() {
   return sandbox_root_;
 }
 
+void BatchScheduler::wait_for_submit_slot() {
+  if (settings_.max_in_flight > 0) {
+    // The poller publishes final states; a finished job frees its slot on its next round.
+    for (bool logged = false;
+         static_cast<std::int64_t>(active_ids().size()) >= settings_.max_in_flight; logged = true) {
+      if (!logged) {
+        log(LogLevel::kInfo, kComponent, "submit.max.in.flight reached; the submit waits",
+            {{"scheduler", runner_->describe()}});
+      }
+      wake_poller_soon();
+      std::this_thread::sleep_for(settings_.poll_min);
+    }
+  }
+  if (submit_rate_) submit_rate_->acquire();
+}
+
 std::string BatchScheduler::submit(const JobDescription& requested) {
   requested.validate();
+  // With an in-flight bound, one submit at a time: the count it waited for stays true
+  // until its own job is tracked.
+  std::unique_lock<std::mutex> gate(submit_gate_, std::defer_lock);
+  if (settings_.max_in_flight > 0) gate.lock();
+  wait_for_submit_slot();
   JobDescription description = requested;
   if (description.queue.empty()) description.queue = settings_.default_queue;
   for (std::size_t i = 0; i < description.stage_out.size(); ++i) {
@@ -222,7 +261,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     const std::string wrapper_path = join_path(markers, "wrapper.sh");
     // `auto` is resolved on the submit host, which sites install the same software on
     // as their compute nodes; the wrapper checks the runtime again on the node.
-    const JobDescription launched = resolve_container(description, *runner_);
+    JobDescription launched = resolve_container(description, *runner_);
+    launched.dependencies.clear();  // the scheduler holds the job (--dependency, -W depend)
     files_->write_file(wrapper_path, render_wrapper(launched, paths, settings_.cancel_grace), 0755);
     if (description.max_runtime) {
       files_->write_file(join_path(markers, "allocation"),
@@ -248,8 +288,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
       argv = dialect_->submit_argv(script_path);
     }
     try {
-      auto [outcome, result] = run_classified(argv, options);
-      id = dialect_->parse_submit(result);
+      id = submit_with_backoff(argv, options, job_name);
     } catch (const ConnectionFailed&) {
       // The submit may have reached the scheduler before the answer was lost. The job
       // name carries our key: cancel what we find so no half-submitted job stays behind.
@@ -290,6 +329,46 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   publish(status);
   wake_poller_soon();
   return id;
+}
+
+std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& argv,
+                                                const CommandOptions& options,
+                                                const std::string& job_name) {
+  const auto give_up_at = std::chrono::steady_clock::now() + settings_.submit_busy_wait;
+  std::chrono::milliseconds pause{1000};
+  for (bool first = true;; first = false) {
+    // Only the controller's own "busy" or "away" answer is waited out; a transport that
+    // fails (an unreachable host) or a command that hangs fails the submit at once.
+    std::optional<CommandResult> busy;
+    try {
+      if (!first) {
+        // The try before may have reached the controller before its answer was lost.
+        if (std::vector<std::string> found = ids_named(job_name); !found.empty()) {
+          return found.front();
+        }
+      }
+      CommandResult result = run(argv, options);
+      const CommandOutcome outcome = dialect_->classify(argv, result);
+      if (outcome != CommandOutcome::kSchedulerDown) {
+        raise_for(argv, outcome, result);
+        return dialect_->parse_submit(result);
+      }
+      busy = std::move(result);
+    } catch (const ConnectionFailed&) {
+      if (first) throw;  // the transport, not the controller
+    }
+    if (std::chrono::steady_clock::now() + pause > give_up_at) {
+      if (busy) raise_for(argv, CommandOutcome::kSchedulerDown, *busy);
+      throw ConnectionFailed(dialect_->name() + " controller did not answer on " +
+                             runner_->describe() + " within submit.busy.wait");
+    }
+    log(LogLevel::kWarn, kComponent, "the controller is busy or away; backing off",
+        {{"scheduler", runner_->describe()},
+         {"ms", std::to_string(pause.count())},
+         {"stderr", busy ? first_line(busy->stderr_text) : std::string("(no answer)")}});
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, std::chrono::seconds(30));
+  }
 }
 
 std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& ids) {

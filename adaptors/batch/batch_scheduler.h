@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "adaptors/batch/dialect.h"
+#include "adaptors/batch/resolution.h"
 #include "cuttle/command_runner.h"
 #include "cuttle/file_system.h"
 #include "cuttle/properties.h"
 #include "cuttle/sandbox.h"
 #include "internal/lost_rule.h"
 #include "internal/poll_loop.h"
+#include "internal/rate_limiter.h"
 #include "internal/scheduler_base.h"
 
 namespace cuttle::detail {
@@ -43,6 +45,13 @@ struct BatchSettings {
   std::string sandbox_root;   // absolute on the target; empty: <home>/.cuttle/jobs
   std::string default_queue;  // for jobs that name none; empty: the scheduler's default
   CleanupPolicy cleanup = CleanupPolicy::kNever;
+  // How long a submit backs off and tries again while the controller does not answer or
+  // says it is busy, before the submit fails (0: fail at once).
+  std::chrono::milliseconds submit_busy_wait{60000};
+  // At most one submit per interval (0: no limit) and at most this many of this object's
+  // jobs submitted and not yet final (0: no limit); an excess submit waits in submit().
+  std::chrono::milliseconds submit_interval{0};
+  std::int64_t max_in_flight = 0;
 };
 
 class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this<BatchScheduler> {
@@ -93,6 +102,13 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::pair<CommandOutcome, CommandResult> run_classified(const std::vector<std::string>& argv,
                                                           const CommandOptions& options = {});
   std::string sandbox_root();
+  // Runs the submit command; while the controller is busy or away, backs off (1 s, then
+  // doubling to 30 s) for up to submit_busy_wait, first asking whether an earlier try
+  // reached it after all (the job name carries our key). Throws ConnectionFailed after.
+  // Blocks until submit.interval and submit.max.in.flight allow one more submit.
+  void wait_for_submit_slot();
+  std::string submit_with_backoff(const std::vector<std::string>& argv,
+                                  const CommandOptions& options, const std::string& job_name);
   std::vector<std::string> ids_named(const std::string& job_name);
   void find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
                          const std::set<std::string>& queued_keys, std::vector<std::string>& ids,
@@ -103,6 +119,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::map<std::string, NativeJob> query_status(const std::vector<std::string>& ids);
   std::map<std::string, NativeJob> query_accounting(const std::vector<std::string>& ids);
   JobStatus publish_observed(JobStatus status);
+  void record_never_satisfied(const Observation& observation, const std::string& sandbox);
   void finish_job(JobStatus& status);
   void remember(const std::string& id, const NativeJob* job);
   // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.
@@ -131,7 +148,11 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::string sandbox_root_;
   enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;
 
-  std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
+  std::mutex observe_mutex_;
+
+  std::unique_ptr<RateLimiter> submit_rate_;  // with submit.interval only
+  std::mutex submit_gate_;  // with submit.max.in.flight only  // one observation round at a time
+                            // (poll thread vs callers)
 
   // Last: stopped (and joined) before the members its rounds use are destroyed.
   PollLoop poll_;

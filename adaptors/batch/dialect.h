@@ -35,6 +35,9 @@ struct NativeJob {
   // A final state whose exit code the scheduler does not print (Slurm FAILED in squeue):
   // the engine reads the wrapper's marker for the true code.
   bool exit_code_from_marker = false;
+  // The scheduler says a dependency of the job can never be met (state is then Error):
+  // the engine records it in the job's exit marker, so it outlives the queue's memory.
+  bool dependency_never_satisfied = false;
   std::optional<TimePoint> submitted;
   std::optional<TimePoint> started;
   std::optional<TimePoint> finished;

@@ -22,10 +22,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "adaptors/kubernetes/rate_limiter.h"
 #include "cuttle/command_runner.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
+#include "internal/rate_limiter.h"
 
 namespace cuttle::detail {
 

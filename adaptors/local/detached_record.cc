@@ -11,6 +11,7 @@
 
 #include "adaptors/local/process.h"
 #include "cuttle/file_system.h"
+#include "internal/dependency_wait.h"
 #include "internal/stage_out_plan.h"
 
 namespace cuttle::detail::local {
@@ -103,6 +104,7 @@ DetachedRecord read_record(const std::string& sandbox) {
     record.markers.container_error = std::string(first_line(read_marker(sandbox, "container_err")));
   }
   record.markers.step_exit_codes = parse_steps_marker(read_marker(sandbox, "steps"));
+  record.markers.waiting = ::access(marker_path(sandbox, kWaitingMarker).c_str(), F_OK) == 0;
   // The wrapper writes no clock readings (a `date` per job costs a process): a marker's
   // mtime is when it was written.
   record.markers.started = marker_mtime(sandbox, "pid");

@@ -68,6 +68,7 @@ void LocalScheduler::on_readable(const std::weak_ptr<LocalScheduler>& weak, cons
 void LocalScheduler::finish(const JobPtr& job, const std::optional<ExitInfo>& exit) {
   conclude(job, final_status(*job, exit));
   release_slot(job);
+  release_held();
 }
 
 JobStatus LocalScheduler::final_status(const Job& job, const std::optional<ExitInfo>& exit) const {

@@ -103,7 +103,9 @@ JobStatus LocalScheduler::observe_detached(const JobPtr& job) {
         job->start_ticks = *record.start_ticks;
         job->watching = true;
       }
-      JobStatus running = publish(base_status(*job, JobState::kRunning, "running"));
+      JobStatus running = publish(
+          record.markers.waiting ? base_status(*job, JobState::kQueued, "waiting for dependencies")
+                                 : base_status(*job, JobState::kRunning, "running"));
       watch(job, fd);
       return running;
     }

@@ -26,6 +26,7 @@
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
 #include "internal/container_runtime.h"
+#include "internal/dependency_wait.h"
 #include "internal/event_loop.h"
 #include "internal/finish_step.h"
 #include "internal/log.h"
@@ -165,6 +166,9 @@ Capabilities LocalScheduler::capabilities() const {
   c.local_sandbox = true;
   c.containers = true;  // when a runtime is installed here: submit probes and says so
   c.steps = true;       // through the wrapper, attached or detached
+  // Detached: held by the job's wrapper, which outlives this process (dependency_wait.h);
+  // attached: held here, as the job itself lives only as long as this process.
+  c.dependencies = true;
   return c;
 }
 
@@ -181,6 +185,10 @@ std::string LocalScheduler::submit(const JobDescription& description) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.emplace(job->id, job);
+  }
+  if (!options_.detached && !description.dependencies.empty()) {
+    hold(job);
+    return job->id;
   }
   if (!admit(job)) {
     publish(base_status(*job, JobState::kQueued, "queued"));
@@ -264,10 +272,17 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     // In attached mode (a container job or steps) max_runtime and extend stay with the managed
     // scheduler's timer, as for every attached job; its cancel stops the container.
     if (!options_.detached) launched.max_runtime.reset();
+    // Attached: held in this process instead (local_dependencies.cc).
+    if (!options_.detached) launched.dependencies.clear();
     write_file_plain(job->wrapper, render_wrapper(launched, paths, options_.cancel_grace), 0700);
     if (launched.max_runtime) {
       write_file_plain(marker_path(dir, "allocation"), allocation_marker(*description.max_runtime),
                        0644);
+    }
+    // Before the spawn: the submitter records the wrapper's pid (pid.start) at once, and a
+    // reader must not take a live wrapper without this marker for a running job.
+    if (options_.detached && !description.dependencies.empty()) {
+      write_file_plain(marker_path(dir, kWaitingMarker), "", 0644);
     }
   } catch (...) {
     job->sandbox->cleanup();
@@ -336,11 +351,15 @@ void LocalScheduler::start(const JobPtr& job) {
     }
   }
   bool cancelled;
+  // A job with dependencies waits in its wrapper first; a later read of its record shows
+  // when it runs.
+  const bool held = job->detached && !job->description.dependencies.empty();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job->pid = pid;
     job->start_ticks = ticks;
-    job->started = Clock::now();
+    // A held job starts when its wrapper's wait ends: the pid marker's rewrite says when.
+    if (!held) job->started = Clock::now();
     job->queued = false;
     job->watching = true;
     cancelled = job->cancel_requested;
@@ -350,8 +369,9 @@ void LocalScheduler::start(const JobPtr& job) {
     job->description = std::move(kept);
     job->environment.reset();
   }
-  publish(base_status(*job, JobState::kRunning, "running"));
+  publish(held ? waiting_status(*job) : base_status(*job, JobState::kRunning, "running"));
   watch(job, fd);
+  release_held();  // after_start
   if (cancelled) {
     signal_group(job, SIGTERM);
     if (!job->detached) arm_kill_timer(job);
@@ -422,6 +442,7 @@ JobStatus LocalScheduler::cancel(const std::string& id) {
             break;
           }
         }
+        std::erase(held_, job);
       }
     }
   }
@@ -439,6 +460,7 @@ JobStatus LocalScheduler::cancel(const std::string& id) {
     status.reason = "cancelled by user before it started";
     status.finished = Clock::now();
     conclude(job, std::move(status));
+    release_held();
   } else {
     signal_group(job, SIGTERM);
     // A detached job's wrapper escalates to SIGKILL itself, watched or not.
@@ -486,6 +508,13 @@ JobStatus LocalScheduler::base_status(const Job& job, JobState state, std::strin
   status.started = job.started;
   if (job.pid > 0) status.scheduler_info["pid"] = std::to_string(job.pid);
   if (job.sandbox) status.scheduler_info["sandbox"] = job.sandbox->path();
+  return status;
+}
+
+JobStatus LocalScheduler::waiting_status(const Job& job) const {
+  JobStatus status = base_status(job, JobState::kQueued, "waiting");
+  status.reason = "waiting for dependencies";
+  status.started.reset();  // the wrapper started; the job has not
   return status;
 }
 

@@ -64,6 +64,10 @@ class LocalScheduler final : public SchedulerBase,
   JobStatus final_status(const Job& job, const std::optional<ExitInfo>& exit) const;
   void conclude(const JobPtr& job, JobStatus status);
   void release_slot(const JobPtr& job);
+  // Attached jobs with dependencies wait here, in this process, until each dependency's
+  // status decides; called whenever a job starts or ends (local_dependencies.cc).
+  void hold(const JobPtr& job);
+  void release_held();
   void signal_group(const JobPtr& job, int signal);
   void arm_kill_timer(const JobPtr& job);
 
@@ -73,6 +77,8 @@ class LocalScheduler final : public SchedulerBase,
   JobStatus observe_detached(const JobPtr& job);
   std::string sandbox_of(const std::string& id) const;
   JobStatus base_status(const Job& job, JobState state, std::string native) const;
+  // Queued: the wrapper holds the job until its dependencies are met (dependency_wait.h).
+  JobStatus waiting_status(const Job& job) const;
 
   Location location_;
   LocalOptions options_;
@@ -82,6 +88,7 @@ class LocalScheduler final : public SchedulerBase,
   mutable std::mutex mutex_;  // guards jobs_, queue_, running_ and Job's guarded fields
   std::unordered_map<std::string, JobPtr> jobs_;
   std::deque<JobPtr> queue_;
+  std::vector<JobPtr> held_;  // attached jobs waiting for their dependencies
   std::size_t running_ = 0;
   BackgroundWork finishing_;  // stage-out and cleanup of concluded jobs
 };

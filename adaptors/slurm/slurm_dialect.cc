@@ -1,6 +1,7 @@
 // Slurm: the few pieces that differ from other batch schedulers.
 #include "adaptors/slurm/slurm_dialect.h"
 
+#include "adaptors/batch/dependency_text.h"
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
 #include "adaptors/slurm/slurm_parsers.h"
@@ -64,6 +65,17 @@ std::string resource_directives(const JobDescription& d) {
   return out;
 }
 
+// --dependency=afterok:1:2,afternotok:3 (',' is AND). --kill-on-invalid-dep=yes makes
+// Slurm end a job whose dependency can never be met (CANCELLED, reason
+// DependencyNeverSatisfied, which the state table reads as Error) instead of keeping it
+// pending forever.
+std::string dependency_directives(const std::vector<JobDependency>& dependencies) {
+  if (dependencies.empty()) return {};
+  return directive_line(kPrefix, "--dependency=", native_dependency_list(dependencies),
+                        "dependencies") +
+         std::string(kPrefix) + " --kill-on-invalid-dep=yes\n";
+}
+
 }  // namespace
 
 Capabilities SlurmDialect::capabilities() const {
@@ -71,6 +83,7 @@ Capabilities SlurmDialect::capabilities() const {
   c.extend = true;  // scontrol update TimeLimit
   c.gpus = c.gpu_type = c.account = c.qos = c.reservation = c.constraints = c.exclusive_nodes =
       true;
+  c.dependencies = true;
   return c;
 }
 
@@ -96,6 +109,7 @@ std::string SlurmDialect::render_directives(const JobDescription& d,
         directive_line(kPrefix, "--mem=", std::to_string(mib == 0 ? 1 : mib) + "M", "memory_bytes");
   }
   out += resource_directives(d);
+  out += dependency_directives(d.dependencies);
   if (d.max_runtime) {
     out += directive_line(kPrefix, "--time=", std::to_string(ceil_minutes(*d.max_runtime)),
                           "max_runtime");
@@ -179,7 +193,10 @@ CommandOutcome SlurmDialect::classify(const std::vector<std::string>& argv,
                                       const CommandResult& result) const {
   const std::string& err = result.stderr_text;
   if (contains(err, "accounting storage is disabled")) return CommandOutcome::kAccountingDisabled;
+  // Away, or busy (an overloaded slurmctld: timeouts, EAGAIN): the same for the engine,
+  // which retries rather than failing a job (a submit backs off: submit.busy.wait).
   if (contains(err, "Unable to contact slurm controller") || contains(err, "Socket timed out") ||
+      contains(err, "Resource temporarily unavailable") ||
       contains(err, "Zero Bytes were transmitted") ||
       contains(err, "Communication connection failure") ||
       contains(err, "Slurm backup controller in standby mode") ||
@@ -189,7 +206,10 @@ CommandOutcome SlurmDialect::classify(const std::vector<std::string>& argv,
   // Exit 127: the command is not installed where it runs (a login node without Slurm).
   if (result.exit_code == 127) return CommandOutcome::kFailed;
   const std::string command = command_name(argv);
-  if (contains(err, "Invalid job id specified")) return CommandOutcome::kUnknownJob;
+  // squeue of ids it all forgot: "Invalid job id: 42"; others: "Invalid job id specified".
+  if (contains(err, "Invalid job id specified") || contains(err, "Invalid job id:")) {
+    return CommandOutcome::kUnknownJob;
+  }
   if (command == "scancel" && (contains(err, "already completing or completed") ||
                                contains(err, "Job/step already completing"))) {
     return CommandOutcome::kUnknownJob;

@@ -4,6 +4,7 @@
 #include "adaptors/batch/text.h"
 #include "adaptors/slurm/slurm_states.h"
 #include "cuttle/error.h"
+#include "internal/job_markers.h"
 
 namespace cuttle::detail::slurm {
 
@@ -25,6 +26,16 @@ void apply_state(NativeJob& job, std::string_view native, std::string_view reaso
     job.state = mapping->state;
     job.exit_code_from_marker = mapping->exit_code_from_marker;
     if (mapping->state == JobState::kCompleted) job.exit_code = 0;
+  }
+  // Pending for ever, or cancelled by --kill-on-invalid-dep: either way the job never runs.
+  if (reason == "DependencyNeverSatisfied" && job.state &&
+      (*job.state == JobState::kQueued || *job.state == JobState::kCancelled)) {
+    job.state = JobState::kError;
+    job.dependency_never_satisfied = true;
+    job.reason = kDependencyNeverSatisfied;
+    job.info["reason"] = std::string(reason);
+    job.finished = parse_local_timestamp(end);
+    return;
   }
   const bool has_reason = !reason.empty() && reason != "None" && reason != "(null)";
   if (has_reason) {

@@ -15,6 +15,10 @@ constexpr std::array kTable = {
     StateMapping{"REQUEUE_HOLD", kQueued, false, "requeued and held"},
     StateMapping{"REQUEUE_FED", kQueued, false, "requeued by the federation"},
     StateMapping{"RESV_DEL_HOLD", kQueued, false, "held: its reservation was deleted"},
+    // Not final (issue 14): with PreemptMode=REQUEUE the job runs again. Where preemption
+    // cancels instead, the job leaves the queue and its wrapper's record ("terminated from
+    // outside") decides.
+    StateMapping{"PREEMPTED", kQueued, false, "preempted by a higher-priority job; requeued"},
     StateMapping{"RUNNING", kRunning, false, "running"},
     StateMapping{"COMPLETING", kRunning, false, "finishing: processes being cleaned up"},
     StateMapping{"SUSPENDED", kRunning, false, "suspended (still allocated)"},
@@ -29,9 +33,10 @@ constexpr std::array kTable = {
     StateMapping{"CANCELLED", kCancelled, false, "cancelled"},
     StateMapping{"TIMEOUT", kExpired, false, "time limit reached"},
     StateMapping{"DEADLINE", kExpired, false, "deadline reached"},
+    // Error, so that a retry_limit resubmits it.
     StateMapping{"NODE_FAIL", kError, false, "a node failed"},
     StateMapping{"BOOT_FAIL", kError, false, "a node failed to boot"},
-    StateMapping{"PREEMPTED", kError, false, "preempted by a higher-priority job"},
+
     StateMapping{"REVOKED", kError, false, "revoked: a federation sibling ran it"},
 };
 

@@ -131,8 +131,9 @@ Capabilities SshScheduler::capabilities() const {
   c.detached = true;
   c.native_time_limit = true;  // the wrapper enforces max_runtime on the host
   c.extend = true;
-  c.containers = true;  // when a runtime is installed on the host: submit probes there
-  c.steps = true;       // through the wrapper
+  c.containers = true;    // when a runtime is installed on the host: submit probes there
+  c.steps = true;         // through the wrapper
+  c.dependencies = true;  // held by the wrapper on the host (dependency_wait.h)
   return c;
 }
 
@@ -300,9 +301,10 @@ JobStatus SshScheduler::observe(const std::string& id, Job& job, const MarkerSta
   }
   if (marker.alive) {
     job.missing.found();
-    status.state = JobState::kRunning;
-    status.native_state = "running";
-    status.reason = "running";
+    status.state = marker.waiting ? JobState::kQueued : JobState::kRunning;
+    status.native_state = marker.waiting ? "waiting" : "running";
+    status.reason = marker.waiting ? "waiting for dependencies" : "running";
+    if (marker.waiting) status.started.reset();
     return status;
   }
   // The wrapper writes its exit marker before it exits, and the marker reader looks for

@@ -1,6 +1,7 @@
 // Torque: the few pieces that differ from other batch schedulers.
 #include "adaptors/torque/torque_dialect.h"
 
+#include "adaptors/batch/dependency_text.h"
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
 #include "adaptors/torque/torque_parsers.h"
@@ -59,6 +60,7 @@ std::string nodes_request(const JobDescription& d) {
 Capabilities TorqueDialect::capabilities() const {
   Capabilities c = batch_capabilities();
   c.gpus = c.account = c.constraints = c.exclusive_nodes = true;
+  c.dependencies = true;
   return c;
 }
 
@@ -75,6 +77,12 @@ std::string TorqueDialect::render_directives(const JobDescription& d,
     out += std::string(kPrefix) + " -A " + directive_word(d.account, "account") + "\n";
   // Moab's (and Slurm's #PBS reader's) form; Torque's own qsub -n is unknown to sbatch.
   if (d.exclusive_nodes) out += std::string(kPrefix) + " -l naccesspolicy=singlejob\n";
+  if (!d.dependencies.empty()) {
+    // Torque's own form (afterok:ID:ID,afternotok:ID), which Slurm's #PBS reader takes too.
+    out += std::string(kPrefix) +
+           " -W depend=" + directive_word(native_dependency_list(d.dependencies), "dependencies") +
+           "\n";
+  }
   if (d.max_runtime)
     out += std::string(kPrefix) + " -l walltime=" + walltime(*d.max_runtime) + "\n";
   if (d.memory_bytes) {

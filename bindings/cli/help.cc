@@ -50,6 +50,9 @@ Resources and placement (docs/resources.md; refused where the adaptor cannot hon
   --account NAME            --qos NAME                    --reservation NAME
   --constraint FEATURE      a node feature; repeatable, all required
   --exclusive               no other job on the job's nodes
+Dependencies (docs/dependencies.md; slurm, torque, ssh, local):
+  --after CONDITION:ID      start after job ID: after_ok, after_any, after_not_ok or
+                            after_start; repeatable, all required
   --stage-in SRC[:DEST]     --stage-out SRC[:DEST] (repeatable)
 Containers (docs/containers.md; the job's sandbox is /work inside):
   --image IMAGE             --container-runtime auto|podman|docker|apptainer|singularity|charliecloud

@@ -131,6 +131,11 @@ const std::map<std::string, Handler>& value_flags() {
       {"--qos", [](Options& o, const std::string& v) { o.job.qos = v; }},
       {"--reservation", [](Options& o, const std::string& v) { o.job.reservation = v; }},
       {"--constraint", [](Options& o, const std::string& v) { o.job.constraints.push_back(v); }},
+      {"--after",
+       [](Options& o, const std::string& v) {
+         o.job.dependencies.push_back(parse_dependency(
+             v, "--after (dependencies[" + std::to_string(o.job.dependencies.size()) + "])"));
+       }},
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},

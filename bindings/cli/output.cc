@@ -126,7 +126,8 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"reservation", c.reservation},
             {"constraints", c.constraints},
             {"exclusive_nodes", c.exclusive_nodes},
-            {"scheduler_arguments", c.scheduler_arguments}}}};
+            {"scheduler_arguments", c.scheduler_arguments},
+            {"dependencies", c.dependencies}}}};
 }
 
 nlohmann::json to_json(const QueueInfo& q) {

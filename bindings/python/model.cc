@@ -50,8 +50,34 @@ const std::vector<const char*>& description_fields() {
                                                   "stage_out",
                                                   "retry_limit",
                                                   "labels",
-                                                  "steps"};
+                                                  "steps",
+                                                  "dependencies"};
   return fields;
+}
+
+// Dependencies from Python: "after_ok:ID" strings or (condition, id) pairs, where the id
+// may also be a cuttle.Job (its id).
+std::vector<JobDependency> to_dependencies(py::handle list) {
+  if (PyUnicode_Check(list.ptr())) {
+    throw py::type_error("dependencies must be a list, not a str");
+  }
+  std::vector<JobDependency> out;
+  for (py::handle item : py::iter(list)) {
+    const std::string field = "dependencies[" + std::to_string(out.size()) + "]";
+    if (PyUnicode_Check(item.ptr())) {
+      out.push_back(parse_dependency(item.cast<std::string>(), field));
+      continue;
+    }
+    auto pair = item.cast<std::vector<py::object>>();
+    if (pair.size() != 2) {
+      throw py::type_error(field + " must be 'after_ok:ID' or a (condition, id) pair");
+    }
+    const std::string id = py::hasattr(pair[1], "id")
+                               ? py::str(pair[1].attr("id")).cast<std::string>()
+                               : pair[1].cast<std::string>();
+    out.push_back(parse_dependency(pair[0].cast<std::string>() + ":" + id, field));
+  }
+  return out;
 }
 
 std::string join_fields() {
@@ -255,6 +281,19 @@ void bind_description(py::module_& m) {
           "Node features, every one required: a list of str.")
       .def_readwrite("exclusive_nodes", &JobDescription::exclusive_nodes,
                      "True: no other job shares the job's nodes.")
+      .def_property(
+          "dependencies",
+          [](const JobDescription& d) {
+            std::vector<std::pair<std::string, std::string>> out;
+            for (const JobDependency& dep : d.dependencies) {
+              out.emplace_back(std::string(to_string(dep.condition)), dep.job_id);
+            }
+            return out;
+          },
+          [](JobDescription& d, py::handle value) { d.dependencies = to_dependencies(value); },
+          "Earlier jobs of the same scheduler this one waits for: a list of "
+          "'after_ok:ID' strings or (condition, id) pairs, condition one of after_ok, "
+          "after_any, after_not_ok, after_start (docs/dependencies.md).")
       .def_readwrite("scheduler_arguments", &JobDescription::scheduler_arguments)
       .def_readwrite("container_image", &JobDescription::container_image)
       .def_property(
@@ -354,6 +393,7 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("constraints", &Capabilities::constraints)
       .def_readonly("exclusive_nodes", &Capabilities::exclusive_nodes)
       .def_readonly("scheduler_arguments", &Capabilities::scheduler_arguments)
+      .def_readonly("dependencies", &Capabilities::dependencies)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -375,6 +415,7 @@ void bind_adaptors(py::module_& m) {
         add(c.constraints, "constraints");
         add(c.exclusive_nodes, "exclusive_nodes");
         add(c.scheduler_arguments, "scheduler_arguments");
+        add(c.dependencies, "dependencies");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 

@@ -15,9 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-// Resources and placement (docs/resources.md): core's field names and JSON form.
-const char* const kResourceFields[] = {"gpus",        "gpu_type",    "account",        "qos",
-                                       "reservation", "constraints", "exclusive_nodes"};
+// Resources and placement (docs/resources.md) and dependencies (docs/dependencies.md, by
+// this service's job ids): core's field names and JSON form.
+const char* const kResourceFields[] = {
+    "gpus",        "gpu_type",    "account",         "qos",
+    "reservation", "constraints", "exclusive_nodes", "dependencies"};
 
 std::set<std::string> known_fields() {
   std::set<std::string> fields = {"jobdir",      "executable",  "arguments",

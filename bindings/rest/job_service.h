@@ -112,6 +112,8 @@ class JobService {
   };
 
   std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
+  void check_dependencies(const JobDescription& description, const std::string& scheduler_name);
+  JobDescription with_backend_dependencies(JobDescription description);
   void open_schedulers(const SchedulerDecorator& decorate);
   void recover();
   void start_lease();

@@ -5,6 +5,8 @@
 
 #include <Poco/UUIDGenerator.h>
 
+#include <thread>
+
 #include "bindings/rest/executable_check.h"
 #include "bindings/rest/job_service_helpers.h"
 #include "bindings/rest/status_document.h"
@@ -43,6 +45,7 @@ std::string JobService::submit(const JobRequest& request) {
       throw RequestError(400, refused->field, refused->reason);
     }
   }
+  check_dependencies(to_job_description(request, entry->id), entry->scheduler_name);
   entry->request = request;
   entry->echo = request_to_json(request);
   entry->created_ms = now_ms();
@@ -80,6 +83,49 @@ std::string JobService::submit(const JobRequest& request) {
   }
   change_wake_.notify_all();
   return entry->id;
+}
+
+// Dependencies name this service's jobs: each must exist and run on the same scheduler.
+void JobService::check_dependencies(const JobDescription& description,
+                                    const std::string& scheduler_name) {
+  for (std::size_t i = 0; i < description.dependencies.size(); ++i) {
+    const std::string field = "dependencies[" + std::to_string(i) + "].job_id";
+    const std::optional<JobRow> row = store_->get_job(description.dependencies[i].job_id);
+    if (!row) throw RequestError(400, field, "no job " + description.dependencies[i].job_id);
+    if (row->scheduler != scheduler_name) {
+      throw RequestError(400, field,
+                         "job " + row->id + " runs on scheduler '" + row->scheduler +
+                             "'; a dependency must run on the same one ('" + scheduler_name + "')");
+    }
+  }
+}
+
+// The scheduler knows a dependency by its backend id: this instance's entry, else the
+// store's row. One accepted earlier was taken from the queue earlier; another submit
+// worker may still be submitting it, which is waited for (bounded). One that has no
+// backend id (its submit failed) keeps this service's id, which the scheduler refuses
+// naming the field, so the job ends ERROR saying why.
+JobDescription JobService::with_backend_dependencies(JobDescription description) {
+  for (JobDependency& d : description.dependencies) {
+    std::string backend_id;
+    if (auto entry = find(d.job_id)) {
+      const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      for (bool final = false; !final && std::chrono::steady_clock::now() < give_up_at;) {
+        {
+          std::shared_lock lock(cache_mutex_);
+          backend_id = entry->backend_id;
+          final = entry->final;
+        }
+        if (!backend_id.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    if (backend_id.empty()) {
+      if (const std::optional<JobRow> row = store_->get_job(d.job_id)) backend_id = row->backend_id;
+    }
+    if (!backend_id.empty()) d.job_id = backend_id;
+  }
+  return description;
 }
 
 void JobService::submit_loop() {
@@ -120,7 +166,7 @@ void JobService::submit_one(const std::string& id) {
   std::string backend_id;
   InFlight in_flight(*this);
   try {
-    backend_id = sched->submit(to_job_description(request, id));
+    backend_id = sched->submit(with_backend_dependencies(to_job_description(request, id)));
   } catch (const Error& e) {
     ++metrics_.submit_failures;
     log(LogLevel::kWarn, "rest", "scheduler refused job", {{"job", id}, {"error", e.what()}});

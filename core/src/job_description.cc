@@ -184,6 +184,7 @@ void JobDescription::validate() const {
   if (memory_bytes && *memory_bytes == 0)
     throw InvalidJobDescription("memory_bytes", "must be positive");
   check_resources(*this);
+  validate_dependencies(dependencies);
   for (std::size_t i = 0; i < scheduler_arguments.size(); ++i) {
     const std::string field = "scheduler_arguments[" + std::to_string(i) + "]";
     no_nul(scheduler_arguments[i], field);

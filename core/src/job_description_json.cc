@@ -42,7 +42,10 @@ const char* const kFields[] = {"name",
                                "stage_out",
                                "retry_limit",
                                "labels",
-                               "steps"};
+                               "steps",
+                               "dependencies"};
+
+const char* const kDependencyFields[] = {"condition", "job_id"};
 
 const char* const kStepFields[] = {
     "executable", "arguments", "container_image", "environment", "working_directory",
@@ -220,6 +223,43 @@ std::vector<JobStep> steps_from(const json& list) {
   return steps;
 }
 
+// [{"condition": "after_ok", "job_id": "1234"}, ...]
+json dependencies_json(const std::vector<JobDependency>& dependencies) {
+  json out = json::array();
+  for (const JobDependency& d : dependencies) {
+    out.push_back({{"condition", std::string(to_string(d.condition))}, {"job_id", d.job_id}});
+  }
+  return out;
+}
+
+std::vector<JobDependency> dependencies_from(const json& list) {
+  if (!list.is_array()) {
+    throw InvalidJobDescription("dependencies",
+                                "expected a list of {\"condition\": ..., \"job_id\": ...}");
+  }
+  std::vector<JobDependency> dependencies;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string prefix = "dependencies[" + std::to_string(i) + "].";
+    const json& in = list[i];
+    if (!in.is_object()) {
+      throw InvalidJobDescription("dependencies[" + std::to_string(i) + "]", "expected an object");
+    }
+    refuse_unknown_fields(in, kDependencyFields, prefix);
+    JobDependency dependency;
+    const auto word = field<std::string>(in, "condition", prefix);
+    const auto condition = dependency_condition_from(word);
+    if (!condition) {
+      throw InvalidJobDescription(
+          prefix + "condition",
+          "unknown condition '" + word + "' (after_ok, after_any, after_not_ok, after_start)");
+    }
+    dependency.condition = *condition;
+    dependency.job_id = field<std::string>(in, "job_id", prefix);
+    dependencies.push_back(std::move(dependency));
+  }
+  return dependencies;
+}
+
 }  // namespace
 
 std::string to_json_text(const JobDescription& d, int indent) {
@@ -256,6 +296,7 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
   if (!d.labels.empty()) out["labels"] = d.labels;
   if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
+  if (!d.dependencies.empty()) out["dependencies"] = dependencies_json(d.dependencies);
   return out.dump(indent);
 }
 
@@ -297,6 +338,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");
   if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
   if (has("steps")) d.steps = steps_from(in["steps"]);
+  if (has("dependencies")) d.dependencies = dependencies_from(in["dependencies"]);
   return d;
 }
 

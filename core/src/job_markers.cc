@@ -52,6 +52,8 @@ std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
     marker.cause = EndCause::kDeadline;
   } else if (cause == "signal") {
     marker.cause = EndCause::kSignal;
+  } else if (cause == "dependency") {
+    marker.cause = EndCause::kDependency;
   } else {
     return std::nullopt;  // a torn or foreign write: not a record we can trust
   }
@@ -86,6 +88,7 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "\"$m/steps\"; fi\n"
       "    [ -e \"$m/cancelled\" ] && printf 'F cancelled\\n'\n"
       "    [ -e \"$m/staged_out\" ] && printf 'F staged_out\\n'\n"
+      "    [ -e \"$m/waiting\" ] && printf 'F waiting\\n'\n"
       "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
       "2>/dev/null\n"
       "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
@@ -148,6 +151,8 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
         current->cancelled = true;
       } else if (key == "staged_out") {
         current->staged_out = true;
+      } else if (key == "waiting") {
+        current->waiting = true;
       } else if (key == "container") {
         current->container = value;
       } else if (key == "container_err") {
@@ -169,7 +174,14 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
   status.exit_code = marker.exit_code;
   status.step_exit_codes = marker.step_exit_codes;
   const std::string how = marker.exit_code ? describe_code(*marker.exit_code) : "";
-  if (marker.exit_code && marker.cause == EndCause::kDeadline) {
+  if (marker.exit_code && marker.cause == EndCause::kDependency) {
+    status.state = JobState::kError;
+    status.native_state = "DependencyNeverSatisfied";
+    status.reason = kDependencyNeverSatisfied;
+    status.error = kDependencyNeverSatisfied;
+    status.exit_code.reset();  // the job never ran: the wrapper's code and start are not its
+    status.started.reset();
+  } else if (marker.exit_code && marker.cause == EndCause::kDeadline) {
     status.state = JobState::kExpired;
     status.native_state = "deadline";
     status.reason = "max runtime reached; ended by the job's wrapper (" + how + ")";

@@ -10,8 +10,10 @@
 // of its own so neither the adaptor's thread nor the event loop blocks on itself.
 #include "internal/managed_scheduler.h"
 
+#include <algorithm>
 #include <boost/asio/system_timer.hpp>
 #include <cstdint>
+#include <set>
 #include <thread>
 
 #include "cuttle/error.h"
@@ -87,10 +89,11 @@ class ManagedScheduler : public SchedulerBase,
   std::string submit(const JobDescription& description) override {
     description.validate();
     refuse_what_the_adaptor_cannot_honour(description);
+    const JobDescription submitted = with_backend_dependencies(description);
     begin_submit();
     std::string id;
     try {
-      id = adaptor_->submit(description);
+      id = adaptor_->submit(submitted);
     } catch (...) {
       end_submit();
       throw;
@@ -114,6 +117,37 @@ class ManagedScheduler : public SchedulerBase,
     }
     end_submit();
     return id;
+  }
+
+  // Dependencies name the ids this decorator hands out; the adaptor knows the current
+  // attempt's. An id neither knows is an error naming the field, before anything runs.
+  JobDescription with_backend_dependencies(const JobDescription& description) {
+    if (description.dependencies.empty()) return description;
+    JobDescription translated = description;
+    std::vector<std::string> ids;
+    for (const JobDependency& d : description.dependencies) ids.push_back(d.job_id);
+    ids = backend_ids_of(ids);
+    std::vector<std::string> unknown;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      translated.dependencies[i].job_id = ids[i];
+      std::lock_guard<std::mutex> lock(jobs_mutex_);
+      if (!jobs_.count(description.dependencies[i].job_id)) unknown.push_back(ids[i]);
+    }
+    if (unknown.empty()) return translated;
+    std::sort(unknown.begin(), unknown.end());
+    unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+    std::set<std::string> missing;
+    for (const StatusAnswer& answer : adaptor_->status_answers(unknown)) {
+      if (!answer.status) missing.insert(answer.id);
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (!missing.count(ids[i])) continue;
+      throw InvalidJobDescription("dependencies[" + std::to_string(i) + "].job_id",
+                                  "no job " + ids[i] + " on this scheduler (" +
+                                      adaptor_->location().to_string() +
+                                      "); a dependency names an earlier job of the same scheduler");
+    }
+    return translated;
   }
 
   // A field the adaptor would drop is an error naming it, never a silently different job.

@@ -36,6 +36,9 @@ const ResourceField kResourceFields[] = {
     {"scheduler_arguments", &Capabilities::scheduler_arguments,
      [](const JobDescription& d) { return !d.scheduler_arguments.empty(); },
      "they are options of a batch system's submit command (slurm, torque)"},
+    {"dependencies", &Capabilities::dependencies,
+     [](const JobDescription& d) { return !d.dependencies.empty(); },
+     "dependencies are honoured by slurm, torque, ssh and local (docs/dependencies.md)"},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "cuttle/error.h"
 #include "cuttle/shell.h"
 #include "internal/container_runtime.h"
+#include "internal/dependency_wait.h"
 #include "internal/job_markers.h"
 
 namespace cuttle::detail {
@@ -278,6 +279,9 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
     if (!container->remove.empty())
       remove = quote_command(container->remove) + " >/dev/null 2>&1; ";
   }
+  // Held first (local detached, ssh): the job has not started while it waits.
+  s += render_dependency_wait(description.dependencies,
+                              paths.sandbox.substr(0, paths.sandbox.rfind('/')), m);
   s += write_marker(m, "pid", "\"$$\"");
   if (container) s += write_marker(m, "container", quote(container_marker(description)));
   s += "cuttle_wrapper=$$ cuttle_how= cuttle_child= cuttle_dog=\n";

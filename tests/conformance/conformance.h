@@ -61,6 +61,9 @@ struct Target {
   // strings that are not are left out of the byte-for-byte tests (the adaptor refuses them
   // naming the field, which its own tests check).
   bool utf8_only = false;
+  // The scheduler ends (or says it will never run) a job whose dependency can never be
+  // met. False for Slurm's Torque wrappers: qstat shows such a job queued, without why.
+  bool ends_unsatisfiable_dependencies = true;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;

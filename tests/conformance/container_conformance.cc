@@ -90,6 +90,8 @@ Target batch_charliecloud(const std::string& scheme, const char* server_env,
   t.require = require("ch-run", server_env);
   t = in_charliecloud(t, scheme + "-charliecloud");
   t.supports_extend = scheme == "slurm";  // the torque adaptor cannot extend
+  // Slurm's qstat shows a job whose dependency can never be met as queued (docs/dependencies.md).
+  t.ends_unsatisfiable_dependencies = scheme != "torque";
   return t;
 }
 

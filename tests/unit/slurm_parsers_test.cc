@@ -103,7 +103,7 @@ TEST(SlurmStates, EveryDocumentedStateMaps) {
       {"REQUEUED", JobState::kQueued},      {"RESIZING", JobState::kRunning},
       {"COMPLETED", JobState::kCompleted},  {"FAILED", JobState::kFailed},
       {"CANCELLED", JobState::kCancelled},  {"TIMEOUT", JobState::kExpired},
-      {"NODE_FAIL", JobState::kError},      {"PREEMPTED", JobState::kError},
+      {"NODE_FAIL", JobState::kError},      {"PREEMPTED", JobState::kQueued},
       {"BOOT_FAIL", JobState::kError},      {"DEADLINE", JobState::kExpired},
       {"OUT_OF_MEMORY", JobState::kFailed}, {"SPECIAL_EXIT", JobState::kFailed},
       {"REVOKED", JobState::kError},

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuttle/container.h"
+#include "cuttle/job_dependency.h"
 
 namespace cuttle {
 
@@ -78,6 +79,9 @@ struct JobDescription {
   // ignore_error; the job's exit code is that step's, else the last step's, and
   // JobStatus::step_exit_codes has one code per step that ran. docs/steps.md.
   std::vector<JobStep> steps;
+  // Start only once these earlier jobs of the same scheduler reached their condition; one
+  // that can never be met ends the job as Error (docs/dependencies.md).
+  std::vector<JobDependency> dependencies;
 
   // Throws InvalidJobDescription naming the first offending field: empty executable,
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,

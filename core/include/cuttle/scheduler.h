@@ -43,6 +43,8 @@ struct Capabilities {
   // scheduler_arguments reach the batch system's submit command; elsewhere nothing could
   // read them, so a job with any is refused rather than run without them.
   bool scheduler_arguments = false;
+  // JobDescription::dependencies are honoured: natively (batch) or held until met.
+  bool dependencies = false;
 };
 
 struct QueueInfo {

@@ -8,7 +8,10 @@
 //   D/.cuttle/exit        "CODE [CAUSE]": the exit code and why the job ended; its mtime
 //                         is the end. CAUSE is empty (the command ended by itself),
 //                         "cancel" (Cuttle cancelled it), "deadline" (its max_runtime ran
-//                         out) or "signal" (something outside Cuttle sent the wrapper TERM)
+//                         out), "signal" (something outside Cuttle sent the wrapper TERM)
+//                         or "dependency" (it never ran: a dependency can never be met)
+//   D/.cuttle/waiting     the wrapper waits for the job's dependencies (removed before it
+//                         runs the job): the job is Queued, not Running
 //   D/.cuttle/cancelled   written by Cuttle before it signals a cancel
 //   D/.cuttle/allocation  the time allocation in seconds, rewritten by extend
 //   D/.cuttle/staged_out  written once the finish step staged the outputs out
@@ -41,7 +44,17 @@ enum class EndCause {
   kCancel,    // a cancel through Cuttle (the cancelled marker existed when TERM arrived)
   kDeadline,  // the wrapper's own watchdog: max_runtime ran out
   kSignal,    // TERM from outside Cuttle (scancel, qdel, kill of the process group)
+  // The job never ran: one of its dependencies can never be met (docs/dependencies.md).
+  // Written by the wrapper that waited for it, or by the batch engine when the scheduler
+  // said so (Slurm's DependencyNeverSatisfied), so every later reader derives Error.
+  kDependency,
 };
+
+// The reason of a job that ended because a dependency can never be met.
+inline constexpr const char* kDependencyNeverSatisfied =
+    "dependency never satisfied: a job it depends on ended in a state its condition excludes";
+// The exit marker the engine writes for such a job ("CODE CAUSE", as the wrapper writes).
+inline constexpr const char* kDependencyExitMarker = "1 dependency\n";
 
 struct ExitMarker {
   int code = 0;
@@ -68,8 +81,9 @@ struct MarkerState {
   EndCause cause = EndCause::kExited;  // meaningful once exit_code is set
   bool cancelled = false;
   bool staged_out = false;
-  std::string container;             // the container marker, empty for a job without an image
-  std::string container_error;       // the container_err marker
+  bool waiting = false;         // the wrapper waits for the job's dependencies: not started yet
+  std::string container;        // the container marker, empty for a job without an image
+  std::string container_error;  // the container_err marker
   std::vector<int> step_exit_codes;  // the steps marker, one code per step that ended
   // The recorded pid answered `kill -0` on the host that read the markers (a hint for
   // local and ssh jobs; meaningless for batch jobs on other nodes).

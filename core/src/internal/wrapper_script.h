@@ -39,6 +39,8 @@ struct WrapperPaths {
   std::vector<StepPaths> steps;   // one per JobDescription::steps entry
 };
 
+// description.dependencies make the wrapper wait for them first (dependency_wait.h): an
+// adaptor whose scheduler holds the job itself clears them.
 // REQUIRES: description.validate() passed. Every byte of executable, arguments,
 // environment values and paths reaches the job unchanged. description.max_runtime, when
 // set, is enforced by the wrapper (extend rewrites the allocation marker); cancel_grace is

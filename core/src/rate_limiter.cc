@@ -1,5 +1,5 @@
 // Token bucket with a shared pause for Retry-After; one per API server.
-#include "adaptors/kubernetes/rate_limiter.h"
+#include "internal/rate_limiter.h"
 
 #include <algorithm>
 #include <map>

@@ -1,6 +1,6 @@
-// The one QPS/burst token bucket per API server in this process (client-go's default
-// client-side limiter), which also holds every request back while a server's Retry-After
-// runs.
+// A QPS/burst token bucket, which also holds every request back while a server's
+// Retry-After runs: one per Kubernetes API server in this process (client-go's default
+// client-side limiter), one per batch scheduler with submit.interval.
 // Thread-safety: acquire() and pause_for() may be called concurrently.
 #pragma once
 
