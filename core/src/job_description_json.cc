@@ -42,7 +42,8 @@ const char* const kFields[] = {"name",
                                "stage_out",
                                "retry_limit",
                                "labels",
-                               "steps"};
+                               "steps",
+                               "array"};
 
 const char* const kStepFields[] = {
     "executable", "arguments", "container_image", "environment", "working_directory",
@@ -256,6 +257,7 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (d.retry_limit != 0) out["retry_limit"] = d.retry_limit;
   if (!d.labels.empty()) out["labels"] = d.labels;
   if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
+  if (d.array) out["array"] = d.array->to_string();
   return out.dump(indent);
 }
 
@@ -297,6 +299,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("retry_limit")) d.retry_limit = field<int>(in, "retry_limit");
   if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
   if (has("steps")) d.steps = steps_from(in["steps"]);
+  if (has("array")) d.array = ArraySpec::parse(field<std::string>(in, "array"));
   return d;
 }
 

@@ -61,6 +61,10 @@ struct Target {
   // strings that are not are left out of the byte-for-byte tests (the adaptor refuses them
   // naming the field, which its own tests check).
   bool utf8_only = false;
+  // The status command reports each element of an array job (squeue -r). False for
+  // Slurm's Torque wrappers, whose qstat knows elements only by their own job ids once
+  // they run: the array tests skip (docs/arrays.md).
+  bool array_elements_reported = true;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;

@@ -43,6 +43,10 @@ struct Capabilities {
   // scheduler_arguments reach the batch system's submit command; elsewhere nothing could
   // read them, so a job with any is refused rather than run without them.
   bool scheduler_arguments = false;
+  // JobDescription::array is one native submission (sbatch --array, qsub -t). Every adaptor
+  // takes arrays: where this is false open_scheduler() runs the elements itself, each a job
+  // of the adaptor, under the throttle (docs/arrays.md).
+  bool native_arrays = false;
 };
 
 struct QueueInfo {
