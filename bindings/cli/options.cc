@@ -131,6 +131,7 @@ const std::map<std::string, Handler>& value_flags() {
       {"--qos", [](Options& o, const std::string& v) { o.job.qos = v; }},
       {"--reservation", [](Options& o, const std::string& v) { o.job.reservation = v; }},
       {"--constraint", [](Options& o, const std::string& v) { o.job.constraints.push_back(v); }},
+      {"--array", [](Options& o, const std::string& v) { o.job.array = ArraySpec::parse(v); }},
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},

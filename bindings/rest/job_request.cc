@@ -15,9 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-// Resources and placement (docs/resources.md): core's field names and JSON form.
-const char* const kResourceFields[] = {"gpus",        "gpu_type",    "account",        "qos",
-                                       "reservation", "constraints", "exclusive_nodes"};
+// Resources and placement (docs/resources.md) and the array spec (docs/arrays.md): core's
+// field names and JSON form.
+const char* const kResourceFields[] = {"gpus",        "gpu_type",    "account",         "qos",
+                                       "reservation", "constraints", "exclusive_nodes", "array"};
 
 std::set<std::string> known_fields() {
   std::set<std::string> fields = {"jobdir",      "executable",  "arguments",
