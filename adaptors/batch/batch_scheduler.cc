@@ -562,8 +562,8 @@ void BatchScheduler::find_in_sandboxes(const std::function<bool(const std::strin
 }
 
 void BatchScheduler::track(const std::string& id) {
-  statuses({id});  // throws NoSuchJob; remembers the job and its sandbox
-  remember(id, nullptr);
+  statuses({id});                            // throws NoSuchJob; remembers the job and its sandbox
+  if (!is_array(id)) remember(id, nullptr);  // an array is tracked through its elements
   wake_poller_soon();
 }
 

@@ -57,6 +57,12 @@ TEST(SlurmArray, HundredElementsUnderPercentFiveEachWithItsOwnExitCode) {
   EXPECT_EQ(element.exit_code, 6);
   EXPECT_EQ(element.scheduler_info.at("sandbox"),
             done.scheduler_info.at("sandbox") + "/elements/13");
+  // Re-attached with track(): watched through its elements, never as a job of its own.
+  auto third = open_scheduler("slurm://", {properties, {}});
+  third->track(id);
+  const JobStatus tracked = third->wait_until_done(id, 30s);
+  EXPECT_EQ(tracked.state, JobState::kFailed) << tracked.reason;
+  EXPECT_EQ(tracked.exit_code, 6);
 }
 
 }  // namespace
