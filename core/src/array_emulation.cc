@@ -128,6 +128,8 @@ class ArrayEmulation : public SchedulerBase, public std::enable_shared_from_this
         if (element && index != element->second) continue;
         if (is_final(e.status.state)) continue;
         if (e.backend_id.empty()) {
+          // Pending, or being submitted right now: then start_elements() cancels the job it
+          // gets back (the element is final by then) and frees its slot.
           array.pending.erase(std::remove(array.pending.begin(), array.pending.end(), index),
                               array.pending.end());
           e.status.state = JobState::kCancelled;
@@ -319,12 +321,25 @@ class ArrayEmulation : public SchedulerBase, public std::enable_shared_from_this
         fail_element(array_id, index, e.what());
         continue;
       }
+      bool cancelled_meanwhile = false;
       {
         std::lock_guard lock(mutex_);
         auto it = arrays_.find(array_id);
         if (it == arrays_.end()) return;
-        it->second->elements[index].backend_id = backend;
+        Element& element = it->second->elements[index];
+        element.backend_id = backend;
         element_of_[backend] = {array_id, index};
+        cancelled_meanwhile = is_final(element.status.state);
+        if (cancelled_meanwhile) --it->second->running;
+      }
+      if (cancelled_meanwhile) {
+        try {
+          inner_->cancel(backend);
+        } catch (const Error& e) {
+          log(LogLevel::kWarn, kComponent, "cancel of an element cancelled while it started",
+              {{"id", array_element_id(array_id, index)}, {"error", e.what()}});
+        }
+        continue;
       }
       // Whatever the adaptor published before the id was known here.
       try {
