@@ -5,6 +5,9 @@
 //    so, with default settings. Reference: per-job polling (N commands per cycle).
 //  slurm-submit-throughput [M=100] [command.timeout]: jobs/s through our API vs a bare
 //    `sbatch --wrap` loop in the same run.
+//  slurm-array-submit [N=1000]: N jobs as one array through our API vs a bare loop of N
+//    `sbatch --wrap` in the same run; then the scheduler commands per poll while the
+//    poller tracks every element (goal: at most 2 status commands per poll).
 #include <unistd.h>
 
 #include <algorithm>
@@ -206,11 +209,77 @@ int submit_throughput(const std::vector<std::string>& args) {
   return 0;
 }
 
+int array_submit(const std::vector<std::string>& args) {
+  const int n = args.empty() ? 1000 : std::stoi(args[0]);
+  CommandLog commands;
+  LocalRunner runner;
+  std::vector<std::string> ids;
+  // Held: nothing runs, so the measurement is the submit alone and every element stays
+  // active for the poll count below.
+  double bare_seconds = 0;
+  auto bare_loop = [&](int count) {
+    const double begin = now_seconds();
+    for (int i = 0; i < count; ++i) {
+      auto r = runner.run(
+          {"/usr/bin/sbatch", "--parsable", "--hold", "-o", "/dev/null", "--wrap", "true"});
+      if (r.exit_code != 0) throw std::runtime_error("sbatch failed: " + r.stderr_text);
+      ids.push_back(std::string(detail::trim(r.stdout_text.substr(0, r.stdout_text.find('\n')))));
+    }
+    bare_seconds += now_seconds() - begin;
+  };
+  auto scheduler = open_scheduler(
+      "slurm://",
+      {{{"sandbox.root", (commands.dir / "jobs").string()}, {"poll.interval.max", "2s"}}, {}});
+  JobDescription d;
+  d.executable = "true";
+  d.scheduler_arguments = {"--hold"};
+  d.array = ArraySpec::of_count(n);
+  // The bare loop in two halves around ours, so both meet the same queue length.
+  bare_loop(n / 2);
+  const double ours_begin = now_seconds();
+  const std::string array_id = scheduler->submit(d);
+  const double ours_seconds = now_seconds() - ours_begin;
+  bare_loop(n - n / 2);
+  ids.push_back(array_id);
+
+  // The poller tracks every element; count what it runs in a window of its rounds.
+  const JobStatus first = scheduler->status(array_id);
+  std::this_thread::sleep_for(3s);
+  const auto before = commands.counts();
+  std::this_thread::sleep_for(12s);
+  const auto after = commands.counts();
+  auto delta = [&](const char* name) {
+    return (after.count(name) ? after.at(name) : 0) - (before.count(name) ? before.at(name) : 0);
+  };
+  const int polls = delta("squeue");
+  const int status_commands = delta("squeue") + delta("sacct");
+  const JobStatus last = scheduler->status(array_id);
+  const auto queued =
+      std::count_if(last.array_elements.begin(), last.array_elements.end(),
+                    [](const ArrayElementStatus& e) { return e.state == JobState::kQueued; });
+  cancel_all(ids);
+  print_result("slurm-array-submit",
+               {{"jobs", std::to_string(n)},
+                {"bare_sbatch_loop_s", fmt(bare_seconds, 3)},
+                {"ours_one_array_s", fmt(ours_seconds, 3)},
+                {"ratio", fmt(bare_seconds / ours_seconds, 1)},
+                {"elements_tracked", std::to_string(first.array_elements.size())},
+                {"elements_queued_at_end", std::to_string(queued)},
+                {"polls_in_window", std::to_string(polls)},
+                {"status_commands_per_poll",
+                 fmt(polls > 0 ? static_cast<double>(status_commands) / polls : 0)}});
+  return 0;
+}
+
 CUTTLE_BENCH_SCENARIO("slurm-poll-load",
                       "[N=500] scheduler commands per poll for N tracked Slurm jobs; end-to-known",
                       poll_load);
 CUTTLE_BENCH_SCENARIO("slurm-submit-throughput",
                       "[M=100] jobs/s through the API vs a bare sbatch loop", submit_throughput);
+CUTTLE_BENCH_SCENARIO("slurm-array-submit",
+                      "[N=1000] one N-element array vs a bare loop of N sbatch; status commands "
+                      "per poll while tracking every element",
+                      array_submit);
 
 }  // namespace
 }  // namespace cuttle::bench

@@ -3,6 +3,7 @@
 // (resolution.h), the finish step once per job, and the poll loop that drives it.
 #include <algorithm>
 
+#include "adaptors/batch/array_job.h"
 #include "adaptors/batch/batch_scheduler.h"
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/resolution.h"
@@ -108,9 +109,14 @@ void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {
       "cd \"$1\" 2>/dev/null || exit 0; shift; grep -H -x -F \"$@\" -- */.cuttle/backend "
       "2>/dev/null; exit 0",
       "sh", root};
+  // An array element's sandbox is in its array's: found by the array's id.
+  auto recorded_id = [](const std::string& id) {
+    const auto element = parse_array_element_id(id);
+    return element ? element->first : id;
+  };
   for (const std::string& id : unknown) {
     argv.push_back("-e");
-    argv.push_back(id);
+    argv.push_back(recorded_id(id));
   }
   const CommandResult result = run(argv);
   for (std::string_view line : split_lines(result.stdout_text)) {
@@ -118,13 +124,18 @@ void BatchScheduler::locate_sandboxes(const std::vector<std::string>& ids) {
     const std::size_t colon = line.rfind(':');
     if (slash == std::string_view::npos || colon == std::string_view::npos) continue;
     const std::string key(line.substr(0, slash));
-    const std::string id(line.substr(colon + 1));
-    if (!job_key_from_name(key) || std::find(unknown.begin(), unknown.end(), id) == unknown.end()) {
-      continue;
+    const std::string recorded(line.substr(colon + 1));
+    if (!job_key_from_name(key)) continue;
+    for (const std::string& id : unknown) {
+      if (recorded_id(id) != recorded) continue;
+      const auto element = parse_array_element_id(id);
+      std::lock_guard lock(mutex_);
+      Tracked& tracked = tracked_[id];
+      if (tracked.sandbox.empty()) {
+        tracked.sandbox =
+            element ? element_sandbox(join_path(root, key), element->second) : join_path(root, key);
+      }
     }
-    std::lock_guard lock(mutex_);
-    Tracked& tracked = tracked_[id];
-    if (tracked.sandbox.empty()) tracked.sandbox = join_path(root, key);
   }
 }
 
@@ -135,7 +146,12 @@ void BatchScheduler::remember(const std::string& id, const NativeJob* job) {
   if (key) root = sandbox_root();
   std::lock_guard lock(mutex_);
   Tracked& tracked = tracked_[id];
-  if (tracked.sandbox.empty() && key) tracked.sandbox = join_path(root, *key);
+  if (tracked.sandbox.empty() && key) {
+    tracked.sandbox = join_path(root, *key);
+    if (auto element = parse_array_element_id(id)) {
+      tracked.sandbox = element_sandbox(tracked.sandbox, element->second);
+    }
+  }
   if (tracked.job_name.empty() && job) tracked.job_name = job->name;
 }
 
@@ -253,14 +269,19 @@ void BatchScheduler::finish_job(JobStatus& status) {
     if (it == tracked_.end() || it->second.sandbox.empty()) return;
     tracked = it->second;
   }
+  finish_in(status, tracked.sandbox, tracked.description);
+}
+
+void BatchScheduler::finish_in(JobStatus& status, const std::string& sandbox_path,
+                               const std::optional<JobDescription>& description) {
   const std::string root = sandbox_root();
-  const std::string sandbox_path = tracked.sandbox;
   const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
-  if (sandbox_path != join_path(root, key)) return;  // a sandbox under another root
+  // A sandbox under another root, or an array element's directory (its array finishes).
+  if (sandbox_path != join_path(root, key)) return;
   Sandbox sandbox(files_, root, key);
   FinishPlan plan;
-  plan.stage_out = tracked.description ? tracked.description->stage_out
-                                       : read_stage_out_plan(*files_, sandbox_path);
+  plan.stage_out =
+      description ? description->stage_out : read_stage_out_plan(*files_, sandbox_path);
   plan.cleanup = settings_.cleanup;
   LocalFileSystem client;
   run_finish_step(status, sandbox, *files_, client, plan,
@@ -317,6 +338,7 @@ bool BatchScheduler::poll_round() {
         const JobStatus now = publish_observed(std::move(status));
         if (!previous || previous->state != now.state) changed = true;
       }
+      publish_arrays_of(active);
     } catch (const std::exception& e) {
       log(LogLevel::kWarn, kComponent, "poll failed; no job changes state",
           {{"scheduler", runner_->describe()}, {"error", e.what()}});

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <thread>
 
+#include "adaptors/batch/array_job.h"
 #include "adaptors/batch/job_script.h"
 #include "adaptors/batch/text.h"
 #include "cuttle/error.h"
@@ -29,6 +30,11 @@ namespace {
 
 constexpr const char* kComponent = "batch";
 constexpr std::chrono::seconds kSchedulerLimitSlack{60};
+
+std::string erase_brackets(std::string id) {
+  if (const std::size_t at = id.find("[]"); at != std::string::npos) id.erase(at, 2);
+  return id;
+}
 
 std::string local_home() {
   if (const char* home = std::getenv("HOME"); home && *home) return home;
@@ -232,6 +238,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
                           "stage_out[" + std::to_string(i) + "].source");
   }
   check_scheduler_arguments(description.scheduler_arguments);
+  check_batch_array(description, dialect_->name());
   const std::string key = new_job_key();
   const std::string job_name = batch_job_name(description.name, key);
   const std::string root = sandbox_root();
@@ -249,7 +256,9 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     if (!description.working_directory.empty() && description.working_directory[0] != '/') {
       sandbox.resolve(description.working_directory, "working_directory");  // confined
     }
-    const WrapperPaths paths = wrapper_paths(description, sandbox.path(), sandbox.path());
+    const WrapperPaths paths = description.array
+                                   ? array_wrapper_paths(description, sandbox.path())
+                                   : wrapper_paths(description, sandbox.path(), sandbox.path());
     if (paths.working_directory != sandbox.path()) {
       files_->create_directories(paths.working_directory);
     }
@@ -263,7 +272,13 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     // as their compute nodes; the wrapper checks the runtime again on the node.
     JobDescription launched = resolve_container(description, *runner_);
     launched.dependencies.clear();  // the scheduler holds the job (--dependency, -W depend)
-    files_->write_file(wrapper_path, render_wrapper(launched, paths, settings_.cancel_grace), 0755);
+    std::string wrapper = render_wrapper(launched, paths, settings_.cancel_grace);
+    if (description.array) {
+      wrapper = per_element_wrapper(wrapper);
+      files_->write_file(join_path(markers, kArrayFile), description.array->to_string() + "\n",
+                         0644);
+    }
+    files_->write_file(wrapper_path, wrapper, 0755);
     if (description.max_runtime) {
       files_->write_file(join_path(markers, "allocation"),
                          allocation_marker(*description.max_runtime), 0644);
@@ -274,8 +289,9 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     context.working_directory = paths.working_directory;
     context.scheduler_stdout = join_path(markers, "batch.out");
     context.scheduler_stderr = join_path(markers, "batch.err");
-    const std::string script = render_job_script(
-        dialect_->render_directives(scheduler_view(description), context), wrapper_path);
+    const std::string script =
+        render_job_script(dialect_->render_directives(scheduler_view(description), context),
+                          wrapper_path, description.array ? array_job_prelude(sandbox.path()) : "");
 
     CommandOptions options;
     std::vector<std::string> argv;
@@ -289,6 +305,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     }
     try {
       id = submit_with_backoff(argv, options, job_name);
+      // Torque names an array "12[].server": its elements are "12[INDEX]".
+      if (description.array) id = dialect_->canonical_id(erase_brackets(id));
     } catch (const ConnectionFailed&) {
       // The submit may have reached the scheduler before the answer was lost. The job
       // name carries our key: cancel what we find so no half-submitted job stays behind.
@@ -310,6 +328,21 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   } catch (const Error& e) {
     log(LogLevel::kWarn, kComponent, "could not record the backend id",
         {{"id", id}, {"error", e.what()}});
+  }
+  if (description.array) {
+    register_array(id, sandbox.path(), job_name, *description.array, description);
+    for (const std::string& element : element_ids(id)) {
+      JobStatus queued;
+      queued.id = element;
+      queued.state = JobState::kQueued;
+      queued.native_state = "submitted";
+      queued.submitted = Clock::now();
+      queued.scheduler_info["name"] = job_name;
+      publish(queued);
+    }
+    publish_array(id);
+    wake_poller_soon();
+    return id;
   }
   {
     std::lock_guard lock(mutex_);
@@ -387,22 +420,41 @@ std::vector<JobStatus> BatchScheduler::statuses(const std::vector<std::string>& 
 std::vector<StatusAnswer> BatchScheduler::status_answers(const std::vector<std::string>& ids) {
   std::vector<StatusAnswer> out(ids.size());
   std::vector<std::string> query;
+  std::set<std::string> arrays;  // asked for as a whole: observed through their elements
   for (std::size_t i = 0; i < ids.size(); ++i) {
     out[i].id = ids[i];
     if (!plausible_job_id(ids[i])) {
       out[i].missing = NoSuchJob(ids[i]).what() + (": not a " + dialect_->name() + " job id");
     } else if (auto status = cached(ids[i]); status && status->done()) {
       out[i].status = std::move(status);
+    } else if (is_array(ids[i])) {
+      arrays.insert(ids[i]);
+      for (std::string& element : element_ids(ids[i])) {
+        if (auto known = cached(element); !known || !known->done()) query.push_back(element);
+      }
     } else {
       query.push_back(ids[i]);
     }
   }
-  if (query.empty()) return out;
+  std::sort(query.begin(), query.end());
+  query.erase(std::unique(query.begin(), query.end()), query.end());
   std::map<std::string, JobStatus> published;
-  {
+  if (!query.empty()) {
     std::lock_guard lock(observe_mutex_);
     for (auto& [id, status] : observe(query)) published[id] = publish_observed(std::move(status));
   }
+  publish_arrays_of(query);
+  for (const std::string& id : arrays) published[id] = publish_array(id);
+  // An id nobody lists whose sandbox recorded an array spec (submitted by another process):
+  // from now on observed through its elements.
+  for (const std::string& id : query) {
+    if (!published.count(id) && !parse_array_element_id(id) && !cached(id) && adopt_array(id)) {
+      if (auto answers = status_answers({id}); answers.front().status) {
+        published[id] = *answers.front().status;
+      }
+    }
+  }
+  if (query.empty() && arrays.empty()) return out;
   // That was a whole poll round when it covered every active job: the poller need not
   // repeat it at once (nor, in a short-lived process such as the CLI, at all).
   const std::vector<std::string> active = active_ids();
@@ -428,6 +480,7 @@ std::vector<StatusAnswer> BatchScheduler::status_answers(const std::vector<std::
 
 JobStatus BatchScheduler::cancel(const std::string& id) {
   if (!plausible_job_id(id)) throw NoSuchJob(id);
+  if (is_array(id)) return cancel_array(id);
   if (auto status = cached(id); status && status->done()) return *status;
   bool known;
   {
@@ -462,6 +515,9 @@ JobStatus BatchScheduler::cancel(const std::string& id) {
 JobStatus BatchScheduler::extend(const std::string& id, std::chrono::seconds by) {
   if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
   if (!plausible_job_id(id)) throw NoSuchJob(id);
+  if (is_array(id) || parse_array_element_id(id)) {
+    throw Unsupported("extend: array jobs and their elements cannot be extended yet");
+  }
   if (auto status = cached(id); status && status->done()) {
     throw InvalidArgument("extend: job " + id + " is already " +
                           std::string(to_string(status->state)));
@@ -585,17 +641,21 @@ void BatchScheduler::find_in_sandboxes(const std::function<bool(const std::strin
 }
 
 void BatchScheduler::track(const std::string& id) {
-  statuses({id});  // throws NoSuchJob; remembers the job and its sandbox
-  remember(id, nullptr);
+  statuses({id});                            // throws NoSuchJob; remembers the job and its sandbox
+  if (!is_array(id)) remember(id, nullptr);  // an array is tracked through its elements
   wake_poller_soon();
 }
 
 void BatchScheduler::forget(const std::string& id) {
   if (!finished(id)) return;
+  const std::vector<std::string> elements = element_ids(id);
   {
     std::lock_guard lock(mutex_);
     tracked_.erase(id);
+    arrays_.erase(id);
+    for (const std::string& element : elements) tracked_.erase(element);
   }
+  for (const std::string& element : elements) SchedulerBase::forget(element);
   SchedulerBase::forget(id);
 }
 

@@ -121,6 +121,9 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   JobStatus publish_observed(JobStatus status);
   void record_never_satisfied(const Observation& observation, const std::string& sandbox);
   void finish_job(JobStatus& status);
+  // The finish step of a job (or array) whose sandbox is `sandbox_path`.
+  void finish_in(JobStatus& status, const std::string& sandbox_path,
+                 const std::optional<JobDescription>& description);
   void remember(const std::string& id, const NativeJob* job);
   // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.
   void locate_sandboxes(const std::vector<std::string>& ids);
@@ -135,6 +138,29 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   void ensure_poller();
   void wake_poller_soon();
 
+  // Arrays (batch_array.cc, docs/arrays.md). Each element "ID[INDEX]" is tracked like a
+  // job (its sandbox the element's directory); the array id is the aggregate of them.
+  struct TrackedArray {
+    std::string sandbox;
+    std::vector<int> indices;
+    std::optional<JobDescription> description;  // when submitted here
+  };
+  void register_array(const std::string& id, const std::string& sandbox,
+                      const std::string& job_name, const ArraySpec& spec,
+                      const std::optional<JobDescription>& description);
+  bool is_array(const std::string& id) const;
+  // The element ids of an array (empty when `id` is not one).
+  std::vector<std::string> element_ids(const std::string& array_id) const;
+  // The array's status from its elements' cached ones, published (the finish step once
+  // the aggregate is final).
+  JobStatus publish_array(const std::string& array_id);
+  // Publishes the arrays that any of `ids` is an element of.
+  void publish_arrays_of(const std::vector<std::string>& ids);
+  // An id the queue does not list that recorded an array spec in its (located) sandbox:
+  // registered as that array. Returns whether it was one.
+  bool adopt_array(const std::string& id);
+  JobStatus cancel_array(const std::string& id);
+
   const std::string adaptor_name_;
   const Location location_;
   std::unique_ptr<BatchDialect> dialect_;
@@ -143,8 +169,9 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   const BatchSettings settings_;
   std::atomic<std::uint64_t> commands_run_{0};
 
-  mutable std::mutex mutex_;  // guards tracked_, sandbox_root_, accounting_
+  mutable std::mutex mutex_;  // guards tracked_, arrays_, sandbox_root_, accounting_
   std::map<std::string, Tracked> tracked_;
+  std::map<std::string, TrackedArray> arrays_;
   std::string sandbox_root_;
   enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;
 

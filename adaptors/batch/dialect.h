@@ -77,7 +77,8 @@ inline Capabilities batch_capabilities() {
   c.native_time_limit = true;
   c.containers = true;
   c.scheduler_arguments = true;
-  c.steps = true;  // the wrapper runs them inside the batch job
+  c.steps = true;          // the wrapper runs them inside the batch job
+  c.native_arrays = true;  // --array / -t: one submission, elements tracked by the engine
   return c;
 }
 

@@ -63,16 +63,18 @@ void check_scheduler_arguments(const std::vector<std::string>& arguments) {
   }
 }
 
-std::string render_job_script(const std::string& directives, const std::string& wrapper_path) {
+std::string render_job_script(const std::string& directives, const std::string& wrapper_path,
+                              const std::string& prelude) {
   const std::string markers = wrapper_path.substr(0, wrapper_path.rfind('/'));
   const std::string backend = quote(markers + "/" + kBackendFile);
   const std::string written = quote(markers + "/." + kBackendFile + ".job");
   // The job records its own scheduler id (Slurm's, or Torque's) unless the submitter
   // already did: a submit whose answer a crash lost is then found from the sandbox even
   // after the queue has forgotten the job (BatchScheduler::find_by_name).
-  return "#!/bin/sh\n" + directives + "id=${SLURM_JOB_ID:-${PBS_JOBID:-}}\n" + "[ -s " + backend +
+  return "#!/bin/sh\n" + directives +
+         "id=${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-${PBS_JOBID:-}}}\n" + "[ -s " + backend +
          " ] || [ -z \"$id\" ] || { printf '%s\\n' \"$id\" > " + written + " && mv -f " + written +
-         " " + backend + "; }\n" + "exec /bin/sh " + quote(wrapper_path) + "\n";
+         " " + backend + "; }\n" + prelude + "exec /bin/sh " + quote(wrapper_path) + "\n";
 }
 
 std::string sanitized_job_name(std::string_view name) {

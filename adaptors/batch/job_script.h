@@ -35,8 +35,10 @@ inline constexpr const char* kBackendFile = "backend";
 inline constexpr const char* kJobNameFile = "job_name";
 
 // The whole script: shebang, directives, the job's own record of its scheduler id (into
-// kBackendFile beside the wrapper, unless already there), then exec of the wrapper.
-std::string render_job_script(const std::string& directives, const std::string& wrapper_path);
+// kBackendFile beside the wrapper, unless already there; an array's element records the
+// array's id), `prelude` (lines, e.g. array_job_prelude()), then exec of the wrapper.
+std::string render_job_script(const std::string& directives, const std::string& wrapper_path,
+                              const std::string& prelude = {});
 
 // The scheduler-side job name: the user's name reduced to [A-Za-z0-9._-] (at most 64
 // characters), a '.', and our job key; just the key when the name is empty. The key

@@ -12,9 +12,17 @@ namespace {
 
 constexpr std::string_view kPrefix = "#SBATCH";
 
+// Slurm's form of an id: an array element "12[3]" is "12_3".
+std::string slurm_id(const std::string& id) {
+  if (auto element = parse_array_element_id(id)) {
+    return element->first + "_" + std::to_string(element->second);
+  }
+  return id;
+}
+
 std::string join_ids(const std::vector<std::string>& ids) {
   std::string joined;
-  for (const std::string& id : ids) joined += (joined.empty() ? "" : ",") + id;
+  for (const std::string& id : ids) joined += (joined.empty() ? "" : ",") + slurm_id(id);
   return joined;
 }
 
@@ -110,6 +118,7 @@ std::string SlurmDialect::render_directives(const JobDescription& d,
   }
   out += resource_directives(d);
   out += dependency_directives(d.dependencies);
+  if (d.array) out += directive_line(kPrefix, "--array=", d.array->to_string(), "array");
   if (d.max_runtime) {
     out += directive_line(kPrefix, "--time=", std::to_string(ceil_minutes(*d.max_runtime)),
                           "max_runtime");
@@ -132,8 +141,15 @@ std::string SlurmDialect::parse_submit(const CommandResult& result) const {
   return parse_sbatch(result.stdout_text);
 }
 
+std::string SlurmDialect::canonical_id(const std::string& id) const { return slurm_id(id); }
+
+// -r: every array element on a line of its own ("12_3", not "12_[3-5]").
 std::vector<std::string> SlurmDialect::status_argv(const std::vector<std::string>& ids) const {
-  return {"squeue", "--noheader", "--states=all", "--jobs=" + join_ids(ids),
+  return {"squeue",
+          "--noheader",
+          "--states=all",
+          "-r",
+          "--jobs=" + join_ids(ids),
           "--format=" + std::string(kSqueueFormat)};
 }
 
@@ -157,7 +173,7 @@ std::vector<NativeJob> SlurmDialect::parse_accounting(const std::string& output)
 }
 
 std::vector<std::string> SlurmDialect::cancel_argv(const std::string& id) const {
-  return {"scancel", id};
+  return {"scancel", slurm_id(id)};
 }
 
 std::vector<std::string> SlurmDialect::queues_argv() const {

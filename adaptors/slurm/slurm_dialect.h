@@ -18,6 +18,8 @@ class SlurmDialect : public BatchDialect {
   bool submit_reads_stdin() const override { return true; }
   std::vector<std::string> submit_argv(const std::string& script_path) const override;
   std::string parse_submit(const CommandResult& result) const override;
+  // An array element "12[3]" is Slurm's "12_3".
+  std::string canonical_id(const std::string& id) const override;
   std::vector<std::string> status_argv(const std::vector<std::string>& ids) const override;
   std::vector<NativeJob> parse_status(const std::string& output) const override;
   std::optional<std::vector<std::string>> accounting_argv(

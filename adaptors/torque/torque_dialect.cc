@@ -53,6 +53,19 @@ std::string nodes_request(const JobDescription& d) {
   return directive_word(spec, d.constraints.empty() ? "gpus" : "constraints");
 }
 
+// Torque's -t takes ranges and lists but no step: a stepped spec is written as its list.
+std::string array_request(const ArraySpec& spec) {
+  std::string request;
+  if (spec.step == 1) {
+    request = std::to_string(spec.first) + "-" + std::to_string(spec.last);
+  } else {
+    for (int index : spec.indices())
+      request += (request.empty() ? "" : ",") + std::to_string(index);
+  }
+  if (spec.throttle) request += "%" + std::to_string(*spec.throttle);
+  return request;
+}
+
 }  // namespace
 
 // No GPU type (Torque's gpus= is a count; a type is a node property: constraints), no QoS
@@ -83,6 +96,7 @@ std::string TorqueDialect::render_directives(const JobDescription& d,
            " -W depend=" + directive_word(native_dependency_list(d.dependencies), "dependencies") +
            "\n";
   }
+  if (d.array) out += std::string(kPrefix) + " -t " + array_request(*d.array) + "\n";
   if (d.max_runtime)
     out += std::string(kPrefix) + " -l walltime=" + walltime(*d.max_runtime) + "\n";
   if (d.memory_bytes) {

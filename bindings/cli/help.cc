@@ -45,6 +45,8 @@ const std::vector<VerbHelp> kVerbs = {
   --nodes N                 --tasks N                     --cores-per-task N
   --memory SIZE             --scheduler-arg ARG (repeatable)
   --label KEY=VALUE (repeatable)
+  --array SPEC              a job array (docs/arrays.md): COUNT, FIRST-LAST[:STEP], each with
+                            an optional %THROTTLE, e.g. --array 0-99%5; elements are ID[INDEX]
 Resources and placement (docs/resources.md; refused where the adaptor cannot honour them):
   --gpus [TYPE:]N           GPUs per node, e.g. --gpus 2 or --gpus a100:2
   --account NAME            --qos NAME                    --reservation NAME

@@ -42,6 +42,10 @@ ResolvedTargets resolve_each(const Options& o, const std::vector<std::string>& a
   for (const std::string& id : args) {
     if (is_location(id)) throw InvalidArgument("give the location first, then job ids: " + id);
     std::vector<IndexedJob> found = index.find(id);
+    // An array element ("ID[INDEX]") is where its array is.
+    if (auto element = parse_array_element_id(id); found.empty() && element) {
+      found = index.find(element->first);
+    }
     std::string location;
     std::optional<IndexedJob> entry;
     SchedulerOptions options = o.scheduler;

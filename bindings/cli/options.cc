@@ -136,6 +136,7 @@ const std::map<std::string, Handler>& value_flags() {
          o.job.dependencies.push_back(parse_dependency(
              v, "--after (dependencies[" + std::to_string(o.job.dependencies.size()) + "])"));
        }},
+      {"--array", [](Options& o, const std::string& v) { o.job.array = ArraySpec::parse(v); }},
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},

@@ -47,6 +47,8 @@ std::string output_path(const JobStatus& status, bool stderr_stream) {
   if (auto it = status.scheduler_info.find(key); it != status.scheduler_info.end()) {
     return it->second;
   }
+  // An array has no output of its own: each element has (`cuttle output ID[INDEX]`).
+  if (!status.array_elements.empty()) return {};
   auto sandbox = status.scheduler_info.find("sandbox");
   if (sandbox == status.scheduler_info.end() || sandbox->second.empty()) return {};
   return sandbox->second + "/" + key + ".txt";
@@ -76,6 +78,14 @@ nlohmann::json to_json(const JobStatus& s) {
          {"started", optional_time(a.started)},
          {"finished", optional_time(a.finished)}});
   }
+  nlohmann::json elements = nlohmann::json::array();
+  for (const ArrayElementStatus& e : s.array_elements) {
+    elements.push_back(
+        {{"index", e.index},
+         {"id", array_element_id(s.id, e.index)},
+         {"state", std::string(to_string(e.state))},
+         {"exit_code", e.exit_code ? nlohmann::json(*e.exit_code) : nlohmann::json()}});
+  }
   return {{"id", s.id},
           {"state", std::string(to_string(s.state))},
           {"native_state", s.native_state},
@@ -91,6 +101,7 @@ nlohmann::json to_json(const JobStatus& s) {
           {"deadline", optional_time(s.deadline)},
           {"attempt", s.attempt},
           {"attempts", attempts},
+          {"array_elements", elements},
           {"stdout", nullable(output_path(s, false))},
           {"stderr", nullable(output_path(s, true))},
           {"scheduler_info", s.scheduler_info}};
@@ -127,7 +138,8 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"constraints", c.constraints},
             {"exclusive_nodes", c.exclusive_nodes},
             {"scheduler_arguments", c.scheduler_arguments},
-            {"dependencies", c.dependencies}}}};
+            {"dependencies", c.dependencies},
+            {"native_arrays", c.native_arrays}}}};
 }
 
 nlohmann::json to_json(const QueueInfo& q) {
@@ -144,6 +156,12 @@ std::string status_line(const JobStatus& s) {
   out << '\t' << (output.empty() ? "-" : output);
   out << '\t' << (s.reason.empty() ? "-" : s.reason);
   if (s.attempt > 1) out << " (attempt " << s.attempt << ")";
+  // An array: one line per element after its own (ID[INDEX], state, exit code).
+  for (const ArrayElementStatus& e : s.array_elements) {
+    out << '\n'
+        << array_element_id(s.id, e.index) << '\t' << to_string(e.state) << '\t'
+        << (e.exit_code ? std::to_string(*e.exit_code) : "-") << "\t-\t-";
+  }
   return out.str();
 }
 

@@ -27,6 +27,7 @@ CUTTLE_PY_TYPED_OBJECT(PropertyMap, any_python_object)       // to_property_map(
 CUTTLE_PY_TYPED_OBJECT(OptionalDescription, any_python_object)
 CUTTLE_PY_TYPED_OBJECT(OptionalIndent, any_python_object)
 CUTTLE_PY_TYPED_OBJECT(Memo, any_python_object)
+CUTTLE_PY_TYPED_OBJECT(ArraySpecArg, any_python_object)  // JobDescription.array
 CUTTLE_PY_TYPED_OBJECT(Listener, PyCallable_Check)
 CUTTLE_PY_TYPED_OBJECT(ChangeListener, PyCallable_Check)
 // The Python objects of the bound classes, where a method needs the object itself (a
@@ -58,6 +59,7 @@ CUTTLE_PY_SHOWN_AS(PropertyMap, "dict[str, str | int | float | bool | datetime.t
 CUTTLE_PY_SHOWN_AS(OptionalDescription, "cuttle.JobDescription | None")
 CUTTLE_PY_SHOWN_AS(OptionalIndent, "int | None")
 CUTTLE_PY_SHOWN_AS(Memo, "dict")
+CUTTLE_PY_SHOWN_AS(ArraySpecArg, "str | int | None")
 CUTTLE_PY_SHOWN_AS(Listener, "Callable[[cuttle.JobStatus], None]")
 CUTTLE_PY_SHOWN_AS(ChangeListener, "Callable[[cuttle.TrackedChange], None]")
 CUTTLE_PY_SHOWN_AS(SchedulerObject, "cuttle.Scheduler")

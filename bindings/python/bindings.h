@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 
 #include "cuttle/job_description.h"
+#include "cuttle/job_status.h"
 
 namespace cuttle::python {
 
@@ -16,5 +17,8 @@ void bind_tracker(pybind11::module_& module);    // tracker.cc: Tracker, Tracked
 void bind_container_fields(pybind11::class_<JobDescription>& description);
 // step_fields.cc, called by bind_model: cuttle.JobStep and JobDescription.steps.
 void bind_steps(pybind11::module_& module, pybind11::class_<JobDescription>& description);
+// array_fields.cc, called by bind_model: JobDescription.array, JobStatus.array_elements.
+void bind_arrays(pybind11::module_& module, pybind11::class_<JobDescription>& description,
+                 pybind11::class_<JobStatus>& status);
 
 }  // namespace cuttle::python

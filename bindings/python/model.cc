@@ -51,7 +51,8 @@ const std::vector<const char*>& description_fields() {
                                                   "retry_limit",
                                                   "labels",
                                                   "steps",
-                                                  "dependencies"};
+                                                  "dependencies",
+                                                  "array"};
   return fields;
 }
 
@@ -350,10 +351,11 @@ void bind_status(py::module_& m) {
         return text + ")";
       });
 
-  py::class_<JobStatus>(m, "JobStatus",
-                        "What the scheduler knows about one job at one moment. Times are aware "
-                        "UTC datetimes (None when unknown).")
-      .def_readonly("id", &JobStatus::id)
+  py::class_<JobStatus> status(
+      m, "JobStatus",
+      "What the scheduler knows about one job at one moment. Times are aware "
+      "UTC datetimes (None when unknown).");
+  status.def_readonly("id", &JobStatus::id)
       .def_readonly("state", &JobStatus::state)
       .def_readonly("native_state", &JobStatus::native_state,
                     "The scheduler's own word ('PENDING', 'R', 'exited').")
@@ -373,6 +375,8 @@ void bind_status(py::module_& m) {
       .def_property_readonly("running", &JobStatus::running)
       .def_property_readonly("done", &JobStatus::done, "True once the state is final.")
       .def("__repr__", &status_repr);
+  auto description = py::reinterpret_borrow<py::class_<JobDescription>>(m.attr("JobDescription"));
+  bind_arrays(m, description, status);
 }
 
 void bind_adaptors(py::module_& m) {
@@ -394,6 +398,7 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("exclusive_nodes", &Capabilities::exclusive_nodes)
       .def_readonly("scheduler_arguments", &Capabilities::scheduler_arguments)
       .def_readonly("dependencies", &Capabilities::dependencies)
+      .def_readonly("native_arrays", &Capabilities::native_arrays)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -416,6 +421,7 @@ void bind_adaptors(py::module_& m) {
         add(c.exclusive_nodes, "exclusive_nodes");
         add(c.scheduler_arguments, "scheduler_arguments");
         add(c.dependencies, "dependencies");
+        add(c.native_arrays, "native_arrays");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 

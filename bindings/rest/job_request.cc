@@ -15,11 +15,12 @@ namespace {
 
 using nlohmann::json;
 
-// Resources and placement (docs/resources.md) and dependencies (docs/dependencies.md, by
-// this service's job ids): core's field names and JSON form.
+// Resources and placement (docs/resources.md), dependencies (docs/dependencies.md, by
+// this service's job ids) and the array spec (docs/arrays.md): core's field names and
+// JSON form.
 const char* const kResourceFields[] = {
-    "gpus",        "gpu_type",    "account",         "qos",
-    "reservation", "constraints", "exclusive_nodes", "dependencies"};
+    "gpus",        "gpu_type",        "account",      "qos",  "reservation",
+    "constraints", "exclusive_nodes", "dependencies", "array"};
 
 std::set<std::string> known_fields() {
   std::set<std::string> fields = {"jobdir",      "executable",  "arguments",

@@ -93,6 +93,16 @@ json status_to_json(const JobStatus& status, const std::string& scheduler,
   if (status.exit_code) info["cuttle.exit_code"] = *status.exit_code;
   // A job with steps: one code per step that ran, for the contracts that report each.
   if (!status.step_exit_codes.empty()) info["cuttle.step_exit_codes"] = status.step_exit_codes;
+  // An array job (docs/arrays.md): each element's index, state and exit code.
+  if (!status.array_elements.empty()) {
+    json elements = json::array();
+    for (const ArrayElementStatus& e : status.array_elements) {
+      elements.push_back({{"index", e.index},
+                          {"state", std::string(to_string(e.state))},
+                          {"exitCode", e.exit_code ? json(*e.exit_code) : json(nullptr)}});
+    }
+    info["cuttle.array_elements"] = elements;
+  }
   const bool killed = status.state == JobState::kCancelled || status.state == JobState::kExpired;
   out["exitCode"] = status.exit_code && !killed ? json(*status.exit_code) : json(nullptr);
   out["exception"] = exception_of(status);

@@ -210,6 +210,17 @@ void JobDescription::validate() const {
   check_staging(stage_out, "stage_out");
   if (retry_limit < 0) throw InvalidJobDescription("retry_limit", "must not be negative");
   if (retry_limit > 100) throw InvalidJobDescription("retry_limit", "must be at most 100");
+  if (array) {
+    array->validate();
+    if (!stdout_path.empty() || !stderr_path.empty()) {
+      throw InvalidJobDescription(stdout_path.empty() ? "stderr_path" : "stdout_path",
+                                  "an array's elements each write their own (docs/arrays.md); "
+                                  "leave it empty");
+    }
+    if (retry_limit != 0) {
+      throw InvalidJobDescription("retry_limit", "an array is not retried; leave it 0");
+    }
+  }
   for (const auto& [key, value] : labels) {
     if (key.empty()) throw InvalidJobDescription("labels", "a label name is empty");
     no_nul(key, "labels");

@@ -43,7 +43,8 @@ const char* const kFields[] = {"name",
                                "retry_limit",
                                "labels",
                                "steps",
-                               "dependencies"};
+                               "dependencies",
+                               "array"};
 
 const char* const kDependencyFields[] = {"condition", "job_id"};
 
@@ -297,6 +298,7 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (!d.labels.empty()) out["labels"] = d.labels;
   if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
   if (!d.dependencies.empty()) out["dependencies"] = dependencies_json(d.dependencies);
+  if (d.array) out["array"] = d.array->to_string();
   return out.dump(indent);
 }
 
@@ -339,6 +341,7 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("labels")) d.labels = field<std::map<std::string, std::string>>(in, "labels");
   if (has("steps")) d.steps = steps_from(in["steps"]);
   if (has("dependencies")) d.dependencies = dependencies_from(in["dependencies"]);
+  if (has("array")) d.array = ArraySpec::parse(field<std::string>(in, "array"));
   return d;
 }
 

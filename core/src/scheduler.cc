@@ -7,6 +7,7 @@
 
 #include "cuttle/error.h"
 #include "cuttle/registry.h"
+#include "internal/array_emulation.h"
 #include "internal/managed_scheduler.h"
 
 namespace cuttle {
@@ -105,7 +106,7 @@ std::shared_ptr<Scheduler> open_scheduler(const std::string& location,
   if (!adaptor) {
     throw InternalError("adaptor factory returned nothing for " + location);
   }
-  return detail::make_managed_scheduler(std::move(adaptor));
+  return detail::make_array_emulation(detail::make_managed_scheduler(std::move(adaptor)));
 }
 
 }  // namespace cuttle

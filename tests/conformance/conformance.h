@@ -64,6 +64,10 @@ struct Target {
   // The scheduler ends (or says it will never run) a job whose dependency can never be
   // met. False for Slurm's Torque wrappers: qstat shows such a job queued, without why.
   bool ends_unsatisfiable_dependencies = true;
+  // The status command reports each element of an array job (squeue -r). False for
+  // Slurm's Torque wrappers, whose qstat knows elements only by their own job ids once
+  // they run: the array tests skip (docs/arrays.md).
+  bool array_elements_reported = true;
   // Paths the test creates on the target are under this directory (must exist there).
   // Empty: a fresh local temporary directory (local and any target sharing this disk).
   std::string scratch_dir;

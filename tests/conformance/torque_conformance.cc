@@ -13,6 +13,7 @@ Target torque_target() {
   t.require = require_servers({kTorque});
   // Slurm's qstat shows a job whose dependency can never be met as queued (docs/dependencies.md).
   t.ends_unsatisfiable_dependencies = false;
+  t.array_elements_reported = false;  // qstat -f ID[INDEX] prints nothing on the wrappers
   return t;  // no extend: Torque has no way to change a running job's walltime here
 }
 

@@ -191,6 +191,32 @@ TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
   EXPECT_TRUE(none.constraints.empty());
 }
 
+// Issue 14 part 1: an array spec in POST /job reaches the description and the store; a
+// bad one, or one with a shared stdout, is refused naming the field.
+TEST(RestRequest, ArraySpecReachesTheDescriptionAndBadOnesAreRefusedByName) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  const JobRequest r =
+      parse_job_request(R"({"jobdir": "/tmp", "executable": "true", "array": "0-99%5"})", config);
+  const JobDescription d = to_job_description(request_from_json(request_to_json(r)), "id");
+  ASSERT_TRUE(d.array.has_value());
+  EXPECT_EQ(*d.array, (ArraySpec{0, 99, 1, 5}));
+  for (const auto& [extra, field] :
+       {std::pair{R"("array": "9-2")", "array"}, std::pair{R"("array": 5)", "array"},
+        std::pair{R"("array": "4", "stdout": "out.txt")", "stdout_path"}}) {
+    const std::string body =
+        std::string(R"({"jobdir": "/tmp", "executable": "true", )") + extra + "}";
+    try {
+      to_job_description(parse_job_request(body, config), "id").validate();
+      ADD_FAILURE() << body << " was accepted";
+    } catch (const RequestError& e) {
+      EXPECT_EQ(e.field(), field) << body;
+    } catch (const InvalidJobDescription& e) {
+      EXPECT_EQ(e.field(), field) << body;
+    }
+  }
+}
+
 // What the fuzzer (tests/fuzz/fuzz_job_request.cc) asks of every body, for odd resource
 // values: refused naming a field, or accepted with an echo that reads back to itself.
 TEST(RestRequest, OddResourceValuesAreRefusedByNameOrEchoStably) {

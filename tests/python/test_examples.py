@@ -19,7 +19,7 @@ def run_example(name, location="local://"):
     )
 
 
-@pytest.mark.parametrize("name", ["submit_and_wait.py", "many_jobs_callback.py", "staging.py"])
+@pytest.mark.parametrize("name", ["submit_and_wait.py", "many_jobs_callback.py", "staging.py", "array_job.py"])
 def test_example_runs(name):
     result = run_example(name)
     assert result.returncode == 0, (result.stdout.decode(), result.stderr.decode())

@@ -48,7 +48,7 @@ TEST(BatchJobScript, ScriptExecsTheQuotedWrapper) {
   const std::string script = render_job_script("#SBATCH --x=1\n", "/s p/.cuttle/wrapper.sh");
   EXPECT_EQ(script,
             "#!/bin/sh\n#SBATCH --x=1\n"
-            "id=${SLURM_JOB_ID:-${PBS_JOBID:-}}\n"
+            "id=${SLURM_ARRAY_JOB_ID:-${SLURM_JOB_ID:-${PBS_JOBID:-}}}\n"
             "[ -s '/s p/.cuttle/backend' ] || [ -z \"$id\" ] || "
             "{ printf '%s\\n' \"$id\" > '/s p/.cuttle/.backend.job' && "
             "mv -f '/s p/.cuttle/.backend.job' '/s p/.cuttle/backend'; }\n"

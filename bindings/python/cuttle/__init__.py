@@ -46,6 +46,7 @@ _extras.install(_cuttle)
 
 from ._cuttle import (
     AdaptorDescriptor,
+    ArrayElementStatus,
     AttemptRecord,
     AuthenticationFailed,
     Capabilities,
@@ -74,10 +75,12 @@ from ._cuttle import (
     Unsupported,
     __version__,
     adaptors,
+    array_element_id,
 )
 
 __all__ = [
     "AdaptorDescriptor",
+    "ArrayElementStatus",
     "AttemptRecord",
     "AuthenticationFailed",
     "Capabilities",
@@ -107,6 +110,7 @@ __all__ = [
     "Unsupported",
     "__version__",
     "adaptors",
+    "array_element_id",
 ]
 
 # Classes print as cuttle.X (not cuttle._cuttle.X) in help() and tracebacks.

@@ -73,6 +73,11 @@ def _status_to_dict(self):
         "reason": self.reason,
         "exit_code": self.exit_code,
         "step_exit_codes": list(self.step_exit_codes),
+        "array_elements": [
+            {"index": e.index, "state": str(e.state.value if hasattr(e.state, "value") else e.state),
+             "exit_code": e.exit_code}
+            for e in self.array_elements
+        ],
         "error": self.error,
         "running": self.running,
         "done": self.done,

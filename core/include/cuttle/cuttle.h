@@ -6,6 +6,7 @@
 #include "cuttle/credential.h"
 #include "cuttle/error.h"
 #include "cuttle/file_system.h"
+#include "cuttle/job_array.h"
 #include "cuttle/job_description.h"
 #include "cuttle/job_description_json.h"
 #include "cuttle/job_state.h"

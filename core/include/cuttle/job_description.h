@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cuttle/container.h"
+#include "cuttle/job_array.h"
 #include "cuttle/job_dependency.h"
 
 namespace cuttle {
@@ -82,6 +83,11 @@ struct JobDescription {
   // Start only once these earlier jobs of the same scheduler reached their condition; one
   // that can never be met ends the job as Error (docs/dependencies.md).
   std::vector<JobDependency> dependencies;
+  // Set: a job array (docs/arrays.md), one submission whose elements each run the job with
+  // CUTTLE_ARRAY_INDEX in their environment and have their own status ("ID[INDEX]").
+  // stdout_path and stderr_path must then be empty (each element writes its own) and
+  // retry_limit 0.
+  std::optional<ArraySpec> array;
 
   // Throws InvalidJobDescription naming the first offending field: empty executable,
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,
@@ -90,7 +96,8 @@ struct JobDescription {
   // references, mounts or users, container options without an image, a gpu_type without
   // gpus, GPU types and node features outside [A-Za-z0-9_.-], account/qos/reservation
   // with whitespace or control characters; with steps, a job-level command, image or
-  // stdin, and each step's own fields ("steps[1].executable").
+  // stdin, and each step's own fields ("steps[1].executable"); an array spec out of
+  // bounds, or with stdout_path, stderr_path or a retry_limit.
   void validate() const;
 
   // Whether the job, or any of its steps, runs in a container image.

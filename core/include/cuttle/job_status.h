@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cuttle/job_array.h"
 #include "cuttle/job_state.h"
 
 namespace cuttle {
@@ -40,6 +41,10 @@ struct JobStatus {
   // order, as its wrapper recorded them; the last is the one that decided exit_code
   // unless the steps after a failed ignore_error one all succeeded. Empty otherwise.
   std::vector<int> step_exit_codes;
+  // An array job (JobDescription::array): each element's state and exit code, by index;
+  // state and exit_code above are their aggregate (aggregate_array_state). Empty for an
+  // element ("ID[INDEX]") and for every other job.
+  std::vector<ArrayElementStatus> array_elements;
   int attempt = 1;
   std::vector<AttemptRecord> attempts;  // earlier attempts, oldest first
   // Adaptor-specific facts. Keys callers may rely on (absent when not known):

@@ -45,6 +45,10 @@ struct Capabilities {
   bool scheduler_arguments = false;
   // JobDescription::dependencies are honoured: natively (batch) or held until met.
   bool dependencies = false;
+  // JobDescription::array is one native submission (sbatch --array, qsub -t). Every adaptor
+  // takes arrays: where this is false open_scheduler() runs the elements itself, each a job
+  // of the adaptor, under the throttle (docs/arrays.md).
+  bool native_arrays = false;
 };
 
 struct QueueInfo {
