@@ -176,6 +176,16 @@ TEST_F(RestProcess, PlainExampleRunsAsWritten) {
   EXPECT_EQ(d["containers"][0]["Image"], "busybox");
   EXPECT_EQ(d["containers"][0]["exitCode"], 0);
   EXPECT_EQ(d["projectId"], kProject);
+  // The same job through joblauncher (bearer token) and TES: the same true final state.
+  const HttpResult jl = http("GET", port_, "/job/" + id, {}, {{"Authorization", "Bearer bearer"}});
+  ASSERT_EQ(jl.status, 200) << jl.body;
+  const json doc = json::parse(jl.body);
+  EXPECT_EQ(doc["status"]["state"], "DONE") << doc.dump(2);
+  EXPECT_EQ(doc["request"]["contract"]["name"], "process");
+  const HttpResult tes = http("GET", port_, "/ga4gh/tes/v1/tasks/" + id, {},
+                              {{"Authorization", "Bearer bearer"}});
+  ASSERT_EQ(tes.status, 200) << tes.body;
+  EXPECT_EQ(json::parse(tes.body)["state"], "COMPLETE") << tes.body;
 }
 
 TEST_F(RestProcess, PlatformExampleStagesInputsMinusExcludedAndOutputsWithLogs) {
