@@ -133,6 +133,33 @@ void observe_pod(Outcome& outcome, const nlohmann::json& pod) {
 
 }  // namespace
 
+// (Declared in job_steps.h; here beside the other readers of a pod, so the outcome
+// parsers need nothing of the manifest.)
+std::vector<int> step_exit_codes(const nlohmann::json& pod) {
+  std::vector<int> codes;
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    const nlohmann::json& statuses = at(at(pod, "status"), list);
+    if (!statuses.is_array()) continue;
+    // The API lists init containers in their spec's order, the others by name: only the
+    // main container is among the others.
+    for (const nlohmann::json& s : statuses) {
+      const nlohmann::json& message = at(at(at(s, "state"), "terminated"), "message");
+      if (!message.is_string()) return codes;
+      const std::string text = message.get<std::string>();
+      std::size_t used = 0;
+      int code = 0;
+      try {
+        code = std::stoi(text, &used);
+      } catch (const std::exception&) {
+        return codes;
+      }
+      if (text.find_first_not_of(" \n", used) != std::string::npos) return codes;
+      codes.push_back(code);
+    }
+  }
+  return codes;
+}
+
 // The outcome from the Job's conditions and the pod, without the start-time fallback.
 Outcome outcome_from_conditions(const nlohmann::json& job, const nlohmann::json& pod);
 

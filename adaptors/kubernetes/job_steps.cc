@@ -185,29 +185,4 @@ bool container_running(const nlohmann::json& pod, const std::string& name) {
   return false;
 }
 
-std::vector<int> step_exit_codes(const nlohmann::json& pod) {
-  std::vector<int> codes;
-  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
-    const nlohmann::json& statuses = at(at(pod, "status"), list);
-    if (!statuses.is_array()) continue;
-    // The API lists init containers in their spec's order, the others by name: only the
-    // main container is among the others.
-    for (const nlohmann::json& s : statuses) {
-      const nlohmann::json& message = at(at(at(s, "state"), "terminated"), "message");
-      if (!message.is_string()) return codes;
-      const std::string text = message.get<std::string>();
-      std::size_t used = 0;
-      int code = 0;
-      try {
-        code = std::stoi(text, &used);
-      } catch (const std::exception&) {
-        return codes;
-      }
-      if (text.find_first_not_of(" \n", used) != std::string::npos) return codes;
-      codes.push_back(code);
-    }
-  }
-  return codes;
-}
-
 }  // namespace cuttle::detail
