@@ -28,6 +28,17 @@
 namespace cuttle::detail {
 namespace {
 
+// What submit() publishes for a job (or array element) the scheduler just accepted.
+JobStatus just_submitted(const std::string& id, const std::string& job_name) {
+  JobStatus status;
+  status.id = id;
+  status.state = JobState::kQueued;
+  status.native_state = "submitted";
+  status.submitted = Clock::now();
+  status.scheduler_info["name"] = job_name;
+  return status;
+}
+
 constexpr const char* kComponent = "batch";
 constexpr std::chrono::seconds kSchedulerLimitSlack{60};
 
@@ -332,13 +343,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   if (description.array) {
     register_array(id, sandbox.path(), job_name, *description.array, description);
     for (const std::string& element : element_ids(id)) {
-      JobStatus queued;
-      queued.id = element;
-      queued.state = JobState::kQueued;
-      queued.native_state = "submitted";
-      queued.submitted = Clock::now();
-      queued.scheduler_info["name"] = job_name;
-      publish(queued);
+      publish(just_submitted(element, job_name));
     }
     publish_array(id);
     wake_poller_soon();
@@ -352,12 +357,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     tracked.description = description;
     tracked.max_runtime = description.max_runtime;
   }
-  JobStatus status;
-  status.id = id;
-  status.state = JobState::kQueued;
-  status.native_state = "submitted";
-  status.submitted = Clock::now();
-  status.scheduler_info["name"] = job_name;
+  JobStatus status = just_submitted(id, job_name);
   status.scheduler_info["sandbox"] = sandbox.path();
   publish(status);
   wake_poller_soon();
