@@ -66,7 +66,7 @@ std::string render_dependency_wait(const std::vector<JobDependency>& dependencie
   for (const JobDependency& d : dependencies) {
     s += "cuttle_dep " + std::string(shell_word(d.condition)) + " " +
          quote(root + "/" + d.job_id + "/" + kMarkerDir) + " || {\n";
-    s += "  echo '1 dependency' > " + quote(markers + "/exit") + "\n  exit 1\n}\n";
+    s += "  " + record_exit_line(markers, "'1 dependency'") + "\n  exit 1\n}\n";
   }
   s += "rm -f " + waiting + "\n";
   return s;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "cuttle/shell.h"
 #include "internal/container_runtime.h"
 
 namespace cuttle::detail {
@@ -58,6 +59,12 @@ std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
     return std::nullopt;  // a torn or foreign write: not a record we can trust
   }
   return marker;
+}
+
+std::string record_exit_line(const std::string& markers, const std::string& value_expr) {
+  // `set +C` after the status is taken, so the rest of the script may overwrite its files.
+  return "set -C; echo " + value_expr + " 2>/dev/null > " + quote(markers + "/exit") +
+         "; cuttle_recorded=$?; set +C; [ \"$cuttle_recorded\" -eq 0 ]";
 }
 
 std::vector<int> parse_steps_marker(std::string_view text) {

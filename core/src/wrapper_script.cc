@@ -20,7 +20,9 @@ std::string write_marker(const std::string& dir, const char* name, const std::st
 // On TERM (from Cuttle's cancel, from outside) or ALRM (the watchdog) the wrapper notes
 // the cause once, TERMs its whole process group (itself included: it catches TERM) and
 // starts the escalation: after the grace, unless the job has recorded its exit by then,
-// the record says 137 with the same cause and the group is KILLed. The escalation
+// the record says 137 with the same cause and the group is KILLed. Whichever of the two
+// records the end first wins (record_exit_line): the other's write is refused, and an
+// escalation that lost kills nothing. The escalation
 // ignores TERM so a second TERM from outside cannot stop it. `remove` (a container job's
 // removal command, or empty) runs first: a KILLed runtime client would leave its
 // container running, and once the record says the job ended nothing of it may be left.
@@ -30,8 +32,8 @@ std::string stop_functions(const std::string& m, std::chrono::seconds grace,
   s += "cuttle_end() {\n";
   s += "  kill -TERM 0 2>/dev/null\n";
   s += "  ( trap '' TERM; sleep " + std::to_string(grace.count()) + "; [ -s " + quote(m + "/exit") +
-       " ] || { " + remove + "echo \"137 $cuttle_how\" > " + quote(m + "/exit") +
-       "; kill -KILL 0; } ) </dev/null >/dev/null 2>&1 &\n";
+       " ] || { " + remove + record_exit_line(m, "\"137 $cuttle_how\"") +
+       " && kill -KILL 0; } ) </dev/null >/dev/null 2>&1 &\n";
   s += "}\n";
   s += "cuttle_stop() {\n";
   s += "  cuttle_woke=1\n";
@@ -103,7 +105,7 @@ std::string container_preamble(const std::string& m, const ContainerCommands& co
   s += "  echo \"" + std::string(kWrapperFailurePrefix) +
        "container.runtime: " + container.program + " is not installed on $(uname -n)\" > " +
        quote(m + "/container_err") + "\n";
-  s += "  " + write_marker(m, "exit", "127") + "  exit 127\n}\n";
+  s += "  " + record_exit_line(m, "127") + "\n" + "  exit 127\n}\n";
   return s;
 }
 
@@ -233,14 +235,12 @@ std::string render_step(const JobDescription& description, std::size_t index,
 }
 
 // The part of the wrapper that runs a job's steps in order, in place of its command.
+// (Its stop functions, which remove the current step's container, come from
+// step_stop_functions, rendered before the pid marker.)
 std::string render_steps(const JobDescription& description, const WrapperPaths& paths,
-                         const std::string& m, std::chrono::seconds cancel_grace) {
-  const StepContainers containers = step_containers(description, paths.sandbox);
-  std::string s = containers.remove_function;
-  s += stop_functions(m, cancel_grace,
-                      containers.remove_function.empty() ? "" : "cuttle_remove >/dev/null 2>&1; ");
-  s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
-       "  exit 127\n}\n";
+                         const std::string& m, const StepContainers& containers) {
+  std::string s = "cd " + quote(paths.working_directory) + " || {\n  " +
+                  record_exit_line(m, "127") + "\n" + "  exit 127\n}\n";
   // Steps append to the job's stdout and stderr: they start empty, as a job's do.
   s += ": > " + quote(paths.stdout_path) + "\n: > " + quote(paths.stderr_path) + "\n";
   s += ": > " + quote(m + "/steps") + "\n";
@@ -282,14 +282,25 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   // Held first (local detached, ssh): the job has not started while it waits.
   s += render_dependency_wait(description.dependencies,
                               paths.sandbox.substr(0, paths.sandbox.rfind('/')), m);
-  s += write_marker(m, "pid", "\"$$\"");
-  if (container) s += write_marker(m, "container", quote(container_marker(description)));
+  // The traps are set before the pid marker: whoever sees the pid (Cuttle's cancel, a
+  // kill from outside that waited for it) reaches a wrapper that records the end.
   s += "cuttle_wrapper=$$ cuttle_how= cuttle_child= cuttle_dog=\n";
+  StepContainers containers;
   if (!description.steps.empty()) {
-    s += render_steps(description, paths, m, cancel_grace);
+    containers = step_containers(description, paths.sandbox);
+    s += containers.remove_function;
+    s +=
+        stop_functions(m, cancel_grace,
+                       containers.remove_function.empty() ? "" : "cuttle_remove >/dev/null 2>&1; ");
   } else {
     s += stop_functions(m, cancel_grace, remove);
-    s += "cd " + quote(paths.working_directory) + " || {\n  " + write_marker(m, "exit", "127") +
+  }
+  s += write_marker(m, "pid", "\"$$\"");
+  if (container) s += write_marker(m, "container", quote(container_marker(description)));
+  if (!description.steps.empty()) {
+    s += render_steps(description, paths, m, containers);
+  } else {
+    s += "cd " + quote(paths.working_directory) + " || {\n  " + record_exit_line(m, "127") + "\n" +
          "  exit 127\n}\n";
     std::vector<std::string> argv;
     if (container) {
@@ -307,7 +318,7 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   }
   s += "[ -z \"$cuttle_dog\" ] || kill \"$cuttle_dog\" 2>/dev/null\n";
   if (container) s += container_epilogue(m, paths.stderr_path, remove);
-  s += write_marker(m, "exit", "\"$cuttle_rc${cuttle_how:+ $cuttle_how}\"");
+  s += record_exit_line(m, "\"$cuttle_rc${cuttle_how:+ $cuttle_how}\"") + "\n";
   s += "exit \"$cuttle_rc\"\n";
   return s;
 }

@@ -66,7 +66,7 @@ class WrapperTest : public ::testing::Test {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  started_);
   }
-  // Waits until the wrapper recorded its pid (its traps are set right after).
+  // Waits until the wrapper recorded its pid (its traps are set before it).
   void wait_for_pid() {
     for (int i = 0; i < 200 && read_file(sandbox_ + "/.cuttle/pid").empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -227,6 +227,24 @@ TEST_F(WrapperTest, JobIgnoringTermIsKilledAfterTheGraceWithNobodyWatching) {
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->code, 137);
   EXPECT_EQ(exit->cause, EndCause::kCancel);
+}
+
+// On a loaded host the job may end just as the grace runs out: the wrapper and its
+// escalation both reach their write. The first record stands; a reader that saw it never
+// sees another (here the escalation "won" while the job was still ending).
+TEST_F(WrapperTest, TheFirstRecordedEndStandsAndIsNeverOverwritten) {
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "sleep 0.3; exit 3"};
+  const pid_t pid = start(d);
+  wait_for_pid();
+  std::ofstream(sandbox_ + "/.cuttle/exit") << "137 cancel\n";
+  reap(pid);
+  EXPECT_EQ(read_file(sandbox_ + "/.cuttle/exit"), "137 cancel\n");
+  // Without an earlier record the wrapper's own is written as before.
+  std::filesystem::remove(sandbox_ + "/.cuttle/exit");
+  run(d);
+  EXPECT_EQ(read_file(sandbox_ + "/.cuttle/exit"), "3\n");
 }
 
 TEST_F(WrapperTest, CommandKilledAloneIsAnOrdinaryExit) {

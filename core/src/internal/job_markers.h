@@ -56,6 +56,14 @@ inline constexpr const char* kDependencyNeverSatisfied =
 // The exit marker the engine writes for such a job ("CODE CAUSE", as the wrapper writes).
 inline constexpr const char* kDependencyExitMarker = "1 dependency\n";
 
+// The shell line that records the exit marker D/.cuttle/exit (`markers` is D/.cuttle) as
+// `value_expr`, unless something recorded it already: the first writer wins. The wrapper
+// and its escalation (KILL after the cancel grace) can both reach their write on a loaded
+// host; had both written, a reader could see one end and a later reader the other.
+// Noclobber opens the file with O_EXCL, so exactly one write happens; the line's status
+// is the write's (0: this line recorded the end); it ends without a newline.
+std::string record_exit_line(const std::string& markers, const std::string& value_expr);
+
 struct ExitMarker {
   int code = 0;
   EndCause cause = EndCause::kExited;
