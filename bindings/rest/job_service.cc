@@ -44,8 +44,12 @@ void JobService::open_schedulers(const SchedulerDecorator& decorate) {
   register_builtin_adaptors();
   for (const auto& sc : config_.schedulers) {
     std::shared_ptr<Scheduler> opened;
+    const SchedulerOptions options = with_sandbox_root(sc, config_.sandbox_root);
+    if (auto root = options.properties.find("sandbox.root"); root != options.properties.end()) {
+      sandbox_roots_[sc.name] = root->second;
+    }
     try {
-      opened = open_scheduler(sc.location, with_sandbox_root(sc, config_.sandbox_root));
+      opened = open_scheduler(sc.location, options);
     } catch (const Error& e) {
       throw InvalidArgument("scheduler '" + sc.name + "' (" + sc.location + "): " + e.what());
     }

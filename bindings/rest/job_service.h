@@ -176,6 +176,9 @@ class JobService {
   std::unique_ptr<CallbackOutbox> outbox_;
   std::unique_ptr<LeaseKeeper> lease_;
   std::map<std::string, std::shared_ptr<Scheduler>> schedulers_;
+  // Each scheduler's sandbox.root as it was opened with (empty: the adaptor keeps none);
+  // delete_sandbox removes only a direct child of it.
+  std::map<std::string, std::string> sandbox_roots_;
   std::vector<std::shared_ptr<Subscription>> subscriptions_;
 
   mutable std::shared_mutex cache_mutex_;

@@ -53,20 +53,41 @@ void JobService::retention_loop() {
   }
 }
 
+namespace {
+
+// Whether `sandbox` (as the adaptor reported it) is a direct child of `root` (the
+// scheduler's sandbox.root). A root under the remote home ("~/...") is reported expanded
+// ("/home/u/..."): it is then matched as a suffix of the sandbox's parent.
+bool is_sandbox_of(const std::string& sandbox, std::string root) {
+  if (sandbox.empty() || root.empty() || sandbox.find("/..") != std::string::npos) return false;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  const std::size_t slash = sandbox.rfind('/');
+  if (slash == std::string::npos || slash + 1 == sandbox.size()) return false;
+  const std::string parent = sandbox.substr(0, slash);
+  if (root.rfind("~/", 0) == 0) {
+    const std::string under_home = root.substr(1);  // "/.cuttle/jobs"
+    return parent.size() > under_home.size() && parent.ends_with(under_home);
+  }
+  return parent == root;
+}
+
+}  // namespace
+
 // joblauncher deletes what a cancelled job generated in its sandbox. We remove the
-// sandbox directory the adaptor reports, only where the adaptor's sandboxes live on this
-// machine's file system (Capabilities::local_sandbox) and only under our sandbox root.
+// sandbox directory the adaptor reports through the adaptor's own file system (this
+// machine's, or the cluster's over SFTP), and only a direct child of that scheduler's
+// sandbox root.
 void JobService::delete_sandbox(const std::string& id, const std::string& scheduler_name,
                                 const std::string& sandbox) {
-  if (sandbox.empty() || config_.sandbox_root.empty()) return;
-  const std::string root = config_.sandbox_root + "/";
-  if (sandbox.rfind(root, 0) != 0 || sandbox.find("/..") != std::string::npos) return;
+  auto root = sandbox_roots_.find(scheduler_name);
+  if (root == sandbox_roots_.end() || !is_sandbox_of(sandbox, root->second)) return;
   auto sched = scheduler(scheduler_name);
-  if (!sched || !sched->capabilities().local_sandbox) return;
+  if (!sched) return;
   try {
-    LocalFileSystem().remove_all(sandbox);
+    sched->job_files()->remove_all(sandbox);
   } catch (const Error& e) {
-    log(LogLevel::kWarn, "rest", "cannot delete sandbox", {{"job", id}, {"error", e.what()}});
+    log(LogLevel::kWarn, "rest", "cannot delete sandbox",
+        {{"job", id}, {"sandbox", sandbox}, {"error", e.what()}});
   }
 }
 
