@@ -41,7 +41,8 @@ std::optional<std::string> JobService::cancel(const std::string& id, bool delete
     final = entry->final;
     backend_id = entry->backend_id;
     scheduler_name = entry->scheduler_name;
-    if (!final && backend_id.empty()) entry->cancel_requested = true;
+    // Kept until the job ends: apply() records it with every state (TES's CANCELING).
+    if (!final) entry->cancel_requested = true;
   }
   if (!final) {
     if (backend_id.empty()) {

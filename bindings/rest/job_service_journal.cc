@@ -69,9 +69,15 @@ void JobService::apply(const std::string& id, JobStatus status) {
     std::shared_lock lock(cache_mutex_);
     if (entry->final) return;
     const JobStatus& old = entry->status;
-    // A moved deadline (extend) is a change too: cuttle.deadline must be current.
+    if (entry->cancel_requested && !cuttle::is_final(status.state)) {
+      status.scheduler_info[kCancelRequestedKey] = "true";
+    }
+    // A moved deadline (extend) is a change too: cuttle.deadline must be current; so is a
+    // cancel asked for (the status now says so).
     const bool same = old.state == status.state && old.attempt == status.attempt &&
-                      old.exit_code == status.exit_code && old.deadline == status.deadline;
+                      old.exit_code == status.exit_code && old.deadline == status.deadline &&
+                      old.scheduler_info.contains(kCancelRequestedKey) ==
+                          status.scheduler_info.contains(kCancelRequestedKey);
     if (same) return;
     if (status.attempt == old.attempt && !is_valid_transition(old.state, status.state)) return;
     backend_id = entry->backend_id;

@@ -4,6 +4,7 @@
 #include "bindings/rest/job_service.h"
 
 #include "bindings/rest/job_service_helpers.h"
+#include "bindings/rest/status_document.h"
 #include "cuttle/error.h"
 #include "internal/log.h"
 
@@ -36,6 +37,13 @@ void JobService::attach(const std::vector<JobRow>& rows) {
       json status = json::parse(row.status);
       if (status.contains("exitCode") && status["exitCode"].is_number_integer()) {
         entry->status.exit_code = status["exitCode"].get<int>();
+      }
+      // A cancel asked for before the restart: the job still reads CANCELING until it ends
+      // (and one submitted again after a lost answer is cancelled once submitted).
+      const json info = status.value("schedulerSpecficInformation", json::object());
+      if (info.is_object() && info.contains(kCancelRequestedKey)) {
+        entry->cancel_requested = true;
+        entry->status.scheduler_info[kCancelRequestedKey] = "true";
       }
     } catch (const std::exception& e) {
       log(LogLevel::kError, "rest", "stored job unreadable",

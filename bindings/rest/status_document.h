@@ -22,6 +22,11 @@ std::string reference_state(const JobStatus& status);
 nlohmann::json status_to_json(const JobStatus& status, const std::string& scheduler,
                               const std::string& backend_id);
 
+// In schedulerSpecficInformation of a job not finished yet: a cancel was asked for and
+// the job has not stopped (TES's CANCELING). Recorded with the state, so it survives a
+// restart and every instance reads it.
+inline constexpr const char* kCancelRequestedKey = "cuttle.cancel_requested";
+
 // RFC 3339 UTC with milliseconds.
 std::string format_time(TimePoint time);
 std::int64_t to_millis(TimePoint time);

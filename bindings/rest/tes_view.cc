@@ -191,6 +191,10 @@ json render_task(const std::string& id, const json& document, const std::vector<
   const json info = status.value("schedulerSpecficInformation", json::object());
   const json contract = request.value("contract", json::object()).value("document", json::object());
   std::string state = tes_state(text_of(info, "cuttle.state"));
+  if (info.contains(kCancelRequestedKey) &&
+      (state == "QUEUED" || state == "INITIALIZING" || state == "RUNNING")) {
+    state = "CANCELING";
+  }
   std::vector<std::string> delivery_problems;
   if (state == "COMPLETE" && contract.contains("staging")) {
     delivery_problems = deliver_wildcard_outputs(contract);

@@ -4,6 +4,8 @@
 // state, per-attempt logs and exit codes read as TES defines them, views cut what they
 // should, list filters and paging, cancel, the same job through joblauncher, and a
 // kill -9 of the service mid-run that loses nothing.
+#include <signal.h>
+
 #include <gtest/gtest.h>
 
 #include <Poco/Net/HTTPServer.h>
@@ -213,6 +215,11 @@ TEST_P(RestTes, CancelStopsARunningTaskAndIsIdempotent) {
   const HttpResult r = http("POST", port_, cancel);
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body), json::object());
+  // The answer waits a few seconds for the task to stop; one that takes longer (on Slurm
+  // the sleep, the container's PID 1, ignores TERM until the grace ends) reads CANCELING
+  // from then on, never RUNNING again.
+  const std::string after = state(id);
+  EXPECT_TRUE(after == "CANCELING" || after == "CANCELED") << after;
   EXPECT_EQ(finished(id)["state"], "CANCELED");
   EXPECT_EQ(http("POST", port_, cancel).status, 200);
   EXPECT_EQ(state(id), "CANCELED");
@@ -592,6 +599,40 @@ TEST_F(RestTesRefusals, TheBearerTokenGuardsTesLikeEveryRoute) {
       http("GET", port_, std::string(kTes) + "/tasks", {}, {{"Authorization", "Bearer s3cret"}})
           .status,
       200);
+}
+
+// A cancel that takes longer than the answer's wait: the job ignores TERM and the
+// scheduler's grace is long. From the answer until it stops the task reads CANCELING
+// (recorded with its state, so every instance and a restart read the same), then CANCELED.
+class RestTesCanceling : public TesServiceTest {
+ protected:
+  RestTesCanceling() : TesServiceTest("tes-canceling", "local") {}
+  void SetUp() override {
+    json config = tes_config(dir_.path(), port_, "local");
+    config["schedulers"]["local"]["properties"]["cancel.grace"] = "60s";
+    fs::create_directories(data());
+    start(config);
+  }
+};
+
+// (A joblauncher job read as a task: TES's own run in containers, whose runtime may stop
+// them at once; a host job holds the slow stop deterministically.)
+TEST_F(RestTesCanceling, ATaskStoppingSlowlyReadsCancelingUntilItStops) {
+  const std::string path = submit("trap '' TERM; sleep 60");
+  ASSERT_TRUE(wait_state(path, "RUNNING")) << doc(path).dump(2);
+  const std::string id = path.substr(path.rfind('/') + 1);
+  const std::string sandbox = doc(path)["status"]["schedulerSpecficInformation"]["sandbox"];
+  EXPECT_EQ(http("POST", port_, std::string(kTes) + "/tasks/" + id + ":cancel").status, 200);
+  EXPECT_EQ(state(id), "CANCELING");
+  EXPECT_EQ(doc(path)["status"]["schedulerSpecficInformation"]["cuttle.cancel_requested"], "true");
+  // The job stops (here: its process group is killed); the record then says CANCELED.
+  const std::string pid = read_file(sandbox + "/.cuttle/pid");
+  ASSERT_FALSE(pid.empty());
+  ::kill(-std::stoi(pid), SIGKILL);
+  EXPECT_TRUE(eventually([&] { return state(id) == "CANCELED"; }, std::chrono::seconds(30)))
+      << task(id).dump(2);
+  EXPECT_FALSE(
+      doc(path)["status"]["schedulerSpecficInformation"].contains("cuttle.cancel_requested"));
 }
 
 }  // namespace
