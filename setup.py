@@ -45,14 +45,20 @@ class CMakeBuild(build_ext):
 
     def build_cmake(self, ext):
         tag = sysconfig.get_config_var("SOABI") or "py"
-        build_dir = os.path.join(HERE, "build", "pip-" + tag)
+        # Beside ./build, at the same depth: with ccache (CCACHE_BASEDIR below) the
+        # compiler sees the same relative paths as in a build by scripts/build.sh, so a
+        # `pip install .` after that build reuses its objects instead of compiling again.
+        build_dir = os.path.join(HERE, "build-pip-" + tag)
         configure = [
             "cmake", "-S", HERE, "-B", build_dir,
-            "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+            # The optimised build users get from scripts/build.sh, with its flags.
+            "-DCMAKE_BUILD_TYPE=Release",
             "-DPython3_EXECUTABLE=" + sys.executable,
             "-DCUTTLE_BUILD_TESTS=OFF", "-DCUTTLE_BUILD_BENCH=OFF", "-DCUTTLE_BUILD_REST=OFF",
             "-DCUTTLE_PYTHON_INSTALL_PTH=OFF", "-DCUTTLE_PYTHON_RPATH_ORIGIN=ON",
         ]
+        if os.environ.get("CUTTLE_WERROR") == "1":
+            configure += ["-DCUTTLE_WERROR=ON"]
         if shutil.which("ninja"):
             configure += ["-G", "Ninja"]
         env = dict(os.environ)

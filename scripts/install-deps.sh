@@ -14,6 +14,9 @@ packages=(
   libpoco-dev libpq-dev libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev libyaml-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pybind11 python3-pytest
+  # every build directory shares one compiler cache: a rebuild after `git pull`, a
+  # second build type, the packaging test's `pip install .`
+  ccache
   # packaging tests: pip install . into a venv, the Debian package (cpack needs `file`
   # for its shlibdeps) and its man page
   python3-venv python3-setuptools dpkg-dev groff-base file
@@ -31,7 +34,7 @@ packages=(
 if [ "${1:-}" = "--build-only" ]; then
   # What scripts/run.sh needs: the library, the service, the `cuttle` command and the
   # Python module (no tests, no benchmarks), and curl for the README session.
-  packages=(build-essential cmake ninja-build pkg-config libboost-dev libpoco-dev libpq-dev
+  packages=(build-essential cmake ninja-build pkg-config ccache libboost-dev libpoco-dev libpq-dev
     libssh-dev libssl-dev libpugixml-dev nlohmann-json3-dev libyaml-dev python3 python3-dev pybind11-dev curl)
 fi
 if [ "${1:-}" != "--build-only" ]; then
