@@ -279,6 +279,11 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
     if (!container->remove.empty())
       remove = quote_command(container->remove) + " >/dev/null 2>&1; ";
   }
+  // A batch system that requeues a job (preemption, a node failure, `scontrol requeue`)
+  // runs this wrapper again in the same sandbox: the first run's end is no longer the
+  // job's, and the record is first-writer-wins. (A builtin test; a process only then.)
+  s += "[ ! -e " + quote(m + "/exit") + " ] || rm -f -- " + quote(m + "/exit") + " " +
+       quote(m + "/container_err") + "\n";
   // Held first (local detached, ssh): the job has not started while it waits.
   s += render_dependency_wait(description.dependencies,
                               paths.sandbox.substr(0, paths.sandbox.rfind('/')), m);

@@ -5,7 +5,8 @@
 //  - slurmctld stopped mid-run for 30 s: calls fail with ConnectionFailed, no job changes
 //    state, and everything resolves once it is back — restarted by tests/env/slurm.sh
 //    while another process named slurmctld runs (issue 16: the script took any such
-//    process for its own and never restarted the controller).
+//    process for its own and never restarted the controller);
+//  - a requeued job is Queued again and ends with its rerun's exit code.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -191,6 +192,38 @@ TEST(SlurmResolution, ControllerDownFor30SecondsChangesNothingAndResolvesAfter) 
 // REST service's recovery asks before it submits again) even after the queue forgot the
 // job, because the job script recorded its own Slurm id; and a submit interrupted before
 // Slurm had it leaves no orphan sandbox behind.
+// A running job requeued by Slurm (`scontrol requeue`, as a preemption with
+// PreemptMode=REQUEUE does) is Queued again, not ended by the TERM its first run got, and
+// ends with its second run's own exit code — also for an object that never watched it.
+TEST(SlurmResolution, ARequeuedJobIsQueuedAgainAndEndsWithItsRerunsExitCode) {
+  REQUIRE_SLURM();
+  auto scheduler = cuttle::open_scheduler(
+      "slurm://", {{{"poll.interval.min", "200ms"}, {"poll.interval.max", "1s"}}, {}});
+  // The first run is TERMed by the requeue; the second finds its own marker and exits 5.
+  const std::string id =
+      scheduler->submit(shell("if [ -e first-run ]; then exit 5; fi; : > first-run; sleep 60"));
+  const cuttle::JobStatus running = scheduler->wait_until_running(id, 60s);
+  ASSERT_EQ(running.state, cuttle::JobState::kRunning) << running.reason;
+  const std::string sandbox = running.scheduler_info.at("sandbox");
+  const auto give_up_marker = std::chrono::steady_clock::now() + 30s;
+  while (!std::filesystem::exists(sandbox + "/first-run") &&
+         std::chrono::steady_clock::now() < give_up_marker) {
+    std::this_thread::sleep_for(100ms);
+  }
+  cuttle::LocalRunner runner;
+  ASSERT_EQ(runner.run({"scontrol", "requeue", id}).exit_code, 0);
+  // Slurm holds a requeued job back (BeginTime) for a while; let it start at once.
+  std::this_thread::sleep_for(1s);
+  const cuttle::JobStatus again = cuttle::open_scheduler("slurm://")->status(id);
+  EXPECT_FALSE(again.done()) << to_string(again.state) << ": " << again.reason;
+  ASSERT_EQ(runner.run({"scontrol", "update", "JobId=" + id, "StartTime=now"}).exit_code, 0);
+  const cuttle::JobStatus status = scheduler->wait_until_done(id, 90s);
+  EXPECT_EQ(status.state, cuttle::JobState::kFailed) << status.reason;
+  EXPECT_EQ(status.exit_code, std::optional<int>(5)) << status.reason;
+  const cuttle::JobStatus fresh = cuttle::open_scheduler("slurm://")->status(id);
+  EXPECT_EQ(fresh.exit_code, std::optional<int>(5)) << fresh.reason;
+}
+
 TEST(SlurmResolution, FindByNameFindsAJobTheQueueForgotAndRemovesAnInterruptedSubmit) {
   REQUIRE_SLURM();
   namespace fs = std::filesystem;

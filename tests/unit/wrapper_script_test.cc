@@ -247,6 +247,19 @@ TEST_F(WrapperTest, TheFirstRecordedEndStandsAndIsNeverOverwritten) {
   EXPECT_EQ(read_file(sandbox_ + "/.cuttle/exit"), "3\n");
 }
 
+// A batch system that requeues a job runs its wrapper again in the same sandbox: the
+// first run's end (here a TERM from the preemption) gives way to the new run's.
+TEST_F(WrapperTest, ARerunInTheSameSandboxRecordsItsOwnEnd) {
+  std::ofstream(sandbox_ + "/.cuttle/exit") << "143 signal\n";
+  std::ofstream(sandbox_ + "/.cuttle/container_err") << "cuttle: an earlier run's failure\n";
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "exit 3"};
+  run(d);
+  EXPECT_EQ(read_file(sandbox_ + "/.cuttle/exit"), "3\n");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/.cuttle/container_err"));
+}
+
 TEST_F(WrapperTest, CommandKilledAloneIsAnOrdinaryExit) {
   JobDescription d;
   d.executable = "/bin/sh";
