@@ -76,6 +76,10 @@ void HeldWritesStore::insert_job(const JobRow& job, const EventRow& first_event)
   inner_->insert_job(job, first_event);
 }
 
+void HeldWritesStore::insert_job_async(JobRow job, EventRow first_event, Inserted done) {
+  inner_->insert_job_async(std::move(job), std::move(first_event), std::move(done));
+}
+
 void HeldWritesStore::set_backend_id(const std::string& id, const std::string& backend_id) {
   write_or_hold(BackendId{id, backend_id}, [&] { inner_->set_backend_id(id, backend_id); });
 }

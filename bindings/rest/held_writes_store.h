@@ -28,6 +28,7 @@ class HeldWritesStore : public JobStore {
   HeldWritesStore& operator=(const HeldWritesStore&) = delete;
 
   void insert_job(const JobRow& job, const EventRow& first_event) override;
+  void insert_job_async(JobRow job, EventRow first_event, Inserted done) override;
   void set_backend_id(const std::string& id, const std::string& backend_id) override;
   // Returns 0 when held: the callback, if any, reaches the sink once written.
   std::optional<std::int64_t> record_change(const JobRow& job, const EventRow& event,

@@ -162,29 +162,55 @@ HttpResponse HttpApi::dispatch(const HttpRequest& request) {
 }
 
 // Everything a client can send ends in a JSON 4xx, never a 500.
+HttpResponse error_answer(const HttpRequest& request, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const StoreUnavailable& e) {
+    // A transient outage, not a fault: clients and load balancers retry after this.
+    return error_response(503, "(store)", e.what())
+        .set("Retry-After", std::to_string(e.retry_after_seconds()));
+  } catch (const RequestError& e) {
+    return error_response(e.status(), e.field(), e.reason());
+  } catch (const InvalidJobDescription& e) {
+    return error_response(400, e.field(), e.reason());
+  } catch (const InvalidArgument& e) {
+    return error_response(400, "(request)", e.what());
+  } catch (const NoSuchJob& e) {
+    return error_response(404, "id", e.what());
+  } catch (const std::exception& e) {
+    log(LogLevel::kError, "rest.http", "request failed",
+        {{"method", request.method}, {"uri", request.target}, {"error", e.what()}});
+    return error_response(500, "(server)", "internal error; see the service log");
+  }
+}
+
 HttpResponse HttpApi::handle(const HttpRequest& request) {
   HttpResponse response;
   try {
     response = dispatch(request);
-  } catch (const StoreUnavailable& e) {
-    // A transient outage, not a fault: clients and load balancers retry after this.
-    response = error_response(503, "(store)", e.what())
-                   .set("Retry-After", std::to_string(e.retry_after_seconds()));
-  } catch (const RequestError& e) {
-    response = error_response(e.status(), e.field(), e.reason());
-  } catch (const InvalidJobDescription& e) {
-    response = error_response(400, e.field(), e.reason());
-  } catch (const InvalidArgument& e) {
-    response = error_response(400, "(request)", e.what());
-  } catch (const NoSuchJob& e) {
-    response = error_response(404, "id", e.what());
-  } catch (const std::exception& e) {
-    log(LogLevel::kError, "rest.http", "request failed",
-        {{"method", request.method}, {"uri", request.target}, {"error", e.what()}});
-    response = error_response(500, "(server)", "internal error; see the service log");
+  } catch (const std::exception&) {
+    response = error_answer(request, std::current_exception());
   }
-  account(request, response);
+  if (response.deferred) {
+    account_deferred(request, response);
+  } else {
+    account(request, response);
+  }
   return response;
+}
+
+void HttpApi::account_deferred(const HttpRequest& request, HttpResponse& response) {
+  response.deferred = [this, &request, work = std::move(response.deferred)](HttpReply reply) {
+    auto counted = [this, &request, reply = std::move(reply)](HttpResponse answer) {
+      account(request, answer);
+      reply(std::move(answer));
+    };
+    try {
+      work(counted);
+    } catch (const std::exception&) {
+      counted(error_answer(request, std::current_exception()));
+    }
+  };
 }
 
 std::optional<HttpResponse> HttpApi::answer_at_once(const HttpRequest& request) {

@@ -7,6 +7,7 @@
 // answer_at_once() from its I/O thread; routes are registered before the server starts.
 #pragma once
 
+#include <exception>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,10 @@ bool valid_job_id(const std::string& id);
 
 HttpResponse json_response(int status, std::string body);
 HttpResponse error_response(int status, const std::string& field, const std::string& reason);
+// The JSON error answering `error` (what a handler threw, or what deferred work met): 503
+// for a store outage, the status a RequestError names, 400 for an invalid request, 404
+// for an unknown job, else 500 (logged with `request`).
+HttpResponse error_answer(const HttpRequest& request, std::exception_ptr error);
 // "https://host:port" as the client reached us (public_url when configured).
 std::string base_url(const HttpRequest& request, const Config& config);
 // Who sent `request`, for contracts whose jobs belong to a caller: the configured name of
@@ -57,6 +62,8 @@ class HttpApi {
 
  private:
   HttpResponse dispatch(const HttpRequest& request);
+  // `response`'s deferred work, made to count its answer and to answer what it throws.
+  void account_deferred(const HttpRequest& request, HttpResponse& response);
   // Counts the response and logs it (debug).
   void account(const HttpRequest& request, const HttpResponse& response);
   bool authorized(const HttpRequest& request) const;

@@ -171,18 +171,40 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       ++core_->busy;
     }
     asio::post(*core_->workers, [self = this->shared_from_this(), request, keep] {
-      auto response = std::make_shared<HttpResponse>();
+      HttpResponse response;
       try {
-        *response = self->core_->handler(*request);
+        response = self->core_->handler(*request);
       } catch (const std::exception&) {
-        response->status = 500;
-        response->body = error_body(500, "(server)", "internal error; see the service log");
+        response = internal_error();
       }
-      asio::post(self->core_->io, [self, request, response, keep] {
-        self->respond(*request, response, keep);
-        std::lock_guard lock(self->core_->mutex);
-        if (--self->core_->busy == 0) self->core_->idle.notify_all();
-      });
+      if (!response.deferred) return self->answer(request, std::move(response), keep);
+      // The first answer counts: work that throws after it replied cannot answer twice.
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      auto reply = [self, request, keep, answered](HttpResponse r) {
+        if (!answered->exchange(true)) self->answer(request, std::move(r), keep);
+      };
+      try {
+        response.deferred(reply);
+      } catch (const std::exception&) {
+        reply(internal_error());
+      }
+    });
+  }
+
+  static HttpResponse internal_error() {
+    HttpResponse response;
+    response.status = 500;
+    response.body = error_body(500, "(server)", "internal error; see the service log");
+    return response;
+  }
+
+  // From any thread: writes `response` on the I/O thread; the request is answered.
+  void answer(const std::shared_ptr<HttpRequest>& request, HttpResponse response, bool keep) {
+    auto shared = std::make_shared<HttpResponse>(std::move(response));
+    asio::post(core_->io, [self = this->shared_from_this(), request, shared, keep] {
+      self->respond(*request, shared, keep);
+      std::lock_guard lock(self->core_->mutex);
+      if (--self->core_->busy == 0) self->core_->idle.notify_all();
     });
   }
 

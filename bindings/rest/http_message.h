@@ -41,12 +41,19 @@ struct HttpResponse {
   // When set, the head goes out with chunked encoding and this runs on a stream thread
   // of the server, writing through the sink; the connection closes when it returns.
   std::function<void(EventSink&)> stream;
+  // When set, the answer comes later: the server calls this on its worker with a reply
+  // that the work calls once, from any thread, with the real response (this one's other
+  // fields are ignored); meanwhile the worker is free. The request stays valid until then.
+  std::function<void(std::function<void(HttpResponse)>)> deferred;
 
   HttpResponse& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
 };
+
+// What deferred work answers through (see HttpResponse::deferred).
+using HttpReply = std::function<void(HttpResponse)>;
 
 // "Not Found" for 404, ...; "Unknown" for a code HTTP does not define.
 std::string reason_phrase(int status);

@@ -38,7 +38,12 @@ JobService::JobService(Config config, SchedulerDecorator decorate) : config_(std
   open_schedulers(decorate);
 }
 
-JobService::~JobService() { stop(); }
+JobService::~JobService() {
+  stop();
+  // Their completions use this object: the store answers every one of them.
+  std::unique_lock lock(queue_mutex_);
+  inserts_done_.wait(lock, [&] { return inserts_in_flight_ == 0; });
+}
 
 void JobService::open_schedulers(const SchedulerDecorator& decorate) {
   register_builtin_adaptors();

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,8 +55,14 @@ class JobService {
   void start();
   void stop();
 
-  // Stores the intent and queues the submit; returns the new job id.
+  // Stores the intent and queues the submit; returns the new job id once it is committed.
   std::string submit(const JobRequest& request);
+  // Told, once, the new job's id and nullptr once it is committed, else the id and what
+  // refused it (e.g. StoreUnavailable). Called from the store's thread: must not block.
+  using Submitted = std::function<void(const std::string& id, std::exception_ptr error)>;
+  // submit() without waiting for the store: the request is checked now (throws as
+  // submit() does), and `done` is told when the job is durable (or why it is not).
+  void submit_async(const JobRequest& request, Submitted done);
   // The status document as JSON text; nullopt for an unknown id.
   std::optional<std::string> document(const std::string& id);
   // The document when memory holds it (an active job, or a finished one still in the
@@ -111,6 +118,15 @@ class JobService {
     JobStatus status;
   };
 
+  // A checked request, ready for the store.
+  struct Prepared {
+    std::shared_ptr<Entry> entry;
+    JobRow row;
+    EventRow event;
+  };
+  Prepared prepare(const JobRequest& request);
+  // After the job's row is committed: memory, the submit queue, watchers.
+  void accepted(const std::shared_ptr<Entry>& entry);
   std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
   void check_dependencies(const JobDescription& description, const std::string& scheduler_name);
   JobDescription with_backend_dependencies(JobDescription description);
@@ -195,6 +211,8 @@ class JobService {
   std::condition_variable queue_wake_;    // submit workers
   std::condition_variable observe_wake_;  // the apply thread
   std::deque<std::string> submit_queue_;
+  std::size_t inserts_in_flight_ = 0;  // submit_async()s the store has not answered yet
+  std::condition_variable inserts_done_;
   std::vector<std::string> unfound_;  // lost submit answers still to search for
   std::deque<Observation> observations_;
 

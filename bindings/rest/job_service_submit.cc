@@ -24,6 +24,29 @@ using service_detail::error_status;
 using service_detail::now_ms;
 
 std::string JobService::submit(const JobRequest& request) {
+  Prepared prepared = prepare(request);
+  store_->insert_job(prepared.row, prepared.event);
+  accepted(prepared.entry);
+  return prepared.entry->id;
+}
+
+void JobService::submit_async(const JobRequest& request, Submitted done) {
+  Prepared prepared = prepare(request);
+  {
+    std::lock_guard lock(queue_mutex_);
+    ++inserts_in_flight_;
+  }
+  store_->insert_job_async(
+      std::move(prepared.row), std::move(prepared.event),
+      [this, entry = std::move(prepared.entry), done = std::move(done)](std::exception_ptr error) {
+        if (!error) accepted(entry);
+        done(entry->id, error);
+        std::lock_guard lock(queue_mutex_);
+        if (--inserts_in_flight_ == 0) inserts_done_.notify_all();
+      });
+}
+
+JobService::Prepared JobService::prepare(const JobRequest& request) {
   auto entry = std::make_shared<Entry>();
   entry->id = request.id.empty() ? Poco::UUIDGenerator::defaultGenerator().createRandom().toString()
                                  : request.id;
@@ -54,19 +77,24 @@ std::string JobService::submit(const JobRequest& request) {
   entry->status_json = dump(status_to_json(entry->status, entry->scheduler_name, ""));
   entry->document = render(entry->echo, entry->status_json);
 
-  json internal = request_to_stored_json(request);
-  JobRow row;
+  Prepared prepared;
+  JobRow& row = prepared.row;
   row.id = entry->id;
   row.owner = config_.instance;
   row.scheduler = entry->scheduler_name;
   row.state = std::string(to_string(JobState::kNew));
-  row.request = dump(internal);
+  row.request = dump(request_to_stored_json(request));
   row.status = entry->status_json;
   row.callback_url = request.status_callback_url;
   row.contract = request.contract;
   row.name = request.name;
   row.created_ms = row.updated_ms = entry->created_ms;
-  store_->insert_job(row, {0, entry->id, entry->created_ms, row.state, row.status});
+  prepared.event = {0, entry->id, entry->created_ms, row.state, row.status};
+  prepared.entry = std::move(entry);
+  return prepared;
+}
+
+void JobService::accepted(const std::shared_ptr<Entry>& entry) {
   {
     std::unique_lock lock(cache_mutex_);
     cache_[entry->id] = entry;
@@ -82,7 +110,6 @@ std::string JobService::submit(const JobRequest& request) {
     ++change_count_;
   }
   change_wake_.notify_all();
-  return entry->id;
 }
 
 // Dependencies name this service's jobs: each must exist and run on the same scheduler.

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -85,8 +86,22 @@ class JobStore {
  public:
   virtual ~JobStore() = default;
 
-  // The submit intent, before any adaptor is called.
+  // The submit intent, before any adaptor is called. Returns once it is committed.
   virtual void insert_job(const JobRow& job, const EventRow& first_event) = 0;
+  // Told, once, nullptr when the job is committed, else what insert_job would have thrown.
+  using Inserted = std::function<void(std::exception_ptr)>;
+  // The same without waiting: `done` is called once the job is committed or could not be,
+  // from a thread of the store's (it must not block). This default inserts on the caller's
+  // thread and calls `done` before returning.
+  virtual void insert_job_async(JobRow job, EventRow first_event, Inserted done) {
+    std::exception_ptr error;
+    try {
+      insert_job(job, first_event);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(error);
+  }
   virtual void set_backend_id(const std::string& id, const std::string& backend_id) = 0;
   // Job row update + journal event (+ outbox entry). Returns the outbox seq (0: none, or
   // held: see HeldWritesStore, which hands the callback to the sink once written).

@@ -30,9 +30,16 @@ class Joblauncher {
       ++service_.metrics().jobs_rejected;
       throw;
     }
-    const std::string id = service_.submit(job);
-    HttpResponse response = json_response(201, {});
-    response.set("Location", base_url(request, service_.config()) + "/job/" + id);
+    // Answered once the job is durable, from the store's completion: no worker waits.
+    HttpResponse response;
+    response.deferred = [this, &request, job = std::move(job)](HttpReply reply) {
+      service_.submit_async(job, [&request, reply = std::move(reply),
+                                  jobs = base_url(request, service_.config()) + "/job/"](
+                                     const std::string& id, std::exception_ptr error) {
+        if (error) return reply(error_answer(request, error));
+        reply(json_response(201, {}).set("Location", jobs + id));
+      });
+    };
     return response;
   }
 

@@ -143,10 +143,12 @@ class SqlJobStore : public JobStore {
     }
   }
 
-  void insert_job(const JobRow& j, const EventRow& e) override {
-    // Held until the group is committed: its rows carry this token.
-    std::shared_lock fence(fence_mutex_);
-    inserts_.write({&j, &e});
+  void insert_job(const JobRow& j, const EventRow& e) override { inserts_.write({&j, &e, {}}); }
+
+  void insert_job_async(JobRow j, EventRow e, Inserted done) override {
+    auto owned = std::make_shared<std::pair<JobRow, EventRow>>(std::move(j), std::move(e));
+    NewJob item{&owned->first, &owned->second, owned};
+    inserts_.write_async(std::move(item), std::move(done));
   }
 
   void set_backend_id(const std::string& id, const std::string& backend_id) override {
@@ -367,10 +369,13 @@ class SqlJobStore : public JobStore {
   struct NewJob {
     const JobRow* job;
     const EventRow* event;
+    std::shared_ptr<const void> owner;  // what job and event point into (insert_job_async)
   };
 
-  // REQUIRES: fence_mutex_ held (shared) by the group's leader.
+  // On the group commit's thread. The fence is held until the group is committed: its
+  // rows carry this token.
   void insert_group(const std::vector<const NewJob*>& group) {
+    std::shared_lock fence(fence_mutex_);
     run(
         true,
         [&](SqlRunner& sql) {

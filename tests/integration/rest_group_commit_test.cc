@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -118,6 +120,29 @@ TEST(RestGroupCommit, AnUnreachableStoreFailsTheWholeGroupWithStoreUnavailable) 
   EXPECT_EQ(unavailable, 16);
 }
 
+// POST /job answers from these completions: each is told once, after its row committed.
+TEST(RestGroupCommit, AsyncWritesAreToldAfterTheirGroupCommitsAndAFailingRowFailsAlone) {
+  SlowStore store;
+  store.poisoned = 7;
+  std::map<int, bool> told;  // row -> committed when its completion ran (under store.mutex)
+  std::set<int> failed;
+  {
+    GroupCommit<int> commit([&](const auto& rows) { store.group(rows); },
+                            [&](const int& row) { store.one(row); });
+    for (int i = 0; i < 32; ++i) {
+      commit.write_async(i, [&, i](std::exception_ptr error) {
+        std::lock_guard lock(store.mutex);
+        EXPECT_FALSE(told.count(i)) << i << " told twice";
+        told[i] = store.committed.count(i) > 0;
+        if (error) failed.insert(i);
+      });
+    }
+  }  // the destructor commits what is queued
+  ASSERT_EQ(told.size(), 32u);
+  EXPECT_EQ(failed, std::set<int>{7});
+  for (const auto& [row, committed] : told) EXPECT_EQ(committed, row != 7) << row;
+}
+
 // 32 clients submit at once; the moment the last 201 arrives the service is killed; every
 // job that was answered is in the store.
 void every_answered_submit_survives_kill_nine(const json& store) {
@@ -191,6 +216,35 @@ TEST(RestGroupCommit, PostgresqlRowTheDatabaseRefusesFailsAloneInItsGroup) {
   EXPECT_EQ(failed, std::set<int>{5});
   for (int i = 0; i < 24; ++i) {
     EXPECT_EQ(jobs->get_job("job-" + std::to_string(i)).has_value(), i != 5) << i;
+  }
+  // The same through insert_job_async (POST /job's path): only the bad row is refused.
+  std::mutex mutex;
+  std::condition_variable all_told;
+  std::map<int, std::string> errors;
+  int told = 0;
+  for (int i = 0; i < 24; ++i) {
+    JobRow row = rows[i];
+    row.id = "async-" + std::to_string(i);
+    jobs->insert_job_async(row, {0, row.id, 1, "x", "{}"}, [&, i](std::exception_ptr error) {
+      std::lock_guard lock(mutex);
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      }
+      ++told;
+      all_told.notify_one();
+    });
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(all_told.wait_for(lock, std::chrono::seconds(30), [&] { return told == 24; }));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors.begin()->first, 5);
+  EXPECT_NE(errors.begin()->second.find("job store"), std::string::npos) << errors.begin()->second;
+  for (int i = 0; i < 24; ++i) {
+    EXPECT_EQ(jobs->get_job("async-" + std::to_string(i)).has_value(), i != 5) << i;
   }
 }
 
