@@ -113,7 +113,14 @@ class GroupCommit {
       committing_ = true;
       lock.unlock();
       commit(members);
-      for (const auto& m : members) m->done(m->error);
+      for (const auto& m : members) {
+        try {
+          m->done(m->error);
+        } catch (...) {
+          // A completion that throws (out of memory) must not end the committer, which
+          // every later write waits on; the others of its group are still told.
+        }
+      }
       members.clear();  // the owned items go before the lock is taken again
       lock.lock();
       committing_ = false;
