@@ -112,6 +112,8 @@ TEST(RestCrash, KillNineWithLocalDetachedJobsInFlightLosesAndDuplicatesNothing) 
 }
 
 // The same against the real Slurm of tests/env/slurm.sh (fewer jobs: one 2-CPU node).
+// At most 10 of them are in Slurm at once (submit.max.in.flight): at the kill most are
+// still waiting in the service for a slot, and they too run once each after the restart.
 TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
   if (env("CUTTLE_TEST_SLURM").empty()) {
     if (in_ci()) FAIL() << "CUTTLE_TEST_SLURM not set";
@@ -120,9 +122,12 @@ TEST(RestCrash, KillNineWithSlurmJobsInFlightLosesAndDuplicatesNothing) {
   TempDir dir("crash-slurm");
   json config = base_config(dir.path(), 0);
   config["submit_workers"] = 2;
-  config["schedulers"] = {
-      {"slurm",
-       {{"location", "slurm://"}, {"properties", {{"sandbox.root", dir.path() + "/slurm"}}}}}};
+  config["schedulers"] = {{"slurm",
+                           {{"location", "slurm://"},
+                            {"properties",
+                             {{"sandbox.root", dir.path() + "/slurm"},
+                              {"submit.max.in.flight", "10"},
+                              {"poll.interval.min", "250ms"}}}}}};
   config["default_scheduler"] = "slurm";
   kill_nine_loses_and_duplicates_nothing(dir, config, 40, dir.path() + "/slurm",
                                          std::chrono::seconds(240));
