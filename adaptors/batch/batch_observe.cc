@@ -192,13 +192,13 @@ std::map<std::string, JobStatus> BatchScheduler::observe(const std::vector<std::
   }
   std::map<std::string, MarkerState> markers;
   if (!sandboxes.empty()) {
-    const CommandResult result = run(read_markers_argv(sandboxes));
-    if (result.exit_code == 0) {
-      markers = parse_markers(result.stdout_text, sandboxes);
-    } else {
-      log(LogLevel::kWarn, kComponent, "reading marker files failed",
-          {{"stderr", first_line(result.stderr_text)}});
-    }
+    // The record outranks the scheduler's word for a job that ended: a state decided
+    // without it could differ from what every later reader derives. A failed read is a
+    // failed observation (the poller changes nothing and asks again), never a guess.
+    const std::vector<std::string> argv = read_markers_argv(sandboxes);
+    const CommandResult result = run(argv);
+    if (result.exit_code != 0) throw CommandFailed(argv, result.exit_code, result.stderr_text);
+    markers = parse_markers(result.stdout_text, sandboxes);
   }
 
   std::map<std::string, JobStatus> resolved;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -36,7 +37,10 @@ class FakeSlurm : public CommandRunner {
       calls_[command]++;
       log_.push_back(argv);
     }
-    if (command == "/bin/sh") return local_.run(argv, options);  // marker reads
+    if (command == "/bin/sh") {  // marker reads
+      if (markers_fail_) return {1, "", "sh: cannot read the sandbox (I/O error)\n"};
+      return local_.run(argv, options);
+    }
     if (down_)
       return {1, "", command + ": error: Unable to contact slurm controller (connect failure)\n"};
     if (command == "sbatch") return sbatch(options.stdin_text);
@@ -70,6 +74,7 @@ class FakeSlurm : public CommandRunner {
   }
   std::atomic<bool> down_{false};
   std::atomic<bool> run_jobs_{true};
+  std::atomic<bool> markers_fail_{false};
 
  private:
   CommandResult sbatch(const std::string& script) {
@@ -226,6 +231,26 @@ TEST_F(BatchEngineTest, SchedulerDownFailsClearlyAndNoJobChangesState) {
   fake_->down_ = false;
   fake_->set_state(id, "RUNNING");
   EXPECT_EQ(s->status(id).state, JobState::kRunning);
+}
+
+// Slurm says CANCELLED, but the wrapper's record cannot be read this time (a loaded or
+// flaky file system): no state is decided from the scheduler's word alone, which a later
+// reader of the record could contradict. The record decides once it can be read.
+TEST_F(BatchEngineTest, AnUnreadableRecordIsNoAnswerNeverTheSchedulersGuess) {
+  fake_->run_jobs_ = false;
+  auto s = open();
+  const std::string id = s->submit(shell("sleep 100"));
+  const std::string sandbox = s->status(id).scheduler_info.at("sandbox");
+  fake_->set_state(id, "CANCELLED");
+  fake_->markers_fail_ = true;
+  EXPECT_THROW(s->status(id), CommandFailed);
+  std::this_thread::sleep_for(400ms);  // polls that failed the same way
+  fake_->markers_fail_ = false;
+  std::ofstream(sandbox + "/.cuttle/cancelled").flush();
+  std::ofstream(sandbox + "/.cuttle/exit") << "143 cancel\n";
+  const JobStatus st = s->status(id);
+  EXPECT_EQ(st.state, JobState::kCancelled) << st.reason;
+  EXPECT_EQ(st.exit_code, std::optional<int>(143)) << st.reason;
 }
 
 TEST_F(BatchEngineTest, HostileArgumentsAndEnvironmentReachTheJobUnchanged) {
