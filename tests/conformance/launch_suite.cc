@@ -104,12 +104,20 @@ TEST_P(ConformanceTest, LaunchFailuresAreErrorsNamingTheFieldAndTheHost) {
   }
 }
 
-TEST_P(ConformanceTest, LaunchSrunStartsEveryTaskInsideTheAllocation) {
-  if (!target().location.starts_with("slurm")) GTEST_SKIP() << "srun is Slurm's launcher";
+TEST_P(ConformanceTest, LaunchTheSchedulersLauncherStartsEveryTaskInsideTheAllocation) {
+  if (!target().container_image.empty()) GTEST_SKIP() << "launch fields shape host commands";
+  const bool slurm = target().location.starts_with("slurm");
+  if (!slurm && !target().location.starts_with("torque")) {
+    GTEST_SKIP() << "srun and mpiexec start tasks in a batch allocation";
+  }
+  // A script, not `sh -c CODE`: Slurm's mpiexec.slurm (the mpiexec of Slurm's Torque
+  // wrappers) joins its arguments into a shell line unquoted (docs/launchers.md).
+  const std::string task = scratch_ + "/task.sh";
+  write_file(task, "#!/bin/sh\necho \"task $SLURM_PROCID\"\n");
+  std::filesystem::permissions(task, std::filesystem::perms::owner_all);
   JobDescription d;
-  d.executable = "/bin/sh";
-  d.arguments = {"-c", "echo \"task $SLURM_PROCID\""};
-  d.launcher = "srun";
+  d.executable = task;
+  d.launcher = slurm ? "srun" : "mpiexec";
   d.tasks = 2;
   d.inherit_environment = false;  // srun must still start the tasks
   d.stdout_path = scratch_ + "/out";
