@@ -22,6 +22,8 @@ packages=(
   python3-venv python3-setuptools dpkg-dev groff-base file
   # real servers for the integration tests and benchmarks
   slurm-wlm slurm-wlm-torque munge openssh-server openssh-client
+  # Lmod: the module system the launch tests load a module with (docs/launchers.md)
+  lmod
   postgresql nginx-light wrk curl procps iproute2
   # container runtimes (docs/containers.md): podman with runc (its dependency would pick
   # crun, which fails on these machines' cgroup layout) and catatonit (--init),

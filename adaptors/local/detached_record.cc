@@ -99,9 +99,10 @@ DetachedRecord read_record(const std::string& sandbox) {
     record.markers.cancelled = true;
   }
   if (record.markers.exit_code.value_or(0) != 0) {
-    // Only a failed job's record can hold a container runtime's own failure.
+    // Only a failed job's record can hold a container runtime's or a launch's own failure.
     record.markers.container = std::string(first_line(read_marker(sandbox, "container")));
     record.markers.container_error = std::string(first_line(read_marker(sandbox, "container_err")));
+    record.markers.launch_error = std::string(first_line(read_marker(sandbox, "launch_err")));
   }
   record.markers.step_exit_codes = parse_steps_marker(read_marker(sandbox, "steps"));
   record.markers.waiting = ::access(marker_path(sandbox, kWaitingMarker).c_str(), F_OK) == 0;

@@ -169,6 +169,8 @@ Capabilities LocalScheduler::capabilities() const {
   // Detached: held by the job's wrapper, which outlives this process (dependency_wait.h);
   // attached: held here, as the job itself lives only as long as this process.
   c.dependencies = true;
+  c.launch = true;  // through the wrapper, attached or detached
+  c.clean_environment = true;
   return c;
 }
 
@@ -177,11 +179,13 @@ std::string LocalScheduler::submit(const JobDescription& description) {
   check_staging_paths(description);
   // A container job always runs through the wrapper, attached or not: it is what stops
   // and removes the container on cancel and max_runtime and records the runtime's own
-  // failures (docs/containers.md). So does a job with steps: the wrapper runs them.
-  JobPtr job =
-      options_.detached || !description.container_image.empty() || !description.steps.empty()
-          ? prepare_detached(description)
-          : prepare_attached(description);
+  // failures (docs/containers.md). So does a job with steps: the wrapper runs them; and
+  // one with a launcher, scripts, modules or a clean environment: the wrapper's shell
+  // makes them (docs/launchers.md).
+  JobPtr job = options_.detached || !description.container_image.empty() ||
+                       !description.steps.empty() || description.shapes_launch()
+                   ? prepare_detached(description)
+                   : prepare_attached(description);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     jobs_.emplace(job->id, job);
@@ -263,8 +267,9 @@ LocalScheduler::JobPtr LocalScheduler::prepare_detached(const JobDescription& de
     check_working_directory(paths.working_directory);
     LocalRunner runner;
     JobDescription launched = resolve_container(description, runner);
-    // A step's executable may be written by a step before it: looked up when it runs.
-    if (launched.container_image.empty() && launched.steps.empty()) {
+    // A step's executable may be written by a step before it, and modules, pre_launch or
+    // a clean environment decide the PATH a launched one is found in: looked up when it runs.
+    if (launched.container_image.empty() && launched.steps.empty() && !launched.shapes_launch()) {
       launched.executable =
           resolve_executable(description, paths.working_directory, submit_directory);
     }

@@ -92,6 +92,8 @@ Capabilities SlurmDialect::capabilities() const {
   c.gpus = c.gpu_type = c.account = c.qos = c.reservation = c.constraints = c.exclusive_nodes =
       true;
   c.dependencies = true;
+  c.launch = true;  // the wrapper's shell (docs/launchers.md)
+  c.clean_environment = true;
   return c;
 }
 
@@ -123,6 +125,9 @@ std::string SlurmDialect::render_directives(const JobDescription& d,
     out += directive_line(kPrefix, "--time=", std::to_string(ceil_minutes(*d.max_runtime)),
                           "max_runtime");
   }
+  // sbatch hands the submitter's whole environment to the job unless told not to; the
+  // wrapper then empties what the node added (docs/launchers.md).
+  if (!d.inherit_environment) out += std::string(kPrefix) + " --export=NONE\n";
   check_scheduler_arguments(d.scheduler_arguments);
   for (std::size_t i = 0; i < d.scheduler_arguments.size(); ++i) {
     out += std::string(kPrefix) + " " +

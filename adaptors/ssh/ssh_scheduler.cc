@@ -134,6 +134,8 @@ Capabilities SshScheduler::capabilities() const {
   c.containers = true;    // when a runtime is installed on the host: submit probes there
   c.steps = true;         // through the wrapper
   c.dependencies = true;  // held by the wrapper on the host (dependency_wait.h)
+  c.launch = true;        // the wrapper's shell (docs/launchers.md)
+  c.clean_environment = true;
   return c;
 }
 

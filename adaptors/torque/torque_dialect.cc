@@ -74,6 +74,8 @@ Capabilities TorqueDialect::capabilities() const {
   Capabilities c = batch_capabilities();
   c.gpus = c.account = c.constraints = c.exclusive_nodes = true;
   c.dependencies = true;
+  c.launch = true;  // the wrapper's shell (docs/launchers.md)
+  c.clean_environment = true;
   return c;
 }
 

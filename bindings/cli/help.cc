@@ -56,6 +56,12 @@ Dependencies (docs/dependencies.md; slurm, torque, ssh, local):
   --after CONDITION:ID      start after job ID: after_ok, after_any, after_not_ok or
                             after_start; repeatable, all required
   --stage-in SRC[:DEST]     --stage-out SRC[:DEST] (repeatable)
+Launch and environment (docs/launchers.md; local, ssh, slurm, torque):
+  --launcher NAME           none, srun, mpirun or mpiexec: starts --tasks copies of CMD
+  --module NAME             `module load NAME` first (Lmod or Environment Modules); repeatable
+  --pre-launch SCRIPT       sourced in the job's shell before CMD starts
+  --post-launch SCRIPT      sourced after CMD ended; the job keeps CMD's exit code
+  --no-inherit-environment  CMD starts from an empty environment plus --env
 Containers (docs/containers.md; the job's sandbox is /work inside):
   --image IMAGE             --container-runtime auto|podman|docker|apptainer|singularity|charliecloud
   --mount HOST[:CONTAINER]  read-only; repeatable

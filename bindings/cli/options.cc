@@ -137,6 +137,10 @@ const std::map<std::string, Handler>& value_flags() {
              v, "--after (dependencies[" + std::to_string(o.job.dependencies.size()) + "])"));
        }},
       {"--array", [](Options& o, const std::string& v) { o.job.array = ArraySpec::parse(v); }},
+      {"--launcher", [](Options& o, const std::string& v) { o.job.launcher = v; }},
+      {"--pre-launch", [](Options& o, const std::string& v) { o.job.pre_launch = v; }},
+      {"--post-launch", [](Options& o, const std::string& v) { o.job.post_launch = v; }},
+      {"--module", [](Options& o, const std::string& v) { o.job.modules.push_back(v); }},
       {"--scheduler-arg",
        [](Options& o, const std::string& v) { o.job.scheduler_arguments.push_back(v); }},
       {"--image", [](Options& o, const std::string& v) { o.job.container_image = v; }},
@@ -198,8 +202,8 @@ JobDescription read_job_file(const std::string& path) {
 }
 
 const char* const kSwitches[] = {"--help",   "--version", "--wait",      "--json",
-                                 "--follow", "--dry-run", "--exclusive", "-h",
-                                 "-V",       "-f",        "-p"};
+                                 "--follow", "--dry-run", "--exclusive", "--no-inherit-environment",
+                                 "-h",       "-V",        "-f",          "-p"};
 
 }  // namespace
 
@@ -239,6 +243,10 @@ Options parse_onto(const std::vector<std::string>& args, Options o) {
     }
     if (arg == "--exclusive") {
       o.job.exclusive_nodes = true;
+      continue;
+    }
+    if (arg == "--no-inherit-environment") {
+      o.job.inherit_environment = false;
       continue;
     }
     // For output and logs, --stderr chooses the stream; for submit it takes a file.

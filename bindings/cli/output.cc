@@ -139,7 +139,9 @@ nlohmann::json to_json(const AdaptorDescriptor& a) {
             {"exclusive_nodes", c.exclusive_nodes},
             {"scheduler_arguments", c.scheduler_arguments},
             {"dependencies", c.dependencies},
-            {"native_arrays", c.native_arrays}}}};
+            {"native_arrays", c.native_arrays},
+            {"launch", c.launch},
+            {"clean_environment", c.clean_environment}}}};
 }
 
 nlohmann::json to_json(const QueueInfo& q) {

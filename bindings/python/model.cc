@@ -52,7 +52,12 @@ const std::vector<const char*>& description_fields() {
                                                   "labels",
                                                   "steps",
                                                   "dependencies",
-                                                  "array"};
+                                                  "array",
+                                                  "launcher",
+                                                  "pre_launch",
+                                                  "post_launch",
+                                                  "modules",
+                                                  "inherit_environment"};
   return fields;
 }
 
@@ -106,6 +111,12 @@ std::vector<StagingEntry> to_staging(py::handle list, const char* field) {
     }
   }
   return entries;
+}
+
+// A list of str, never a str (which would cast to a list of its characters).
+std::vector<std::string> list_of_str(py::handle value, const std::string& what) {
+  if (PyUnicode_Check(value.ptr())) throw py::type_error(what + ", not a str");
+  return value.cast<std::vector<std::string>>();
 }
 
 std::string repr_of(py::handle value) { return py::repr(value).cast<std::string>(); }
@@ -275,13 +286,26 @@ void bind_description(py::module_& m) {
       .def_property(
           "constraints", [](const JobDescription& d) { return d.constraints; },
           [](JobDescription& d, py::handle value) {
-            if (PyUnicode_Check(value.ptr()))
-              throw py::type_error("constraints must be a list of node features, not a str");
-            d.constraints = value.cast<std::vector<std::string>>();
+            d.constraints = list_of_str(value, "constraints must be a list of node features");
           },
           "Node features, every one required: a list of str.")
       .def_readwrite("exclusive_nodes", &JobDescription::exclusive_nodes,
                      "True: no other job shares the job's nodes.")
+      .def_readwrite("launcher", &JobDescription::launcher,
+                     "'' or 'none', 'srun', 'mpirun', 'mpiexec': starts `tasks` copies of the "
+                     "command (docs/launchers.md).")
+      .def_readwrite("pre_launch", &JobDescription::pre_launch,
+                     "A script sourced in the job's shell before the command starts.")
+      .def_readwrite("post_launch", &JobDescription::post_launch,
+                     "A script sourced after the command ended; the job keeps its exit code.")
+      .def_property(
+          "modules", [](const JobDescription& d) { return d.modules; },
+          [](JobDescription& d, py::handle value) {
+            d.modules = list_of_str(value, "modules must be a list of module names");
+          },
+          "Environment modules to `module load`, in order: a list of str.")
+      .def_readwrite("inherit_environment", &JobDescription::inherit_environment,
+                     "False: the command starts from an empty environment plus `environment`.")
       .def_property(
           "dependencies",
           [](const JobDescription& d) {
@@ -399,6 +423,8 @@ void bind_adaptors(py::module_& m) {
       .def_readonly("scheduler_arguments", &Capabilities::scheduler_arguments)
       .def_readonly("dependencies", &Capabilities::dependencies)
       .def_readonly("native_arrays", &Capabilities::native_arrays)
+      .def_readonly("launch", &Capabilities::launch)
+      .def_readonly("clean_environment", &Capabilities::clean_environment)
       .def("__repr__", [](const Capabilities& c) {
         std::string on;
         auto add = [&](bool flag, const char* name) {
@@ -422,6 +448,8 @@ void bind_adaptors(py::module_& m) {
         add(c.scheduler_arguments, "scheduler_arguments");
         add(c.dependencies, "dependencies");
         add(c.native_arrays, "native_arrays");
+        add(c.launch, "launch");
+        add(c.clean_environment, "clean_environment");
         return "<cuttle.Capabilities " + (on.empty() ? std::string("none") : on) + ">";
       });
 

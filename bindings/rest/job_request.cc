@@ -16,11 +16,13 @@ namespace {
 using nlohmann::json;
 
 // Resources and placement (docs/resources.md), dependencies (docs/dependencies.md, by
-// this service's job ids) and the array spec (docs/arrays.md): core's field names and
-// JSON form.
+// this service's job ids), the array spec (docs/arrays.md) and the launch fields
+// (docs/launchers.md): core's field names and JSON form.
 const char* const kResourceFields[] = {
-    "gpus",        "gpu_type",        "account",      "qos",  "reservation",
-    "constraints", "exclusive_nodes", "dependencies", "array"};
+    "gpus",        "gpu_type",           "account",         "qos",
+    "reservation", "constraints",        "exclusive_nodes", "dependencies",
+    "array",       "launcher",           "pre_launch",      "post_launch",
+    "modules",     "inherit_environment"};
 
 std::set<std::string> known_fields() {
   std::set<std::string> fields = {"jobdir",      "executable",  "arguments",
@@ -292,6 +294,9 @@ JobRequest parse_job_request(const std::string& body_text, const Config& config)
   }
   if (r.resources.constraints.size() > limits.max_arguments) {
     reject("constraints", "has more entries than the limit", 413);
+  }
+  if (r.resources.modules.size() > limits.max_arguments) {
+    reject("modules", "has more entries than the limit", 413);
   }
 
   for (const auto& [key, value] : r.environment) {

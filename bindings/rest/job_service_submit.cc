@@ -53,12 +53,15 @@ JobService::Prepared JobService::prepare(const JobRequest& request) {
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
   if (auto sched = scheduler(entry->scheduler_name)) {
     const Capabilities capabilities = sched->capabilities();
+    // (A step's executable may be written by a step before it, and modules, pre_launch or a
+    // clean environment decide the PATH a launched one is found in: looked up when it runs.)
     if (capabilities.local_sandbox) {
       if (!request.description) {
-        check_local_executable(request.executable, request.environment);
+        if (!request.resources.shapes_launch()) {
+          check_local_executable(request.executable, request.environment);
+        }
       } else if (request.description->container_image.empty() &&
-                 request.description->steps.empty()) {
-        // (A step's executable may be written by a step before it: looked up when it runs.)
+                 request.description->steps.empty() && !request.description->shapes_launch()) {
         check_local_executable(request.description->executable, request.description->environment);
       }
     }

@@ -2,6 +2,8 @@
 // sees it, each failure naming its field.
 #include "cuttle/job_description.h"
 
+#include <algorithm>
+
 #include "cuttle/container.h"
 #include "cuttle/error.h"
 
@@ -137,6 +139,49 @@ void check_steps(const JobDescription& d) {
   }
 }
 
+constexpr const char* kLaunchers[] = {"none", "srun", "mpirun", "mpiexec"};
+
+// Module names reach `module load` quoted, byte for byte; only what `module` itself would
+// misread is refused: an empty name, an option, a line break.
+void check_modules(const std::vector<std::string>& modules) {
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    const std::string field = "modules[" + std::to_string(i) + "]";
+    if (modules[i].empty()) throw InvalidJobDescription(field, "is empty");
+    if (modules[i][0] == '-') throw InvalidJobDescription(field, "must not start with '-'");
+    for (unsigned char c : modules[i]) {
+      if (c < 0x20 || c == 0x7f) throw InvalidJobDescription(field, "contains a control character");
+    }
+  }
+}
+
+// The launch fields shape the wrapper's shell around one command on the host.
+void check_launch(const JobDescription& d) {
+  if (!d.launcher.empty() && std::ranges::find(kLaunchers, d.launcher) == std::end(kLaunchers)) {
+    throw InvalidJobDescription("launcher",
+                                "'" + d.launcher + "' is not one of none, srun, mpirun, mpiexec");
+  }
+  no_nul(d.pre_launch, "pre_launch");
+  no_nul(d.post_launch, "post_launch");
+  check_modules(d.modules);
+  if (!d.steps.empty()) {
+    const char* why = "is not taken with steps (docs/launchers.md)";
+    if (d.has_launcher()) throw InvalidJobDescription("launcher", why);
+    if (!d.pre_launch.empty()) throw InvalidJobDescription("pre_launch", why);
+    if (!d.post_launch.empty()) throw InvalidJobDescription("post_launch", why);
+    if (!d.modules.empty()) throw InvalidJobDescription("modules", why);
+    if (!d.inherit_environment) throw InvalidJobDescription("inherit_environment", why);
+  }
+  if (!d.container_image.empty()) {
+    const char* why =
+        "shapes the host's shell, but a container job's command runs in its image "
+        "(docs/launchers.md)";
+    if (d.has_launcher()) throw InvalidJobDescription("launcher", why);
+    if (!d.pre_launch.empty()) throw InvalidJobDescription("pre_launch", why);
+    if (!d.post_launch.empty()) throw InvalidJobDescription("post_launch", why);
+    if (!d.modules.empty()) throw InvalidJobDescription("modules", why);
+  }
+}
+
 void check_staging(const std::vector<StagingEntry>& entries, const std::string& list) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string field = list + "[" + std::to_string(i) + "]";
@@ -147,6 +192,13 @@ void check_staging(const std::vector<StagingEntry>& entries, const std::string& 
 }
 
 }  // namespace
+
+bool JobDescription::has_launcher() const { return !launcher.empty() && launcher != "none"; }
+
+bool JobDescription::shapes_launch() const {
+  return has_launcher() || !pre_launch.empty() || !post_launch.empty() || !modules.empty() ||
+         !inherit_environment;
+}
 
 bool JobDescription::uses_containers() const {
   if (!container_image.empty()) return true;
@@ -184,6 +236,7 @@ void JobDescription::validate() const {
   if (memory_bytes && *memory_bytes == 0)
     throw InvalidJobDescription("memory_bytes", "must be positive");
   check_resources(*this);
+  check_launch(*this);
   validate_dependencies(dependencies);
   for (std::size_t i = 0; i < scheduler_arguments.size(); ++i) {
     const std::string field = "scheduler_arguments[" + std::to_string(i) + "]";

@@ -44,7 +44,12 @@ const char* const kFields[] = {"name",
                                "labels",
                                "steps",
                                "dependencies",
-                               "array"};
+                               "array",
+                               "launcher",
+                               "pre_launch",
+                               "post_launch",
+                               "modules",
+                               "inherit_environment"};
 
 const char* const kDependencyFields[] = {"condition", "job_id"};
 
@@ -299,6 +304,11 @@ std::string to_json_text(const JobDescription& d, int indent) {
   if (!d.steps.empty()) out["steps"] = steps_json(d.steps);
   if (!d.dependencies.empty()) out["dependencies"] = dependencies_json(d.dependencies);
   if (d.array) out["array"] = d.array->to_string();
+  if (d.has_launcher()) out["launcher"] = d.launcher;
+  text("pre_launch", d.pre_launch);
+  text("post_launch", d.post_launch);
+  if (!d.modules.empty()) out["modules"] = d.modules;
+  if (!d.inherit_environment) out["inherit_environment"] = false;
   return out.dump(indent);
 }
 
@@ -342,6 +352,11 @@ JobDescription job_description_from_json(std::string_view text) {
   if (has("steps")) d.steps = steps_from(in["steps"]);
   if (has("dependencies")) d.dependencies = dependencies_from(in["dependencies"]);
   if (has("array")) d.array = ArraySpec::parse(field<std::string>(in, "array"));
+  if (has("launcher")) d.launcher = field<std::string>(in, "launcher");
+  if (has("pre_launch")) d.pre_launch = field<std::string>(in, "pre_launch");
+  if (has("post_launch")) d.post_launch = field<std::string>(in, "post_launch");
+  if (has("modules")) d.modules = field<std::vector<std::string>>(in, "modules");
+  if (has("inherit_environment")) d.inherit_environment = field<bool>(in, "inherit_environment");
   return d;
 }
 

@@ -87,7 +87,7 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "  m=\"$d/.cuttle\"\n"
       "  if [ -d \"$m\" ]; then\n"
       "    printf 'D %s\\n' \"$d\"\n"
-      "    for f in pid exit container container_err; do\n"
+      "    for f in pid exit container container_err launch_err; do\n"
       "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
       "fi\n"
       "    done\n"
@@ -164,6 +164,8 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
         current->container = value;
       } else if (key == "container_err") {
         current->container_error = value;
+      } else if (key == "launch_err") {
+        current->launch_error = value;
       }
     }
   }
@@ -201,6 +203,13 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
     status.state = JobState::kCancelled;
     status.native_state = "cancelled";
     status.reason = marker.exit_code ? "cancelled by user (" + how + ")" : "cancelled by user";
+  } else if (marker.exit_code && *marker.exit_code != 0 && !marker.launch_error.empty()) {
+    status.state = JobState::kError;
+    status.native_state = "launch";
+    status.reason = marker.launch_error.starts_with(kWrapperFailurePrefix)
+                        ? marker.launch_error.substr(kWrapperFailurePrefix.size())
+                        : marker.launch_error;
+    status.error = status.reason;
   } else if (auto failure = marker.exit_code
                                 ? container_failure(marker.container, *marker.exit_code,
                                                     marker.container_error)

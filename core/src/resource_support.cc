@@ -11,7 +11,11 @@ struct ResourceField {
   bool Capabilities::*supported;
   bool (*is_set)(const JobDescription&);
   const char* hint;  // what to do instead
+  const char* page = "docs/resources.md";
 };
+
+constexpr const char* kLaunchHint =
+    "the job's shell on the host runs it on local, ssh, slurm and torque";
 
 const ResourceField kResourceFields[] = {
     {"gpus", &Capabilities::gpus, [](const JobDescription& d) { return d.gpus.has_value(); },
@@ -38,7 +42,21 @@ const ResourceField kResourceFields[] = {
      "they are options of a batch system's submit command (slurm, torque)"},
     {"dependencies", &Capabilities::dependencies,
      [](const JobDescription& d) { return !d.dependencies.empty(); },
-     "dependencies are honoured by slurm, torque, ssh and local (docs/dependencies.md)"},
+     "dependencies are honoured by slurm, torque, ssh and local", "docs/dependencies.md"},
+    {"launcher", &Capabilities::launch, [](const JobDescription& d) { return d.has_launcher(); },
+     kLaunchHint, "docs/launchers.md"},
+    {"pre_launch", &Capabilities::launch,
+     [](const JobDescription& d) { return !d.pre_launch.empty(); }, kLaunchHint,
+     "docs/launchers.md"},
+    {"post_launch", &Capabilities::launch,
+     [](const JobDescription& d) { return !d.post_launch.empty(); }, kLaunchHint,
+     "docs/launchers.md"},
+    {"modules", &Capabilities::launch, [](const JobDescription& d) { return !d.modules.empty(); },
+     kLaunchHint, "docs/launchers.md"},
+    {"inherit_environment", &Capabilities::clean_environment,
+     [](const JobDescription& d) { return !d.inherit_environment; },
+     "an empty environment is made by the job's shell on local, ssh, slurm and torque",
+     "docs/launchers.md"},
 };
 
 }  // namespace
@@ -51,7 +69,7 @@ std::optional<UnsupportedField> unsupported_resource(const JobDescription& descr
     return UnsupportedField{field.name, "the " + adaptor_name +
                                             " adaptor cannot honour it, and a job is never run "
                                             "without a field it asked for (" +
-                                            field.hint + "; docs/resources.md)"};
+                                            field.hint + "; " + field.page + ")"};
   }
   return std::nullopt;
 }

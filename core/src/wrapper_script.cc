@@ -6,6 +6,7 @@
 #include "internal/container_runtime.h"
 #include "internal/dependency_wait.h"
 #include "internal/job_markers.h"
+#include "internal/launch_script.h"
 
 namespace cuttle::detail {
 namespace {
@@ -143,15 +144,31 @@ struct Redirections {
 // starts with INT and QUIT ignored; bash lets the subshell reset them, dash does not (a
 // known limit: on dash hosts a detached job ignores SIGINT and SIGQUIT; TERM and KILL,
 // which Cuttle and batch schedulers send, are unaffected).
-std::string start_command(const std::string& setup, const std::vector<std::string>& argv,
-                          const Redirections& r) {
-  std::string s = "( trap - INT QUIT; " + setup + "exec " + quote_command(argv);
-  s += " < " + quote(r.in.empty() ? "/dev/null" : r.in);
-  s += (r.append_out ? " >> " : " > ") + quote(r.out);
-  s += (r.append_err ? " 2>> " : " 2> ") + quote(r.err) + " ) &\n";
+std::string redirections(const Redirections& r) {
+  return " < " + quote(r.in.empty() ? "/dev/null" : r.in) + (r.append_out ? " >> " : " > ") +
+         quote(r.out) + (r.append_err ? " 2>> " : " 2> ") + quote(r.err);
+}
+
+std::string start_subshell(const std::string& body) {
+  std::string s = "( trap - INT QUIT; " + body + " ) &\n";
   s += "cuttle_child=$!\n";
   s += "[ -z \"$cuttle_how\" ] || cuttle_end\n";  // TERMed before the command started
   return s;
+}
+
+std::string start_command(const std::string& setup, const std::vector<std::string>& argv,
+                          const Redirections& r) {
+  return start_subshell(setup + "exec " + quote_command(argv) + redirections(r));
+}
+
+// A job with a launcher, scripts, modules or a clean environment (launch_script.h): the
+// subshell takes the job's redirections for itself first, so what module, pre_launch and
+// post_launch print lands in the job's stdout and stderr beside the command's.
+std::string start_launch(const JobDescription& description, const WrapperPaths& paths,
+                         const std::string& m) {
+  return start_subshell("exec" +
+                        redirections({paths.stdin_path, paths.stdout_path, paths.stderr_path}) +
+                        "\n" + render_launch(description, paths.working_directory, m));
 }
 
 // A job with steps: which container each step runs in (none for a host step), and the
@@ -312,12 +329,14 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
       // The environment goes into the container (run_argv), not into the runtime's own.
       s += container_preamble(m, *container, description, paths.sandbox);
       argv = container->run;
-    } else {
+    } else if (!description.shapes_launch()) {
       s += exports(description.environment);
       argv.push_back(description.executable);
       argv.insert(argv.end(), description.arguments.begin(), description.arguments.end());
     }
-    s += start_command("", argv, {paths.stdin_path, paths.stdout_path, paths.stderr_path});
+    s += argv.empty()
+             ? start_launch(description, paths, m)
+             : start_command("", argv, {paths.stdin_path, paths.stdout_path, paths.stderr_path});
     if (description.max_runtime) s += watchdog(m, *description.max_runtime);
     s += kWaitLoop;
   }

@@ -22,6 +22,21 @@ TEST_F(CliTest, SubmitWaitPrintsJobOutputAndExitsWithItsCode) {
   EXPECT_EQ(r.stdout_text, "hi\n");
 }
 
+// docs/launchers.md: the launch flags reach the job's shell.
+TEST_F(CliTest, SubmitTakesTheLaunchFlags) {
+  const std::string pre = dir_.path() + "/pre $(x).sh";
+  std::ofstream(pre) << "P=from-pre; export P\n";
+  ::setenv("CLI_LAUNCH_SECRET", "leaked", 1);
+  // (Run by the wrapper, as a container job's or steps are: its stdout is a file, not ours.)
+  const std::string out = dir_.path() + "/out";
+  auto r = cuttle({"submit", "--wait", "local://", "--pre-launch", pre, "--no-inherit-environment",
+                   "--env", "E=mine", "--stdout", out, "--", "/bin/sh", "-c",
+                   "echo \"$P $E ${CLI_LAUNCH_SECRET-unset}\""});
+  ::unsetenv("CLI_LAUNCH_SECRET");
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(cuttle::testing::read_file(out), "from-pre mine unset\n");
+}
+
 TEST_F(CliTest, CommandSubstitutionInArgumentsIsNotExecuted) {
   const std::string victim = dir_.path() + "/x";
   auto r = cuttle({"submit", "--wait", "local://", "--", "/bin/echo", "$(touch " + victim + ")"});
@@ -126,7 +141,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInvocation{{"submit", "local://", "--gpus", "0", "--", "true"}, 2, "--gpus: at least 1"},
         BadInvocation{{"submit", "local://", "--constraint", "a|b", "--", "true"},
                       2,
-                      "constraints[0]: a node feature"}));
+                      "constraints[0]: a node feature"},
+        BadInvocation{{"submit", "local://", "--launcher", "aprun", "--", "true"},
+                      2,
+                      "launcher: 'aprun' is not one of none, srun, mpirun, mpiexec"},
+        BadInvocation{{"submit", "local://", "--module", "", "--", "true"}, 2, "modules[0]"}));
 
 TEST_F(CliTest, AdaptorsListsLocationFormsAndProperties) {
   auto r = cuttle({"adaptors", "--json"});

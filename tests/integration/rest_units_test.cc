@@ -191,6 +191,39 @@ TEST(RestRequest, ResourceFieldsReachTheDescriptionAndSurviveTheStore) {
   EXPECT_TRUE(none.constraints.empty());
 }
 
+// Issue 14 part 4 (docs/launchers.md): the launch fields of POST /job reach the description
+// and the store; a bad one is refused naming the field.
+TEST(RestRequest, LaunchFieldsReachTheDescriptionAndSurviveTheStore) {
+  Config config;
+  config.job_roots = {"/tmp"};
+  const JobRequest r = parse_job_request(
+      R"({"jobdir": "/tmp", "executable": "true", "launcher": "srun",
+          "pre_launch": "/opt/pre.sh", "post_launch": "post.sh", "modules": ["gcc/12"],
+          "inherit_environment": false})",
+      config);
+  const JobRequest back = request_from_json(request_to_json(r));
+  for (const JobRequest* request : {&r, &back}) {
+    const JobDescription d = to_job_description(*request, "id");
+    EXPECT_EQ(d.launcher, "srun");
+    EXPECT_EQ(d.pre_launch, "/opt/pre.sh");
+    EXPECT_EQ(d.post_launch, "post.sh");
+    EXPECT_EQ(d.modules, (std::vector<std::string>{"gcc/12"}));
+    EXPECT_FALSE(d.inherit_environment);
+  }
+  for (const auto& [body, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"("launcher": "aprun")", "launcher"},
+           {R"("modules": "gcc")", "modules"},
+           {R"("modules": ["-f"])", "modules[0]"},
+           {R"("inherit_environment": "no")", "inherit_environment"}}) {
+    try {
+      parse_job_request(R"({"jobdir": "/tmp", "executable": "true", )" + body + "}", config);
+      ADD_FAILURE() << body << " was accepted";
+    } catch (const RequestError& e) {
+      EXPECT_EQ(e.field(), field) << body;
+    }
+  }
+}
+
 // Issue 14 part 1: an array spec in POST /job reaches the description and the store; a
 // bad one, or one with a shared stdout, is refused naming the field.
 TEST(RestRequest, ArraySpecReachesTheDescriptionAndBadOnesAreRefusedByName) {

@@ -33,15 +33,7 @@ JobDescription with_resources() {
   return d;
 }
 
-// "field: reason" of the validation failure, or "(valid)".
-std::string failure_of(const JobDescription& d) {
-  try {
-    d.validate();
-  } catch (const InvalidJobDescription& e) {
-    return e.field() + ": " + e.reason();
-  }
-  return "(valid)";
-}
+using testing::failure_of;
 
 TEST(ResourceFields, ValidValuesPass) {
   EXPECT_EQ(failure_of(with_resources()), "(valid)");

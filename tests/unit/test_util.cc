@@ -23,6 +23,15 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+std::string failure_of(const JobDescription& d) {
+  try {
+    d.validate();
+  } catch (const InvalidJobDescription& e) {
+    return e.field() + ": " + e.reason();
+  }
+  return "(valid)";
+}
+
 std::string field_of(const JobDescription& d) {
   try {
     d.validate();
@@ -32,11 +41,14 @@ std::string field_of(const JobDescription& d) {
   return "(valid)";
 }
 
-std::string read_testdata(const std::string& directory, const std::string& name) {
+std::string source_dir() {
   const char* root = std::getenv("CUTTLE_SOURCE_DIR");
-  const std::filesystem::path base =
-      root ? std::filesystem::path(root)
-           : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  return root ? std::string(root)
+              : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
+}
+
+std::string read_testdata(const std::string& directory, const std::string& name) {
+  const std::filesystem::path base = source_dir();
   std::ifstream in(base / directory / name, std::ios::binary);
   if (!in) throw std::runtime_error("no fixture " + (base / directory / name).string());
   std::stringstream text;

@@ -15,6 +15,9 @@
 
 namespace cuttle::testing {
 
+// The source tree: $CUTTLE_SOURCE_DIR, else the one this file was compiled from.
+std::string source_dir();
+
 // The bytes of a captured fixture, `<source tree>/<directory>/<name>` (the source tree is
 // $CUTTLE_SOURCE_DIR, else the one this file was compiled from). Throws when missing.
 std::string read_testdata(const std::string& directory, const std::string& name);
@@ -57,6 +60,8 @@ inline JobDescription job_with_steps(std::vector<JobStep> steps) {
 
 // The field InvalidJobDescription names for `d`, or "(valid)".
 std::string field_of(const JobDescription& d);
+// "field: reason" of InvalidJobDescription for `d`, or "(valid)".
+std::string failure_of(const JobDescription& d);
 
 // The bytes of the file at `path` on this machine, "" when it cannot be read.
 inline std::string read_file(const std::string& path) {

@@ -312,6 +312,82 @@ TEST(FinalStatusFromMarker, CancelledWinsAndSignalsAreNamed) {
   EXPECT_EQ(final_status_from_marker("j", m).state, JobState::kCancelled);
 }
 
+// Launch fields (docs/launchers.md), run by the real /bin/sh.
+TEST_F(WrapperTest, LaunchScriptsRunAroundTheCommandWhichKeepsItsExitCode) {
+  const std::string dir = sandbox_ + "/s $(touch pwned) 'q'\nl";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/pre") << "echo pre-out; V=from-pre; export V\n";
+  std::ofstream(dir + "/post") << "echo \"post $V\" >&2; exit 9\n";
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "echo \"$V\"; exit 3"};
+  d.pre_launch = dir + "/pre";
+  d.post_launch = dir + "/post";
+  EXPECT_EQ(run(d).exit_code, 3);
+  EXPECT_EQ(read_file(sandbox_ + "/out"), "pre-out\nfrom-pre\n");
+  EXPECT_EQ(read_file(sandbox_ + "/err"), "post from-pre\n");
+  EXPECT_EQ(final_status_from_marker("j", markers()).state, JobState::kFailed);
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/pwned"));
+}
+
+TEST_F(WrapperTest, ACleanEnvironmentKeepsOnlyWhoRunsItTheJobsOwnAndTheSystemPath) {
+  ::setenv("LAUNCH_UNIT_SECRET", "leaked", 1);
+  JobDescription d;
+  d.executable = "env";  // found on the system PATH the clean environment sets
+  d.environment = {{"MINE", "a'b\nc"}, {"PATH", "/usr/bin:/bin"}};
+  d.inherit_environment = false;
+  EXPECT_EQ(run(d).exit_code, 0);
+  ::unsetenv("LAUNCH_UNIT_SECRET");
+  const std::string env = read_file(sandbox_ + "/out");
+  EXPECT_EQ(env.find("LAUNCH_UNIT_SECRET"), std::string::npos) << env;
+  EXPECT_NE(env.find("MINE=a'b\nc\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("PATH=/usr/bin:/bin\n"), std::string::npos) << env;  // the job's wins
+  if (std::getenv("HOME")) {
+    EXPECT_NE(env.find("HOME="), std::string::npos) << env;
+  }
+}
+
+TEST_F(WrapperTest, AFailedLaunchIsAnErrorNamingTheFieldAndTheHost) {
+  JobDescription d;
+  d.executable = "/bin/true";
+  d.launcher = "mpirun";
+  d.environment = {{"PATH", "/nonexistent"}};  // a host without it (here: Slurm's mpiexec.slurm)
+  EXPECT_EQ(run(d).exit_code, 127);
+  JobStatus s = final_status_from_marker("j", markers());
+  EXPECT_EQ(s.state, JobState::kError);
+  EXPECT_EQ(s.reason.rfind("launcher: mpirun is not installed (not on the PATH) on ", 0), 0u)
+      << s.reason;
+  std::filesystem::remove(sandbox_ + "/.cuttle/exit");
+  d.launcher.clear();
+  d.post_launch = "missing\nscript";  // relative: in the working directory
+  EXPECT_EQ(run(d).exit_code, 127);
+  s = final_status_from_marker("j", markers());
+  EXPECT_EQ(s.reason.rfind("post_launch: " + sandbox_ + "/missing\\nscript is not a readable", 0),
+            0u)
+      << s.reason;
+}
+
+TEST_F(WrapperTest, ModulesAreLoadedOrTheOneThatFailedIsNamed) {
+  if (!std::filesystem::exists("/etc/profile.d/lmod.sh")) {
+    GTEST_SKIP() << "Lmod is not installed (Debian package lmod, scripts/install-deps.sh)";
+  }
+  JobDescription d;
+  d.executable = "/bin/sh";
+  d.arguments = {"-c", "echo \"$LAUNCH_TEST_MODULE\""};
+  d.environment = {{"MODULEPATH", testing::source_dir() + "/tests/modulefiles"}};
+  d.modules = {"cuttle-test"};
+  d.inherit_environment = false;
+  EXPECT_EQ(run(d).exit_code, 0) << read_file(sandbox_ + "/err");
+  EXPECT_EQ(read_file(sandbox_ + "/out"), "loaded\n");
+  std::filesystem::remove(sandbox_ + "/.cuttle/exit");
+  d.modules = {"cuttle-test", "it's $(touch pwned)"};
+  EXPECT_EQ(run(d).exit_code, 127);
+  const JobStatus s = final_status_from_marker("j", markers());
+  EXPECT_EQ(s.state, JobState::kError);
+  EXPECT_EQ(s.reason.rfind("modules: it's $(touch pwned) did not load on ", 0), 0u) << s.reason;
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/pwned"));
+}
+
 TEST(NewJobKey, IsUniqueAndSafe) {
   std::set<std::string> keys;
   for (int i = 0; i < 1000; ++i) {

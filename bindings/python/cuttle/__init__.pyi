@@ -137,6 +137,11 @@ class JobDescription:
     labels: dict[str, str]
     steps: list[JobStep]  # run in order instead of executable/arguments
     array: Optional[str]  # set with "0-99%5" or a count; read back as "0-99:1%5" (docs/arrays.md)
+    launcher: str  # "" or "none", "srun", "mpirun", "mpiexec" (docs/launchers.md)
+    pre_launch: str  # a script sourced in the job's shell before the command
+    post_launch: str  # a script sourced after the command ended
+    modules: list[str]  # `module load`ed in order
+    inherit_environment: bool  # False: an empty environment plus `environment`
     def __init__(
         self,
         *,
@@ -174,6 +179,11 @@ class JobDescription:
         labels: Mapping[str, str] = ...,
         steps: Sequence[JobStep] = ...,
         array: Union[str, int, None] = ...,
+        launcher: str = ...,
+        pre_launch: str = ...,
+        post_launch: str = ...,
+        modules: Sequence[str] = ...,
+        inherit_environment: bool = ...,
     ) -> None: ...
     def validate(self) -> None: ...
     def copy(self) -> JobDescription: ...
@@ -274,6 +284,10 @@ class Capabilities:
     def scheduler_arguments(self) -> bool: ...
     @property
     def native_arrays(self) -> bool: ...
+    @property
+    def launch(self) -> bool: ...
+    @property
+    def clean_environment(self) -> bool: ...
 
 class PropertyDescriptor:
     @property

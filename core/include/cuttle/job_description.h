@@ -88,6 +88,23 @@ struct JobDescription {
   // stdout_path and stderr_path must then be empty (each element writes its own) and
   // retry_limit 0.
   std::optional<ArraySpec> array;
+  // How the command is started and in which environment (docs/launchers.md). On the
+  // wrapper-based adaptors (local, ssh, slurm, torque) the wrapper, in the job's shell on
+  // the host that runs it, in this order: starts from an empty environment when
+  // inherit_environment is false, exports `environment`, loads `modules`, sources
+  // pre_launch, starts the command through `launcher`, and sources post_launch once it
+  // ended. A missing launcher, module system, module or script ends the job as Error
+  // naming the field and the host. Not with steps; launcher, scripts and modules not with
+  // container_image (the command then runs in its image, not in this shell).
+  std::string launcher;              // "" or "none" (the command itself), srun, mpirun, mpiexec
+  std::string pre_launch;            // a script sourced before the launcher; relative paths
+  std::string post_launch;           // are relative to the working directory
+  std::vector<std::string> modules;  // `module load`ed in order, before pre_launch
+  // false: the command starts from an empty environment plus `environment` (HOME, USER,
+  // LOGNAME, the scheduler's SLURM_*/PBS_* and Cuttle's CUTTLE_* variables are kept; PATH
+  // is the system's /usr/local/bin:/usr/bin:/bin), and on slurm the submitter's environment
+  // does not reach the job (--export=NONE).
+  bool inherit_environment = true;
 
   // Throws InvalidJobDescription naming the first offending field: empty executable,
   // NUL bytes anywhere, environment names that are not [A-Za-z_][A-Za-z0-9_]*,
@@ -97,11 +114,21 @@ struct JobDescription {
   // gpus, GPU types and node features outside [A-Za-z0-9_.-], account/qos/reservation
   // with whitespace or control characters; with steps, a job-level command, image or
   // stdin, and each step's own fields ("steps[1].executable"); an array spec out of
-  // bounds, or with stdout_path, stderr_path or a retry_limit.
+  // bounds, or with stdout_path, stderr_path or a retry_limit; a launcher that is not one
+  // of none/srun/mpirun/mpiexec, an empty module name or one starting with '-' or holding
+  // a control character, launch fields with steps (or, except inherit_environment, with
+  // container_image).
   void validate() const;
 
   // Whether the job, or any of its steps, runs in a container image.
   bool uses_containers() const;
+
+  // Whether a launcher other than none is set.
+  bool has_launcher() const;
+
+  // Whether any of launcher, pre_launch, post_launch, modules, inherit_environment=false
+  // is set: the job's start needs the wrapper's shell.
+  bool shapes_launch() const;
 
   bool operator==(const JobDescription&) const = default;
 };

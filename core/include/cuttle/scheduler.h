@@ -49,6 +49,11 @@ struct Capabilities {
   // takes arrays: where this is false open_scheduler() runs the elements itself, each a job
   // of the adaptor, under the throttle (docs/arrays.md).
   bool native_arrays = false;
+  // launcher, pre_launch, post_launch and modules: the job's shell on the host runs them
+  // (the wrapper; docs/launchers.md).
+  bool launch = false;
+  // inherit_environment = false: the command starts from an empty environment.
+  bool clean_environment = false;
 };
 
 struct QueueInfo {

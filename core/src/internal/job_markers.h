@@ -19,6 +19,8 @@
 //   D/.cuttle/steps       a job with steps: one line per step that ended, its exit code
 //   D/.cuttle/container_err  a container job that failed: the last non-empty stderr line
 //                         (or the wrapper's own "cuttle: ..." line), written before exit
+//   D/.cuttle/launch_err  a job whose launch failed before its command started (a missing
+//                         launcher, module system, module or script): "cuttle: FIELD: ..."
 // Thread-safety: pure functions.
 #pragma once
 
@@ -92,6 +94,7 @@ struct MarkerState {
   bool waiting = false;         // the wrapper waits for the job's dependencies: not started yet
   std::string container;        // the container marker, empty for a job without an image
   std::string container_error;  // the container_err marker
+  std::string launch_error;     // the launch_err marker
   std::vector<int> step_exit_codes;  // the steps marker, one code per step that ended
   // The recorded pid answered `kill -0` on the host that read the markers (a hint for
   // local and ssh jobs; meaningless for batch jobs on other nodes).
@@ -112,7 +115,7 @@ std::map<std::string, MarkerState> parse_markers(const std::string& output,
 //   is reported as killed by signal N) — except that a cancelled marker with a non-zero
 //   code is Cancelled (a wrapper that predates causes, or a cancel racing the exit);
 //   a container job whose runtime itself failed (container_failure) -> Error with the
-//   runtime's message;
+//   runtime's message; a job whose launch failed (launch_err) -> Error with its message;
 //   no exit code -> Cancelled if the cancelled marker exists, else Error "lost".
 // A job with steps gets their exit codes (step_exit_codes) whatever its state.
 JobStatus final_status_from_marker(const std::string& id, const MarkerState& marker);
