@@ -77,7 +77,7 @@ Capabilities KubernetesScheduler::capabilities() const {
   c.staging = true;
   c.detached = true;
   c.containers = true;
-  c.native_time_limit = true;  // activeDeadlineSeconds
+  c.native_time_limit = true;  // the pod's wrapper (pod_wrapper.h); activeDeadlineSeconds backs it
   c.extend = true;
   // nvidia.com/gpu in the pod's limits. No gpu_type: nodes carry a GPU's model under
   // labels each cluster names its own way (GPU feature discovery, cloud providers).
@@ -134,7 +134,7 @@ std::string KubernetesScheduler::submit(const JobDescription& description) {
     Job& job = jobs_[id];
     job.description = description;
     job.submitted = Clock::now();
-    job.wrapped = uses_wrapper(description);
+    job.wrapped = holds_for_staging(description);
   }
   bool created = false;
   try {
@@ -420,7 +420,7 @@ void KubernetesScheduler::track(const std::string& id) {
         it != annotations.end() && it->is_string()) {
       try {
         job.description = job_description_from_json(it->get<std::string>());
-        job.wrapped = uses_wrapper(*job.description);
+        job.wrapped = holds_for_staging(*job.description);
       } catch (const Error& e) {
         log(LogLevel::kWarn, "kubernetes", "unreadable description annotation",
             {{"job", job_object_name(id)}, {"error", e.what()}});
