@@ -206,6 +206,7 @@ void KubernetesScheduler::update(const std::string& id) {
     job = it->second;
   }
   Outcome outcome = job_outcome(*object, job.pod);
+  if (!is_final(outcome.state)) deliver_allocation(id, job, *object, false);
   if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
     // The pod's informer may lag the Job's: give its last status a moment to arrive
     // before an exit code is declared unknown.
@@ -303,33 +304,6 @@ JobStatus KubernetesScheduler::cancel(const std::string& id) {
   outcome.exit_code.reset();
   outcome.finished = Clock::now();  // the kubelet KILLs it at the latest cancel.grace later
   finish(id, outcome, false);
-  return *cached(id);
-}
-
-JobStatus KubernetesScheduler::extend(const std::string& id, std::chrono::seconds by) {
-  if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
-  track(id);
-  if (auto known = cached(id); known && known->done()) {
-    throw InvalidArgument("extend: job " + id + " is already " +
-                          std::string(to_string(known->state)));
-  }
-  ApiResponse current = api_->request("GET", job_path(id));
-  if (current.status != 200) {
-    throw ConnectionFailed("extend: GET " + job_object_name(id) + ": " + current.describe());
-  }
-  nlohmann::json spec = nlohmann::json::parse(current.body).value("spec", nlohmann::json::object());
-  if (!spec.contains("activeDeadlineSeconds")) {
-    throw InvalidArgument("extend: job " + id + " has no max_runtime to extend");
-  }
-  const std::int64_t deadline = spec["activeDeadlineSeconds"].get<std::int64_t>() + by.count();
-  nlohmann::json patch = {{"spec", {{"activeDeadlineSeconds", deadline}}}};
-  ApiResponse response =
-      api_->request("PATCH", job_path(id), patch.dump(), "application/merge-patch+json");
-  if (response.status != 200) {
-    throw InvalidArgument(
-        "extend: the API server refused activeDeadlineSeconds=" + std::to_string(deadline) +
-        " for " + job_object_name(id) + ": " + response.describe());
-  }
   return *cached(id);
 }
 
