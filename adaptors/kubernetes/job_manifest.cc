@@ -1,6 +1,8 @@
 // JobDescription -> batch/v1 Job.
 #include "adaptors/kubernetes/job_manifest.h"
 
+#include <limits>
+
 #include "adaptors/kubernetes/job_steps.h"
 #include "adaptors/kubernetes/pod_wrapper.h"
 
@@ -197,7 +199,12 @@ std::string allocation_text(const JobDescription& description) {
 }
 
 std::int64_t backstop_seconds(std::int64_t allocation, const ManifestOptions& options) {
-  return allocation + options.termination_grace_seconds + options.deadline_slack_seconds;
+  const std::int64_t margin = options.termination_grace_seconds + options.deadline_slack_seconds;
+  // A max_runtime of centuries must not wrap around into a deadline in the past.
+  if (allocation > std::numeric_limits<std::int64_t>::max() - margin) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return allocation + margin;
 }
 
 std::string job_key_from_name(const std::string& name) {

@@ -24,6 +24,8 @@ namespace {
 // Concurrent extends each retry their patch after a failed test of the allocation.
 constexpr int kPatchAttempts = 5;
 constexpr int kEnded = 3;
+// Far beyond any job, far from where the seconds would overflow.
+constexpr std::int64_t kMaxAllocation = 1'000'000'000'000'000;
 
 // Writes $1 into the allocation marker unless it holds as much already (deliveries may
 // race; extensions only grow the allocation), through a rename so the watchdog never
@@ -92,6 +94,11 @@ nlohmann::json KubernetesScheduler::record_extension(const std::string& id,
     auto backstop = spec.find("activeDeadlineSeconds");
     if (!allocation || backstop == spec.end() || !backstop->is_number_integer()) {
       throw InvalidArgument("extend: job " + id + " has no max_runtime to extend");
+    }
+    if (by.count() > kMaxAllocation - std::max(*allocation, backstop->get<std::int64_t>())) {
+      throw InvalidArgument("extend: by " + std::to_string(by.count()) + " s the allocation of " +
+                            job_object_name(id) + " would exceed " +
+                            std::to_string(kMaxAllocation) + " s");
     }
     const std::string pointer = annotation_pointer(kAllocationAnnotation);
     const std::int64_t total = *allocation + by.count();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -162,6 +163,49 @@ TEST_F(KubernetesDeadlineTest, ExtendOfAJobWithoutMaxRuntimeOrThatEndedIsRefused
     EXPECT_NE(std::string(e.what()).find("already Completed"), std::string::npos) << e.what();
   }
   EXPECT_THROW(scheduler->extend(ended, 0s), InvalidArgument);
+  JobDescription running = shell("sleep 60");
+  running.max_runtime = 30s;
+  const std::string id = scheduler->submit(running);
+  ASSERT_TRUE(scheduler->wait_until_running(id, 60s).running());
+  try {
+    scheduler->extend(id, std::chrono::seconds(std::numeric_limits<std::int64_t>::max()));
+    FAIL() << "an extension that overflows the allocation was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("would exceed"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(job_object(id)["metadata"]["annotations"]["cuttle.dev/allocation"], "30");
+  scheduler->cancel(id);
+}
+
+TEST_F(KubernetesDeadlineTest, TheJobsEnvironmentReachesTheCommandUnderTheWrappers) {
+  // Names a careless wrapper would assign (and so change for the command it runs).
+  const std::map<std::string, std::string> environment = {
+      {"a", "alpha"}, {"c", "see"}, {"e", "ee"},  {"h", "aitch"}, {"i", "eye"},
+      {"l", "el"},    {"m", "em"},  {"o", "oh"},  {"t", "tee"},   {"u", "you"},
+      {"w", "dub"},   {"d", "dee"}, {"f", "eff"}, {"t0", "zero"}, {"ig", "ignore"}};
+  const std::string script = "echo $a $c $e $h $i $l $m $o $t $u $w $d $f $t0 $ig";
+  const std::string expected = "alpha see ee aitch eye el em oh tee you dub dee eff zero ignore";
+  auto scheduler = open();
+  JobDescription d = shell(script);
+  d.environment = environment;
+  d.max_runtime = 60s;
+  JobDescription steps;
+  JobStep first;
+  first.executable = "/bin/true";
+  JobStep last;
+  last.executable = "/bin/sh";
+  last.arguments = {"-c", script};
+  steps.steps = {first, last};
+  steps.environment = environment;
+  steps.max_runtime = 60s;
+  for (const JobDescription& job : {d, steps}) {
+    const JobStatus status = scheduler->wait_until_done(scheduler->submit(job), 60s);
+    ASSERT_EQ(status.state, JobState::kCompleted) << status.reason;
+    std::ifstream log(status.scheduler_info.at("stdout"));
+    std::string line;
+    std::getline(log, line);
+    EXPECT_EQ(line, expected);
+  }
 }
 
 TEST_F(KubernetesDeadlineTest, CommandIgnoringTermIsKilledAGraceAfterTheDeadline) {

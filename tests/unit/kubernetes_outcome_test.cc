@@ -2,6 +2,8 @@
 // (adaptors/kubernetes/testdata/README.md says how), and the Job manifest.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "adaptors/kubernetes/job_manifest.h"
 #include "adaptors/kubernetes/job_outcome.h"
 #include "adaptors/kubernetes/job_steps.h"
@@ -203,6 +205,9 @@ TEST(KubernetesManifest, MaxRuntimeIsTheWrappersWithTheJobsDeadlineAsBackstop) {
   EXPECT_EQ(c["terminationMessagePath"], "/dev/termination-log");
   EXPECT_EQ(c["terminationMessagePolicy"], "File");
   EXPECT_EQ(backstop_seconds(90, options), 397);
+  EXPECT_EQ(backstop_seconds(std::numeric_limits<std::int64_t>::max() - 1, options),
+            std::numeric_limits<std::int64_t>::max())
+      << "a huge max_runtime must not wrap into a deadline in the past";
 }
 
 TEST(KubernetesManifest, RefusalsNameTheField) {
