@@ -1,7 +1,10 @@
 // JobDescription -> batch/v1 Job.
 #include "adaptors/kubernetes/job_manifest.h"
 
+#include <limits>
+
 #include "adaptors/kubernetes/job_steps.h"
+#include "adaptors/kubernetes/pod_wrapper.h"
 
 #include "cuttle/error.h"
 #include "cuttle/job_description_json.h"
@@ -14,20 +17,6 @@ namespace {
 constexpr const char* kNamePrefix = "cuttle-";
 // The NVIDIA device plugin's extended resource, the one most clusters schedule GPUs by.
 constexpr const char* kGpuResource = "nvidia.com/gpu";
-
-// $1 stdin, $2 stdout, $3 stderr (each "" for none), then the command.
-constexpr const char* kWrapper = R"SH(i=$1; o=$2; e=$3; shift 3
-m=/work/.cuttle
-while [ ! -e "$m/go" ]; do sleep 0.2; done
-if [ -n "$i" ]; then exec <"$i"; fi
-if [ -n "$o" ]; then exec >"$o"; fi
-if [ -n "$e" ]; then exec 2>"$e"; fi
-"$@"
-c=$?
-echo "$c" > "$m/exit.part" && mv "$m/exit.part" "$m/exit"
-while [ ! -e "$m/done" ]; do sleep 0.2; done
-exit "$c"
-)SH";
 
 bool alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -161,16 +150,20 @@ nlohmann::json shared_container_fields(const JobDescription& description) {
 
 // The one container of a job without steps.
 nlohmann::json command_container(const JobDescription& description, const std::string& image,
-                                 const nlohmann::json& base) {
+                                 const nlohmann::json& base, const ManifestOptions& options) {
+  nlohmann::json container = base;
   nlohmann::json command = nlohmann::json::array({description.executable});
   nlohmann::json args = description.arguments;
   if (uses_wrapper(description)) {
-    command = {"/bin/sh", "-c", kWrapper, "sh"};
-    args = {description.stdin_path, description.stdout_path, description.stderr_path,
-            description.executable};
+    command = {"/bin/sh", "-c",
+               job_wrapper(std::chrono::seconds(options.termination_grace_seconds)), "sh"};
+    args = {description.stdin_path,       description.stdout_path,
+            description.stderr_path,      holds_for_staging(description) ? "1" : "0",
+            allocation_text(description), description.executable};
     for (const std::string& a : description.arguments) args.push_back(a);
+    container["terminationMessagePath"] = kTerminationLog;
+    container["terminationMessagePolicy"] = "File";
   }
-  nlohmann::json container = base;
   container["name"] = kMainContainer;
   container["image"] = image;
   container["command"] = command;
@@ -192,9 +185,26 @@ void require_utf8(const std::string& text, const std::string& field) {
 
 std::string job_object_name(const std::string& job_key) { return kNamePrefix + job_key; }
 
-bool uses_wrapper(const JobDescription& description) {
+bool holds_for_staging(const JobDescription& description) {
   return !description.stage_in.empty() || !description.stage_out.empty() ||
          !description.stdin_path.empty();
+}
+
+bool uses_wrapper(const JobDescription& description) {
+  return holds_for_staging(description) || description.max_runtime.has_value();
+}
+
+std::string allocation_text(const JobDescription& description) {
+  return description.max_runtime ? std::to_string(description.max_runtime->count()) : "";
+}
+
+std::int64_t backstop_seconds(std::int64_t allocation, const ManifestOptions& options) {
+  const std::int64_t margin = options.termination_grace_seconds + options.deadline_slack_seconds;
+  // A max_runtime of centuries must not wrap around into a deadline in the past.
+  if (allocation > std::numeric_limits<std::int64_t>::max() - margin) {
+    return std::numeric_limits<std::int64_t>::max();
+  }
+  return allocation + margin;
 }
 
 std::string job_key_from_name(const std::string& name) {
@@ -261,19 +271,28 @@ nlohmann::json job_manifest(const JobDescription& description, const std::string
       {"volumes",
        nlohmann::json::array({{{"name", "work"}, {"emptyDir", nlohmann::json::object()}}})}};
   if (steps) {
-    StepContainers containers = step_containers(description, options.default_image, base);
+    StepContainers containers =
+        step_containers(description, options.default_image, base,
+                        std::chrono::seconds(options.termination_grace_seconds));
     if (!containers.init.empty()) pod_spec["initContainers"] = std::move(containers.init);
     pod_spec["containers"] = nlohmann::json::array({std::move(containers.main)});
   } else {
-    pod_spec["containers"] = nlohmann::json::array({command_container(description, image, base)});
+    pod_spec["containers"] =
+        nlohmann::json::array({command_container(description, image, base, options)});
   }
   nlohmann::json spec = {{"backoffLimit", 0},
                          {"template", {{"metadata", {{"labels", labels}}}, {"spec", pod_spec}}}};
-  if (description.max_runtime) spec["activeDeadlineSeconds"] = description.max_runtime->count();
   nlohmann::json metadata = {{"name", job_object_name(job_key)}, {"labels", labels}};
+  if (description.max_runtime) {
+    // The wrappers enforce it from the command's start; the Job's own deadline, which
+    // counts from the Job's start, is only the backstop of a pod that never ends.
+    spec["activeDeadlineSeconds"] = backstop_seconds(description.max_runtime->count(), options);
+    metadata["annotations"][kAllocationAnnotation] = allocation_text(description);
+    metadata["annotations"][kAllocationInPodAnnotation] = allocation_text(description);
+  }
   if (!description.name.empty()) metadata["annotations"][kNameAnnotation] = description.name;
   if (steps) metadata["annotations"][kStepsAnnotation] = std::to_string(description.steps.size());
-  if (uses_wrapper(description)) {
+  if (holds_for_staging(description)) {
     metadata["annotations"][kDescriptionAnnotation] = to_json_text(description);
   }
   return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata}, {"spec", spec}};

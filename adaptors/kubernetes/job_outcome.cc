@@ -5,6 +5,7 @@
 
 #include "adaptors/kubernetes/job_manifest.h"
 #include "adaptors/kubernetes/job_steps.h"
+#include "internal/job_markers.h"
 
 namespace cuttle::detail {
 namespace {
@@ -48,6 +49,39 @@ bool blocking_reason(const std::string& reason) {
 
 std::optional<TimePoint> time_of(const nlohmann::json& value) {
   return value.is_string() ? parse_api_time(value.get<std::string>()) : std::nullopt;
+}
+
+// The end a container's wrapper recorded in its termination message ("CODE [CAUSE]",
+// pod_wrapper.h), or nullopt (no wrapper, not ended, or not a record).
+std::optional<ExitMarker> wrapper_record(const nlohmann::json& container_status) {
+  const nlohmann::json& message = at(at(at(container_status, "state"), "terminated"), "message");
+  if (!message.is_string()) return std::nullopt;
+  return parse_exit_marker(message.get<std::string>());
+}
+
+// The record of the container whose wrapper ended it at max_runtime (with steps: the step
+// that ran out of time), or nullopt.
+std::optional<ExitMarker> deadline_record(const nlohmann::json& pod) {
+  for (const char* list : {"initContainerStatuses", "containerStatuses"}) {
+    const nlohmann::json& statuses = at(at(pod, "status"), list);
+    if (!statuses.is_array()) continue;
+    for (const nlohmann::json& s : statuses) {
+      std::optional<ExitMarker> record = wrapper_record(s);
+      if (record && record->cause == EndCause::kDeadline) return record;
+    }
+  }
+  return std::nullopt;
+}
+
+// A job with steps started with its first step (the first init container).
+std::optional<TimePoint> first_step_start(const nlohmann::json& pod) {
+  const nlohmann::json& statuses = at(at(pod, "status"), "initContainerStatuses");
+  if (!statuses.is_array() || statuses.empty()) return std::nullopt;
+  const nlohmann::json& state = at(statuses.front(), "state");
+  for (const char* key : {"running", "terminated"}) {
+    if (auto t = time_of(at(at(state, key), "startedAt"))) return t;
+  }
+  return std::nullopt;
 }
 
 // Facts of the main container's terminated state, if it has one.
@@ -143,18 +177,9 @@ std::vector<int> step_exit_codes(const nlohmann::json& pod) {
     // The API lists init containers in their spec's order, the others by name: only the
     // main container is among the others.
     for (const nlohmann::json& s : statuses) {
-      const nlohmann::json& message = at(at(at(s, "state"), "terminated"), "message");
-      if (!message.is_string()) return codes;
-      const std::string text = message.get<std::string>();
-      std::size_t used = 0;
-      int code = 0;
-      try {
-        code = std::stoi(text, &used);
-      } catch (const std::exception&) {
-        return codes;
-      }
-      if (text.find_first_not_of(" \n", used) != std::string::npos) return codes;
-      codes.push_back(code);
+      std::optional<ExitMarker> record = wrapper_record(s);
+      if (!record) return codes;
+      codes.push_back(record->code);
     }
   }
   return codes;
@@ -191,6 +216,9 @@ Outcome job_outcome(const nlohmann::json& job, const nlohmann::json& pod) {
   Outcome outcome = outcome_from_conditions(job, pod);
   if (at(at(at(job, "metadata"), "annotations"), kStepsAnnotation).is_string()) {
     outcome.step_exit_codes = step_exit_codes(pod);
+    if (outcome.state != JobState::kQueued) {
+      if (auto t = first_step_start(pod)) outcome.started = t;
+    }
   }
   // The pod may be gone (a deadline deletes it): the Job's own start is the fallback.
   if (!outcome.started && outcome.state != JobState::kQueued) {
@@ -205,26 +233,37 @@ Outcome outcome_from_conditions(const nlohmann::json& job, const nlohmann::json&
   const nlohmann::json& main =
       pod.is_null() ? kNull : container_status(pod, "containerStatuses", kMainContainer);
   const nlohmann::json& terminated = at(at(main, "state"), "terminated");
-  if (const nlohmann::json& complete = true_condition(job, "Complete"); !complete.is_null()) {
-    outcome.state = JobState::kCompleted;
-    outcome.native_state = "Complete";
-    outcome.reason = "completed";
-    outcome.blocked_by.clear();
-    apply_terminated(outcome, terminated);
-    if (auto t = time_of(at(at(job, "status"), "completionTime"))) outcome.finished = t;
-    return outcome;
-  }
+  const nlohmann::json& complete = true_condition(job, "Complete");
   const nlohmann::json& failed = true_condition(job, "Failed");
-  if (failed.is_null()) return outcome;
+  if (complete.is_null() && failed.is_null()) return outcome;
+  outcome.blocked_by.clear();
   const std::string why = text(at(failed, "reason"));
   const std::string message = text(at(failed, "message"));
-  outcome.native_state = "Failed" + (why.empty() ? "" : "/" + why);
-  outcome.blocked_by.clear();
-  if (auto t = time_of(at(failed, "lastTransitionTime"))) outcome.finished = t;
-  apply_terminated(outcome, terminated);
+  if (!complete.is_null()) {
+    outcome.native_state = "Complete";
+    apply_terminated(outcome, terminated);
+    if (auto t = time_of(at(at(job, "status"), "completionTime"))) outcome.finished = t;
+  } else {
+    outcome.native_state = "Failed" + (why.empty() ? "" : "/" + why);
+    if (auto t = time_of(at(failed, "lastTransitionTime"))) outcome.finished = t;
+    apply_terminated(outcome, terminated);
+  }
+  // The wrapper's word outranks the Job's condition: its deadline ended the command (which
+  // may even have exited 0 on the TERM, making the Job Complete).
+  if (std::optional<ExitMarker> record = deadline_record(pod)) {
+    outcome.state = JobState::kExpired;
+    if (!outcome.exit_code) outcome.exit_code = record->code;
+    outcome.reason = deadline_reason(*outcome.exit_code);
+    return outcome;
+  }
+  if (!complete.is_null()) {
+    outcome.state = JobState::kCompleted;
+    outcome.reason = "completed";
+    return outcome;
+  }
   if (why == "DeadlineExceeded") {
     outcome.state = JobState::kExpired;
-    outcome.reason = "max_runtime reached (DeadlineExceeded)";
+    outcome.reason = kBackstopReason;
     return outcome;
   }
   if (outcome.state == JobState::kError) return outcome;  // an init container failed

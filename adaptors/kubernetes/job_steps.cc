@@ -2,54 +2,13 @@
 #include "adaptors/kubernetes/job_steps.h"
 
 #include "adaptors/kubernetes/job_manifest.h"
+#include "adaptors/kubernetes/pod_wrapper.h"
 #include "cuttle/container.h"
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
 
 namespace cuttle::detail {
 namespace {
-
-constexpr const char* kTerminationLog = "/dev/termination-log";
-
-// $1 1: the first step of a staged job: wait until the inputs are in /work, then empty the
-//    job's own output files $2 $3 ("" for none); $4 1: the last step of a staged job:
-//    record the exit code and hold the pod until the outputs were copied out; $5 1: the
-//    last step (exits with the job's exit code; other steps exit 0 so the pod goes on);
-//    $6 1: ignore_error; $7 stdin, $8 stdout, $9 1: append to it, $10 stderr, $11 1: append;
-//    then the command. A failing step (without ignore_error) leaves its code in
-//    $m/stop: the steps after it do not run, and the last one exits with that code.
-constexpr const char* kStepWrapper = R"SH(w=$1; jo=$2; je=$3; h=$4; l=$5; ig=$6
-i=$7; o=$8; oa=$9; e=${10}; ea=${11}; shift 11
-m=/work/.cuttle
-parent() { d=${1%/*}; [ -z "$d" ] || mkdir -p "$d"; }
-if [ "$w" = 1 ]; then
-  while [ ! -e "$m/go" ]; do sleep 0.2; done
-  for f in "$jo" "$je"; do if [ -n "$f" ]; then parent "$f"; : > "$f"; fi; done
-fi
-mkdir -p "$m"
-if [ -e "$m/stop" ]; then
-  c=$(cat "$m/stop")
-else
-  (
-    if [ -n "$i" ]; then exec <"$i"; fi
-    if [ -n "$o" ]; then parent "$o"; if [ "$oa" = 1 ]; then exec >>"$o"; else exec >"$o"; fi; fi
-    if [ -n "$e" ]; then parent "$e"; if [ "$ea" = 1 ]; then exec 2>>"$e"; else exec 2>"$e"; fi; fi
-    exec "$@"
-  ) &
-  p=$!
-  trap 'kill -TERM "$p" 2>/dev/null' TERM INT
-  wait "$p"; c=$?
-  while kill -0 "$p" 2>/dev/null; do wait "$p"; c=$?; done
-  { echo "$c" > /dev/termination-log; } 2>/dev/null
-  if [ "$c" != 0 ] && [ "$ig" != 1 ]; then echo "$c" > "$m/stop"; fi
-fi
-if [ "$h" = 1 ]; then
-  echo "$c" > "$m/exit.part" && mv "$m/exit.part" "$m/exit"
-  while [ ! -e "$m/done" ]; do sleep 0.2; done
-fi
-if [ "$l" = 1 ]; then exit "$c"; fi
-exit 0
-)SH";
 
 const nlohmann::json kNull;
 
@@ -100,7 +59,7 @@ nlohmann::json step_environment(const JobDescription& d, const JobStep& step) {
 }  // namespace
 
 StepContainers step_containers(const JobDescription& d, const std::string& default_image,
-                               const nlohmann::json& base) {
+                               const nlohmann::json& base, std::chrono::seconds cancel_grace) {
   const bool staged = !d.stage_in.empty() || !d.stage_out.empty();
   // A staged job's own output files are in the pod, filled by the steps without their own.
   const std::string job_out = staged ? in_pod(d.stdout_path) : std::string();
@@ -136,12 +95,13 @@ StepContainers step_containers(const JobDescription& d, const std::string& defau
                            flag(step.stdout_path.empty()),
                            step.stderr_path.empty() ? job_err : in_pod(step.stderr_path),
                            flag(step.stderr_path.empty()),
+                           allocation_text(d),
                            step.executable};
     for (const std::string& a : step.arguments) args.push_back(a);
     nlohmann::json container = base;
     container["name"] = last ? std::string(kMainContainer) : "step" + std::to_string(n);
     container["image"] = image;
-    container["command"] = {"/bin/sh", "-c", kStepWrapper, "sh"};
+    container["command"] = {"/bin/sh", "-c", step_wrapper(n, last, cancel_grace), "sh"};
     container["args"] = std::move(args);
     container["workingDir"] = step_working_directory(step, prefix + "working_directory");
     container["terminationMessagePath"] = kTerminationLog;

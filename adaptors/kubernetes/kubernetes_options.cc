@@ -61,6 +61,10 @@ std::vector<PropertyDescriptor> kubernetes_property_descriptors() {
        "how long a pod may be Unschedulable before the job is Error"},
       {"quota.retry", PropertyType::kDuration, "10s",
        "interval between create attempts of a job refused by a quota (it stays Queued)"},
+      {"deadline.slack", PropertyType::kDuration, "10m",
+       "a job with a max_runtime gets the backstop activeDeadlineSeconds max_runtime + "
+       "cancel.grace + this (the pod's wrapper holds the command to max_runtime from its "
+       "start; the Job's deadline also counts the pod's start-up and staging)"},
       cancel_grace_property(),
       lost_grace_property(),
   };
@@ -94,6 +98,12 @@ KubernetesOptions KubernetesOptions::from(const Properties& properties) {
   options.cancel_grace = cancel_grace_from(properties);
   options.manifest.termination_grace_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(options.cancel_grace).count();
+  options.manifest.deadline_slack_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(properties.get_duration("deadline.slack"))
+          .count();
+  if (options.manifest.deadline_slack_seconds < 0) {
+    throw InvalidArgument("property deadline.slack: must not be negative");
+  }
   options.lost_rule = LostRule(lost_grace_from(properties));
   return options;
 }

@@ -77,7 +77,7 @@ Capabilities KubernetesScheduler::capabilities() const {
   c.staging = true;
   c.detached = true;
   c.containers = true;
-  c.native_time_limit = true;  // activeDeadlineSeconds
+  c.native_time_limit = true;  // the pod's wrapper (pod_wrapper.h); activeDeadlineSeconds backs it
   c.extend = true;
   // nvidia.com/gpu in the pod's limits. No gpu_type: nodes carry a GPU's model under
   // labels each cluster names its own way (GPU feature discovery, cloud providers).
@@ -134,7 +134,7 @@ std::string KubernetesScheduler::submit(const JobDescription& description) {
     Job& job = jobs_[id];
     job.description = description;
     job.submitted = Clock::now();
-    job.wrapped = uses_wrapper(description);
+    job.wrapped = holds_for_staging(description);
   }
   bool created = false;
   try {
@@ -206,6 +206,7 @@ void KubernetesScheduler::update(const std::string& id) {
     job = it->second;
   }
   Outcome outcome = job_outcome(*object, job.pod);
+  if (!is_final(outcome.state)) deliver_allocation(id, job, *object, false);
   if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
     // The pod's informer may lag the Job's: give its last status a moment to arrive
     // before an exit code is declared unknown.
@@ -306,33 +307,6 @@ JobStatus KubernetesScheduler::cancel(const std::string& id) {
   return *cached(id);
 }
 
-JobStatus KubernetesScheduler::extend(const std::string& id, std::chrono::seconds by) {
-  if (by.count() <= 0) throw InvalidArgument("extend: the extension must be positive");
-  track(id);
-  if (auto known = cached(id); known && known->done()) {
-    throw InvalidArgument("extend: job " + id + " is already " +
-                          std::string(to_string(known->state)));
-  }
-  ApiResponse current = api_->request("GET", job_path(id));
-  if (current.status != 200) {
-    throw ConnectionFailed("extend: GET " + job_object_name(id) + ": " + current.describe());
-  }
-  nlohmann::json spec = nlohmann::json::parse(current.body).value("spec", nlohmann::json::object());
-  if (!spec.contains("activeDeadlineSeconds")) {
-    throw InvalidArgument("extend: job " + id + " has no max_runtime to extend");
-  }
-  const std::int64_t deadline = spec["activeDeadlineSeconds"].get<std::int64_t>() + by.count();
-  nlohmann::json patch = {{"spec", {{"activeDeadlineSeconds", deadline}}}};
-  ApiResponse response =
-      api_->request("PATCH", job_path(id), patch.dump(), "application/merge-patch+json");
-  if (response.status != 200) {
-    throw InvalidArgument(
-        "extend: the API server refused activeDeadlineSeconds=" + std::to_string(deadline) +
-        " for " + job_object_name(id) + ": " + response.describe());
-  }
-  return *cached(id);
-}
-
 std::vector<std::string> KubernetesScheduler::jobs(const std::string& queue) {
   if (!queue.empty()) return {};
   std::lock_guard lock(mutex_);
@@ -420,7 +394,7 @@ void KubernetesScheduler::track(const std::string& id) {
         it != annotations.end() && it->is_string()) {
       try {
         job.description = job_description_from_json(it->get<std::string>());
-        job.wrapped = uses_wrapper(*job.description);
+        job.wrapped = holds_for_staging(*job.description);
       } catch (const Error& e) {
         log(LogLevel::kWarn, "kubernetes", "unreadable description annotation",
             {{"job", job_object_name(id)}, {"error", e.what()}});

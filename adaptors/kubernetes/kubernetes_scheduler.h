@@ -74,14 +74,14 @@ class KubernetesScheduler : public SchedulerBase,
     bool command_done = false;  // outputs were copied back and the pod released
     std::string stage_out_problems;
     std::optional<TimePoint> final_seen;  // first seen final without an exit code
+    // The largest time allocation this object wrote into the pod (kubernetes_extend.cc).
+    std::optional<std::int64_t> allocation_in_pod;
   };
 
   std::string collection(const char* group_path, const char* resource) const;
   std::string job_path(const std::string& id) const;
   // POSTs the Job; false when a quota refused it (retried later).
   bool create_job(const std::string& id, const JobDescription& description);
-  // Informer handlers: record and wake the poll loop, which publishes. Listeners then never
-  // run on an informer thread, so dropping the last reference there cannot happen.
   // Informer handlers: record and wake the poll loop, which publishes. Listeners then never
   // run on an informer thread, so the last reference is never dropped there.
   void on_job_event(const std::string& type, const nlohmann::json& object);
@@ -106,6 +106,14 @@ class KubernetesScheduler : public SchedulerBase,
   void collect_outputs(const std::string& id, const Job& job);
   void apply_staging_outcome(const std::string& id, const Job& job, JobStatus& status) const;
   std::chrono::milliseconds grace_for(const std::string& blocked_by) const;
+  // Extend (kubernetes_extend.cc): records the extension on the Job (its allocation
+  // annotation and the backstop) and returns the Job as the server answered.
+  nlohmann::json record_extension(const std::string& id, std::chrono::seconds by);
+  // Writes the Job `object`'s allocation into the pod's allocation marker when the pod's
+  // wrapper was not told of it yet and a container of the pod runs; `from_extend`: errors
+  // are thrown (else they are logged and the next round tries again).
+  void deliver_allocation(const std::string& id, const Job& job, const nlohmann::json& object,
+                          bool from_extend);
 
   const Location location_;
   const std::shared_ptr<ApiClient> api_;

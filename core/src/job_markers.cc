@@ -2,83 +2,23 @@
 // record implies.
 #include "internal/job_markers.h"
 
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 #include "cuttle/shell.h"
 #include "internal/container_runtime.h"
 
 namespace cuttle::detail {
-namespace {
-
-std::string signal_name(int signal) {
-  const char* abbrev = sigabbrev_np(signal);
-  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(signal);
-}
-
-// "exited with code 3", "killed by SIGTERM (exit code 143)".
-std::string describe_code(int code) {
-  if (code > 128 && code < 128 + 65) {
-    return "killed by " + signal_name(code - 128) + " (exit code " + std::to_string(code) + ")";
-  }
-  return "exited with code " + std::to_string(code);
-}
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> name_marker(const std::string& name) {
   if (name.empty()) return {};
   return {{std::string(kMarkerDir) + "/name", name}};
 }
 
-std::optional<ExitMarker> parse_exit_marker(std::string_view text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  const std::size_t space = text.find(' ');
-  const std::string_view number = text.substr(0, space);
-  if (number.empty() || number.size() > 3) return std::nullopt;
-  int code = 0;
-  for (char c : number) {
-    if (c < '0' || c > '9') return std::nullopt;
-    code = code * 10 + (c - '0');
-  }
-  if (code > 255) return std::nullopt;
-  ExitMarker marker{code, EndCause::kExited};
-  if (space == std::string_view::npos) return marker;
-  const std::string_view cause = text.substr(space + 1);
-  if (cause == "cancel") {
-    marker.cause = EndCause::kCancel;
-  } else if (cause == "deadline") {
-    marker.cause = EndCause::kDeadline;
-  } else if (cause == "signal") {
-    marker.cause = EndCause::kSignal;
-  } else if (cause == "dependency") {
-    marker.cause = EndCause::kDependency;
-  } else {
-    return std::nullopt;  // a torn or foreign write: not a record we can trust
-  }
-  return marker;
-}
-
 std::string record_exit_line(const std::string& markers, const std::string& value_expr) {
   // `set +C` after the status is taken, so the rest of the script may overwrite its files.
   return "set -C; echo " + value_expr + " 2>/dev/null > " + quote(markers + "/exit") +
          "; cuttle_recorded=$?; set +C; [ \"$cuttle_recorded\" -eq 0 ]";
-}
-
-std::vector<int> parse_steps_marker(std::string_view text) {
-  std::vector<int> codes;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    if (end == std::string_view::npos) break;  // not yet written to its end
-    if (auto code = parse_exit_marker(text.substr(0, end));
-        code && code->cause == EndCause::kExited) {
-      codes.push_back(code->code);
-    }
-    text.remove_prefix(end + 1);
-  }
-  return codes;
 }
 
 std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandboxes) {
@@ -182,7 +122,7 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
   status.finished = marker.finished;
   status.exit_code = marker.exit_code;
   status.step_exit_codes = marker.step_exit_codes;
-  const std::string how = marker.exit_code ? describe_code(*marker.exit_code) : "";
+  const std::string how = marker.exit_code ? describe_exit_code(*marker.exit_code) : "";
   if (marker.exit_code && marker.cause == EndCause::kDependency) {
     status.state = JobState::kError;
     status.native_state = "DependencyNeverSatisfied";
@@ -193,7 +133,7 @@ JobStatus final_status_from_marker(const std::string& id, const MarkerState& mar
   } else if (marker.exit_code && marker.cause == EndCause::kDeadline) {
     status.state = JobState::kExpired;
     status.native_state = "deadline";
-    status.reason = "max runtime reached; ended by the job's wrapper (" + how + ")";
+    status.reason = deadline_reason(*marker.exit_code);
   } else if (marker.exit_code && marker.cause == EndCause::kSignal) {
     status.state = JobState::kCancelled;
     status.native_state = "terminated";

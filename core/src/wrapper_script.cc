@@ -52,9 +52,10 @@ std::string stop_functions(const std::string& m, std::chrono::seconds grace,
 // rewrites it) and sleeps out any extension, then ALRMs the wrapper. Only jobs with a
 // max_runtime pay for it (one sh and one sleep). It kills its sleep when TERMed, so no
 // sleep outlives the job.
-std::string watchdog(const std::string& m, std::chrono::seconds allocation) {
+std::string watchdog(const std::string& m, const std::string& allocation,
+                     const std::string& elapsed) {
   std::string s;
-  s += "( cuttle_t=0; cuttle_s= cuttle_a=" + std::to_string(allocation.count()) + "\n";
+  s += "( cuttle_t=" + elapsed + "; cuttle_s= cuttle_a=" + allocation + "\n";
   s += "  trap '[ -z \"$cuttle_s\" ] || kill \"$cuttle_s\" 2>/dev/null; exit 0' TERM\n";
   s += "  while [ \"$cuttle_t\" -lt \"$cuttle_a\" ]; do\n";
   s += "    sleep $((cuttle_a - cuttle_t)) & cuttle_s=$!\n";
@@ -268,7 +269,9 @@ std::string render_steps(const JobDescription& description, const WrapperPaths& 
     s += container_preamble(m, *containers.commands[i], description, paths.sandbox);
     break;
   }
-  if (description.max_runtime) s += watchdog(m, *description.max_runtime);
+  if (description.max_runtime) {
+    s += watchdog(m, std::to_string(description.max_runtime->count()), "0");
+  }
   // No step ran (stopped before the first): the code a TERMed command would have.
   s += "cuttle_halt= cuttle_step= cuttle_rc=143\n";
   for (std::size_t i = 0; i < description.steps.size(); ++i) {
@@ -337,7 +340,9 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
     s += argv.empty()
              ? start_launch(description, paths, m)
              : start_command("", argv, {paths.stdin_path, paths.stdout_path, paths.stderr_path});
-    if (description.max_runtime) s += watchdog(m, *description.max_runtime);
+    if (description.max_runtime) {
+      s += watchdog(m, std::to_string(description.max_runtime->count()), "0");
+    }
     s += kWaitLoop;
   }
   s += "[ -z \"$cuttle_dog\" ] || kill \"$cuttle_dog\" 2>/dev/null\n";
@@ -346,6 +351,17 @@ std::string render_wrapper(const JobDescription& description, const WrapperPaths
   s += "exit \"$cuttle_rc\"\n";
   return s;
 }
+
+std::string render_stop_functions(const std::string& markers, std::chrono::seconds grace) {
+  return stop_functions(markers, grace, "");
+}
+
+std::string render_watchdog(const std::string& markers, const std::string& allocation,
+                            const std::string& elapsed) {
+  return watchdog(markers, allocation, elapsed);
+}
+
+std::string render_wait_loop() { return kWaitLoop; }
 
 std::string allocation_marker(std::chrono::seconds total) {
   return std::to_string(total.count()) + "\n";

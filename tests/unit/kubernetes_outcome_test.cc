@@ -2,10 +2,14 @@
 // (adaptors/kubernetes/testdata/README.md says how), and the Job manifest.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "adaptors/kubernetes/job_manifest.h"
 #include "adaptors/kubernetes/job_outcome.h"
 #include "adaptors/kubernetes/job_steps.h"
+#include "adaptors/kubernetes/pod_wrapper.h"
 #include "cuttle/error.h"
+#include "internal/job_markers.h"
 #include "test_util.h"
 
 namespace cuttle::detail {
@@ -41,10 +45,47 @@ TEST(KubernetesOutcome, OomKilledIsTheReason) {
   EXPECT_EQ(o.reason, "OOMKilled");
 }
 
-TEST(KubernetesOutcome, DeadlineExceededIsExpired) {
+TEST(KubernetesOutcome, TheWrappersDeadlineIsExpiredWithItsRecord) {
+  // Captured: `sleep 60` with max_runtime 3; the pod's wrapper TERMed it at its deadline
+  // and recorded "143 deadline" as the termination message; the Job only says Failed.
+  Outcome o = outcome_of("expired");
+  EXPECT_EQ(o.state, JobState::kExpired) << o.reason;
+  EXPECT_EQ(o.exit_code, 143);
+  EXPECT_EQ(o.reason, deadline_reason(143));
+  EXPECT_EQ(o.native_state, "Failed/BackoffLimitExceeded");
+  ASSERT_TRUE(o.started && o.finished);
+  EXPECT_EQ(*o.finished - *o.started, std::chrono::seconds(3));
+  // A command that exits 0 on the TERM makes the Job Complete: still the deadline's end.
+  nlohmann::json job = fixture("complete.job.json");
+  nlohmann::json pod = fixture("expired.pod.json");
+  pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] = 0;
+  pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] = "0 deadline\n";
+  o = job_outcome(job, pod);
+  EXPECT_EQ(o.state, JobState::kExpired) << o.reason;
+  EXPECT_EQ(o.exit_code, 0);
+}
+
+TEST(KubernetesOutcome, DeadlineExceededWithoutTheWrappersRecordIsTheBackstop) {
   Outcome o = outcome_of("deadline");
   EXPECT_EQ(o.state, JobState::kExpired);
+  EXPECT_EQ(o.reason, kBackstopReason);
   EXPECT_FALSE(o.exit_code.has_value()) << "the pod was still running: no exit code seen";
+  // A record of another end (a TERM from the pod's deletion) is no deadline of the wrapper.
+  nlohmann::json pod = fixture("expired.pod.json");
+  pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] = "143 signal\n";
+  o = job_outcome(fixture("deadline.job.json"), pod);
+  EXPECT_EQ(o.state, JobState::kExpired);
+  EXPECT_EQ(o.reason, kBackstopReason);
+}
+
+TEST(KubernetesOutcome, ForeignOrTornMessagesAreNoRecord) {
+  nlohmann::json pod = fixture("expired.pod.json");
+  for (const char* message : {"143 deadlin", "deadline", "143  deadline", "1430 deadline", ""}) {
+    pod["status"]["containerStatuses"][0]["state"]["terminated"]["message"] = message;
+    Outcome o = job_outcome(fixture("expired.job.json"), pod);
+    EXPECT_EQ(o.state, JobState::kFailed) << message << ": " << o.reason;
+    EXPECT_EQ(o.exit_code, 143) << message;
+  }
 }
 
 TEST(KubernetesOutcome, ImagePullBackOffKeepsTheJobQueuedWithTheReason) {
@@ -115,7 +156,6 @@ JobDescription sample() {
   d.arguments = {"-c", "echo $(hostile) ; 'q'"};
   d.container_image = "localhost/busybox:latest";
   d.environment = {{"A", "x\ny"}};
-  d.max_runtime = std::chrono::seconds(90);
   d.memory_bytes = 64 * 1024 * 1024;
   d.cores_per_task = 2;
   return d;
@@ -128,7 +168,8 @@ TEST(KubernetesManifest, JobIsDeterministicAndRetriesStayInCore) {
   EXPECT_EQ(job_key_from_name(job["metadata"]["name"]), key);
   EXPECT_EQ(job["metadata"]["labels"][kJobKeyLabel], key);
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
-  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"], 90);
+  EXPECT_FALSE(job["spec"].contains("activeDeadlineSeconds"));
+  EXPECT_FALSE(job["metadata"].contains("annotations"));
   EXPECT_FALSE(job["spec"].contains("ttlSecondsAfterFinished"));
   const nlohmann::json& pod = job["spec"]["template"]["spec"];
   EXPECT_EQ(pod["restartPolicy"], "Never");
@@ -139,6 +180,34 @@ TEST(KubernetesManifest, JobIsDeterministicAndRetriesStayInCore) {
   EXPECT_EQ(c["resources"]["limits"]["memory"], "67108864");
   EXPECT_EQ(c["resources"]["requests"]["cpu"], "2");
   EXPECT_EQ(c["env"][0]["value"], "x\ny");
+}
+
+TEST(KubernetesManifest, MaxRuntimeIsTheWrappersWithTheJobsDeadlineAsBackstop) {
+  JobDescription d = sample();
+  d.max_runtime = std::chrono::seconds(90);
+  ManifestOptions options;
+  options.termination_grace_seconds = 7;
+  options.deadline_slack_seconds = 300;
+  const nlohmann::json job = job_manifest(d, "c0123456789abcdef0123", options);
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"], 90 + 7 + 300);
+  EXPECT_EQ(job["metadata"]["annotations"][kAllocationAnnotation], "90");
+  EXPECT_EQ(job["metadata"]["annotations"][kAllocationInPodAnnotation], "90");
+  EXPECT_FALSE(job["metadata"]["annotations"].contains(kDescriptionAnnotation))
+      << "not staged: nothing to stage in or out from another process";
+  const nlohmann::json& c = job["spec"]["template"]["spec"]["containers"][0];
+  ASSERT_EQ(c["command"].size(), 4u);
+  EXPECT_EQ(c["command"][0], "/bin/sh");
+  EXPECT_EQ(c["command"][2], job_wrapper(std::chrono::seconds(7)));
+  // stdin, stdout, stderr, not staged, the allocation; then the command byte for byte.
+  EXPECT_EQ(
+      c["args"],
+      (nlohmann::json::array({"", "", "", "0", "90", "/bin/sh", "-c", "echo $(hostile) ; 'q'"})));
+  EXPECT_EQ(c["terminationMessagePath"], "/dev/termination-log");
+  EXPECT_EQ(c["terminationMessagePolicy"], "File");
+  EXPECT_EQ(backstop_seconds(90, options), 397);
+  EXPECT_EQ(backstop_seconds(std::numeric_limits<std::int64_t>::max() - 1, options),
+            std::numeric_limits<std::int64_t>::max())
+      << "a huge max_runtime must not wrap into a deadline in the past";
 }
 
 TEST(KubernetesManifest, RefusalsNameTheField) {
@@ -205,12 +274,13 @@ TEST(KubernetesManifest, StepsAreInitContainersThenTheMainContainerUnderTheStepW
   EXPECT_EQ(containers_in_order(nlohmann::json{{"spec", pod}}),
             (std::vector<std::string>{"step0", "job"}));
   // The wrapper's flags: wait, job out, job err, hold, last, ignore_error, stdin, stdout,
-  // append, stderr, append; then the command byte for byte.
+  // append, stderr, append, max_runtime; then the command byte for byte.
   EXPECT_EQ(first["command"][0], "/bin/sh");
   EXPECT_EQ(first["args"][4], "0");
   EXPECT_EQ(first["args"][5], "1");
-  EXPECT_EQ(first["args"][11], "/bin/sh");
-  EXPECT_EQ(first["args"][13], "echo $(hostile) ; 'q'");
+  EXPECT_EQ(first["args"][11], "") << "no max_runtime";
+  EXPECT_EQ(first["args"][12], "/bin/sh");
+  EXPECT_EQ(first["args"][14], "echo $(hostile) ; 'q'");
   EXPECT_EQ(last["args"][4], "1");
   EXPECT_EQ(last["args"][7], "/work/count.txt");
   EXPECT_EQ(last["args"][8], "0");
@@ -220,6 +290,33 @@ TEST(KubernetesManifest, StepsAreInitContainersThenTheMainContainerUnderTheStepW
   EXPECT_EQ(first["terminationMessagePath"], "/dev/termination-log");
   EXPECT_EQ(last["resources"]["limits"]["memory"], "67108864");
   EXPECT_EQ(first["volumeMounts"], last["volumeMounts"]);
+}
+
+TEST(KubernetesOutcome, AStepThatRanOutOfTimeMakesTheJobExpired) {
+  // Captured: steps `sleep 1`, `sleep 60`, `true` under max_runtime 4: the second step's
+  // wrapper ended it at the job's deadline (counted from the first step's start), the
+  // third was skipped, the main container exited with the second's code.
+  Outcome o = outcome_of("steps-expired");
+  EXPECT_EQ(o.state, JobState::kExpired) << o.reason;
+  EXPECT_EQ(o.exit_code, 143);
+  EXPECT_EQ(o.reason, deadline_reason(143));
+  EXPECT_EQ(o.step_exit_codes, (std::vector<int>{0, 143}));
+  ASSERT_TRUE(o.started && o.finished);
+  EXPECT_EQ(*o.started, *parse_api_time("2026-12-02T20:51:38Z")) << "the first step's start";
+  EXPECT_EQ(*o.finished - *o.started, std::chrono::seconds(6));
+}
+
+TEST(KubernetesManifest, StepsShareTheMaxRuntime) {
+  JobDescription d = steps_sample();
+  d.max_runtime = std::chrono::seconds(30);
+  const nlohmann::json job = job_manifest(d, "c0123456789abcdef0123", {"localhost/busybox:latest"});
+  const nlohmann::json& pod = job["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["initContainers"][0]["args"][11], "30");
+  EXPECT_EQ(pod["containers"][0]["args"][11], "30");
+  EXPECT_EQ(pod["initContainers"][0]["command"][2],
+            step_wrapper(0, false, std::chrono::seconds(5)));
+  EXPECT_EQ(pod["containers"][0]["command"][2], step_wrapper(1, true, std::chrono::seconds(5)));
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"], 30 + 5 + 600);
 }
 
 TEST(KubernetesManifest, StepRefusalsNameTheStepAndField) {
@@ -263,10 +360,12 @@ TEST(KubernetesOutcome, StepExitCodesAreTheTerminationMessagesOfTheStepsThatRan)
   nlohmann::json job = fixture("steps.job.json");
   job["metadata"]["annotations"].erase(kStepsAnnotation);
   EXPECT_TRUE(job_outcome(job, fixture("steps.pod.json")).step_exit_codes.empty());
-  // A message that is not a number ends the list (never a made-up code).
+  // A message that is not a record ends the list (never a made-up code).
   nlohmann::json pod = fixture("steps.pod.json");
   pod["status"]["initContainerStatuses"][1]["state"]["terminated"]["message"] = "4x";
   EXPECT_EQ(step_exit_codes(pod), (std::vector<int>{5}));
+  pod["status"]["initContainerStatuses"][1]["state"]["terminated"]["message"] = "4 deadline\n";
+  EXPECT_EQ(step_exit_codes(pod), (std::vector<int>{5, 4}));
 }
 
 TEST(KubernetesManifest, NamesThatAreNotOursHaveNoKey) {

@@ -82,6 +82,12 @@ std::optional<ExitMarker> parse_exit_marker(std::string_view text);
 // Parses the steps marker's content (one exit code a line); a torn last line is left out.
 std::vector<int> parse_steps_marker(std::string_view text);
 
+// "exited with code 3", "killed by SIGTERM (exit code 143)".
+std::string describe_exit_code(int code);
+// The reason of a job its wrapper ended at its max_runtime, `code` the recorded exit code:
+// the same words wherever the record was read (a sandbox, a pod's termination message).
+std::string deadline_reason(int code);
+
 struct MarkerState {
   bool exists = false;  // the sandbox's marker directory exists
   std::optional<long> pid;

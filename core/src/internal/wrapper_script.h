@@ -48,6 +48,24 @@ struct WrapperPaths {
 std::string render_wrapper(const JobDescription& description, const WrapperPaths& paths,
                            std::chrono::seconds cancel_grace);
 
+// The pieces of the wrapper that a wrapper rendered elsewhere is built from (the
+// kubernetes pod's, adaptors/kubernetes/pod_wrapper.h), so that a deadline, an extension,
+// a TERM and the escalation mean the same there. `markers` is the directory holding the
+// exit and allocation markers (D/.cuttle).
+// The traps and stop functions: TERM records cause "signal" ("cancel" once the cancelled
+// marker exists), ALRM "deadline"; either TERMs the wrapper's process group and KILLs it
+// `grace` later unless the exit marker was written by then. REQUIRES: the shell variables
+// cuttle_wrapper ($$), cuttle_how, cuttle_child and cuttle_dog (empty) are set before, and
+// cuttle_child is set once the command runs in the background.
+std::string render_stop_functions(const std::string& markers, std::chrono::seconds grace);
+// Starts the watchdog (its pid in cuttle_dog): ALRMs the wrapper once `allocation` seconds
+// less `elapsed` seconds have passed and the allocation marker holds no more. Both are
+// shell words expanding to a number ("90", "$a").
+std::string render_watchdog(const std::string& markers, const std::string& allocation,
+                            const std::string& elapsed);
+// Waits for $cuttle_child through trapped signals; leaves its exit status in cuttle_rc.
+std::string render_wait_loop();
+
 // The allocation marker's content for a total time allocation (max_runtime plus every
 // extension), which the wrapper's watchdog reads when its current allocation runs out.
 // Written at submit for every job with a max_runtime.

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 
 from harness import (IMAGE, NS, api, container_state, eventually, job_yaml, kubectl,
                      kubectl_json, name, needs_kubectl, pods_of, test)
@@ -335,3 +336,39 @@ def patches_change_deadline_and_ttl_but_not_the_template():
     kubectl("patch", "job", job, "-p", '{"spec":{"ttlSecondsAfterFinished":0}}')
     eventually("the TTL set by a strategic merge patch to delete the job",
                lambda: kubectl("get", "job", job, check=False).returncode != 0)
+
+
+@test
+def container_times_are_the_runtimes_own():
+    """startedAt and finishedAt are when the process started and ended (the CRI's times, as
+    a kubelet reports them), not when the node got round to noticing; the running state's
+    startedAt is the terminated state's."""
+    job = name("times")
+    kubectl("create", "-f", "-", stdin=job_yaml(job, ["/bin/sh", "-c", "sleep 3"]))
+    running = eventually("the container to run",
+                         lambda: (container_state(job) or {}).get("running"))
+    kubectl("wait", "--for=condition=complete", f"job/{job}", "--timeout=60s")
+    term = container_state(job)["terminated"]
+    assert term["startedAt"] == running["startedAt"], (running, term)
+    seconds = [time.mktime(time.strptime(term[k], "%Y-%m-%dT%H:%M:%SZ"))
+               for k in ("startedAt", "finishedAt")]
+    assert 3 <= seconds[1] - seconds[0] <= 4, term
+    kubectl("delete", "job", job)
+
+
+@test
+def a_failed_json_patch_test_is_422_and_changes_nothing():
+    """What an optimistic update (test, then replace) relies on: the whole patch or none."""
+    job = name("patchtest")
+    kubectl("create", "-f", "-", stdin=job_yaml(job, ["/bin/sleep", "300"],
+                                                 extra_spec="  activeDeadlineSeconds: 600\n"))
+    path = f"/apis/batch/v1/namespaces/{NS}/jobs/{job}"
+    ops = [{"op": "test", "path": "/spec/activeDeadlineSeconds", "value": 599},
+           {"op": "replace", "path": "/spec/activeDeadlineSeconds", "value": 700}]
+    status, _, body = api("PATCH", path, ops, ctype="application/json-patch+json")
+    assert status == 422, (status, body)
+    assert kubectl_json("get", "job", job)["spec"]["activeDeadlineSeconds"] == 600
+    ops[0]["value"] = 600
+    status, _, body = api("PATCH", path, ops, ctype="application/json-patch+json")
+    assert status == 200 and body["spec"]["activeDeadlineSeconds"] == 700, (status, body)
+    kubectl("delete", "job", job)

@@ -3,6 +3,7 @@ containerStatuses entries the API shows. Also resource quantities ("500m", "64Mi
 
 Pure functions; thread-safe.
 """
+import datetime
 import json
 import re
 
@@ -121,9 +122,19 @@ def termination_message(path):
     return data.decode(errors="replace") or None
 
 
-def terminated(container, cid, image_ref, code, reason, started_at, message=None):
+def runtime_time(unix_seconds, fallback):
+    """An RFC 3339 time from the runtime's own clock reading (podman ps: StartedAt,
+    ExitedAt), as the kubelet reports the CRI's; `fallback` when podman gave none."""
+    if not isinstance(unix_seconds, int) or unix_seconds <= 0:
+        return fallback
+    return datetime.datetime.fromtimestamp(unix_seconds, datetime.timezone.utc) \
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def terminated(container, cid, image_ref, code, reason, started_at, message=None,
+               finished_at=None):
     term = {"exitCode": code, "reason": reason, "startedAt": started_at,
-            "finishedAt": now_iso(), "containerID": f"podman://{cid}"}
+            "finishedAt": finished_at or now_iso(), "containerID": f"podman://{cid}"}
     if message:
         term["message"] = message
     return {"name": container["name"], "image": container.get("image", ""),

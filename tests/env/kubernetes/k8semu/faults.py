@@ -25,6 +25,9 @@ SWITCHES = {
                     "any status shows it finished",
     "stuckTerminating": "the next N pods deleted gracefully stay Terminating until deleted "
                         "with gracePeriodSeconds=0",
+    "slowStart": "the next N pods wait in ContainerCreating before their first container "
+                 "starts, as behind a slow image pull",
+    "slowStartSeconds": "how long slowStart holds each pod (default 5)",
 }
 _FLAGS = ("watchGoneNow", "compact")
 
@@ -34,6 +37,7 @@ class Faults:
         self.lock = threading.Lock()
         self.counts = {}  # (switch, namespace or None) -> requests or pods left
         self.retry_after = {}  # namespace or None -> seconds
+        self.slow_start = {}  # namespace or None -> seconds
         self.error_until = {}  # namespace or None -> monotonic deadline
         self.generations = {}  # namespace or None -> bumped by watchGoneNow
 
@@ -60,6 +64,8 @@ class Faults:
             for key, value in body.items():
                 if key == "retryAfterSeconds":
                     self.retry_after[scope] = value
+                elif key == "slowStartSeconds":
+                    self.slow_start[scope] = value
                 elif key == "status500Seconds":
                     self.error_until[scope] = time.monotonic() + value
                 elif key not in _FLAGS and key != "namespace":
@@ -74,7 +80,7 @@ class Faults:
     def reset(self, ns=None):
         """Clears the switches of namespace `ns`, or all of them when ns is None."""
         with self.lock:
-            for table in (self.counts, self.error_until, self.retry_after):
+            for table in (self.counts, self.error_until, self.retry_after, self.slow_start):
                 for key in [k for k in table
                             if ns is None or (k[1] if isinstance(k, tuple) else k) == ns]:
                     del table[key]
@@ -101,6 +107,14 @@ class Faults:
                     self.counts[(key, scope)] -= 1
                     return True
             return False
+
+    def start_delay(self, ns):
+        """Seconds a pod created now in namespace `ns` waits before its containers start
+        (consumes one slowStart); 0 without the switch."""
+        if not self.take("slowStart", ns):
+            return 0
+        with self.lock:
+            return self.slow_start.get(ns, self.slow_start.get(None, 5))
 
     def check_request(self, ns):
         """Raises the 500 or 429 an API request in namespace `ns` should get now, if any."""

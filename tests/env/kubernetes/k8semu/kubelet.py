@@ -108,6 +108,15 @@ class Kubelet:
                     self.cond.notify_all()
             time.sleep(self.poll_interval)
 
+    def start_time(self, run, name, timeout=10.0):
+        """podman's StartedAt (unix seconds) of container `name`, from the poller's next
+        listing; None if it does not show it within `timeout`."""
+        with self.cond:
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: run.stopping.is_set() or
+                               self.observed.get(name, {}).get("StartedAt"), timeout)
+            return self.observed.get(name, {}).get("StartedAt")
+
     def wait_exited(self, run, names):
         with self.cond:
             self.cond.wait_for(lambda: run.stopping.is_set() or all(
@@ -183,6 +192,11 @@ class PodRun:
             self.stopping.wait()
             raise Stopped()
         self.schedule()
+        delay = self.k.faults.start_delay(self.ns)
+        if delay:
+            self.event("Pulling", f"Pulling image (held {delay} s by the emulator's slowStart "
+                                  f"fault)")
+            self.sleep(delay)
         volumes = self.make_volumes()
         for container in spec.get("initContainers") or []:
             code = self.run_containers([container], volumes, init=True)
@@ -297,8 +311,10 @@ class PodRun:
                 return 128
             cid = proc.stdout.decode().strip()
             self.names[c["name"]] = name
-            started[c["name"]] = (cid, now_iso())
             self.started = True
+            # The runtime's own start time, as a kubelet reports the CRI's: on a loaded
+            # machine `podman run` returns seconds after the process started.
+            started[c["name"]] = (cid, ct.runtime_time(self.k.start_time(self, name), now_iso()))
             self.event("Started", f"Started container {c['name']}")
             if self.stopping.is_set():
                 raise Stopped()
@@ -322,9 +338,11 @@ class PodRun:
             cid, started_at = started[c["name"]]
             if code != 0 and self.k.podman.oom_killed(self.names[c["name"]], cid):
                 reason = "OOMKilled"
+            # The runtime's end time: the poller may see the exit seconds late.
             self._set_container(ct.terminated(
                 c, cid, refs[c["name"]], code, reason, started_at,
-                ct.termination_message(self.termination_file(c))), init)
+                ct.termination_message(self.termination_file(c)),
+                ct.runtime_time(entry.get("ExitedAt"), None)), init)
             first_bad = first_bad or code
         return first_bad
 
