@@ -47,9 +47,6 @@ if [ ! -s "$base" ]; then
   }
   tmp=$(mktemp -d /var/tmp/cuttle-bootstrap.XXXXXX)
   log "bootstrapping a minimal $suite into $tmp"
-  # mktemp made it 0700 and tar records "." with that mode: a root whose "/" only root may
-  # enter refuses every other user /bin/sh (munge's, postgres's and sshd's package scripts).
-  chmod 755 "$tmp"
   debootstrap --variant=minbase "$suite" "$tmp" "$mirror" >&2
   tar -C "$tmp" -cf "$base.partial" .
   mv "$base.partial" "$base"
@@ -64,7 +61,10 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$base"
-chmod 755 "$root" # "/" as on every Debian machine, whatever mode an older cached base holds
+# mktemp made both the bootstrap directory and this one 0700, and tar restores the mode the
+# base recorded for ".": a "/" only root may enter refuses every other user /bin/sh
+# (munge's, postgres's and sshd's package scripts). "/" is 0755 as on every Debian machine.
+chmod 755 "$root"
 mkdir -p "$root/work/$name" "$root/work/shared"
 # The checkout as it is (uncommitted changes too), without build trees.
 tar -C "$checkout" --exclude='./build' --exclude='./build-*' -cf - . | tar -C "$root/work/$name" -xf -
