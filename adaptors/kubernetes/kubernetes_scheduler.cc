@@ -218,6 +218,24 @@ void KubernetesScheduler::update(const std::string& id) {
       return;
     }
   }
+  if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
+    // The informer is still behind (a loaded API server delivers watch events late): ask
+    // the API server itself before an exit code is declared unknown.
+    std::optional<nlohmann::json> pod = fetch_newest_pod(id);
+    if (!pod) {  // unreachable now: ask again next round rather than guess
+      std::lock_guard lock(mutex_);
+      jobs_.at(id).dirty = true;
+      return;
+    }
+    if (pod->is_object()) {
+      Outcome fetched = job_outcome(*object, *pod);
+      if (fetched.exit_code || fetched.state == JobState::kExpired) {
+        outcome = fetched;
+        std::lock_guard lock(mutex_);
+        jobs_.at(id).pod = *pod;
+      }
+    }
+  }
   if (is_final(outcome.state)) {
     std::lock_guard lock(mutex_);
     jobs_.at(id).final_outcome = outcome;
@@ -340,6 +358,24 @@ std::vector<std::string> KubernetesScheduler::find_by_name(const std::string& na
   return ids;
 }
 
+std::optional<nlohmann::json> KubernetesScheduler::fetch_newest_pod(const std::string& id) {
+  ApiResponse pods;
+  try {
+    pods = api_->request("GET", collection("/api/v1", "pods") +
+                                    "?labelSelector=" + std::string(kJobKeyLabel) + "%3D" + id);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (pods.status != 200) return std::nullopt;
+  const nlohmann::json list = nlohmann::json::parse(pods.body, nullptr, false);
+  if (!list.is_object()) return std::nullopt;
+  nlohmann::json newest;
+  for (const nlohmann::json& pod : list.value("items", nlohmann::json::array())) {
+    if (newest.is_null() || created_at(pod) >= created_at(newest)) newest = pod;
+  }
+  return newest;
+}
+
 void KubernetesScheduler::track(const std::string& id) {
   {
     std::lock_guard lock(mutex_);
@@ -371,21 +407,21 @@ void KubernetesScheduler::track(const std::string& id) {
   job_informer_->wait_synced(kSyncWait);
   pod_informer_->wait_synced(kSyncWait);
   // Its newest pod before it is registered: the poll loop must not finish it without.
-  nlohmann::json newest;
-  ApiResponse pods = api_->request("GET", collection("/api/v1", "pods") + "?labelSelector=" +
-                                              std::string(kJobKeyLabel) + "%3D" + id);
-  if (pods.status == 200) {
-    for (const nlohmann::json& pod :
-         nlohmann::json::parse(pods.body).value("items", nlohmann::json::array())) {
-      if (newest.is_null() || created_at(pod) >= created_at(newest)) newest = pod;
-    }
-  }
+  nlohmann::json newest = fetch_newest_pod(id).value_or(nullptr);
   {
     std::lock_guard lock(mutex_);
     if (jobs_.count(id)) return;
     Job& job = jobs_[id];
     job.created = true;
     job.pod = newest;
+    // The informer drops a pod's events until its job is registered: what it delivered
+    // between the read above and now is in its cache, and what comes later reaches
+    // on_pod_event. Either way nothing the pod said is missed.
+    if (newest.is_object()) {
+      if (auto cached_pod = pod_informer_->get(newest["metadata"].value("name", ""))) {
+        job.pod = std::move(*cached_pod);
+      }
+    }
     job.submitted =
         parse_api_time(object["metadata"].value("creationTimestamp", "")).value_or(Clock::now());
     const nlohmann::json annotations =

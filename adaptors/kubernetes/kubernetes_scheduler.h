@@ -88,6 +88,9 @@ class KubernetesScheduler : public SchedulerBase,
   void on_pod_event(const std::string& type, const nlohmann::json& object);
   // Recomputes a job's status from the caches; publishes it or queues the finish.
   void update(const std::string& id);
+  // The newest of the job's pods, read from the API server (null if it has none;
+  // nullopt if the read failed): the truth when the pod informer may be behind.
+  std::optional<nlohmann::json> fetch_newest_pod(const std::string& id);
   JobStatus status_from(const std::string& id, const Job& job, const Outcome& outcome) const;
   bool poll_round();
   void housekeep(const std::string& id, TimePoint now);

@@ -90,6 +90,22 @@ TEST_F(KubernetesTest, PodDeletedBeforeItWasSeenFinishingIsErrorWithUnknownExitC
   EXPECT_FALSE(status.exit_code.has_value()) << "an exit code never observed is not 0";
 }
 
+// A loaded API server may deliver the Job's Failed condition long before the pod's
+// terminated status (separate watch streams): the exit code is read from the server, not
+// declared unknown because the pod informer is behind.
+TEST_F(KubernetesTest, ExitCodeIsFoundWhileThePodWatchLagsTheJobWatch) {
+  auto scheduler = open();
+  const std::string id = scheduler->submit(shell("sleep 2; exit 3"));
+  ASSERT_TRUE(scheduler->wait_until_running(id, 60s).running());
+  fault({{"podWatchLagSeconds", 20}});
+  const auto asked = std::chrono::steady_clock::now();
+  JobStatus status = scheduler->wait_until_done(id, 60s);
+  EXPECT_EQ(status.state, JobState::kFailed) << status.reason;
+  EXPECT_EQ(status.exit_code, 3) << status.reason;
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 18s)
+      << "the outcome waited for the lagging pod watch instead of asking the server";
+}
+
 TEST_F(KubernetesTest, JobDeletedBehindOurBackBeforeItFinishedIsError) {
   auto scheduler = open();
   const std::string id = scheduler->submit(shell("sleep 30"));

@@ -139,6 +139,9 @@ def watch(h, resource, ns):
         left = deadline - time.monotonic()
         if left <= 0:
             break
+        if resource == "pods" and faults.pod_watch_lagging(ns):
+            time.sleep(min(left, 0.2))  # hold the events: they are sent when the lag ends
+            continue
         try:
             events, newest = store.events_after(last, resource, min(left, 1.0))
         except ApiError as e:

@@ -28,6 +28,8 @@ SWITCHES = {
     "slowStart": "the next N pods wait in ContainerCreating before their first container "
                  "starts, as behind a slow image pull",
     "slowStartSeconds": "how long slowStart holds each pod (default 5)",
+    "podWatchLagSeconds": "for the next N seconds pod watches deliver nothing; what happened "
+                          "meanwhile is sent when the lag ends, as from a loaded API server",
 }
 _FLAGS = ("watchGoneNow", "compact")
 
@@ -39,6 +41,7 @@ class Faults:
         self.retry_after = {}  # namespace or None -> seconds
         self.slow_start = {}  # namespace or None -> seconds
         self.error_until = {}  # namespace or None -> monotonic deadline
+        self.pod_lag_until = {}  # namespace or None -> monotonic deadline
         self.generations = {}  # namespace or None -> bumped by watchGoneNow
 
     def _validate(self, body):
@@ -68,6 +71,8 @@ class Faults:
                     self.slow_start[scope] = value
                 elif key == "status500Seconds":
                     self.error_until[scope] = time.monotonic() + value
+                elif key == "podWatchLagSeconds":
+                    self.pod_lag_until[scope] = time.monotonic() + value
                 elif key not in _FLAGS and key != "namespace":
                     self.counts[(key, scope)] = value
             if body.get("watchGoneNow"):
@@ -80,7 +85,8 @@ class Faults:
     def reset(self, ns=None):
         """Clears the switches of namespace `ns`, or all of them when ns is None."""
         with self.lock:
-            for table in (self.counts, self.error_until, self.retry_after, self.slow_start):
+            for table in (self.counts, self.error_until, self.retry_after, self.slow_start,
+                          self.pod_lag_until):
                 for key in [k for k in table
                             if ns is None or (k[1] if isinstance(k, tuple) else k) == ns]:
                     del table[key]
@@ -93,6 +99,12 @@ class Faults:
                     "status500SecondsLeft": {str(ns): round(t - now, 1)
                                              for ns, t in self.error_until.items() if t > now},
                     "switches": SWITCHES}
+
+    def pod_watch_lagging(self, ns):
+        """True while pod watches in namespace `ns` hold their events back."""
+        with self.lock:
+            now = time.monotonic()
+            return any(self.pod_lag_until.get(scope, 0) > now for scope in (ns, None))
 
     def generation(self, ns):
         """Changes whenever watchGoneNow is set for `ns` or for every namespace."""
