@@ -127,6 +127,8 @@ class JobService {
   Prepared prepare(const JobRequest& request);
   // After the job's row is committed: memory, the submit queue, watchers.
   void accepted(const std::shared_ptr<Entry>& entry);
+  // Many accepts were waiting for their commit a moment ago: a burst is arriving.
+  bool accepting_in_a_burst() const;
   std::shared_ptr<Scheduler> scheduler(const std::string& name) const;
   void check_dependencies(const JobDescription& description, const std::string& scheduler_name);
   JobDescription with_backend_dependencies(JobDescription description);
@@ -213,7 +215,8 @@ class JobService {
   std::deque<std::string> submit_queue_;
   std::size_t inserts_in_flight_ = 0;  // submit_async()s the store has not answered yet
   std::condition_variable inserts_done_;
-  std::vector<std::string> unfound_;  // lost submit answers still to search for
+  std::atomic<std::int64_t> deep_accept_ns_{0};  // steady clock: kBurstDepth accepts in flight
+  std::vector<std::string> unfound_;             // lost submit answers still to search for
   std::deque<Observation> observations_;
 
   std::mutex change_mutex_;

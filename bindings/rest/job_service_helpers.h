@@ -18,5 +18,8 @@ std::string dump(const nlohmann::json& j);
 JobStatus error_status(const std::string& message);
 // The sandbox directory a stored status document names; empty when it names none.
 std::string sandbox_of(const std::string& status_json);
+// A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", from the kernel's
+// random source: one getrandom(2) call, no file opened (ids are made per request).
+std::string random_uuid();
 
 }  // namespace cuttle::rest::service_detail

@@ -3,8 +3,6 @@
 // submit() has returned the backend id.
 #include "bindings/rest/job_service.h"
 
-#include <Poco/UUIDGenerator.h>
-
 #include <thread>
 
 #include "bindings/rest/executable_check.h"
@@ -23,6 +21,21 @@ using service_detail::dump;
 using service_detail::error_status;
 using service_detail::now_ms;
 
+namespace {
+// Launching yields to a burst of submits (see submit_loop): a burst is kBurstDepth or
+// more accepts waiting for their group commit within the last kBurstWindow; a worker
+// lets it go first for at most kLaunchYield per job.
+constexpr std::size_t kBurstDepth = 16;
+constexpr std::chrono::milliseconds kBurstWindow{10};
+constexpr std::chrono::milliseconds kLaunchYield{20};
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 std::string JobService::submit(const JobRequest& request) {
   Prepared prepared = prepare(request);
   store_->insert_job(prepared.row, prepared.event);
@@ -34,7 +47,9 @@ void JobService::submit_async(const JobRequest& request, Submitted done) {
   Prepared prepared = prepare(request);
   {
     std::lock_guard lock(queue_mutex_);
-    ++inserts_in_flight_;
+    if (++inserts_in_flight_ >= kBurstDepth) {
+      deep_accept_ns_.store(steady_ns(), std::memory_order_relaxed);
+    }
   }
   store_->insert_job_async(
       std::move(prepared.row), std::move(prepared.event),
@@ -48,9 +63,9 @@ void JobService::submit_async(const JobRequest& request, Submitted done) {
 
 JobService::Prepared JobService::prepare(const JobRequest& request) {
   auto entry = std::make_shared<Entry>();
-  entry->id = request.id.empty() ? Poco::UUIDGenerator::defaultGenerator().createRandom().toString()
-                                 : request.id;
+  entry->id = request.id.empty() ? service_detail::random_uuid() : request.id;
   entry->scheduler_name = request.scheduler.empty() ? config_.default_scheduler : request.scheduler;
+  const JobDescription description = to_job_description(request, entry->id);
   if (auto sched = scheduler(entry->scheduler_name)) {
     const Capabilities capabilities = sched->capabilities();
     // (A step's executable may be written by a step before it, and modules, pre_launch or a
@@ -66,12 +81,12 @@ JobService::Prepared JobService::prepare(const JobRequest& request) {
       }
     }
     // Refused now, as a 400 naming the field, rather than as an ERROR job later.
-    if (auto refused = detail::unsupported_resource(to_job_description(request, entry->id),
-                                                    capabilities, sched->adaptor_name())) {
+    if (auto refused =
+            detail::unsupported_resource(description, capabilities, sched->adaptor_name())) {
       throw RequestError(400, refused->field, refused->reason);
     }
   }
-  check_dependencies(to_job_description(request, entry->id), entry->scheduler_name);
+  check_dependencies(description, entry->scheduler_name);
   entry->request = request;
   entry->echo = request_to_json(request);
   entry->created_ms = now_ms();
@@ -97,16 +112,26 @@ JobService::Prepared JobService::prepare(const JobRequest& request) {
   return prepared;
 }
 
+bool JobService::accepting_in_a_burst() const {
+  return steady_ns() - deep_accept_ns_.load(std::memory_order_relaxed) <
+         std::chrono::nanoseconds(kBurstWindow).count();
+}
+
 void JobService::accepted(const std::shared_ptr<Entry>& entry) {
   {
     std::unique_lock lock(cache_mutex_);
     cache_[entry->id] = entry;
   }
+  bool was_empty = false;
   {
     std::lock_guard lock(queue_mutex_);
+    was_empty = submit_queue_.empty();
     submit_queue_.push_back(entry->id);
   }
-  queue_wake_.notify_one();
+  // Only the first job of a burst wakes a worker; a worker that takes one and leaves more
+  // wakes the next (submit_loop). Every accept waking one cost a burst thousands of
+  // context switches on the cores that answer it.
+  if (was_empty) queue_wake_.notify_one();
   ++metrics_.jobs_submitted;
   {
     std::lock_guard lock(change_mutex_);
@@ -165,8 +190,23 @@ void JobService::submit_loop() {
       std::unique_lock lock(queue_mutex_);
       queue_wake_.wait(lock, [&] { return stopping_ || !submit_queue_.empty(); });
       if (stopping_) return;
+      // Launching yields to a burst of submits: while one is arriving, a worker waits (at
+      // most kLaunchYield per job) before it launches. The answers clients wait for come
+      // first; their jobs are durable and launch right after, and a saturating stream
+      // still launches (the wait is bounded).
+      const auto yield_until = std::chrono::steady_clock::now() + kLaunchYield;
+      bool deferred = false;
+      while (!stopping_ && std::chrono::steady_clock::now() < yield_until &&
+             accepting_in_a_burst()) {
+        deferred = true;
+        queue_wake_.wait_for(lock, std::chrono::milliseconds(2));
+      }
+      if (deferred) ++metrics_.launches_deferred;
+      if (stopping_) return;
+      if (submit_queue_.empty()) continue;
       id = submit_queue_.front();
       submit_queue_.pop_front();
+      if (!submit_queue_.empty()) queue_wake_.notify_one();  // the next worker goes too
     }
     try {
       submit_one(id);

@@ -27,6 +27,7 @@ struct Metrics {
   std::atomic<std::uint64_t> jobs_adopted{0};   // taken over from instances whose lease expired
   std::atomic<std::uint64_t> writes_fenced{0};  // refused: the job was adopted by another
   std::atomic<std::uint64_t> callbacks_fenced{0};
+  std::atomic<std::uint64_t> launches_deferred{0};  // waited behind a burst of submits
 
   void count_response(int status);
   // `jobs_by_state` maps reference state words to the number of jobs this process holds.

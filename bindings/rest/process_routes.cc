@@ -1,8 +1,7 @@
 #include "bindings/rest/process_routes.h"
 
-#include <Poco/UUIDGenerator.h>
-
 #include "bindings/rest/event_stream.h"
+#include "bindings/rest/job_service_helpers.h"
 #include "bindings/rest/mac_auth.h"
 #include "bindings/rest/process_request.h"
 #include "bindings/rest/status_document.h"
@@ -106,7 +105,7 @@ class ProcessApi {
 
   HttpResponse submit(const HttpRequest& request) {
     const std::string project = authenticate(request, config());
-    const std::string id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    const std::string id = service_detail::random_uuid();
     ProcessSubmission accepted;
     try {
       accepted = parse_process_request(request.body, project, id, service_.config());

@@ -1,11 +1,10 @@
 #include "bindings/rest/tes_routes.h"
 
-#include <Poco/UUIDGenerator.h>
-
 #include <algorithm>
 #include <filesystem>
 
 #include "bindings/rest/http_api.h"
+#include "bindings/rest/job_service_helpers.h"
 #include "bindings/rest/tes_task.h"
 #include "cuttle/version.h"
 
@@ -69,7 +68,7 @@ class Tes {
   }
 
   HttpResponse create(const HttpRequest& request) {
-    const std::string staging = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    const std::string staging = service_detail::random_uuid();
     JobRequest job;
     try {
       job = tes::parse_tes_task(request.body, service_.config(), staging);

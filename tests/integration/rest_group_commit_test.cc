@@ -199,6 +199,57 @@ TEST(RestGroupCommit, PostgresqlEveryAnsweredSubmitIsStoredAfterKillNine) {
 }
 
 // PostgreSQL refuses text that is not UTF-8, and aborts the whole transaction with it.
+// Launching yields to a burst of submits (job_service_submit.cc), but only for a bounded
+// time per job: while 48 clients keep the service answering, jobs still start, and every
+// accepted job runs once the burst is over.
+TEST(RestGroupCommit, LaunchesYieldToABurstButAreNotStarvedByIt) {
+  TempDir dir("burst");
+  const std::uint16_t port = free_port();
+  fs::create_directories(dir.path() + "/jobs");
+  write_file(dir.path() + "/config.json", base_config(dir.path(), port).dump());
+  ServiceProcess service(dir.path() + "/config.json", dir.path() + "/service.log");
+  ASSERT_TRUE(service.start(port)) << service.log();
+  const json request = {{"jobdir", dir.path() + "/jobs"}, {"executable", "/bin/true"}};
+  std::atomic<bool> stop{false};
+  std::atomic<int> accepted{0}, refused{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 48; ++c) {
+    clients.emplace_back([&] {
+      while (!stop) {
+        (http("POST", port, "/job", request.dump()).status == 201 ? accepted : refused)++;
+      }
+    });
+  }
+  // While the burst goes on: some of its jobs have run to the end.
+  std::size_t done_during_burst = 0;
+  const bool started = testing::eventually(
+      [&] {
+        const auto r = http("GET", port, "/job?state=DONE&limit=20");
+        done_during_burst = r.status == 200 ? json::parse(r.body).size() : 0;
+        return done_during_burst >= 10;
+      },
+      std::chrono::seconds(20));
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_TRUE(started) << "only " << done_during_burst << " jobs ended while " << accepted
+                       << " were accepted: launching starved behind the burst";
+  EXPECT_EQ(refused, 0);
+  const std::string metrics = http("GET", port, "/metrics").body;
+  const auto at = metrics.find("\ncuttle_launches_deferred_total ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GT(std::stoul(metrics.substr(at + 32)), 0u) << "the burst never made a launch wait";
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        const auto r = http("GET", port, "/job?state=INITIAL,PENDING,RUNNING&limit=1");
+        return r.status == 200 && json::parse(r.body).empty();
+      },
+      std::chrono::seconds(120)))
+      << service.log();
+  const auto all = json::parse(http("GET", port, "/job?state=DONE").body);
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(accepted.load())) << "every accepted job ran";
+  EXPECT_EQ(service.stop(), 0);
+}
+
 TEST(RestGroupCommit, PostgresqlRowTheDatabaseRefusesFailsAloneInItsGroup) {
   if (!std::getenv("CUTTLE_PG_CONNECTION")) GTEST_SKIP() << "CUTTLE_PG_CONNECTION not set";
   testing::ScratchDatabase database;
