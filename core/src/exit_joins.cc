@@ -18,8 +18,21 @@ namespace cuttle::detail {
 namespace {
 
 struct Entry {
+  Entry() = default;
+  Entry(const Entry&) = delete;
+  Entry& operator=(const Entry&) = delete;
+  // Only an entry the exit's sweep already let go of is released with its thread unjoined:
+  // one handed over while the sweep ran (run_in_background stores the thread after the
+  // sweep cleared the list), released by its own thread as it ends or by the hand-over.
+  // The process is exiting and was told not to wait for it: let it go, as the sweep does.
+  // (A joinable std::thread destroyed is std::terminate: "terminate called without an
+  // active exception" at exit, found by CI.)
+  ~Entry() {
+    if (handed && handed->joinable()) handed->detach();
+  }
+
   std::function<void()> request_stop;  // empty for a thread only handed over
-  std::optional<std::thread> handed;   // set by join_at_exit
+  std::optional<std::thread> handed;   // set by join_at_exit and run_in_background
   std::thread::id id;
   bool ended = false;              // guarded by Registry::mutex
   bool awaiting_handover = false;  // run_in_background has not stored the thread yet

@@ -200,8 +200,8 @@ TEST(RestGroupCommit, PostgresqlEveryAnsweredSubmitIsStoredAfterKillNine) {
 
 // PostgreSQL refuses text that is not UTF-8, and aborts the whole transaction with it.
 // Launching yields to a burst of submits (job_service_submit.cc), but only for a bounded
-// time per job: while 48 clients keep the service answering, jobs still start, and every
-// accepted job runs once the burst is over.
+// time per job: while 48 keep-alive clients keep the service answering without a pause,
+// jobs still start and end, and every accepted job runs once the burst is over.
 TEST(RestGroupCommit, LaunchesYieldToABurstButAreNotStarvedByIt) {
   TempDir dir("burst");
   const std::uint16_t port = free_port();
@@ -213,10 +213,24 @@ TEST(RestGroupCommit, LaunchesYieldToABurstButAreNotStarvedByIt) {
   std::atomic<bool> stop{false};
   std::atomic<int> accepted{0}, refused{0};
   std::vector<std::thread> clients;
+  const std::string body = request.dump();
   for (int c = 0; c < 48; ++c) {
+    // Keep-alive connections, each sending its next request as soon as it is answered:
+    // the burst never pauses, so launches run only because the yield is bounded.
     clients.emplace_back([&] {
+      Poco::Net::HTTPClientSession session("127.0.0.1", port);
+      session.setKeepAlive(true);
+      session.setTimeout(Poco::Timespan(20, 0));
       while (!stop) {
-        (http("POST", port, "/job", request.dump()).status == 201 ? accepted : refused)++;
+        Poco::Net::HTTPRequest post("POST", "/job", Poco::Net::HTTPMessage::HTTP_1_1);
+        post.setKeepAlive(true);
+        post.setContentType("application/json");
+        post.setContentLength(static_cast<std::streamsize>(body.size()));
+        session.sendRequest(post) << body;
+        Poco::Net::HTTPResponse response;
+        std::string answer;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+        (response.getStatus() == 201 ? accepted : refused)++;
       }
     });
   }
