@@ -208,19 +208,18 @@ void KubernetesScheduler::update(const std::string& id) {
   Outcome outcome = job_outcome(*object, job.pod);
   if (!is_final(outcome.state)) deliver_allocation(id, job, *object, false);
   if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
-    // The pod's informer may lag the Job's: give its last status a moment to arrive
-    // before an exit code is declared unknown.
-    std::lock_guard lock(mutex_);
-    Job& stored = jobs_.at(id);
-    if (!stored.final_seen) stored.final_seen = Clock::now();
-    if (Clock::now() - *stored.final_seen < kPodLagGrace) {
-      stored.dirty = true;
-      return;
+    // Before an exit code is declared unknown: the pod's informer may lag the Job's, so
+    // its last status gets a moment to arrive; if the informer is still behind after that
+    // (a loaded API server delivers watch events late), the API server itself is asked.
+    {
+      std::lock_guard lock(mutex_);
+      Job& stored = jobs_.at(id);
+      if (!stored.final_seen) stored.final_seen = Clock::now();
+      if (Clock::now() - *stored.final_seen < kPodLagGrace) {
+        stored.dirty = true;
+        return;
+      }
     }
-  }
-  if (is_final(outcome.state) && !outcome.exit_code && outcome.state != JobState::kExpired) {
-    // The informer is still behind (a loaded API server delivers watch events late): ask
-    // the API server itself before an exit code is declared unknown.
     std::optional<nlohmann::json> pod = fetch_newest_pod(id);
     if (!pod) {  // unreachable now: ask again next round rather than guess
       std::lock_guard lock(mutex_);

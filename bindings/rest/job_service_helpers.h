@@ -1,4 +1,4 @@
-// Small helpers the job_service_*.cc files share. Internal to JobService.
+// Small helpers the job_service_*.cc files and the contracts' routes share.
 // Thread-safety: pure functions.
 #pragma once
 

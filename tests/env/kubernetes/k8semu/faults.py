@@ -100,11 +100,16 @@ class Faults:
                                              for ns, t in self.error_until.items() if t > now},
                     "switches": SWITCHES}
 
+    def _before(self, deadlines, ns):
+        """True while a deadline of namespace `ns`, or of every namespace, is ahead.
+        REQUIRES: self.lock held."""
+        now = time.monotonic()
+        return any(deadlines.get(scope, 0) > now for scope in (ns, None))
+
     def pod_watch_lagging(self, ns):
         """True while pod watches in namespace `ns` hold their events back."""
         with self.lock:
-            now = time.monotonic()
-            return any(self.pod_lag_until.get(scope, 0) > now for scope in (ns, None))
+            return self._before(self.pod_lag_until, ns)
 
     def generation(self, ns):
         """Changes whenever watchGoneNow is set for `ns` or for every namespace."""
@@ -131,8 +136,7 @@ class Faults:
     def check_request(self, ns):
         """Raises the 500 or 429 an API request in namespace `ns` should get now, if any."""
         with self.lock:
-            now = time.monotonic()
-            if any(self.error_until.get(scope, 0) > now for scope in (ns, None)):
+            if self._before(self.error_until, ns):
                 raise ApiError(500, "Internal error occurred: injected by the emulator's "
                                     "status500Seconds fault", "InternalError")
             retry = self.retry_after.get(ns, self.retry_after.get(None, 1))
