@@ -278,6 +278,7 @@ void BatchScheduler::finish_in(JobStatus& status, const std::string& sandbox_pat
   const std::string key = sandbox_path.substr(sandbox_path.rfind('/') + 1);
   // A sandbox under another root, or an array element's directory (its array finishes).
   if (sandbox_path != join_path(root, key)) return;
+  write_backend_records();  // before the sandbox may go
   Sandbox sandbox(files_, root, key);
   FinishPlan plan;
   plan.stage_out =
@@ -328,6 +329,7 @@ std::vector<std::string> BatchScheduler::active_ids() const {
 }
 
 bool BatchScheduler::poll_round() {
+  write_backend_records();
   const std::vector<std::string> active = active_ids();
   bool changed = false;
   if (!active.empty()) {

@@ -158,10 +158,29 @@ BatchScheduler::BatchScheduler(std::string adaptor_name, Location location,
                        : nullptr),
       poll_(settings_.poll_min, settings_.poll_max) {}
 
-BatchScheduler::~BatchScheduler() = default;
+BatchScheduler::~BatchScheduler() { write_backend_records(); }
+
+void BatchScheduler::queue_backend_record(const std::string& markers, const std::string& id) {
+  std::lock_guard lock(backend_records_mutex_);
+  backend_records_.emplace_back(markers, id);
+}
+
+void BatchScheduler::write_backend_records() {
+  std::lock_guard lock(backend_records_mutex_);
+  for (const auto& [markers, id] : backend_records_) {
+    try {
+      files_->write_file(join_path(markers, kBackendFile), id + "\n", 0644);
+    } catch (const std::exception& e) {
+      log(LogLevel::kWarn, kComponent, "could not record the backend id",
+          {{"id", id}, {"error", e.what()}});
+    }
+  }
+  backend_records_.clear();
+}
 
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
-                                  const CommandOptions& options) {
+                                  const CommandOptions& options,
+                                  const std::function<std::string()>* input) {
   CommandOptions bounded = options;
   if (!bounded.timeout && settings_.command_timeout.count() > 0) {
     bounded.timeout = settings_.command_timeout;
@@ -169,7 +188,8 @@ CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
   ++commands_run_;
   try {
     const auto begin = std::chrono::steady_clock::now();
-    CommandResult result = runner_->run(argv, bounded);
+    CommandResult result = input != nullptr ? runner_->run_with_input(argv, *input, bounded)
+                                            : runner_->run(argv, bounded);
     if (log_enabled(LogLevel::kDebug)) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - begin);
@@ -255,12 +275,14 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   const std::string root = sandbox_root();
   files_->create_directories(root, 0700);
   Sandbox sandbox(files_, root, key);
-  // The sandbox appears with its job name: a crash after this is found again by it.
-  sandbox.create({{join_path(kMarkerDir, kJobNameFile), job_name + "\n"}},
-                 sanitized_job_name(description.name));
   const std::string markers = join_path(sandbox.path(), kMarkerDir);
-  std::string id;
-  try {
+  // Writes the sandbox and returns the job script. Where the submit command reads the
+  // script from stdin, this runs while the command starts up (run_with_input): the
+  // command reads no byte of the script, so cannot submit, before the sandbox is whole.
+  auto prepare = [&]() -> std::string {
+    // The sandbox appears with its job name: a crash after this is found again by it.
+    sandbox.create({{join_path(kMarkerDir, kJobNameFile), job_name + "\n"}},
+                   sanitized_job_name(description.name));
     LocalFileSystem client;
     sandbox.stage_in(client, description);
 
@@ -300,22 +322,25 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     context.working_directory = paths.working_directory;
     context.scheduler_stdout = join_path(markers, "batch.out");
     context.scheduler_stderr = join_path(markers, "batch.err");
-    const std::string script =
-        render_job_script(dialect_->render_directives(scheduler_view(description), context),
-                          wrapper_path, description.array ? array_job_prelude(sandbox.path()) : "");
-
-    CommandOptions options;
+    return render_job_script(dialect_->render_directives(scheduler_view(description), context),
+                             wrapper_path,
+                             description.array ? array_job_prelude(sandbox.path()) : "");
+  };
+  std::string id;
+  try {
     std::vector<std::string> argv;
+    std::function<std::string()> input;
     if (dialect_->submit_reads_stdin()) {
-      options.stdin_text = script;
       argv = dialect_->submit_argv({});
+      input = prepare;
     } else {
+      const std::string script = prepare();
       const std::string script_path = join_path(markers, "job.sh");
       files_->write_file(script_path, script, 0755);
       argv = dialect_->submit_argv(script_path);
     }
     try {
-      id = submit_with_backoff(argv, options, job_name);
+      id = submit_with_backoff(argv, input, job_name);
       // Torque names an array "12[].server": its elements are "12[INDEX]".
       if (description.array) id = dialect_->canonical_id(erase_brackets(id));
     } catch (const ConnectionFailed&) {
@@ -334,12 +359,7 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
     }
     throw;
   }
-  try {
-    files_->write_file(join_path(markers, kBackendFile), id + "\n", 0644);
-  } catch (const Error& e) {
-    log(LogLevel::kWarn, kComponent, "could not record the backend id",
-        {{"id", id}, {"error", e.what()}});
-  }
+  queue_backend_record(markers, id);
   if (description.array) {
     register_array(id, sandbox.path(), job_name, *description.array, description);
     for (const std::string& element : element_ids(id)) {
@@ -365,8 +385,13 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
 }
 
 std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& argv,
-                                                const CommandOptions& options,
+                                                const std::function<std::string()>& input,
                                                 const std::string& job_name) {
+  std::optional<std::string> script;  // prepared once, fed to every try
+  const std::function<std::string()> once = [&] {
+    if (!script) script = input();
+    return *script;
+  };
   const auto give_up_at = std::chrono::steady_clock::now() + settings_.submit_busy_wait;
   std::chrono::milliseconds pause{1000};
   for (bool first = true;; first = false) {
@@ -380,7 +405,7 @@ std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& 
           return found.front();
         }
       }
-      CommandResult result = run(argv, options);
+      CommandResult result = input ? run(argv, {}, &once) : run(argv);
       const CommandOutcome outcome = dialect_->classify(argv, result);
       if (outcome != CommandOutcome::kSchedulerDown) {
         raise_for(argv, outcome, result);

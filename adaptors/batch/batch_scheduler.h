@@ -92,7 +92,9 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
     MissingClock missing;
   };
 
-  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {});
+  // With `input`, the command's stdin is what it returns (CommandRunner::run_with_input).
+  CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {},
+                    const std::function<std::string()>* input = nullptr);
   // Runs argv and turns scheduler-down / failure outcomes into exceptions; returns the
   // outcome (kOk, kUnknownJob, kForbidden or kAccountingDisabled) and the result.
   // Throws ConnectionFailed when the controller did not answer, CommandFailed when the
@@ -102,13 +104,16 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::pair<CommandOutcome, CommandResult> run_classified(const std::vector<std::string>& argv,
                                                           const CommandOptions& options = {});
   std::string sandbox_root();
-  // Runs the submit command; while the controller is busy or away, backs off (1 s, then
-  // doubling to 30 s) for up to submit_busy_wait, first asking whether an earlier try
-  // reached it after all (the job name carries our key). Throws ConnectionFailed after.
   // Blocks until submit.interval and submit.max.in.flight allow one more submit.
   void wait_for_submit_slot();
+  // Runs the submit command, fed the script `input` returns (called once, while the first
+  // try starts up) unless `input` is empty; while the controller is busy or away, backs
+  // off (1 s, then doubling to 30 s) for up to submit_busy_wait, first asking whether an
+  // earlier try reached it after all (the job name carries our key). Throws
+  // ConnectionFailed after.
   std::string submit_with_backoff(const std::vector<std::string>& argv,
-                                  const CommandOptions& options, const std::string& job_name);
+                                  const std::function<std::string()>& input,
+                                  const std::string& job_name);
   std::vector<std::string> ids_named(const std::string& job_name);
   void find_in_sandboxes(const std::function<bool(const std::string&)>& matches,
                          const std::set<std::string>& queued_keys, std::vector<std::string>& ids,
@@ -125,6 +130,12 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   void finish_in(JobStatus& status, const std::string& sandbox_path,
                  const std::optional<JobDescription>& description);
   void remember(const std::string& id, const NativeJob* job);
+  // The submitter's record of a job's scheduler id (kBackendFile) is written off the
+  // submit's path: queued here, written by write_backend_records() at the next poll
+  // round, before any finish step, and when the scheduler closes. Only a crash in
+  // between loses one, and the job script records its own id when it starts.
+  void queue_backend_record(const std::string& markers, const std::string& id);
+  void write_backend_records();
   // Finds the sandboxes of jobs submitted elsewhere by the backend id they recorded.
   void locate_sandboxes(const std::vector<std::string>& ids);
   // The description the dialect renders directives from: the scheduler's time limit is a
@@ -175,11 +186,15 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
   std::string sandbox_root_;
   enum class Accounting { kUnknown, kEnabled, kDisabled } accounting_ = Accounting::kUnknown;
 
-  std::mutex observe_mutex_;
+  std::mutex observe_mutex_;  // one observation round at a time (poll thread vs callers)
 
   std::unique_ptr<RateLimiter> submit_rate_;  // with submit.interval only
-  std::mutex submit_gate_;  // with submit.max.in.flight only  // one observation round at a time
-                            // (poll thread vs callers)
+  std::mutex submit_gate_;                    // with submit.max.in.flight only
+
+  // Submitted jobs' ids not yet recorded in their sandboxes (marker dir, id); held while
+  // they are written, so a finish step that flushes them never races a write.
+  std::mutex backend_records_mutex_;
+  std::vector<std::pair<std::string, std::string>> backend_records_;
 
   // Last: stopped (and joined) before the members its rounds use are destroyed.
   PollLoop poll_;

@@ -351,8 +351,28 @@ void kill_group(pid_t pid) {
 
 }  // namespace
 
+CommandResult CommandRunner::run_with_input(const std::vector<std::string>& argv,
+                                            const std::function<std::string()>& input,
+                                            const CommandOptions& options) {
+  CommandOptions fed = options;
+  fed.stdin_text = input();
+  return run(argv, fed);
+}
+
 CommandResult LocalRunner::run(const std::vector<std::string>& argv,
                                const CommandOptions& options) {
+  return spawn_and_wait(argv, options, nullptr);
+}
+
+CommandResult LocalRunner::run_with_input(const std::vector<std::string>& argv,
+                                          const std::function<std::string()>& input,
+                                          const CommandOptions& options) {
+  return spawn_and_wait(argv, options, &input);
+}
+
+CommandResult LocalRunner::spawn_and_wait(const std::vector<std::string>& argv,
+                                          const CommandOptions& options,
+                                          const std::function<std::string()>* input) {
   if (argv.empty()) {
     throw InvalidArgument("cannot run an empty argv");
   }
@@ -361,11 +381,6 @@ CommandResult LocalRunner::run(const std::vector<std::string>& argv,
       throw InvalidArgument("argument contains a NUL byte: " + argv.front());
     }
   }
-  std::optional<SteadyClock::time_point> deadline;
-  if (options.timeout) {
-    deadline = SteadyClock::now() + *options.timeout;
-  }
-
   Pipe in = make_pipe();
   Pipe out = make_pipe();
   Pipe err = make_pipe();
@@ -388,10 +403,24 @@ CommandResult LocalRunner::run(const std::vector<std::string>& argv,
   out.write.reset();
   err.write.reset();
 
+  std::string late_input;
+  if (input != nullptr) {
+    try {
+      late_input = (*input)();
+    } catch (...) {
+      kill_group(pid);
+      wait_blocking(pid);
+      throw;
+    }
+  }
+  std::optional<SteadyClock::time_point> deadline;
+  if (options.timeout) {
+    deadline = SteadyClock::now() + *options.timeout;
+  }
   CommandResult result;
   bool finished_output = false;
   try {
-    ChildIo io(in, out, err, options.stdin_text);
+    ChildIo io(in, out, err, input != nullptr ? late_input : options.stdin_text);
     finished_output = io.drain(deadline, result);
   } catch (...) {
     kill_group(pid);

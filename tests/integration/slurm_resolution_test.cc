@@ -6,7 +6,10 @@
 //    state, and everything resolves once it is back — restarted by tests/env/slurm.sh
 //    while another process named slurmctld runs (issue 16: the script took any such
 //    process for its own and never restarted the controller);
-//  - a requeued job is Queued again and ends with its rerun's exit code.
+//  - a requeued job is Queued again and ends with its rerun's exit code;
+//  - the sandbox is written while sbatch starts: a preparation that fails submits
+//    nothing and leaves no sandbox, and the submitter's record of the id follows the
+//    submit without the scheduler object having to close.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -275,6 +278,71 @@ TEST(SlurmResolution, FindByNameFindsAJobTheQueueForgotAndRemovesAnInterruptedSu
   EXPECT_FALSE(fs::exists(partial)) << "the partial sandbox of the name was left behind";
   EXPECT_TRUE(fs::exists(others)) << "another name's partial sandbox was removed";
   EXPECT_EQ(second->status(id).state, cuttle::JobState::kCompleted);
+  fs::remove_all(root);
+}
+
+// sbatch reads the job script from stdin while the sandbox is being written; the script
+// is fed only once the sandbox is whole, so a preparation that fails must leave neither a
+// job in the queue nor a sandbox behind.
+TEST(SlurmResolution, ASubmitWhosePreparationFailsSubmitsNothingAndLeavesNoSandbox) {
+  REQUIRE_SLURM();
+  namespace fs = std::filesystem;
+  const std::string root = "/tmp/cuttle-slurm-prep-" + std::to_string(::getpid());
+  fs::remove_all(root);
+  auto scheduler = cuttle::open_scheduler("slurm://", {{{"sandbox.root", root}}, {}});
+  const std::string name = "prep-fails-" + std::to_string(::getpid());
+  cuttle::JobDescription missing = shell("exit 0");
+  missing.name = name;
+  missing.stage_in.push_back({root + "-no-such-input", "in.txt"});
+  EXPECT_THROW(scheduler->submit(missing), cuttle::Error);
+  cuttle::JobDescription escaping = shell("exit 0");
+  escaping.name = name;
+  const std::string source = root + "-input";
+  std::ofstream(source) << "x";
+  escaping.stage_in.push_back({source, "../escape.txt"});
+  try {
+    scheduler->submit(escaping);
+    ADD_FAILURE() << "an escaping stage-in destination was accepted";
+  } catch (const cuttle::InvalidJobDescription& e) {
+    EXPECT_EQ(e.field(), "stage_in[0].destination");
+  }
+  fs::remove(source);
+  cuttle::LocalRunner runner;
+  auto listed = runner.run({"squeue", "--noheader", "--states=all", "--format=%j"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.stderr_text;
+  EXPECT_EQ(listed.stdout_text.find(name), std::string::npos)
+      << "a job was submitted though its preparation failed:\n"
+      << listed.stdout_text;
+  std::vector<std::string> left;
+  if (fs::exists(root)) {
+    for (const auto& entry : fs::directory_iterator(root)) left.push_back(entry.path().string());
+  }
+  EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());
+  fs::remove_all(root);
+}
+
+TEST(SlurmResolution, TheSubmitterRecordsTheIdWhileTheSchedulerLives) {
+  REQUIRE_SLURM();
+  namespace fs = std::filesystem;
+  const std::string root = "/tmp/cuttle-slurm-record-" + std::to_string(::getpid());
+  fs::remove_all(root);
+  auto scheduler = cuttle::open_scheduler(
+      "slurm://",
+      {{{"sandbox.root", root}, {"poll.interval.min", "200ms"}, {"poll.interval.max", "1s"}}, {}});
+  cuttle::JobDescription d = shell("exit 0");
+  d.scheduler_arguments = {"--hold"};  // never runs: only the submitter can record the id
+  const std::string id = scheduler->submit(d);
+  const std::string backend =
+      scheduler->status(id).scheduler_info.at("sandbox") + "/.cuttle/backend";
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (!fs::exists(backend) && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(50ms);
+  std::ifstream recorded(backend);
+  std::string line;
+  std::getline(recorded, line);
+  EXPECT_EQ(line, id) << "the submitter did not record the id within 20 s";
+  scheduler->cancel(id);
+  scheduler.reset();
   fs::remove_all(root);
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -217,6 +219,91 @@ TEST(LocalRunner, ConcurrentRunsKeepTheirOutputsApart) {
   }
   for (auto& t : threads) t.join();
   for (int i = 0; i < 8; ++i) EXPECT_EQ(outputs[i], std::to_string(i));
+}
+
+// run_with_input: the command is running while `input` prepares what it reads.
+TEST(LocalRunnerWithInput, InputIsPreparedWhileTheCommandRunsAndFedWhole) {
+  LocalRunner runner;
+  // The command records that it started before it reads; `input` waits to see that.
+  char dir_template[] = "/tmp/cuttle-late-input-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string started = std::string(dir_template) + "/started";
+  const std::string text = bytes("script\n$(not expanded)\n\xff\x00tail");
+  bool command_was_running = false;
+  CommandResult result =
+      runner.run_with_input({"/bin/sh", "-c", ": > \"$1\"; exec cat", "sh", started}, [&] {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (::access(started.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < give_up)
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        command_was_running = ::access(started.c_str(), F_OK) == 0;
+        return text;
+      });
+  ::unlink(started.c_str());
+  ::rmdir(dir_template);
+  EXPECT_TRUE(command_was_running) << "input was not prepared while the command ran";
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.stdout_text, text);
+}
+
+TEST(LocalRunnerWithInput, InputThatThrowsKillsTheCommandUnfed) {
+  LocalRunner runner;
+  char dir_template[] = "/tmp/cuttle-late-input-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string fed = std::string(dir_template) + "/fed";
+  // Whatever the command reads before end of file, it would write to `fed`.
+  EXPECT_THROW(
+      runner.run_with_input({"/bin/sh", "-c", "cat > \"$1\"; echo eof >> \"$1\"", "sh", fed},
+                            []() -> std::string { throw InvalidJobDescription("f", "bad"); }),
+      InvalidJobDescription);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a survivor would have written
+  std::string content;
+  if (FILE* f = std::fopen(fed.c_str(), "r")) {
+    char buffer[64];
+    content.assign(buffer, std::fread(buffer, 1, sizeof buffer, f));
+    std::fclose(f);
+  }
+  ::unlink(fed.c_str());
+  ::rmdir(dir_template);
+  EXPECT_EQ(content, "") << "the command saw end of file and went on instead of being killed";
+}
+
+TEST(LocalRunnerWithInput, CommandThatCannotStartIsNotPreparedFor) {
+  LocalRunner runner;
+  bool called = false;
+  CommandResult result = runner.run_with_input({"/nonexistent/cuttle-no-such-program"}, [&] {
+    called = true;
+    return std::string("x");
+  });
+  EXPECT_EQ(result.exit_code, 127);
+  EXPECT_FALSE(called);
+}
+
+TEST(LocalRunnerWithInput, TimeoutCountsFromWhenTheInputIsReady) {
+  LocalRunner runner;
+  CommandOptions options;
+  options.timeout = std::chrono::milliseconds(500);
+  CommandResult result = runner.run_with_input(
+      {"cat"},
+      [] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));  // longer than the timeout
+        return std::string("in time");
+      },
+      options);
+  EXPECT_EQ(result.stdout_text, "in time");
+  options.timeout = std::chrono::milliseconds(300);
+  EXPECT_THROW(
+      runner.run_with_input(
+          {"/bin/sh", "-c", "cat >/dev/null; sleep 30"}, [] { return std::string("x"); }, options),
+      Timeout);
+}
+
+// A runner without its own overlap (the default) calls `input` first and feeds it whole.
+TEST(LocalRunnerWithInput, ForwardingRunnerFeedsTheInputThroughRun) {
+  auto local = std::make_shared<LocalRunner>();
+  ForwardingRunner forwarding(local);
+  CommandResult result =
+      forwarding.run_with_input({"cat"}, [] { return std::string("through run()"); });
+  EXPECT_EQ(result.stdout_text, "through run()");
 }
 
 TEST(RunChecked, NonZeroExitThrowsCommandFailedWithArgvAndStderr) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,17 @@ class CommandRunner {
   // REQUIRES: argv is not empty.
   virtual CommandResult run(const std::vector<std::string>& argv,
                             const CommandOptions& options = {}) = 0;
+  // Like run(), with the standard input that `input` returns, called while the command
+  // starts up: work the command must not see unfinished (the sandbox of a batch job whose
+  // script the submit command reads from stdin) overlaps the command's own start, and the
+  // command reads no byte before it is done. options.stdin_text is ignored, and
+  // options.timeout counts from when the input is ready. When `input` throws, the command
+  // is killed unfed and the exception propagates; when the command cannot be started,
+  // `input` is not called. This default, for runners that cannot overlap, calls `input`
+  // and then run().
+  virtual CommandResult run_with_input(const std::vector<std::string>& argv,
+                                       const std::function<std::string()>& input,
+                                       const CommandOptions& options = {});
   // "local", "ssh://alice@hpc:22"
   virtual std::string describe() const = 0;
 };
@@ -54,7 +66,14 @@ class LocalRunner : public CommandRunner {
  public:
   CommandResult run(const std::vector<std::string>& argv,
                     const CommandOptions& options = {}) override;
+  CommandResult run_with_input(const std::vector<std::string>& argv,
+                               const std::function<std::string()>& input,
+                               const CommandOptions& options = {}) override;
   std::string describe() const override { return "local"; }
+
+ private:
+  CommandResult spawn_and_wait(const std::vector<std::string>& argv, const CommandOptions& options,
+                               const std::function<std::string()>* input);
 };
 
 // Runs the command and throws CommandFailed (argv, exit code, stderr) unless it exits 0.
