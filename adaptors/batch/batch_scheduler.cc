@@ -1,7 +1,7 @@
 // The batch engine: settings, commands, submit and the verbs (statuses, cancel, extend,
 // queues, jobs, find_by_name, track). Observation, final-state resolution, the finish
 // step and the poll loop are in batch_observe.cc.
-// (~490 lines: submit is most of it - sandbox, wrapper, job script, the crash-safe name and
+// (~690 lines: submit is most of it - sandbox, wrapper, job script, the crash-safe name and
 // backend records - and find_by_name reads those records back; they stay side by side.)
 #include "adaptors/batch/batch_scheduler.h"
 

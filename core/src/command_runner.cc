@@ -1,6 +1,6 @@
 // LocalRunner: posix_spawnp with three pipes drained by poll(), so a child that writes
 // megabytes to both streams while we are still feeding its stdin never deadlocks.
-// (~420 lines: spawning, the poll loop over three pipes, the timeout kill and the error
+// (~450 lines: spawning, the poll loop over three pipes, the timeout kill and the error
 // mapping are one state machine around one child.)
 #include "cuttle/command_runner.h"
 
