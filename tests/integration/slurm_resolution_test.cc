@@ -8,8 +8,9 @@
 //    process for its own and never restarted the controller);
 //  - a requeued job is Queued again and ends with its rerun's exit code;
 //  - the sandbox is written while sbatch starts: a preparation that fails submits
-//    nothing and leaves no sandbox, and the submitter's record of the id follows the
-//    submit without the scheduler object having to close.
+//    nothing and leaves no sandbox, an sbatch whose submitter died before feeding it
+//    submits nothing, and the submitter's record of the id follows the submit without
+//    the scheduler object having to close.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -319,6 +320,42 @@ TEST(SlurmResolution, ASubmitWhosePreparationFailsSubmitsNothingAndLeavesNoSandb
   }
   EXPECT_TRUE(left.empty()) << "left behind: " << (left.empty() ? "" : left.front());
   fs::remove_all(root);
+}
+
+// The overlap relies on sbatch refusing an empty script: a submitter killed while it
+// prepares the sandbox closes sbatch's stdin unfed, and no job may come of it.
+TEST(SlurmResolution, AnSbatchWhoseSubmitterDiesBeforeFeedingItSubmitsNothing) {
+  REQUIRE_SLURM();
+  // The submitter is a death test in a freshly executed copy of this binary (no fork of a
+  // process with threads); it re-runs this test from the top and inherits the name.
+  const char* inherited = std::getenv("CUTTLE_TEST_UNFED_NAME");
+  const std::string name = inherited ? inherited : "unfed-" + std::to_string(::getpid());
+  ::setenv("CUTTLE_TEST_UNFED_NAME", name.c_str(), 1);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        cuttle::LocalRunner submitter;
+        submitter.run_with_input({"sbatch", "--parsable", "--hold", "--job-name=" + name},
+                                 []() -> std::string {
+                                   ::raise(SIGKILL);  // dies while "preparing"
+                                   return "#!/bin/sh\ntrue\n";
+                                 });
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGKILL), "");
+  ::unsetenv("CUTTLE_TEST_UNFED_NAME");
+  cuttle::LocalRunner runner;
+  // The orphaned sbatch sees end of file and gives up; wait until no process has the name.
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  const std::vector<std::string> find_sbatch = {"pgrep", "-f", "job-name=" + name};
+  while (runner.run(find_sbatch).exit_code == 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(runner.run(find_sbatch).exit_code, 1) << "sbatch is still waiting for its script";
+  auto listed = runner.run({"squeue", "--noheader", "--states=all", "--format=%j"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.stderr_text;
+  EXPECT_EQ(listed.stdout_text.find(name), std::string::npos)
+      << "an unfed sbatch submitted a job:\n"
+      << listed.stdout_text;
 }
 
 TEST(SlurmResolution, TheSubmitterRecordsTheIdWhileTheSchedulerLives) {
