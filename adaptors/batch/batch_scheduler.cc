@@ -180,7 +180,7 @@ void BatchScheduler::write_backend_records() {
 
 CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
                                   const CommandOptions& options,
-                                  const std::function<std::string()>* input) {
+                                  const std::function<std::string()>& input) {
   CommandOptions bounded = options;
   if (!bounded.timeout && settings_.command_timeout.count() > 0) {
     bounded.timeout = settings_.command_timeout;
@@ -188,8 +188,8 @@ CommandResult BatchScheduler::run(const std::vector<std::string>& argv,
   ++commands_run_;
   try {
     const auto begin = std::chrono::steady_clock::now();
-    CommandResult result = input != nullptr ? runner_->run_with_input(argv, *input, bounded)
-                                            : runner_->run(argv, bounded);
+    CommandResult result =
+        input ? runner_->run_with_input(argv, input, bounded) : runner_->run(argv, bounded);
     if (log_enabled(LogLevel::kDebug)) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - begin);
@@ -388,10 +388,13 @@ std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& 
                                                 const std::function<std::string()>& input,
                                                 const std::string& job_name) {
   std::optional<std::string> script;  // prepared once, fed to every try
-  const std::function<std::string()> once = [&] {
-    if (!script) script = input();
-    return *script;
-  };
+  std::function<std::string()> once;
+  if (input) {
+    once = [&] {
+      if (!script) script = input();
+      return *script;
+    };
+  }
   const auto give_up_at = std::chrono::steady_clock::now() + settings_.submit_busy_wait;
   std::chrono::milliseconds pause{1000};
   for (bool first = true;; first = false) {
@@ -405,7 +408,7 @@ std::string BatchScheduler::submit_with_backoff(const std::vector<std::string>& 
           return found.front();
         }
       }
-      CommandResult result = input ? run(argv, {}, &once) : run(argv);
+      CommandResult result = run(argv, {}, once);
       const CommandOutcome outcome = dialect_->classify(argv, result);
       if (outcome != CommandOutcome::kSchedulerDown) {
         raise_for(argv, outcome, result);

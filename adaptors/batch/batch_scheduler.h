@@ -94,7 +94,7 @@ class BatchScheduler : public SchedulerBase, public std::enable_shared_from_this
 
   // With `input`, the command's stdin is what it returns (CommandRunner::run_with_input).
   CommandResult run(const std::vector<std::string>& argv, const CommandOptions& options = {},
-                    const std::function<std::string()>* input = nullptr);
+                    const std::function<std::string()>& input = {});
   // Runs argv and turns scheduler-down / failure outcomes into exceptions; returns the
   // outcome (kOk, kUnknownJob, kForbidden or kAccountingDisabled) and the result.
   // Throws ConnectionFailed when the controller did not answer, CommandFailed when the

@@ -361,18 +361,18 @@ CommandResult CommandRunner::run_with_input(const std::vector<std::string>& argv
 
 CommandResult LocalRunner::run(const std::vector<std::string>& argv,
                                const CommandOptions& options) {
-  return spawn_and_wait(argv, options, nullptr);
+  return spawn_and_wait(argv, options, {});
 }
 
 CommandResult LocalRunner::run_with_input(const std::vector<std::string>& argv,
                                           const std::function<std::string()>& input,
                                           const CommandOptions& options) {
-  return spawn_and_wait(argv, options, &input);
+  return spawn_and_wait(argv, options, input);
 }
 
 CommandResult LocalRunner::spawn_and_wait(const std::vector<std::string>& argv,
                                           const CommandOptions& options,
-                                          const std::function<std::string()>* input) {
+                                          const std::function<std::string()>& input) {
   if (argv.empty()) {
     throw InvalidArgument("cannot run an empty argv");
   }
@@ -403,24 +403,16 @@ CommandResult LocalRunner::spawn_and_wait(const std::vector<std::string>& argv,
   out.write.reset();
   err.write.reset();
 
-  std::string late_input;
-  if (input != nullptr) {
-    try {
-      late_input = (*input)();
-    } catch (...) {
-      kill_group(pid);
-      wait_blocking(pid);
-      throw;
-    }
-  }
   std::optional<SteadyClock::time_point> deadline;
-  if (options.timeout) {
-    deadline = SteadyClock::now() + *options.timeout;
-  }
   CommandResult result;
   bool finished_output = false;
   try {
-    ChildIo io(in, out, err, input != nullptr ? late_input : options.stdin_text);
+    // With `input`, the child starts up while it runs; the deadline starts after it.
+    const std::string late_input = input ? input() : std::string();
+    if (options.timeout) {
+      deadline = SteadyClock::now() + *options.timeout;
+    }
+    ChildIo io(in, out, err, input ? late_input : options.stdin_text);
     finished_output = io.drain(deadline, result);
   } catch (...) {
     kill_group(pid);

@@ -73,7 +73,7 @@ class LocalRunner : public CommandRunner {
 
  private:
   CommandResult spawn_and_wait(const std::vector<std::string>& argv, const CommandOptions& options,
-                               const std::function<std::string()>* input);
+                               const std::function<std::string()>& input);  // empty: none
 };
 
 // Runs the command and throws CommandFailed (argv, exit code, stderr) unless it exits 0.
