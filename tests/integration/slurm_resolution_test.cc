@@ -53,6 +53,14 @@ bool in_queue(const std::string& id) {
   return r.stdout_text.find(id) != std::string::npos;
 }
 
+// The name of every job squeue lists, one per line (a test failure when it cannot answer).
+std::string queued_job_names() {
+  cuttle::LocalRunner runner;
+  auto listed = runner.run({"squeue", "--noheader", "--states=all", "--format=%j"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.stderr_text;
+  return listed.stdout_text;
+}
+
 std::string source_dir() {
   const std::string dir = env("CUTTLE_SOURCE_DIR");
   return dir.empty()
@@ -308,12 +316,10 @@ TEST(SlurmResolution, ASubmitWhosePreparationFailsSubmitsNothingAndLeavesNoSandb
     EXPECT_EQ(e.field(), "stage_in[0].destination");
   }
   fs::remove(source);
-  cuttle::LocalRunner runner;
-  auto listed = runner.run({"squeue", "--noheader", "--states=all", "--format=%j"});
-  ASSERT_EQ(listed.exit_code, 0) << listed.stderr_text;
-  EXPECT_EQ(listed.stdout_text.find(name), std::string::npos)
+  const std::string queued = queued_job_names();
+  EXPECT_EQ(queued.find(name), std::string::npos)
       << "a job was submitted though its preparation failed:\n"
-      << listed.stdout_text;
+      << queued;
   std::vector<std::string> left;
   if (fs::exists(root)) {
     for (const auto& entry : fs::directory_iterator(root)) left.push_back(entry.path().string());
@@ -351,11 +357,8 @@ TEST(SlurmResolution, AnSbatchWhoseSubmitterDiesBeforeFeedingItSubmitsNothing) {
   while (runner.run(find_sbatch).exit_code == 0 && std::chrono::steady_clock::now() < give_up)
     std::this_thread::sleep_for(50ms);
   EXPECT_EQ(runner.run(find_sbatch).exit_code, 1) << "sbatch is still waiting for its script";
-  auto listed = runner.run({"squeue", "--noheader", "--states=all", "--format=%j"});
-  ASSERT_EQ(listed.exit_code, 0) << listed.stderr_text;
-  EXPECT_EQ(listed.stdout_text.find(name), std::string::npos)
-      << "an unfed sbatch submitted a job:\n"
-      << listed.stdout_text;
+  const std::string queued = queued_job_names();
+  EXPECT_EQ(queued.find(name), std::string::npos) << "an unfed sbatch submitted a job:\n" << queued;
 }
 
 TEST(SlurmResolution, TheSubmitterRecordsTheIdWhileTheSchedulerLives) {

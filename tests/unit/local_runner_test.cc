@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,6 +13,7 @@
 
 #include "cuttle/command_runner.h"
 #include "cuttle/error.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle {
 namespace {
@@ -225,9 +225,8 @@ TEST(LocalRunner, ConcurrentRunsKeepTheirOutputsApart) {
 TEST(LocalRunnerWithInput, InputIsPreparedWhileTheCommandRunsAndFedWhole) {
   LocalRunner runner;
   // The command records that it started before it reads; `input` waits to see that.
-  char dir_template[] = "/tmp/cuttle-late-input-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string started = std::string(dir_template) + "/started";
+  testing::TempDir dir;
+  const std::string started = dir.path() + "/started";
   const std::string text = bytes("script\n$(not expanded)\n\xff\x00tail");
   bool command_was_running = false;
   CommandResult result =
@@ -238,8 +237,6 @@ TEST(LocalRunnerWithInput, InputIsPreparedWhileTheCommandRunsAndFedWhole) {
         command_was_running = ::access(started.c_str(), F_OK) == 0;
         return text;
       });
-  ::unlink(started.c_str());
-  ::rmdir(dir_template);
   EXPECT_TRUE(command_was_running) << "input was not prepared while the command ran";
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.stdout_text, text);
@@ -247,24 +244,16 @@ TEST(LocalRunnerWithInput, InputIsPreparedWhileTheCommandRunsAndFedWhole) {
 
 TEST(LocalRunnerWithInput, InputThatThrowsKillsTheCommandUnfed) {
   LocalRunner runner;
-  char dir_template[] = "/tmp/cuttle-late-input-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir_template), nullptr);
-  const std::string fed = std::string(dir_template) + "/fed";
+  testing::TempDir dir;
+  const std::string fed = dir.path() + "/fed";
   // Whatever the command reads before end of file, it would write to `fed`.
   EXPECT_THROW(
       runner.run_with_input({"/bin/sh", "-c", "cat > \"$1\"; echo eof >> \"$1\"", "sh", fed},
                             []() -> std::string { throw InvalidJobDescription("f", "bad"); }),
       InvalidJobDescription);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a survivor would have written
-  std::string content;
-  if (FILE* f = std::fopen(fed.c_str(), "r")) {
-    char buffer[64];
-    content.assign(buffer, std::fread(buffer, 1, sizeof buffer, f));
-    std::fclose(f);
-  }
-  ::unlink(fed.c_str());
-  ::rmdir(dir_template);
-  EXPECT_EQ(content, "") << "the command saw end of file and went on instead of being killed";
+  EXPECT_EQ(testing::read_file(fed), "")
+      << "the command saw end of file and went on instead of being killed";
 }
 
 TEST(LocalRunnerWithInput, CommandThatCannotStartIsNotPreparedFor) {
