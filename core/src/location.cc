@@ -9,6 +9,8 @@
 namespace cuttle {
 namespace {
 
+constexpr std::size_t kMaxLength = 4096;
+
 [[noreturn]] void fail(std::string_view uri, const std::string& reason) {
   std::string shown(uri.substr(0, 200));
   for (char& c : shown) {
@@ -114,7 +116,7 @@ void parse_query(std::string_view uri, std::string_view query,
 }  // namespace
 
 Location Location::parse(std::string_view uri) {
-  if (uri.size() > 4096) fail(uri, "longer than 4096 characters");
+  if (uri.size() > kMaxLength) fail(uri, "longer than 4096 characters");
   for (char c : uri) {
     auto u = static_cast<unsigned char>(c);
     if (u < 0x21 || u == 0x7f) fail(uri, "contains a space or control character");
@@ -193,6 +195,12 @@ Location Location::parse(std::string_view uri) {
   loc.path = decode(uri, path, "path");
   if (loc.path == "/") loc.path.clear();
   parse_query(uri, query, loc.query);
+  // The canonical text percent-encodes what the input may have written bare ("!", "$", a
+  // non-ASCII byte: three characters each), so it can outgrow the input. It is what gets
+  // stored and parsed again, so it is held to the same limit: whatever parses, re-parses.
+  if (loc.to_string().size() > kMaxLength) {
+    fail(uri, "longer than 4096 characters once percent-encoded");
+  }
   return loc;
 }
 

@@ -90,5 +90,24 @@ TEST(Location, HugeInputIsRefused) {
   EXPECT_THROW(Location::parse("ssh://" + std::string(10000, 'a')), InvalidArgument);
 }
 
+// '!' is written bare but stored as "%21": 2,000 of them fit in the input and not in the
+// canonical text. Accepting that would store a location nobody can read back.
+TEST(Location, InputWhoseCanonicalFormOutgrowsTheLimitIsRefused) {
+  const std::string fits = "ssh://h/" + std::string(4088, 'a');
+  ASSERT_EQ(fits.size(), 4096u);
+  EXPECT_EQ(Location::parse(fits).to_string(), fits);
+
+  const std::string grows = "ssh://h/" + std::string(2000, '!');
+  try {
+    Location::parse(grows);
+    FAIL() << "accepted a location whose canonical text is 6,008 characters";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("once percent-encoded"), std::string::npos) << e.what();
+  }
+  const std::string just_fits = "ssh://h/" + std::string(1362, '!');  // 8 + 3 * 1362 = 4094
+  const Location parsed = Location::parse(just_fits);
+  EXPECT_EQ(Location::parse(parsed.to_string()), parsed);
+}
+
 }  // namespace
 }  // namespace cuttle

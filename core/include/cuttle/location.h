@@ -22,7 +22,8 @@ struct Location {
   std::map<std::string, std::string> query;  // percent-decoded keys and values
 
   // Throws InvalidArgument naming the part that is wrong (empty scheme, bad port,
-  // control characters, unterminated IPv6 bracket, duplicate query key, ...).
+  // control characters, unterminated IPv6 bracket, duplicate query key, ...), or saying
+  // that the text or its canonical form (to_string) is longer than 4096 characters.
   static Location parse(std::string_view uri);
 
   // "slurm+ssh" or "slurm".
