@@ -190,17 +190,18 @@ std::optional<FileInfo> LocalFileSystem::stat(const std::string& path) {
 
 namespace {
 
-// mkdir of `path` alone: true if created, false if a directory is already there.
-bool make_one_directory(const std::string& path, std::uint32_t mode) {
+// mkdir of `path` alone: 0 when created or a directory is already there, else the errno
+// (ENOTDIR when something else is there). One mkdir; a stat only when it exists.
+int make_one_directory(const std::string& path, std::uint32_t mode) {
   if (::mkdir(path.c_str(), static_cast<mode_t>(mode & 07777)) == 0) {
     // mkdir applies the umask; the caller asked for these exact bits.
     ::chmod(path.c_str(), static_cast<mode_t>(mode & 07777));
-    return true;
+    return 0;
   }
-  int err = errno;
+  const int err = errno;
+  if (err != EEXIST) return err;
   struct stat st;
-  if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return false;
-  fail("cannot create directory", path, err == EEXIST ? ENOTDIR : err);
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
 }  // namespace
@@ -209,19 +210,16 @@ void LocalFileSystem::create_directories(const std::string& path, std::uint32_t 
   if (path.empty()) throw StagingFailed("cannot create a directory with an empty name");
   std::string leaf = path;
   while (leaf.size() > 1 && leaf.back() == '/') leaf.pop_back();
-  // The common case (the parent exists) costs one mkdir; only a missing parent makes us
-  // walk up, so a sandbox per job does not pay a syscall per path component.
-  if (::mkdir(leaf.c_str(), static_cast<mode_t>(mode & 07777)) == 0) {
-    ::chmod(leaf.c_str(), static_cast<mode_t>(mode & 07777));
-    return;
+  // The common cases cost one mkdir (the parent exists) or a mkdir and a stat (the
+  // directory does); only a missing parent makes us walk up, so a sandbox per job does
+  // not pay a syscall per path component.
+  int err = make_one_directory(leaf, mode);
+  if (err == ENOENT) {
+    std::size_t slash = leaf.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) create_directories(leaf.substr(0, slash), mode);
+    err = make_one_directory(leaf, mode);
   }
-  if (errno != ENOENT) {
-    make_one_directory(leaf, mode);
-    return;
-  }
-  std::size_t slash = leaf.find_last_of('/');
-  if (slash != std::string::npos && slash > 0) create_directories(leaf.substr(0, slash), mode);
-  make_one_directory(leaf, mode);
+  if (err != 0) fail("cannot create directory", leaf, err);
 }
 
 std::vector<std::string> LocalFileSystem::list(const std::string& directory) {

@@ -94,6 +94,12 @@ TEST_F(LocalFileSystemTest, CreateDirectoriesIsLikeMkdirP) {
 TEST_F(LocalFileSystemTest, CreateDirectoriesOverAFileFails) {
   write(path("file"), "x");
   EXPECT_THROW(lfs_.create_directories(path("file/sub")), StagingFailed);
+  try {
+    lfs_.create_directories(path("file"));  // mkdir says EEXIST; it is no directory
+    FAIL() << "a regular file passed for a directory";
+  } catch (const StagingFailed& e) {
+    EXPECT_NE(std::string(e.what()).find("Not a directory"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(LocalFileSystemTest, ListReturnsSortedNamesWithoutDots) {
