@@ -24,10 +24,13 @@ using service_detail::now_ms;
 namespace {
 // Launching yields to a burst of submits (see submit_loop): a burst is kBurstDepth or
 // more accepts waiting for their group commit within the last kBurstWindow; a worker
-// lets it go first for at most kLaunchYield per job.
+// lets it go first for at most kLaunchYield per job, looking again every kYieldPoll.
+// (20 ms let each worker launch 50 jobs/s into a burst, and those launches cost it about
+// a fifth of its answers: docs/performance.md, 2026-12-03.)
 constexpr std::size_t kBurstDepth = 16;
 constexpr std::chrono::milliseconds kBurstWindow{10};
-constexpr std::chrono::milliseconds kLaunchYield{20};
+constexpr std::chrono::milliseconds kLaunchYield{200};
+constexpr std::chrono::milliseconds kYieldPoll{5};
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -199,7 +202,7 @@ void JobService::submit_loop() {
       while (!stopping_ && std::chrono::steady_clock::now() < yield_until &&
              accepting_in_a_burst()) {
         deferred = true;
-        queue_wake_.wait_for(lock, std::chrono::milliseconds(2));
+        queue_wake_.wait_for(lock, kYieldPoll);
       }
       if (deferred) ++metrics_.launches_deferred;
       if (stopping_) return;

@@ -33,7 +33,7 @@ std::string Metrics::render(const std::map<std::string, std::size_t>& jobs_by_st
   counter("cuttle_callbacks_abandoned_total", "Status callbacks given up after retrying.",
           callbacks_abandoned);
   counter("cuttle_launches_deferred_total",
-          "Launches that waited (at most 20 ms each) while a burst of submits was answered.",
+          "Launches that waited (at most 200 ms each) while a burst of submits was answered.",
           launches_deferred);
   counter("cuttle_jobs_adopted_total", "Jobs taken over from instances whose lease expired.",
           jobs_adopted);
