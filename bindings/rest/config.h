@@ -154,6 +154,9 @@ struct Config {
   std::string default_scheduler;
   std::string sandbox_root;            // handed to adaptors that declare a sandbox root
   std::vector<std::string> job_roots;  // jobdir must lie under one of these
+  // job_roots with symlinks resolved when the service started ("" for one that did not
+  // exist then, resolved per request instead); filled by JobService, empty elsewhere.
+  std::vector<std::string> resolved_job_roots;
   std::vector<MacKey> mac_keys;
   std::chrono::milliseconds callback_retry_initial{500};
   std::chrono::milliseconds callback_retry_max{60'000};

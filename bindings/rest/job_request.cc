@@ -96,12 +96,6 @@ std::map<std::string, std::string> string_map(const json& body, const std::strin
   return out;
 }
 
-std::string real_path_or_empty(const std::string& path) {
-  char buffer[PATH_MAX];
-  if (::realpath(path.c_str(), buffer) == nullptr) return {};
-  return buffer;
-}
-
 std::string confined(const std::string& name, const std::string& field) {
   try {
     return confine_relative_path(name, field);
@@ -124,8 +118,11 @@ std::string resolve_jobdir(const std::string& jobdir, const Config& config) {
   if (jobdir.empty() || jobdir.front() != '/') reject("jobdir", "must be an absolute path");
   const std::string real = real_path_or_empty(jobdir);
   if (real.empty()) reject("jobdir", "does not exist");
-  for (const auto& root : config.job_roots) {
-    std::string real_root = real_path_or_empty(root);
+  for (std::size_t i = 0; i < config.job_roots.size(); ++i) {
+    const std::string& root = config.job_roots[i];
+    std::string real_root =
+        i < config.resolved_job_roots.size() ? config.resolved_job_roots[i] : std::string();
+    if (real_root.empty()) real_root = real_path_or_empty(root);
     if (real_root.empty()) real_root = root;
     if (is_under(real, real_root)) return real;
   }
@@ -249,6 +246,19 @@ JobDescription resources_from(const json& object) {
 }
 
 }  // namespace
+
+std::string real_path_or_empty(const std::string& path) {
+  char buffer[PATH_MAX];
+  if (::realpath(path.c_str(), buffer) == nullptr) return {};
+  return buffer;
+}
+
+std::vector<std::string> resolved_roots(const std::vector<std::string>& roots) {
+  std::vector<std::string> out;
+  out.reserve(roots.size());
+  for (const auto& root : roots) out.push_back(real_path_or_empty(root));
+  return out;
+}
 
 JobRequest parse_job_request(const std::string& body_text, const Config& config) {
   const Limits& limits = config.limits;

@@ -34,6 +34,9 @@ SchedulerOptions with_sandbox_root(const SchedulerConfig& sc, const std::string&
 
 JobService::JobService(Config config, SchedulerDecorator decorate) : config_(std::move(config)) {
   validate(config_);
+  // Resolved once, not per request: the roots were half or more of the path walks (each
+  // a readlink per component) that a POST /job cost.
+  config_.resolved_job_roots = resolved_roots(config_.job_roots);
   store_ = open_job_store(config_.store);
   open_schedulers(decorate);
 }

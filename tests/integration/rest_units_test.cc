@@ -3,11 +3,14 @@
 // words, URL and config parsing.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "bindings/rest/config.h"
 #include "bindings/rest/job_request.h"
 #include "bindings/rest/mac_auth.h"
 #include "bindings/rest/status_document.h"
 #include "cuttle/error.h"
+#include "tests/unit/test_util.h"
 
 namespace cuttle::rest {
 namespace {
@@ -159,6 +162,41 @@ TEST(RestRequest, AJoblauncherRequestHasNoContractMember) {
   request.executable = "/bin/true";
   EXPECT_FALSE(request_to_json(request).contains("contract"));
   EXPECT_FALSE(request_from_json(request_to_stored_json(request)).description);
+}
+
+// jobdir_roots are resolved when the service starts (JobService fills resolved_job_roots),
+// not per request: a root's symlink re-pointed later does not move the root, and a root
+// that did not exist at the start is resolved per request once it does.
+TEST(RestRequest, JobdirRootsAreTheOnesResolvedAtTheStart) {
+  namespace fs = std::filesystem;
+  cuttle::testing::TempDir dir;
+  fs::create_directories(dir.path() + "/a/x");
+  fs::create_directories(dir.path() + "/b/y");
+  fs::create_directory_symlink(dir.path() + "/a", dir.path() + "/root");
+  Config config;
+  config.job_roots = {dir.path() + "/root", dir.path() + "/later"};
+  config.resolved_job_roots = resolved_roots(config.job_roots);
+  ASSERT_EQ(config.resolved_job_roots.size(), 2u);
+  EXPECT_EQ(config.resolved_job_roots[0], fs::canonical(dir.path() + "/a").string());
+  EXPECT_EQ(config.resolved_job_roots[1], "");
+
+  fs::remove(dir.path() + "/root");
+  fs::create_directory_symlink(dir.path() + "/b", dir.path() + "/root");
+  const auto post = [&](const std::string& jobdir) {
+    return parse_job_request(nlohmann::json{{"jobdir", jobdir}, {"executable", "/bin/true"}}.dump(),
+                             config);
+  };
+  EXPECT_EQ(post(dir.path() + "/a/x").resolved_jobdir, fs::canonical(dir.path() + "/a/x").string());
+  try {
+    post(dir.path() + "/root/y");
+    FAIL() << "a jobdir under the root's new target was accepted";
+  } catch (const RequestError& e) {
+    EXPECT_EQ(e.status(), 403);
+    EXPECT_EQ(e.field(), "jobdir");
+  }
+  fs::create_directories(dir.path() + "/later/z");
+  EXPECT_EQ(post(dir.path() + "/later/z").resolved_jobdir,
+            fs::canonical(dir.path() + "/later/z").string());
 }
 
 // Issue 14: the resource fields of POST /job reach the JobDescription, and survive the
