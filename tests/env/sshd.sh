@@ -144,9 +144,11 @@ case "${1:-}" in
     print_exports
     ;;
   stop)
-    stop_one main
-    stop_one jump
-    stop_one bashrc
+    # Every server with a pid file: the three above and any extra one a test started
+    # (named per test process) and could not stop itself.
+    for pidfile in "$STATE"/*.pid; do
+      if [ -e "$pidfile" ]; then stop_one "$(basename "$pidfile" .pid)"; fi
+    done
     ;;
   start-one) start_one "$2" "$3" "" "${4:-}" ;;
   stop-one) stop_one "$2" ;;

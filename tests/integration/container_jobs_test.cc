@@ -62,12 +62,14 @@ class PodmanSshd {
 
   ~PodmanSshd() {
     if (port_ == 0) return;
-    LocalRunner().run({"sh", script_, "stop-one", kName});
+    LocalRunner().run({"sh", script_, "stop-one", name_});
     std::filesystem::remove(known_hosts_);
   }
 
  private:
-  static constexpr const char* kName = "cuttle-container-test";
+  // One per test process: ctest -j runs several at once, and sshd.sh knows an extra
+  // server by its name (a second start of a running name reuses the first's server).
+  const std::string name_ = "cuttle-container-test-" + std::to_string(::getpid());
 
   PodmanSshd() {
     const char* source = std::getenv("CUTTLE_SOURCE_DIR");
@@ -79,7 +81,7 @@ class PodmanSshd {
     script_ = std::string(source) + "/tests/env/sshd.sh";
     const int port = testing::free_port();
     CommandResult started =
-        LocalRunner().run({"sh", script_, "start-one", kName, std::to_string(port)});
+        LocalRunner().run({"sh", script_, "start-one", name_, std::to_string(port)});
     if (started.exit_code != 0) {
       problem_ = "sshd.sh start-one failed: " + started.stderr_text;
       return;

@@ -14,6 +14,7 @@
 #include "adaptors/ssh/ssh_scheduler.h"
 #include "cuttle/sandbox.h"
 #include "tests/integration/ssh_test_env.h"
+#include "tests/unit/free_port.h"
 
 namespace cuttle {
 namespace {
@@ -158,13 +159,16 @@ TEST_F(SshSchedulerTest, OneRemoteCommandPerPollWhateverTheNumberOfJobs) {
 TEST_F(SshSchedulerTest, ServerKilledMidRunJobsStillResolveToTheirTrueFinalState) {
   const std::string script = ssh_test::env_script();
   ASSERT_FALSE(script.empty());
-  const std::string port = "2224";
+  // A server of this process's own: ctest -j runs this test's executor-off twin at the
+  // same time, and sshd.sh knows an extra server by its name.
+  const std::string port = std::to_string(cuttle::testing::free_port());
+  const std::string name = "restart-" + std::to_string(::getpid());
   LocalRunner local;
   auto start_server = [&] {
-    CommandResult r = local.run({script, "start-one", "restart", port});
+    CommandResult r = local.run({script, "start-one", name, port});
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   };
-  auto stop_server = [&] { local.run({script, "stop-one", "restart"}); };
+  auto stop_server = [&] { local.run({script, "stop-one", name}); };
   start_server();
   // The restart server shares the test host key; trust it on its own port.
   const std::string known_hosts = root_ + "-known_hosts";
