@@ -272,9 +272,8 @@ std::string BatchScheduler::submit(const JobDescription& requested) {
   check_batch_array(description, dialect_->name());
   const std::string key = new_job_key();
   const std::string job_name = batch_job_name(description.name, key);
-  const std::string root = sandbox_root();
-  files_->create_directories(root, 0700);
-  Sandbox sandbox(files_, root, key);
+  // Sandbox::create makes a missing root (0700), after the submit command has started.
+  Sandbox sandbox(files_, sandbox_root(), key);
   const std::string markers = join_path(sandbox.path(), kMarkerDir);
   // Writes the sandbox and returns the job script. Where the submit command reads the
   // script from stdin, this runs while the command starts up (run_with_input): the

@@ -272,6 +272,34 @@ void LocalFileSystem::rename(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) fail("cannot rename " + from + " to", to, errno);
 }
 
+void FileSystem::write_new_file(const std::string& path, const std::string& content,
+                                std::uint32_t mode) {
+  write_file(path, content, mode);
+}
+
+void LocalFileSystem::write_new_file(const std::string& path, const std::string& content,
+                                     std::uint32_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        static_cast<mode_t>(mode & 07777));
+  if (fd < 0) fail("cannot create", path, errno);
+  try {
+    // open applies the umask; the caller asked for these exact bits.
+    if (::fchmod(fd, static_cast<mode_t>(mode & 07777)) != 0) {
+      fail("cannot set the mode of", path, errno);
+    }
+    write_all(fd, content.data(), content.size(), path);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    fail("cannot write", path, err);
+  }
+}
+
 void LocalFileSystem::write_file(const std::string& path, const std::string& content,
                                  std::uint32_t mode) {
   std::string temp_path;

@@ -137,10 +137,9 @@ std::string Sandbox::resolve(std::string_view relative, const std::string& field
   return join_path(path_, confine_relative_path(relative, field));
 }
 
-void Sandbox::create() {
-  target_->create_directories(root_);
-  target_->create_directories(path_, 0700);
-}
+// A missing root is created on the way (private, as the sandbox): an existing one costs
+// nothing more than the sandbox's own mkdir.
+void Sandbox::create() { target_->create_directories(path_, 0700); }
 
 std::string Sandbox::partial_suffix(std::string_view owner) {
   std::uint64_t digest = 0xcbf29ce484222325ULL;  // FNV-1a 64: stable everywhere
@@ -174,14 +173,14 @@ std::size_t Sandbox::remove_partials(FileSystem& target, const std::string& root
 
 void Sandbox::create(const std::vector<std::pair<std::string, std::string>>& first_files,
                      std::string_view owner) {
-  target_->create_directories(root_);
   const std::string partial = partial_path(owner);
   try {
-    target_->create_directories(partial, 0700);
+    target_->create_directories(partial, 0700);  // and a missing root, as create() does
     for (const auto& [relative, content] : first_files) {
       const std::string path = join_path(partial, confine_relative_path(relative, "first file"));
       target_->create_directories(parent_of(path), 0700);
-      target_->write_file(path, content, 0644);
+      // In place: nobody sees the partial until its rename, which is the atomic step.
+      target_->write_new_file(path, content, 0644);
     }
     target_->rename(partial, path_);
   } catch (...) {
@@ -195,6 +194,7 @@ void Sandbox::create(const std::vector<std::pair<std::string, std::string>>& fir
 
 void Sandbox::stage_in(FileSystem& client, const JobDescription& description,
                        const std::string& client_root) {
+  if (description.stage_in.empty()) return;  // (resolving the roots is a walk per component)
   std::string real_client_root =
       client_root.empty() ? std::string() : client.real_path(client_root);
   std::string real_sandbox = target_->real_path(path_);

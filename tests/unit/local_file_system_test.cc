@@ -143,6 +143,32 @@ TEST_F(LocalFileSystemTest, WriteFileIsAtomicAndLeavesNoTemporary) {
   EXPECT_EQ(lfs_.list(dir_), std::vector<std::string>{"out"});
 }
 
+// For a directory only its creator sees (a partial sandbox): written in place, with the
+// exact mode whatever the umask, and never over an existing file or through a symlink.
+TEST_F(LocalFileSystemTest, WriteNewFileWritesInPlaceAndNeverOverAnExistingName) {
+  const mode_t old_umask = ::umask(077);
+  lfs_.write_new_file(path("wrapper.sh"), "#!/bin/sh\n", 0755);
+  ::umask(old_umask);
+  EXPECT_EQ(lfs_.read_file(path("wrapper.sh")), "#!/bin/sh\n");
+  EXPECT_EQ(lfs_.stat(path("wrapper.sh"))->mode, 0755u);
+  EXPECT_EQ(lfs_.list(dir_), (std::vector<std::string>{"wrapper.sh"}));  // no temporary
+
+  try {
+    lfs_.write_new_file(path("wrapper.sh"), "other");
+    FAIL() << "an existing file was overwritten";
+  } catch (const StagingFailed& e) {
+    EXPECT_NE(std::string(e.what()).find(path("wrapper.sh")), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("File exists"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(lfs_.read_file(path("wrapper.sh")), "#!/bin/sh\n");
+
+  write(path("target"), "keep");
+  fs::create_symlink(path("target"), path("link"));
+  EXPECT_THROW(lfs_.write_new_file(path("link"), "through the link"), StagingFailed);
+  EXPECT_EQ(lfs_.read_file(path("target")), "keep");
+  EXPECT_THROW(lfs_.write_new_file(path("missing/file"), "x"), StagingFailed);
+}
+
 TEST_F(LocalFileSystemTest, ReadMissingFileNamesPathAndReason) {
   try {
     lfs_.read_file(path("missing"));

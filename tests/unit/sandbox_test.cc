@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cuttle/error.h"
 #include "cuttle/sandbox.h"
@@ -115,6 +117,15 @@ TEST_F(SandboxTest, CreateWithFirstFilesShowsTheSandboxOnlyWithThem) {
   EXPECT_EQ(read_file(sandbox.path() + "/.cuttle/name"), "my job");
   EXPECT_EQ(read_file(sandbox.path() + "/a/b.txt"), "b");
   EXPECT_EQ(fs::status(sandbox.path()).permissions() & fs::perms::all, fs::perms::owner_all);
+  // The missing root was made on the way, private like the sandbox; the first files were
+  // written in place (the partial is private until its rename), leaving no temporaries.
+  EXPECT_EQ(fs::status(base_ + "/root").permissions() & fs::perms::all, fs::perms::owner_all);
+  std::vector<std::string> names;
+  for (const auto& e : fs::recursive_directory_iterator(sandbox.path())) {
+    names.push_back(fs::relative(e.path(), sandbox.path()).string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{".cuttle", ".cuttle/name", "a", "a/b.txt"}));
   EXPECT_EQ(sandbox.partial_path("my job"),
             base_ + "/root/.job-2" + Sandbox::partial_suffix("my job"));
   EXPECT_FALSE(fs::exists(sandbox.partial_path("my job")));

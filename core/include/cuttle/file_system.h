@@ -60,6 +60,11 @@ class FileSystem {
   // Gives a file or directory a new name on the same file system; `to` must not exist.
   // Atomic where rename(2) is (local, SFTP). Unsupported unless overridden.
   virtual void rename(const std::string& from, const std::string& to);
+  // Writes a file that must not exist yet, in place: for a directory no one else sees
+  // (a partial sandbox), where write_file's temporary name and rename buy nothing. Fails
+  // when the file exists. By default, write_file.
+  virtual void write_new_file(const std::string& path, const std::string& content,
+                              std::uint32_t mode = 0644);
 };
 
 // Streams `from_path` on `from` to `to_path` on `to`, keeping the exec bit.
@@ -92,6 +97,10 @@ class ForwardingFileSystem : public FileSystem {
   std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override {
     return target_->open_write(path, mode);
   }
+  void write_new_file(const std::string& path, const std::string& content,
+                      std::uint32_t mode = 0644) override {
+    target_->write_new_file(path, content, mode);
+  }
   void rename(const std::string& from, const std::string& to) override {
     target_->rename(from, to);
   }
@@ -114,6 +123,8 @@ class LocalFileSystem : public FileSystem {
   std::unique_ptr<FileReader> open_read(const std::string& path) override;
   std::unique_ptr<FileWriter> open_write(const std::string& path, std::uint32_t mode) override;
   void rename(const std::string& from, const std::string& to) override;
+  void write_new_file(const std::string& path, const std::string& content,
+                      std::uint32_t mode = 0644) override;
 };
 
 }  // namespace cuttle

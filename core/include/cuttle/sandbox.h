@@ -42,6 +42,8 @@ class Sandbox {
   // Absolute path on the target of a confined relative name.
   std::string resolve(std::string_view relative, const std::string& field) const;
 
+  // Both forms create a missing root (and its missing parents) private, 0700, as the
+  // sandbox itself.
   void create();
   // Creates the sandbox with `first_files` (path relative to the sandbox, content) already
   // in it: they are written under a hidden sibling (partial_path(owner)) and the whole
