@@ -309,8 +309,8 @@ JobStatus SshScheduler::observe(const std::string& id, Job& job, const MarkerSta
     if (marker.waiting) status.started.reset();
     return status;
   }
-  // The wrapper writes its exit marker before it exits, and the marker reader looks for
-  // the marker before it checks the pid: a wrapper found gone without a marker is
+  // The wrapper writes its exit marker before it exits, and the marker reader checks the
+  // pid before it reads the marker: a wrapper found gone without a marker is
   // missing, and the one lost rule gives it the lost.grace window before Error "lost".
   bool starting = !marker.pid && Clock::now() - job.submitted < options_.start_grace;
   if (starting) {

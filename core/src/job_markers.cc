@@ -27,6 +27,12 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "  m=\"$d/.cuttle\"\n"
       "  if [ -d \"$m\" ]; then\n"
       "    printf 'D %s\\n' \"$d\"\n"
+      // Alive first, the files after: the wrapper writes its exit marker before it exits,
+      // so one found gone here has written it before the files are read. (Read the other
+      // way round, a wrapper that recorded its exit and died in between read as gone
+      // without one: a cancelled job then ended without its exit code.)
+      "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
+      "printf 'A\\n'; fi\n"
       "    for f in pid exit container container_err launch_err; do\n"
       "      if [ -f \"$m/$f\" ]; then read -r v < \"$m/$f\"; printf 'F %s %s\\n' \"$f\" \"$v\"; "
       "fi\n"
@@ -38,8 +44,6 @@ std::vector<std::string> read_markers_argv(const std::vector<std::string>& sandb
       "    [ -e \"$m/waiting\" ] && printf 'F waiting\\n'\n"
       "    find \"$m\" -maxdepth 1 \\( -name pid -o -name exit \\) -printf 'T %f %T@\\n' "
       "2>/dev/null\n"
-      "    if [ -f \"$m/pid\" ] && kill -0 \"$(head -c 32 \"$m/pid\")\" 2>/dev/null; then "
-      "printf 'A\\n'; fi\n"
       "  else\n"
       "    printf 'N %s\\n' \"$d\"\n"
       "  fi\n"
