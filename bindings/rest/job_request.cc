@@ -96,6 +96,12 @@ std::map<std::string, std::string> string_map(const json& body, const std::strin
   return out;
 }
 
+std::string real_path_or_empty(const std::string& path) {
+  char buffer[PATH_MAX];
+  if (::realpath(path.c_str(), buffer) == nullptr) return {};
+  return buffer;
+}
+
 std::string confined(const std::string& name, const std::string& field) {
   try {
     return confine_relative_path(name, field);
@@ -246,12 +252,6 @@ JobDescription resources_from(const json& object) {
 }
 
 }  // namespace
-
-std::string real_path_or_empty(const std::string& path) {
-  char buffer[PATH_MAX];
-  if (::realpath(path.c_str(), buffer) == nullptr) return {};
-  return buffer;
-}
 
 std::vector<std::string> resolved_roots(const std::vector<std::string>& roots) {
   std::vector<std::string> out;

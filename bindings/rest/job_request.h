@@ -77,8 +77,6 @@ struct JobRequest {
 // Checks that a JSON text nests no deeper than `max_depth` before a parser sees it.
 bool json_depth_within(const std::string& text, std::size_t max_depth);
 
-// `path` with symlinks resolved; "" when it cannot be (it does not exist).
-std::string real_path_or_empty(const std::string& path);
 // Each root resolved now, "" for one that does not exist (Config::resolved_job_roots).
 std::vector<std::string> resolved_roots(const std::vector<std::string>& roots);
 
