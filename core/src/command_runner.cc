@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cuttle/error.h"
+#include "internal/side_thread.h"
 
 extern char** environ;
 
@@ -407,8 +408,10 @@ CommandResult LocalRunner::spawn_and_wait(const std::vector<std::string>& argv,
   CommandResult result;
   bool finished_output = false;
   try {
-    // With `input`, the child starts up while it runs; the deadline starts after it.
-    const std::string late_input = input ? input() : std::string();
+    // With `input`, the child starts up while it runs, on the side thread so that the two
+    // do not share this thread's CPU (side_thread.h); the deadline starts after it.
+    std::string late_input;
+    if (input) detail::run_beside([&] { late_input = input(); });
     if (options.timeout) {
       deadline = SteadyClock::now() + *options.timeout;
     }

@@ -61,7 +61,9 @@ class ForwardingRunner : public CommandRunner {
   std::shared_ptr<CommandRunner> target_;
 };
 
-// Runs argv on this machine with posix_spawnp; PATH lookup for argv[0].
+// Runs argv on this machine with posix_spawnp; PATH lookup for argv[0]. run_with_input
+// calls `input` on a helper thread (the caller waits for it), so that it runs beside the
+// starting command instead of on the CPU the kernel often leaves the command on.
 class LocalRunner : public CommandRunner {
  public:
   CommandResult run(const std::vector<std::string>& argv,
