@@ -61,12 +61,12 @@ TEST(SideThread, ACallerDoesItsOwnWorkWhileTheSideThreadIsBusy) {
     run_beside([&] { second_ran_on = std::this_thread::get_id(); });
     return std::this_thread::get_id();
   });
-  ASSERT_EQ(second.wait_for(std::chrono::seconds(10)), std::future_status::ready)
-      << "a caller queued behind another's work";
+  const auto waited = second.wait_for(std::chrono::seconds(10));
+  release.set_value();  // before any check, so that a failure ends cleanly
+  first.join();
+  EXPECT_EQ(waited, std::future_status::ready) << "a caller queued behind another's work";
   EXPECT_EQ(second_ran_on, second.get()) << "ran on its caller's thread";
   EXPECT_NE(second_ran_on, side);
-  release.set_value();
-  first.join();
 }
 
 TEST(SideThread, WorkThatCallsItAgainRunsTheInnerWorkInPlace) {
