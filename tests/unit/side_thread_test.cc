@@ -55,7 +55,7 @@ TEST(SideThread, ACallerDoesItsOwnWorkWhileTheSideThreadIsBusy) {
     });
   });
   const std::thread::id side = first_running.get_future().get();
-  // The side thread is busy: this call must not wait for it (it would wait forever).
+  // The side thread is busy: this call must not wait for it (until the release below).
   std::thread::id second_ran_on;
   auto second = std::async(std::launch::async, [&] {
     run_beside([&] { second_ran_on = std::this_thread::get_id(); });

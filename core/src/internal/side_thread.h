@@ -16,8 +16,9 @@ namespace cuttle::detail {
 
 // Runs `work` on the side thread and waits for it, rethrowing what it throws. Runs it on
 // the calling thread instead when the side thread is busy with another caller's work (no
-// caller ever queues behind another), cannot be started, or the process is exiting or is
-// a fork of the one that started it.
+// caller ever queues behind another), cannot be started, is the calling thread (work that
+// calls run_beside again), or the process is exiting or is a fork of the one that started
+// it.
 void run_beside(const std::function<void()>& work);
 
 }  // namespace cuttle::detail
